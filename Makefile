@@ -1,0 +1,127 @@
+# bidbroker — plain make + pkg-config.
+#
+#   make            build ./bidbroker
+#   make check      install missing Debian packages (as root), build, run every
+#                   test, then again under AddressSanitizer + UBSan
+#   make demo       one ingest -> match -> digest cycle on bundled sample data
+#   make bench      matching benchmark (prints one JSON line)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# BUILD= puts objects elsewhere (make check uses build/ and build-asan/).
+
+PKGS     = libcurl jansson libpcre2-8 sqlite3 libsodium libxml-2.0 libsystemd
+DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
+           libpcre2-dev libsqlite3-dev libsodium-dev libxml2-dev libsystemd-dev \
+           libcmocka-dev python3 python3-aiosmtpd python3-dkim systemd grep
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DESTDIR ?=
+BUILD   ?= build
+BIN     ?= bidbroker
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wstrict-prototypes \
+           -Wmissing-prototypes -Wold-style-definition -Wpointer-arith -Wvla \
+           -Wwrite-strings -Wshadow -Wno-format-nonliteral -fno-common
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DBIDBROKER_VERSION='"$(VERSION)"' -Iinclude \
+             $(PKG_CFLAGS) $(WARN) -fstack-protector-strong $(CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm
+
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS    += -fsanitize=$(SANITIZE)
+else
+ALL_CFLAGS += -D_FORTIFY_SOURCE=2
+endif
+
+LIB_SRCS  = $(filter-out daemon/main.c,$(wildcard daemon/*.c matchers/*.c))
+LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS = $(wildcard tests/bench/*.c)
+BENCH_BIN = $(BUILD)/tests/bench_match
+
+.PHONY: all check check-one test unit integration demo bench install uninstall \
+        clean deps lint
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libbidbroker.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/daemon/main.o $(BUILD)/libbidbroker.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbidbroker.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
+	      $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+$(BENCH_BIN): $(BENCH_SRCS) $(BUILD)/libbidbroker.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS)
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/main.d
+
+# ---- Debian packages -------------------------------------------------------
+deps:
+	@sh tests/deps.sh $(DEB_PKGS)
+
+# ---- tests -----------------------------------------------------------------
+# test: the suite against one build (BUILD/BIN); check: deps, then normal and
+# sanitizer builds.
+test: $(BIN) $(UNIT_BINS)
+	@BIDBROKER=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) \
+	  sh tests/run.sh
+
+check: deps
+	$(MAKE) test
+	$(MAKE) test BUILD=build-asan BIN=build-asan/bidbroker SANITIZE=address,undefined \
+	  ASAN_OPTIONS=detect_leaks=1
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+# ---- demo and benchmark ------------------------------------------------------
+demo: deps $(BIN)
+	@sh tests/demo.sh $(abspath $(BIN))
+
+bench: deps $(BENCH_BIN) $(BIN)
+	@$(BENCH_BIN) --out $(BUILD)/bench
+
+# ---- install -------------------------------------------------------------------
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bidbroker \
+	           $(DESTDIR)$(SYSCONFDIR)/bidbroker/members $(DESTDIR)$(UNITDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/bidbroker
+	install -m 644 conf/bidbroker.conf $(DESTDIR)$(SYSCONFDIR)/bidbroker/bidbroker.conf
+	@for f in conf/capabilities.conf systemd/*.service; do \
+	  [ -f $$f ] || continue; \
+	  case $$f in systemd/*) d=$(UNITDIR);; *) d=$(SYSCONFDIR)/bidbroker;; esac; \
+	  install -m 644 $$f $(DESTDIR)$$d/; done
+	@if [ -f systemd/bidbroker.sysusers ]; then \
+	  install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d; \
+	  install -m 644 systemd/bidbroker.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/bidbroker.conf; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bidbroker $(DESTDIR)$(UNITDIR)/bidbroker.service
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+	  --suppress=missingIncludeSystem -Iinclude daemon matchers
+	clang-tidy --quiet $(LIB_SRCS) daemon/main.c -- $(ALL_CFLAGS)
+
+clean:
+	rm -rf build build-asan bidbroker demo-state

@@ -1,0 +1,323 @@
+/*
+ * config.c — bidbroker.conf: built-in defaults, then the file's sections, each
+ * checked against a key table (type, range, help) so every bad line is
+ * reported as FILE:LINE: message.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidbroker/config.h"
+#include "bidbroker/err.h"
+#include "bidbroker/ini.h"
+#include "bidbroker/util.h"
+
+#define DAY_MS  (86400LL * 1000)
+#define HOUR_MS (3600LL * 1000)
+
+#define G(f) offsetof(struct config, f)
+static const struct ini_key general_keys[] = {
+        { "state_dir", INI_PATH, G(state_dir), 0, 0,
+          "directory for the SQLite database and maildir" },
+        { "log_level", INI_STR, G(log_level_name), 0, 0,
+          "error, warning, notice, info or debug" },
+};
+
+static const struct ini_key filter_keys[] = {
+        { "max_value", INI_MONEY, G(max_value), 0, 1000000000,
+          "low-value cap in pounds (default 25000)" },
+        { "keep_value_not_stated", INI_BOOL, G(keep_value_not_stated), 0, 0,
+          "keep opportunities that state no value (flagged); default yes" },
+        { "regions", INI_LIST, G(regions), 0, 0,
+          "ITL prefixes to keep (e.g. UKG, UKG3); empty keeps every region" },
+};
+
+static const struct ini_key match_keys[] = {
+        { "taxonomy", INI_PATH, G(taxonomy), 0, 0, "capability taxonomy file" },
+        { "members", INI_PATH, G(members), 0, 0, "member register directory" },
+        { "cpv_reference", INI_PATH, G(cpv_reference), 0, 0,
+          "CPV 2008 code list (JSON) to validate codes and label them" },
+        { "consortium_max", INI_LONG, G(consortium_max), 1, 6,
+          "most members in a suggested consortium (default 3)" },
+};
+#undef G
+
+#define S(f) offsetof(struct source_conf, f)
+static const struct ini_key source_keys[] = {
+        { "type", INI_STR, S(type_name), 0, 0, "fts, contracts-finder or feed" },
+        { "url", INI_STR, S(url), 0, 0, "endpoint URL (defaults to the live service)" },
+        { "interval", INI_DURATION, S(interval_ms), 60000, 7 * DAY_MS,
+          "time between polls (default 15m)" },
+        { "min_interval", INI_DURATION, S(min_interval_ms), 0, 3600000,
+          "minimum spacing between requests to the host (default 10s)" },
+        { "default_retry_after", INI_DURATION, S(default_retry_after_ms), 0, DAY_MS,
+          "wait after 429/503 without Retry-After (default 60s)" },
+        { "window", INI_DURATION, S(window_ms), 60000, DAY_MS,
+          "query window (FTS at most 6h, Contracts Finder at most 1d)" },
+        { "overlap", INI_DURATION, S(overlap_ms), 0, DAY_MS,
+          "each poll re-reads this much before the watermark (default 10m)" },
+        { "connect_timeout", INI_DURATION, S(connect_timeout_ms), 1000, 300000,
+          "TCP/TLS connect timeout (default 15s)" },
+        { "low_speed_time", INI_DURATION, S(low_speed_time_ms), 1000, 600000,
+          "abort a transfer slower than low_speed_limit for this long (default 30s)" },
+        { "low_speed_limit", INI_LONG, S(low_speed_limit), 1, 1L << 30,
+          "bytes per second (default 64)" },
+        { "max_body_bytes", INI_LONG, S(max_body_bytes), 1024, 1L << 30,
+          "largest response accepted (default 32 MiB)" },
+        { "page_limit", INI_LONG, S(page_limit), 1, 100, "notices per page (default 100)" },
+        { "backoff_max", INI_DURATION, S(backoff_max_ms), 1000, DAY_MS,
+          "cap of the exponential back-off on errors (default 1h)" },
+        { "start", INI_DURATION, S(start_ms), 0, 366 * DAY_MS,
+          "on first run, start this far back (default 1d)" },
+        { "enabled", INI_BOOL, S(enabled), 0, 0, "yes or no (default yes)" },
+};
+#undef S
+
+static const struct {
+        const char      *name;
+        enum source_type type;
+        const char      *url;
+        int64_t          window_ms;
+} source_types[] = {
+        { "fts", SOURCE_FTS,
+          "https://www.find-tender.service.gov.uk/api/1.0/ocdsReleasePackages", 6 * HOUR_MS },
+        { "contracts-finder", SOURCE_CF,
+          "https://www.contractsfinder.service.gov.uk/Published/Notices/OCDS/Search", DAY_MS },
+        { "feed", SOURCE_FEED, NULL, DAY_MS },
+};
+
+const char *
+source_type_name(enum source_type t)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(source_types); i++)
+                if (source_types[i].type == t)
+                        return source_types[i].name;
+        return "?";
+}
+
+static void
+source_defaults(struct source_conf *s)
+{
+        s->interval_ms = 15 * 60 * 1000;
+        s->min_interval_ms = 10 * 1000;
+        s->default_retry_after_ms = 60 * 1000;
+        s->window_ms = 0;                       /* per type, after parsing */
+        s->overlap_ms = 10 * 60 * 1000;
+        s->connect_timeout_ms = 15 * 1000;
+        s->low_speed_time_ms = 30 * 1000;
+        s->low_speed_limit = 64;
+        s->max_body_bytes = 32L << 20;
+        s->page_limit = 100;
+        s->backoff_max_ms = HOUR_MS;
+        s->start_ms = DAY_MS;
+        s->enabled = true;
+}
+
+static void
+source_done(struct source_conf *s)
+{
+        free(s->name);
+        free(s->type_name);
+        free(s->url);
+}
+
+static struct source_conf *
+add_source(struct config *c, const char *name, const char *type, unsigned line)
+{
+        struct source_conf *s;
+
+        c->sources = xreallocarray(c->sources, c->nsources + 1, sizeof(*c->sources));
+        s = &c->sources[c->nsources++];
+        memset(s, 0, sizeof(*s));
+        source_defaults(s);
+        s->name = xstrdup(name);
+        s->type_name = xstrdup(type);
+        s->line = line;
+        return s;
+}
+
+/* Resolve type, default URL and window; check limits that depend on type. */
+static void
+source_finish(struct source_conf *s, const char *file, struct diag *d)
+{
+        size_t i;
+
+        for (i = 0; i < ARRAY_SIZE(source_types); i++)
+                if (s->type_name && strcmp(s->type_name, source_types[i].name) == 0)
+                        break;
+        if (i == ARRAY_SIZE(source_types)) {
+                if (s->type_name == NULL)
+                        diag_add(d, file, s->line, "[source %s] needs 'type' "
+                                 "(fts, contracts-finder or feed)", s->name);
+                else
+                        diag_add(d, file, s->line, "[source %s]: unknown type '%s' "
+                                 "(fts, contracts-finder or feed)", s->name, s->type_name);
+                return;
+        }
+        s->type = source_types[i].type;
+        if (s->url == NULL) {
+                if (source_types[i].url == NULL)
+                        diag_add(d, file, s->line, "[source %s] of type feed needs 'url'",
+                                 s->name);
+                else
+                        s->url = xstrdup(source_types[i].url);
+        }
+        if (s->url && !str_startswith(s->url, "http://") && !str_startswith(s->url, "https://"))
+                diag_add(d, file, s->line, "[source %s]: url must be http:// or https://",
+                         s->name);
+        if (s->window_ms == 0)
+                s->window_ms = source_types[i].window_ms;
+        else if (s->window_ms > source_types[i].window_ms)
+                diag_add(d, file, s->line,
+                         "[source %s]: window may be at most %llds for type %s "
+                         "(longer windows have silently lost notices)", s->name,
+                         (long long)(source_types[i].window_ms / 1000), s->type_name);
+}
+
+static struct config *
+config_defaults(void)
+{
+        struct config *c = xcalloc(1, sizeof(*c));
+        const char *sd = getenv("STATE_DIRECTORY");     /* systemd StateDirectory= */
+        char *first = NULL;
+
+        if (sd != NULL && *sd) {
+                /* several directories are separated by ':'; ours is the first */
+                first = xstrndup(sd, strcspn(sd, ":"));
+                c->state_dir = first;
+        } else {
+                c->state_dir = xstrdup("/var/lib/bidbroker");
+        }
+        c->log_level = LOG_LVL_INFO;
+        c->max_value = 25000 * 100;
+        c->keep_value_not_stated = true;
+        strv_init(&c->regions);
+        c->consortium_max = 3;
+        add_source(c, "fts", "fts", 0);
+        add_source(c, "contracts-finder", "contracts-finder", 0);
+        for (size_t i = 0; i < c->nsources; i++)
+                source_finish(&c->sources[i], NULL, NULL);
+        return c;
+}
+
+/* The file's sources replace the built-in ones as a whole. */
+static void
+drop_sources(struct config *c)
+{
+        for (size_t i = 0; i < c->nsources; i++)
+                source_done(&c->sources[i]);
+        free(c->sources);
+        c->sources = NULL;
+        c->nsources = 0;
+}
+
+static void
+apply_file(struct config *c, const struct ini *ini, struct diag *d)
+{
+        bool have_sources = false;
+
+        for (size_t i = 0; i < ini->nsections; i++) {
+                const struct ini_section *sec = &ini->sections[i];
+
+                if (strcmp(sec->type, "!invalid") == 0)
+                        continue;               /* already reported */
+                if (strcmp(sec->type, "") == 0) {
+                        diag_add(d, ini->path, sec->pairs[0].line,
+                                 "'%s' is outside any section", sec->pairs[0].key);
+                } else if (strcmp(sec->type, "source") == 0) {
+                        struct source_conf *s;
+
+                        if (sec->name == NULL) {
+                                diag_add(d, ini->path, sec->line,
+                                         "[source] needs a name, e.g. [source fts]");
+                                continue;
+                        }
+                        if (!have_sources) {
+                                drop_sources(c);
+                                have_sources = true;
+                        }
+                        if (config_source(c, sec->name) != NULL) {
+                                diag_add(d, ini->path, sec->line,
+                                         "[source %s] defined twice", sec->name);
+                                continue;
+                        }
+                        s = add_source(c, sec->name, NULL, sec->line);
+                        free(s->type_name);
+                        s->type_name = NULL;
+                        ini_apply(ini, sec, source_keys, ARRAY_SIZE(source_keys), s, NULL, d);
+                        source_finish(s, ini->path, d);
+                } else if (sec->name != NULL) {
+                        diag_add(d, ini->path, sec->line, "[%s] takes no name", sec->type);
+                } else if (strcmp(sec->type, "bidbroker") == 0) {
+                        const struct ini_pair *lv = ini_get(sec, "log_level");
+
+                        ini_apply(ini, sec, general_keys, ARRAY_SIZE(general_keys), c, NULL, d);
+                        if (lv && log_parse_level(lv->value, &c->log_level) < 0)
+                                diag_add(d, ini->path, lv->line, "'log_level' must be error, "
+                                         "warning, notice, info or debug, not '%s'", lv->value);
+                } else if (strcmp(sec->type, "filter") == 0) {
+                        ini_apply(ini, sec, filter_keys, ARRAY_SIZE(filter_keys), c, NULL, d);
+                } else if (strcmp(sec->type, "match") == 0) {
+                        ini_apply(ini, sec, match_keys, ARRAY_SIZE(match_keys), c, NULL, d);
+                } else {
+                        diag_add(d, ini->path, sec->line, "unknown section [%s]", sec->type);
+                }
+        }
+}
+
+int
+config_load(const char *path, struct config **ret, struct diag *d)
+{
+        struct config *c = config_defaults();
+        struct ini *ini = NULL;
+        size_t before = diag_count(d);
+        int r;
+
+        if (path != NULL) {
+                r = ini_load(path, &ini, d);
+                if (r < 0)
+                        goto fail;
+                c->path = xstrdup(path);
+                c->dir = xstrdup(ini->dir);
+                apply_file(c, ini, d);
+        }
+        if (diag_count(d) > before) {
+                r = -EINVAL;
+                goto fail;
+        }
+        ini_free(ini);
+        *ret = c;
+        return 0;
+fail:
+        ini_free(ini);
+        config_free(c);
+        return r;
+}
+
+struct config *
+config_free(struct config *c)
+{
+        if (c == NULL)
+                return NULL;
+        free(c->path);
+        free(c->dir);
+        free(c->state_dir);
+        free(c->log_level_name);
+        strv_done(&c->regions);
+        free(c->taxonomy);
+        free(c->members);
+        free(c->cpv_reference);
+        drop_sources(c);
+        free(c);
+        return NULL;
+}
+
+const struct source_conf *
+config_source(const struct config *c, const char *name)
+{
+        for (size_t i = 0; i < c->nsources; i++)
+                if (strcmp(c->sources[i].name, name) == 0)
+                        return &c->sources[i];
+        return NULL;
+}

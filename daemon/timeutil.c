@@ -1,0 +1,211 @@
+/*
+ * timeutil.c — ISO 8601 parsing and formatting, with UK local time computed
+ * from the Europe/London rules (BST from 01:00 UTC on the last Sunday of
+ * March to 01:00 UTC on the last Sunday of October), so results do not depend
+ * on the machine's TZ.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bidbroker/opportunity.h"
+#include "bidbroker/timeutil.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+        int64_t era;
+        unsigned yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = (unsigned)(y - era * 400);
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+        int64_t era, yy;
+        unsigned doe, yoe, doy, mp;
+
+        z += 719468;
+        era = (z >= 0 ? z : z - 146096) / 146097;
+        doe = (unsigned)(z - era * 146097);
+        yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        yy = (int64_t)yoe + era * 400;
+        doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        mp = (5 * doy + 2) / 153;
+        *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+        *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+        *y = (int)(yy + (*m <= 2));
+}
+
+/* Day number of the last Sunday of a month (month has 31 days: Mar, Oct). */
+static int64_t
+last_sunday(int year, unsigned month)
+{
+        int64_t d = days_from_civil(year, month, 31);
+        int64_t wd = (d + 4) % 7;       /* 1970-01-01 was a Thursday (4) */
+
+        if (wd < 0)
+                wd += 7;
+        return d - wd;
+}
+
+static bool
+uk_is_bst_utc(int64_t t)
+{
+        int y, m, d;
+        int64_t start, end;
+
+        civil_from_days(t >= 0 ? t / 86400 : (t - 86399) / 86400, &y, &m, &d);
+        start = last_sunday(y, 3) * 86400 + 3600;
+        end = last_sunday(y, 10) * 86400 + 3600;
+        return t >= start && t < end;
+}
+
+int64_t
+time_from_uk_local(int year, int mon, int day, int hour, int min, int sec)
+{
+        int64_t local = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
+                        hour * 3600 + min * 60 + sec;
+
+        /* Try BST (UTC+1) first: valid if that instant is in BST.  In the
+         * autumn overlap this picks the first (BST) reading; in the spring
+         * gap it yields the GMT reading, which is an hour later. */
+        if (uk_is_bst_utc(local - 3600))
+                return local - 3600;
+        return local;
+}
+
+static int
+digits(const char **p, int n, int *ret)
+{
+        int v = 0;
+
+        for (int i = 0; i < n; i++) {
+                if (!isdigit((unsigned char)(*p)[i]))
+                        return -EINVAL;
+                v = v * 10 + ((*p)[i] - '0');
+        }
+        *p += n;
+        *ret = v;
+        return 0;
+}
+
+int
+time_parse_iso8601(const char *s, int64_t *ret)
+{
+        const char *p = s;
+        int y, mo, d, h = 0, mi = 0, se = 0, oh = 0, om = 0, sign = 0;
+        bool has_time = false;
+        int64_t t;
+
+        if (s == NULL)
+                return -EINVAL;
+        while (isspace((unsigned char)*p))
+                p++;
+        if (digits(&p, 4, &y) < 0 || *p++ != '-' || digits(&p, 2, &mo) < 0 ||
+            *p++ != '-' || digits(&p, 2, &d) < 0)
+                return -EINVAL;
+        if (*p == 'T' || *p == 't' || *p == ' ') {
+                p++;
+                if (digits(&p, 2, &h) < 0 || *p++ != ':' || digits(&p, 2, &mi) < 0)
+                        return -EINVAL;
+                if (*p == ':') {
+                        p++;
+                        if (digits(&p, 2, &se) < 0)
+                                return -EINVAL;
+                        if (*p == '.' || *p == ',') {
+                                p++;
+                                if (!isdigit((unsigned char)*p))
+                                        return -EINVAL;
+                                while (isdigit((unsigned char)*p))
+                                        p++;
+                        }
+                }
+                has_time = true;
+        }
+        if (*p == 'Z' || *p == 'z') {
+                sign = 1;
+                p++;
+        } else if (has_time && (*p == '+' || *p == '-')) {
+                sign = *p == '+' ? 1 : -1;
+                p++;
+                if (digits(&p, 2, &oh) < 0)
+                        return -EINVAL;
+                if (*p == ':')
+                        p++;
+                if (isdigit((unsigned char)*p) && digits(&p, 2, &om) < 0)
+                        return -EINVAL;
+        }
+        while (isspace((unsigned char)*p))
+                p++;
+        if (*p != '\0')
+                return -EINVAL;
+        if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || se > 60 ||
+            oh > 23 || om > 59 || (h == 24 && (mi || se)))
+                return -EINVAL;
+        {
+                static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+                bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+                if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+                        return -EINVAL;
+        }
+        if (sign == 0) {
+                t = time_from_uk_local(y, mo, d, h, mi, se);
+        } else {
+                t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+                    h * 3600 + mi * 60 + se;
+                t -= sign * (oh * 3600 + om * 60);
+        }
+        *ret = t;
+        return 0;
+}
+
+char *
+time_format_utc(int64_t t, char *buf, size_t len)
+{
+        int y, m, d;
+        int64_t days, secs;
+
+        if (t == TIME_UNKNOWN) {
+                if (len)
+                        buf[0] = '\0';
+                return buf;
+        }
+        days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
+        secs = t - days * 86400;
+        civil_from_days(days, &y, &m, &d);
+        snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d,
+                 (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+        return buf;
+}
+
+char *
+time_format_uk(int64_t t, char *buf, size_t len)
+{
+        static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+        int y, m, d;
+        int64_t local, days, secs;
+
+        if (t == TIME_UNKNOWN) {
+                if (len)
+                        buf[0] = '\0';
+                return buf;
+        }
+        local = t + (uk_is_bst_utc(t) ? 3600 : 0);
+        days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+        secs = local - days * 86400;
+        civil_from_days(days, &y, &m, &d);
+        snprintf(buf, len, "%d %s %04d %02d:%02d", d, mon[m - 1], y,
+                 (int)(secs / 3600), (int)(secs / 60 % 60));
+        return buf;
+}

@@ -1,0 +1,538 @@
+/* util.c — memory, strings, numbers and files (see include/bidbroker/util.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bidbroker/util.h"
+
+static _Noreturn void
+oom(size_t n)
+{
+        fprintf(stderr, "bidbroker: out of memory (%zu bytes)\n", n);
+        abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+
+        if (p == NULL)
+                oom(n);
+        return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+        void *p = calloc(n ? n : 1, size ? size : 1);
+
+        if (p == NULL)
+                oom(n * size);
+        return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+        void *q = realloc(p, n ? n : 1);
+
+        if (q == NULL)
+                oom(n);
+        return q;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+        if (size != 0 && n > SIZE_MAX / size)
+                oom(SIZE_MAX);
+        return xrealloc(p, n * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+        return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+        char *p;
+        size_t len = strnlen(s, n);
+
+        p = xmalloc(len + 1);
+        memcpy(p, s, len);
+        p[len] = '\0';
+        return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *p;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                oom(0);
+        p = xmalloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        return p;
+}
+
+/* ---- struct buf ---- */
+
+void
+buf_init(struct buf *b)
+{
+        b->data = NULL;
+        b->len = b->cap = 0;
+}
+
+void
+buf_done(struct buf *b)
+{
+        free(b->data);
+        buf_init(b);
+}
+
+void
+buf_reset(struct buf *b)
+{
+        b->len = 0;
+        if (b->data)
+                b->data[0] = '\0';
+}
+
+static void
+buf_grow(struct buf *b, size_t need)
+{
+        size_t cap;
+
+        if (b->len + need + 1 <= b->cap)
+                return;
+        cap = b->cap ? b->cap : 64;
+        while (cap < b->len + need + 1) {
+                if (cap > SIZE_MAX / 2)
+                        oom(SIZE_MAX);
+                cap *= 2;
+        }
+        b->data = xrealloc(b->data, cap);
+        b->cap = cap;
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+        buf_grow(b, n);
+        if (n)
+                memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+        buf_add(b, s, strlen(s));
+}
+
+void
+buf_addc(struct buf *b, char c)
+{
+        buf_add(b, &c, 1);
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        buf_grow(b, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        b->len += (size_t)n;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+        char *p = b->data ? b->data : xstrdup("");
+
+        buf_init(b);
+        return p;
+}
+
+/* ---- struct strv ---- */
+
+void
+strv_init(struct strv *s)
+{
+        s->v = NULL;
+        s->n = s->cap = 0;
+}
+
+void
+strv_done(struct strv *s)
+{
+        for (size_t i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        strv_init(s);
+}
+
+void
+strv_take(struct strv *s, char *str)
+{
+        if (s->n == s->cap) {
+                s->cap = s->cap ? s->cap * 2 : 4;
+                s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+        }
+        s->v[s->n++] = str;
+}
+
+void
+strv_add(struct strv *s, const char *str)
+{
+        strv_take(s, xstrdup(str));
+}
+
+bool
+strv_contains(const struct strv *s, const char *str)
+{
+        for (size_t i = 0; i < s->n; i++)
+                if (strcmp(s->v[i], str) == 0)
+                        return true;
+        return false;
+}
+
+void
+strv_add_unique(struct strv *s, const char *str)
+{
+        if (!strv_contains(s, str))
+                strv_add(s, str);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+strv_sort(struct strv *s)
+{
+        if (s->n > 1)
+                qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+}
+
+void
+strv_copy(struct strv *dst, const struct strv *src)
+{
+        for (size_t i = 0; i < src->n; i++)
+                strv_add(dst, src->v[i]);
+}
+
+/* ---- strings ---- */
+
+char *
+str_trim(char *s)
+{
+        char *e;
+
+        while (*s && isspace((unsigned char)*s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+                e--;
+        *e = '\0';
+        return s;
+}
+
+bool
+str_startswith(const char *s, const char *prefix)
+{
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool
+str_iequal(const char *a, const char *b)
+{
+        return strcasecmp(a, b) == 0;
+}
+
+void
+str_split(const char *s, char sep, struct strv *out)
+{
+        const char *p = s;
+
+        while (p != NULL && *p) {
+                const char *e = strchr(p, sep);
+                size_t n = e ? (size_t)(e - p) : strlen(p);
+                char *item = xstrndup(p, n);
+                char *t = str_trim(item);
+
+                if (*t)
+                        strv_add(out, t);
+                free(item);
+                p = e ? e + 1 : NULL;
+        }
+}
+
+/* ---- numbers ---- */
+
+int
+parse_long(const char *s, long min, long max, long *ret)
+{
+        char *end;
+        long v;
+
+        if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE || v < min || v > max)
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int
+parse_double(const char *s, double *ret)
+{
+        char *end;
+        double v;
+
+        if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+                return -EINVAL;
+        errno = 0;
+        v = strtod(s, &end);
+        if (*end != '\0')
+                return -EINVAL;
+        if (errno == ERANGE || !isfinite(v))
+                return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int
+parse_bool(const char *s, bool *ret)
+{
+        static const char *const yes[] = { "yes", "true", "on", "1", "y" };
+        static const char *const no[] = { "no", "false", "off", "0", "n" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int
+parse_money(const char *s, int64_t *ret_pence)
+{
+        char tmp[64];
+        size_t j = 0;
+        double v, mult = 1;
+        const char *p = s;
+
+        if (strncmp(p, "\xc2\xa3", 2) == 0)     /* £ */
+                p += 2;
+        for (; *p && j < sizeof(tmp) - 1; p++)
+                if (*p != ',' && *p != '_')
+                        tmp[j++] = *p;
+        if (*p)
+                return -EINVAL;
+        tmp[j] = '\0';
+        if (j > 0 && (tmp[j - 1] == 'k' || tmp[j - 1] == 'K'))
+                mult = 1e3, tmp[--j] = '\0';
+        else if (j > 0 && (tmp[j - 1] == 'm' || tmp[j - 1] == 'M'))
+                mult = 1e6, tmp[--j] = '\0';
+        if (parse_double(tmp, &v) < 0)
+                return -EINVAL;
+        v *= mult;
+        if (v < 0 || v > 1e15)
+                return -ERANGE;
+        *ret_pence = (int64_t)llround(v * 100.0);
+        return 0;
+}
+
+int
+parse_duration_ms(const char *s, int64_t *ret_ms)
+{
+        char tmp[64];
+        size_t n = strlen(s);
+        double v, mult = 1000;
+
+        if (n == 0 || n >= sizeof(tmp))
+                return -EINVAL;
+        memcpy(tmp, s, n + 1);
+        if (n >= 2 && strcmp(tmp + n - 2, "ms") == 0)
+                mult = 1, tmp[n - 2] = '\0';
+        else switch (tmp[n - 1]) {
+        case 's': mult = 1000; tmp[n - 1] = '\0'; break;
+        case 'm': mult = 60e3; tmp[n - 1] = '\0'; break;
+        case 'h': mult = 3600e3; tmp[n - 1] = '\0'; break;
+        case 'd': mult = 86400e3; tmp[n - 1] = '\0'; break;
+        default: break;
+        }
+        if (parse_double(tmp, &v) < 0)
+                return -EINVAL;
+        if (v < 0 || v * mult > 1e15)
+                return -ERANGE;
+        *ret_ms = (int64_t)llround(v * mult);
+        return 0;
+}
+
+/* ---- files ---- */
+
+int
+read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        struct buf b;
+        char chunk[65536];
+        int fd, r = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        buf_init(&b);
+        buf_grow(&b, 0);
+        for (;;) {
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                if (b.len + (size_t)n > max) {
+                        r = -EFBIG;
+                        break;
+                }
+                buf_add(&b, chunk, (size_t)n);
+        }
+        close(fd);
+        if (r < 0) {
+                buf_done(&b);
+                return r;
+        }
+        if (ret_len)
+                *ret_len = b.len;
+        *ret = buf_steal(&b);
+        return 0;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+        char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+        const char *p = data;
+        int fd, r = 0;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd < 0) {
+                r = -errno;
+                goto out;
+        }
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+out:
+        free(tmp);
+        return r;
+}
+
+int
+mkdir_p(const char *path, unsigned mode)
+{
+        char *p = xstrdup(path);
+        int r = 0;
+
+        for (char *s = p + 1; ; s++) {
+                if (*s == '/' || *s == '\0') {
+                        char c = *s;
+
+                        *s = '\0';
+                        if (mkdir(p, mode) < 0 && errno != EEXIST) {
+                                r = -errno;
+                                break;
+                        }
+                        *s = c;
+                        if (c == '\0')
+                                break;
+                }
+        }
+        free(p);
+        return r;
+}
+
+char *
+path_join(const char *dir, const char *rel)
+{
+        if (rel[0] == '/' || dir == NULL || dir[0] == '\0')
+                return xstrdup(rel);
+        return xasprintf("%s/%s", dir, rel);
+}
+
+char *
+path_dirname(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+
+        if (slash == NULL)
+                return xstrdup(".");
+        if (slash == path)
+                return xstrdup("/");
+        return xstrndup(path, (size_t)(slash - path));
+}

@@ -1,0 +1,98 @@
+/*
+ * store.h — persistent state in SQLite (WAL) under the state directory.
+ *
+ * One row per notice, keyed by (source, notice_id), with the normalised fields,
+ * the raw record and a content hash: putting the same data twice changes
+ * nothing.  Schema changes are numbered migrations run by store_open().
+ * The store never logs; errors come back in struct err.
+ *
+ * Ownership: struct store owns the sqlite3 handle and its prepared statements.
+ * Opportunities handed to callbacks are owned by the store and valid only for
+ * the duration of the callback.
+ */
+#ifndef BIDBROKER_STORE_H
+#define BIDBROKER_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct err;
+struct opportunity;
+struct store;
+
+#define STORE_DB_NAME "bidbroker.db"
+
+/* Open (creating if needed) DIR/bidbroker.db, migrate the schema. */
+int store_open(const char *dir, struct store **ret, struct err *err);
+/* Open an existing database read-only (for replay and reporting). */
+int store_open_readonly(const char *dir, struct store **ret, struct err *err);
+struct store *store_close(struct store *s);             /* NULL-safe, returns NULL */
+
+/* Explicit transactions: one per ingested batch (file, page). */
+int store_begin(struct store *s, struct err *err);      /* BEGIN IMMEDIATE */
+int store_commit(struct store *s, struct err *err);
+int store_rollback(struct store *s);                    /* never fails loudly */
+
+enum store_put_result {
+        STORE_NEW = 0,          /* a new notice row */
+        STORE_UPDATED,          /* a newer release changed the notice (amended) */
+        STORE_UNCHANGED,        /* same content, or an older release than stored */
+};
+
+/*
+ * Insert or update one notice.  Folding rules:
+ *  - same (source, notice_id): a newer release (by o->updated) with different
+ *    content updates the row and marks it amended; an older or identical one
+ *    changes nothing;
+ *  - a tenderAmendment/tenderUpdate release whose notice_id is new folds into
+ *    the tender-stage row of the same (source, ocid);
+ *  - an award-stage notice, or a cancellation (FTS UK12, status cancelled),
+ *    closes the tender-stage rows of the same (source, ocid), whatever the
+ *    order the releases arrive in.
+ * On success *ret_id (may be NULL) is the row id of the affected notice.
+ */
+int store_put(struct store *s, const struct opportunity *o,
+              enum store_put_result *res, int64_t *ret_id, struct err *err);
+
+/* Load one notice by row id into *o (initialised by the caller). -ENOENT if none. */
+int store_get(struct store *s, int64_t id, struct opportunity *o, struct err *err);
+
+/* Iterate over stored notices in (deadline, id) order.  The callback returns
+ * 0 to go on, non-zero to stop (that value is returned). */
+struct store_query {
+        int64_t  updated_since;         /* TIME_UNKNOWN: all */
+        const char *source;             /* NULL: all */
+        bool     tender_stage_only;
+};
+typedef int (*store_each_fn)(const struct opportunity *o, void *arg);
+int store_each(struct store *s, const struct store_query *q, store_each_fn fn,
+               void *arg, struct err *err);
+
+/* Counts of rows, for status output. */
+int store_count(struct store *s, int64_t *ret, struct err *err);
+
+/*
+ * Per-source polling state.  The watermark only moves after the notices it
+ * covers were committed (callers update it inside the same transaction).
+ */
+struct source_state {
+        int64_t  watermark;             /* everything up to here is stored; TIME_UNKNOWN: never */
+        char    *etag;                  /* for conditional GET (feeds) */
+        char    *last_modified;
+        int64_t  failures;              /* consecutive */
+        int64_t  next_attempt;          /* not before (back-off), TIME_UNKNOWN: now */
+        char    *last_error;
+        int64_t  last_success;
+};
+void source_state_init(struct source_state *st);
+void source_state_done(struct source_state *st);
+int store_source_get(struct store *s, const char *source, struct source_state *st,
+                     struct err *err);          /* a fresh state if none stored */
+int store_source_put(struct store *s, const char *source, const struct source_state *st,
+                     struct err *err);
+
+/* The raw sqlite3 handle, for modules that add their own tables through
+ * store_migration entries (matches, digests, ...).  Not for ad-hoc SQL. */
+struct sqlite3 *store_db(struct store *s);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * timeutil.h — ISO 8601 parsing and formatting.  All times are Unix seconds
+ * UTC; a timestamp with no offset is UK local time (Europe/London, DST-aware).
+ */
+#ifndef BIDBROKER_TIMEUTIL_H
+#define BIDBROKER_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse "2025-01-23T18:30:29Z", "...+01:00", "2025-01-23T18:30:29" (UK local),
+ * "2025-01-23" (UK local midnight), fractional seconds ignored.
+ * 0 or -EINVAL. */
+int time_parse_iso8601(const char *s, int64_t *ret);
+
+/* Convert a broken-down UK local time to UTC seconds (Europe/London rules). */
+int64_t time_from_uk_local(int year, int mon, int day, int hour, int min, int sec);
+
+/* "2025-01-23T18:30:29Z" into buf (at least 21 bytes); "" for TIME_UNKNOWN. */
+char *time_format_utc(int64_t t, char *buf, size_t len);
+/* "23 Jan 2025 18:30" in UK local time, for people. */
+char *time_format_uk(int64_t t, char *buf, size_t len);
+
+#endif
