@@ -1,0 +1,62 @@
+/*
+ * poller.h — incremental, windowed, polite polling of the configured sources
+ * over HTTP (libcurl multi).
+ *
+ * A struct pollset drives every enabled source of a config: it owns one
+ * libcurl multi handle, one request at a time per host with a minimum
+ * spacing, per-source windows and back-off.  It is non-blocking: the caller
+ * (bidbroker poll, or the daemon's event loop) calls pollset_step() when
+ * something is due and pollset_wait() to sleep until then, passing its own fd
+ * (a signalfd) so signals wake it.
+ *
+ * Notices are parsed, stored and the source's watermark moved in one store
+ * transaction per page: a crash or error never skips a window.
+ * Logs through log.h (it is daemon code).
+ */
+#ifndef BIDBROKER_POLLER_H
+#define BIDBROKER_POLLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config;
+struct err;
+struct store;
+struct pollset;
+
+struct pollset_opts {
+        const char *only_source;        /* poll just this source (NULL: all enabled) */
+        int64_t     since;              /* backfill from here (TIME_UNKNOWN: watermark) */
+        int64_t     until;              /* poll up to here (the CLI's --now) */
+        bool        once;               /* one pass up to 'until', then done */
+        bool        fixed_clock;        /* 'until' is a fixed --now, not the wall clock */
+};
+
+/* Progress, for bidbroker poll's progress bar / log lines. */
+struct pollset_progress {
+        const char *source;
+        size_t      windows_done, windows_total;
+        size_t      notices;            /* new + updated stored so far */
+        size_t      requests, errors;
+};
+
+int pollset_new(const struct config *cfg, struct store *st,
+                const struct pollset_opts *opts, struct pollset **ret, struct err *err);
+struct pollset *pollset_free(struct pollset *ps);       /* NULL-safe; aborts transfers */
+
+/* Start what is due, finish what completed (parse, store, move watermark).
+ * Never blocks.  Returns 0, or <0 on a store error (the daemon stops). */
+int pollset_step(struct pollset *ps, struct err *err);
+/* Wait until the next due time, transfer activity or extra_fd readable
+ * (-1: none), at most max_ms.  Returns 1 if extra_fd is readable, else 0. */
+int pollset_wait(struct pollset *ps, int extra_fd, int64_t max_ms);
+/* With opts.once: true when every source reached 'until' (or gave up). */
+bool pollset_done(const struct pollset *ps);
+/* Milliseconds until something is due (-1: nothing scheduled). */
+int64_t pollset_next_due_ms(const struct pollset *ps);
+size_t pollset_progress(const struct pollset *ps, struct pollset_progress *out, size_t max);
+/* True if any source has failed on its last attempt (for exit codes). */
+bool pollset_had_errors(const struct pollset *ps);
+
+#endif
