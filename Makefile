@@ -7,7 +7,8 @@
 #   make bench      matching benchmark (prints one JSON line)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
-# BUILD= puts objects elsewhere (make check uses build/ and build-asan/).
+# BUILD= puts objects elsewhere (make check uses build/ and build-asan/);
+# V=1 shows the full compiler command lines.
 
 PKGS     = libcurl jansson libpcre2-8 sqlite3 libsodium libxml-2.0 libsystemd
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
@@ -53,25 +54,35 @@ BENCH_BIN = $(BUILD)/tests/bench_match
 
 all: $(BIN)
 
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libbidbroker.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BIN): $(BUILD)/daemon/main.o $(BUILD)/libbidbroker.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbidbroker.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
 	      $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 $(BENCH_BIN): $(BENCH_SRCS) $(BUILD)/libbidbroker.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS)
+	@$(if $(Q),echo "  BENCH   $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS)
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/main.d
 

@@ -1,0 +1,38 @@
+/*
+ * filter.h — which stored notices are worth matching: open, low value, in
+ * the regions we serve.  Pure functions of an opportunity, the [filter]
+ * config and the clock.
+ *
+ *  open       at tender stage, not cancelled/awarded/complete, deadline after
+ *             now or unknown (opportunity_is_open());
+ *  low value  a stated value (the maximum of a range) <= max_value; a notice
+ *             with no value stated is kept and flagged when
+ *             keep_value_not_stated (the default), never counted as low;
+ *  region     no region filter, or the notice is deliverable anywhere, or one
+ *             of its ITL regions overlaps one of the filter's prefixes (UKG
+ *             covers UKG31; a notice for all of UKG is deliverable in UKG31).
+ */
+#ifndef BIDBROKER_FILTER_H
+#define BIDBROKER_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct config;
+struct opportunity;
+struct strv;
+
+struct filter {
+        int64_t            max_value;           /* pence */
+        bool               keep_value_not_stated;
+        const struct strv *regions;             /* borrowed; NULL or empty: all */
+};
+
+void filter_from_config(struct filter *f, const struct config *cfg);
+
+bool filter_low_value(const struct filter *f, const struct opportunity *o);
+bool filter_region(const struct filter *f, const struct opportunity *o);
+/* open && low value (or not stated and kept) && region */
+bool filter_accept(const struct filter *f, const struct opportunity *o, int64_t now);
+
+#endif
