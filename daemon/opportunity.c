@@ -90,5 +90,8 @@ opportunity_is_open(const struct opportunity *o, int64_t now)
         if (o->status == STATUS_CANCELLED || o->status == STATUS_AWARDED ||
             o->status == STATUS_COMPLETE)
                 return false;
+        /* not yet published at 'now' (a fixed --now over newer data) */
+        if (o->published != TIME_UNKNOWN && o->published > now)
+                return false;
         return o->deadline == TIME_UNKNOWN || o->deadline > now;
 }

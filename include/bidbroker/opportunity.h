@@ -89,8 +89,8 @@ const char *opp_status_name(enum opp_status s);
 int opp_stage_parse(const char *s, enum opp_stage *ret);
 int opp_status_parse(const char *s, enum opp_status *ret);
 
-/* Open: at tender stage, not cancelled/awarded/complete, and the deadline
- * is after now (or unknown). */
+/* Open: at tender stage, not cancelled/awarded/complete, published by now
+ * (or date unknown), and the deadline is after now (or unknown). */
 bool opportunity_is_open(const struct opportunity *o, int64_t now);
 
 #endif
