@@ -71,6 +71,12 @@ static const struct ini_key source_keys[] = {
         { "start", INI_DURATION, S(start_ms), 0, 366 * DAY_MS,
           "on first run, start this far back (default 1d)" },
         { "enabled", INI_BOOL, S(enabled), 0, 0, "yes or no (default yes)" },
+        { "backoff_initial", INI_DURATION, S(backoff_initial_ms), 10, HOUR_MS,
+          "first back-off after an error, doubled per failure (default 5s)" },
+        { "rate_limit_wait", INI_DURATION, S(rate_limit_wait_ms), 0, DAY_MS,
+          "wait after Contracts Finder's 403 rate-limit page (default 5m)" },
+        { "contact", INI_STR, S(contact), 0, 0,
+          "URL or e-mail sent in the User-Agent: bidbroker/VERSION (+CONTACT)" },
 };
 #undef S
 
@@ -112,6 +118,8 @@ source_defaults(struct source_conf *s)
         s->backoff_max_ms = HOUR_MS;
         s->start_ms = DAY_MS;
         s->enabled = true;
+        s->backoff_initial_ms = 5 * 1000;
+        s->rate_limit_wait_ms = 5 * 60 * 1000;
 }
 
 static void
@@ -120,6 +128,7 @@ source_done(struct source_conf *s)
         free(s->name);
         free(s->type_name);
         free(s->url);
+        free(s->contact);
 }
 
 static struct source_conf *

@@ -38,6 +38,9 @@ struct source_conf {
         int64_t          backoff_max_ms;        /* cap of the exponential back-off */
         int64_t          start_ms;              /* first poll starts this far back */
         bool             enabled;
+        int64_t          backoff_initial_ms;    /* first back-off step (then doubles) */
+        int64_t          rate_limit_wait_ms;    /* wait after Contracts Finder's 403 */
+        char            *contact;               /* "+contact" in the User-Agent, or NULL */
         unsigned         line;                  /* where the section starts */
 };
 
