@@ -175,6 +175,7 @@ def main():
             pkg["releases"][5]["tender"]["value"] = {"amount": "lots"}
             for r in pkg["releases"]:
                 r["id"] = "00000000-0000-0000-0000-" + r["id"][24:36] + "-1"
+                r["ocid"] = r["ocid"] + "-copy"
                 r["date"] = "2022-10-22T10:00:00Z"
                 for d in r["tender"].get("documents", []):
                     d["url"] = ""
