@@ -292,6 +292,8 @@ config_load(const char *path, struct config **ret, struct diag *d)
                 apply_file(c, ini, d);
         }
         if (diag_count(d) > before) {
+                if (before == 0)
+                        diag_sort(d);
                 r = -EINVAL;
                 goto fail;
         }

@@ -86,6 +86,52 @@ diag_count(const struct diag *d)
         return d->n + d->dropped;
 }
 
+/* Split "FILE:LINE: msg" into the file part's length and the line number. */
+static void
+diag_key(const char *m, size_t *flen, unsigned long *line)
+{
+        const char *c = strstr(m, ": ");
+        const char *p;
+
+        *flen = c ? (size_t)(c - m) : strlen(m);
+        *line = 0;
+        /* walk back over the digits of a ":LINE" just before ": " */
+        for (p = m + *flen; p > m && p[-1] >= '0' && p[-1] <= '9'; p--)
+                ;
+        if (p > m && p < m + *flen && p[-1] == ':') {
+                *line = strtoul(p, NULL, 10);
+                *flen = (size_t)(p - 1 - m);
+        }
+}
+
+void
+diag_sort(struct diag *d)
+{
+        /* insertion sort: stable, and lists are short */
+        for (size_t i = 1; i < d->n; i++) {
+                char *m = d->msg[i];
+                size_t fl, j = i;
+                unsigned long ln;
+
+                diag_key(m, &fl, &ln);
+                while (j > 0) {
+                        size_t pfl;
+                        unsigned long pln;
+                        int c;
+
+                        diag_key(d->msg[j - 1], &pfl, &pln);
+                        c = strncmp(d->msg[j - 1], m, pfl < fl ? pfl : fl);
+                        if (c == 0)
+                                c = (pfl > fl) - (pfl < fl);
+                        if (c < 0 || (c == 0 && pln <= ln))
+                                break;
+                        d->msg[j] = d->msg[j - 1];
+                        j--;
+                }
+                d->msg[j] = m;
+        }
+}
+
 void
 diag_print(const struct diag *d, void *stream)
 {

@@ -37,6 +37,8 @@ void diag_add(struct diag *d, const char *file, unsigned line, const char *fmt, 
 /* Append every message of src to dst. */
 void diag_merge(struct diag *dst, const struct diag *src);
 size_t diag_count(const struct diag *d);
+/* Order messages by file, then line number (stable), for reading. */
+void diag_sort(struct diag *d);
 /* Write every message, one per line, to a stdio stream (FILE *). */
 void diag_print(const struct diag *d, void *stream);
 
