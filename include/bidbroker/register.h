@@ -16,6 +16,8 @@
 
 #include "bidbroker/util.h"
 
+struct buf;
+struct cpvref;
 struct diag;
 
 /* Fields of an opportunity a rule looks at (bit set). */
@@ -96,11 +98,80 @@ int taxonomy_load(const char *path, struct taxonomy **ret, struct diag *d);
 struct taxonomy *taxonomy_free(struct taxonomy *t);             /* NULL-safe */
 const struct capability *taxonomy_find(const struct taxonomy *t, const char *id);
 
-/* Load every DIR/*.conf member file ([member] section), checking capability
+/* Load every DIR/ID.conf member file ([member] section), checking capability
  * ids against tx.  0, or -EINVAL with every error in d. */
 int members_load(const char *dir, const struct taxonomy *tx,
                  struct member_register **ret, struct diag *d);
 struct member_register *members_free(struct member_register *r);  /* NULL-safe */
 const struct member *members_find(const struct member_register *r, const char *id);
+
+/* ---- additions (register area) ------------------------------------------- */
+
+/*
+ * Rules as written in the files: "keyword = [FIELDS:] words", "regex =
+ * [FIELDS:] pattern", "exclude = ...", "exclude_regex = ...".  FIELDS is a
+ * comma list of title, description, buyer, lots, items, text (= title,
+ * description, lots, items) or all; without it the rule gets default_fields.
+ * A regex is compiled (PCRE2, caseless, UTF) to check it; an error names the
+ * offset: "FILE:LINE: regex '(a' error at offset 2: missing closing parenthesis".
+ * 0, or -EINVAL with the error in d (out untouched).
+ */
+int rule_parse(enum rule_kind kind, bool exclude, const char *value,
+               unsigned default_fields, double weight, const char *file,
+               unsigned line, struct rule *out, struct diag *d);
+void rule_done(struct rule *r);                         /* frees text and file */
+void rule_copy(struct rule *dst, const struct rule *src);
+/* "title, lots" -> bits; 0 or -EINVAL with the bad word in *bad (static). */
+int rule_fields_parse(const char *s, unsigned *ret, const char **bad);
+/* Bits -> "title,description" (or "text", "all") into out. */
+void rule_fields_format(unsigned fields, struct buf *out);
+/* "keyword", "regex", "exclude", "exclude_regex": the key a rule is written with. */
+const char *rule_key(const struct rule *r);
+
+/* taxonomy_load(), also checking every CPV prefix against ref (may be NULL):
+ * a prefix must start at least one real CPV 2008 code. */
+int taxonomy_load_ref(const char *path, const struct cpvref *ref,
+                      struct taxonomy **ret, struct diag *d);
+
+/* Days: "mon".."sun" or "monday".."sunday" (any case). 0 or -EINVAL. */
+int weekday_parse(const char *s, enum weekday *ret);
+const char *weekday_name(enum weekday d);               /* "monday" */
+
+/*
+ * A region as members write it -> normalised entries appended to out: ITL
+ * codes ("UKG", "ukg31" -> "UKG31"), "UK" / "anywhere" / "United Kingdom"
+ * (the whole UK: "UK"), Contracts Finder region names ("West Midlands" ->
+ * "UKG", "England" -> its nine ITL1 codes) and postcode areas ("B", "WS" or
+ * "PC:WS" -> "PC:WS").  0, or -EINVAL with a reason in why (static text).
+ */
+int region_normalise(const char *s, struct strv *out, const char **why);
+
+/* One member file (DIR/ID.conf).  Every error in d; 0 or -EINVAL. */
+int member_load_file(const char *path, const struct taxonomy *tx,
+                     struct member **ret, struct diag *d);
+void member_init(struct member *m);
+void member_done(struct member *m);
+struct member *member_free(struct member *m);           /* NULL-safe */
+void member_copy(struct member *dst, const struct member *src);
+bool member_equal(const struct member *a, const struct member *b);
+/* The canonical file text of a member (what import writes). */
+void member_format(const struct member *m, struct buf *out);
+
+/*
+ * Create or update DIR/ID.conf files from a spreadsheet export (CSV, RFC
+ * 4180: quoted fields, CRLF or LF, UTF-8 with or without BOM).  Header row
+ * columns: id, name, email, cluster, postcode, regions, capabilities,
+ * keywords, exclusions, min_value, max_value, capacity, consortium,
+ * digest_day; lists in a cell are separated by ';'; an empty cell clears the
+ * field; a column that is absent keeps what the member file has.  Each bad
+ * row is reported "FILE.csv:LINE: message" in d and skipped; good rows are
+ * written with write_file_atomic().  Returns 0 when the file could be read
+ * (even with rejected rows), -errno/-EINVAL when not at all.
+ */
+struct import_counts {
+        size_t created, updated, unchanged, rejected;
+};
+int members_import_csv(const char *csv_path, const char *dir, const struct taxonomy *tx,
+                       struct import_counts *counts, struct diag *d);
 
 #endif
