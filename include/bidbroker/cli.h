@@ -40,5 +40,6 @@ int cmd_check_config(struct cli *cli, int argc, char **argv);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_poll(struct cli *cli, int argc, char **argv);
 
 #endif

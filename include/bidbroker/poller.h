@@ -31,6 +31,10 @@ struct pollset_opts {
         int64_t     until;              /* poll up to here (the CLI's --now) */
         bool        once;               /* one pass up to 'until', then done */
         bool        fixed_clock;        /* 'until' is a fixed --now, not the wall clock */
+        /* Added for bidbroker poll (0 = no limit; the daemon never gives up): */
+        int64_t     max_wait_ms;        /* with once: give a source up rather than wait longer */
+        unsigned    max_failures;       /* with once: give up after this many failures in a row */
+        bool        quiet_windows;      /* per-window lines at debug level (progress bar shown) */
 };
 
 /* Progress, for bidbroker poll's progress bar / log lines. */
@@ -39,8 +43,23 @@ struct pollset_progress {
         size_t      windows_done, windows_total;
         size_t      notices;            /* new + updated stored so far */
         size_t      requests, errors;
+        /* additions */
+        size_t      news, updates;      /* notices split into new and updated */
+        size_t      pages;
+        int64_t     watermark;          /* UTC seconds, TIME_UNKNOWN: never completed a window */
+        int64_t     until;              /* the current pass's upper bound */
+        bool        done;               /* reached 'until' (once) */
+        bool        failed;             /* gave up (once) */
+        const char *last_error;         /* valid until the next pollset_step(); NULL if none */
 };
 
+/*
+ * A new pollset over cfg's enabled sources (or opts->only_source, enabled or
+ * not), reading and writing source state in st.  cfg and st must outlive it.
+ * opts->until TIME_UNKNOWN means the wall clock; without opts->once the
+ * pollset runs forever: each source is polled again every 'interval'
+ * (jittered) up to the wall clock, or the fixed 'until'.
+ */
 int pollset_new(const struct config *cfg, struct store *st,
                 const struct pollset_opts *opts, struct pollset **ret, struct err *err);
 struct pollset *pollset_free(struct pollset *ps);       /* NULL-safe; aborts transfers */

@@ -1,0 +1,305 @@
+/*
+ * cmd_poll.c — `bidbroker poll`: fetch every enabled source (or one) up to
+ * now (or --now), then exit.  A progress bar on a terminal, plain log lines
+ * per window otherwise, a summary per source on stdout.  SIGINT/SIGTERM stop
+ * it between transactions (a signalfd shares the pollset's wait).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bidbroker/cli.h"
+#include "bidbroker/config.h"
+#include "bidbroker/err.h"
+#include "bidbroker/log.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/poller.h"
+#include "bidbroker/store.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#define POLL_MAX_SOURCES 64
+#define DEFAULT_MAX_WAIT_MS (2 * 60 * 1000)
+#define DEFAULT_RETRIES 5
+
+static void
+poll_usage(FILE *f)
+{
+        fprintf(f,
+                "usage: bidbroker [--now TIME] poll [--source NAME] [--since DATE] [--once]\n"
+                "                 [--max-wait DURATION] [--retries N] [--no-progress]\n"
+                "\n"
+                "Fetch new and changed notices from the configured sources up to now (or\n"
+                "--now), store them, and exit.  Sources are read in windows (Find a Tender\n"
+                "6h, Contracts Finder 1d) from each source's watermark minus 'overlap'.\n"
+                "\n"
+                "  --source NAME        poll only this source (even if disabled)\n"
+                "  --since DATE         backfill from DATE (ISO 8601) instead of the watermark\n"
+                "  --once               one pass (the default: poll always stops when caught up;\n"
+                "                       'bidbroker run' is the daemon)\n"
+                "  --max-wait DURATION  give a source up rather than wait longer than this for\n"
+                "                       a back-off or Retry-After (default 2m)\n"
+                "  --retries N          give a source up after N failures in a row (default 5)\n"
+                "  --no-progress        plain log lines even on a terminal\n"
+                "\n"
+                "Exit status: 0 every source reached the end, 1 a source gave up or failed,\n"
+                "2 usage error.\n");
+}
+
+static int64_t
+mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct bar {
+        bool     on;
+        bool     drawn;
+        int64_t  started;
+        int64_t  last;
+};
+
+static void
+bar_clear(struct bar *b)
+{
+        if (b->on && b->drawn) {
+                fputs("\r\033[K", stderr);
+                fflush(stderr);
+                b->drawn = false;
+        }
+}
+
+static void
+bar_draw(struct bar *b, const struct pollset *ps, bool force)
+{
+        struct pollset_progress p[POLL_MAX_SOURCES];
+        size_t n = pollset_progress(ps, p, POLL_MAX_SOURCES), done = 0, total = 0, notices = 0;
+        size_t errors = 0;
+        int64_t now = mono_ms();
+        char eta[32] = "--:--", fill[31];
+        int width = 30, k;
+
+        if (!b->on || (!force && b->drawn && now - b->last < 100))
+                return;
+        if (n > POLL_MAX_SOURCES)
+                n = POLL_MAX_SOURCES;
+        for (size_t i = 0; i < n; i++) {
+                done += p[i].windows_done;
+                total += p[i].windows_total > p[i].windows_done ? p[i].windows_total
+                                                                 : p[i].windows_done;
+                notices += p[i].notices;
+                errors += p[i].errors;
+        }
+        k = total ? (int)((double)done / (double)total * width) : 0;
+        for (int i = 0; i < width; i++)
+                fill[i] = i < k ? '#' : '.';
+        fill[width] = '\0';
+        if (done > 0 && total > done) {
+                int64_t left = (now - b->started) * (int64_t)(total - done) / (int64_t)done / 1000;
+
+                snprintf(eta, sizeof(eta), "%lld:%02lld", (long long)(left / 60),
+                         (long long)(left % 60));
+        } else if (total > 0 && done >= total) {
+                snprintf(eta, sizeof(eta), "0:00");
+        }
+        fprintf(stderr, "\r\033[Kpoll [%s] %zu/%zu windows  %zu notices  %zu errors  ETA %s",
+                fill, done, total, notices, errors, eta);
+        fflush(stderr);
+        b->drawn = true;
+        b->last = now;
+}
+
+static void
+print_summary(const struct pollset *ps)
+{
+        struct pollset_progress p[POLL_MAX_SOURCES];
+        size_t n = pollset_progress(ps, p, POLL_MAX_SOURCES);
+
+        if (n > POLL_MAX_SOURCES)
+                n = POLL_MAX_SOURCES;
+        for (size_t i = 0; i < n; i++) {
+                char wm[32], until[32];
+
+                time_format_utc(p[i].watermark, wm, sizeof(wm));
+                time_format_utc(p[i].until, until, sizeof(until));
+                printf("%s: %s; %zu/%zu windows, %zu pages, %zu requests, %zu errors; "
+                       "%zu new, %zu updated; watermark %s (until %s)%s%s\n",
+                       p[i].source, p[i].failed ? "FAILED" : p[i].done ? "ok" : "stopped",
+                       p[i].windows_done, p[i].windows_total, p[i].pages, p[i].requests,
+                       p[i].errors, p[i].news, p[i].updates, wm[0] ? wm : "none", until,
+                       p[i].last_error ? "; last error: " : "",
+                       p[i].last_error ? p[i].last_error : "");
+        }
+        fflush(stdout);
+}
+
+int
+cmd_poll(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "source", required_argument, NULL, 's' },
+                { "since", required_argument, NULL, 'S' },
+                { "once", no_argument, NULL, '1' },
+                { "max-wait", required_argument, NULL, 'w' },
+                { "retries", required_argument, NULL, 'r' },
+                { "no-progress", no_argument, NULL, 'P' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct pollset_opts po = { 0 };
+        struct pollset *ps = NULL;
+        struct store *st = NULL;
+        struct err err = { 0 };
+        struct bar bar = { 0 };
+        sigset_t mask, old;
+        bool progress = true, interrupted = false, masked = false;
+        long retries = DEFAULT_RETRIES;
+        int sigfd = -1, c, rc = 1, r;
+
+        po.since = TIME_UNKNOWN;
+        po.max_wait_ms = DEFAULT_MAX_WAIT_MS;
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "s:S:1w:r:Ph", opts, NULL)) != -1) {
+                switch (c) {
+                case 's':
+                        po.only_source = optarg;
+                        break;
+                case 'S':
+                        if (time_parse_iso8601(optarg, &po.since) < 0) {
+                                cli_error("poll", "--since: '%s' is not an ISO 8601 date or "
+                                          "time (e.g. 2025-01-20)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case '1':
+                        break;          /* poll always stops when caught up */
+                case 'w':
+                        if (parse_duration_ms(optarg, &po.max_wait_ms) < 0 ||
+                            po.max_wait_ms < 0) {
+                                cli_error("poll", "--max-wait: '%s' is not a duration "
+                                          "(e.g. 30s, 5m)", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'r':
+                        if (parse_long(optarg, 1, 1000, &retries) < 0) {
+                                cli_error("poll", "--retries: '%s' is not a number from 1 "
+                                          "to 1000", optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'P':
+                        progress = false;
+                        break;
+                case 'h':
+                        poll_usage(stdout);
+                        return 0;
+                default:
+                        poll_usage(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                cli_error("poll", "unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (po.only_source != NULL && config_source(cli->cfg, po.only_source) == NULL) {
+                cli_error("poll", "no source named '%s' in the configuration",
+                          po.only_source);
+                return EXIT_USAGE;
+        }
+        if (po.since != TIME_UNKNOWN && po.since >= cli->now) {
+                cli_error("poll", "--since must be before now (or --now)");
+                return EXIT_USAGE;
+        }
+        po.until = cli->now;
+        po.fixed_clock = cli->now_fixed;
+        po.once = true;
+        po.max_failures = (unsigned)retries;
+        bar.on = progress && isatty(STDERR_FILENO);
+        po.quiet_windows = bar.on;
+
+        /* Signals become readable on an fd that shares the pollset's wait.
+         * Blocked before libcurl can start a resolver thread. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        if (sigprocmask(SIG_BLOCK, &mask, &old) == 0)
+                masked = true;
+        sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (sigfd < 0)
+                log_warn("signalfd");
+
+        r = mkdir_p(cli->state_dir, 0750);
+        if (r < 0) {
+                cli_error("poll", "%s: %s", cli->state_dir, strerror(-r));
+                goto out;
+        }
+        if (store_open(cli->state_dir, &st, &err) < 0) {
+                cli_error("poll", "%s", err.msg);
+                goto out;
+        }
+        if (pollset_new(cli->cfg, st, &po, &ps, &err) < 0) {
+                cli_error("poll", "%s", err.msg);
+                goto out;
+        }
+        bar.started = mono_ms();
+        for (;;) {
+                bar_clear(&bar);
+                if (pollset_step(ps, &err) < 0) {
+                        bar_clear(&bar);
+                        cli_error("poll", "store: %s", err.msg);
+                        goto summary;
+                }
+                if (pollset_done(ps))
+                        break;
+                bar_draw(&bar, ps, false);
+                if (pollset_wait(ps, sigfd, bar.on ? 250 : -1) == 1) {
+                        struct signalfd_siginfo si;
+
+                        if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                                interrupted = true;
+                                break;
+                        }
+                }
+        }
+        bar_draw(&bar, ps, true);
+        if (bar.on)
+                fputc('\n', stderr);
+        bar.drawn = false;
+        if (interrupted)
+                log_notice("interrupted; what was committed is kept, the next poll resumes "
+                           "from the watermark");
+        else
+                rc = pollset_had_errors(ps) ? 1 : 0;
+        /* A source that recovered after errors still reached the end. */
+        if (!interrupted && rc == 1) {
+                struct pollset_progress p[POLL_MAX_SOURCES];
+                size_t n = pollset_progress(ps, p, POLL_MAX_SOURCES);
+
+                rc = 0;
+                for (size_t i = 0; i < n && i < POLL_MAX_SOURCES; i++)
+                        if (!p[i].done)
+                                rc = 1;
+        }
+summary:
+        bar_clear(&bar);
+        print_summary(ps);
+out:
+        pollset_free(ps);
+        store_close(st);
+        if (sigfd >= 0)
+                close(sigfd);
+        if (masked)
+                sigprocmask(SIG_SETMASK, &old, NULL);
+        return rc;
+}
