@@ -28,6 +28,10 @@ int store_open(const char *dir, struct store **ret, struct err *err);
 int store_open_readonly(const char *dir, struct store **ret, struct err *err);
 struct store *store_close(struct store *s);             /* NULL-safe, returns NULL */
 
+/* The time recorded as first_seen/last_changed of rows written from now on
+ * (for reproducible runs with --now); TIME_UNKNOWN: the system clock (default). */
+void store_set_now(struct store *s, int64_t now);
+
 /* Explicit transactions: one per ingested batch (file, page). */
 int store_begin(struct store *s, struct err *err);      /* BEGIN IMMEDIATE */
 int store_commit(struct store *s, struct err *err);
@@ -57,13 +61,20 @@ int store_put(struct store *s, const struct opportunity *o,
 /* Load one notice by row id into *o (initialised by the caller). -ENOENT if none. */
 int store_get(struct store *s, int64_t id, struct opportunity *o, struct err *err);
 
-/* Iterate over stored notices in (deadline, id) order.  The callback returns
- * 0 to go on, non-zero to stop (that value is returned). */
+/* Iterate over stored notices in (deadline, id) order, unknown deadlines
+ * last.  The callback returns 0 to go on, non-zero to stop (that value is
+ * returned).  q may be NULL (everything); a zeroed query also means
+ * everything.  Do not write to the store from the callback. */
 struct store_query {
-        int64_t  updated_since;         /* TIME_UNKNOWN: all */
+        int64_t  updated_since;         /* release date >= this; TIME_UNKNOWN or 0: all */
         const char *source;             /* NULL: all */
         bool     tender_stage_only;
+        /* added by the store module: */
+        int64_t  changed_since;         /* row inserted/changed (incl. closed) at or
+                                         * after this store time; TIME_UNKNOWN or 0: all */
+        bool     skip_raw;              /* leave o->raw NULL (much faster over many rows) */
 };
+void store_query_init(struct store_query *q);   /* everything */
 typedef int (*store_each_fn)(const struct opportunity *o, void *arg);
 int store_each(struct store *s, const struct store_query *q, store_each_fn fn,
                void *arg, struct err *err);
@@ -86,8 +97,10 @@ struct source_state {
 };
 void source_state_init(struct source_state *st);
 void source_state_done(struct source_state *st);
+/* *st is overwritten, not freed (pass a fresh or source_state_done() one);
+ * a fresh state if none stored.  The caller frees it with source_state_done(). */
 int store_source_get(struct store *s, const char *source, struct source_state *st,
-                     struct err *err);          /* a fresh state if none stored */
+                     struct err *err);
 int store_source_put(struct store *s, const char *source, const struct source_state *st,
                      struct err *err);
 
