@@ -1,0 +1,76 @@
+/*
+ * text.h — turn the text found in feeds into plain, bounded UTF-8.
+ *
+ * Feed text arrives as HTML fragments with entities (&amp; &pound; &#163;),
+ * with Windows line ends, with bytes in ISO-8859-1/Windows-1252 where UTF-8
+ * was promised, and with mojibake (UTF-8 read as Windows-1252 and encoded
+ * again: "Â£" for "£", "â€™" for "’").  text_clean() undoes all of that.
+ * Every function here accepts arbitrary bytes and never fails; results are
+ * newly allocated and owned by the caller.  Never logs.
+ */
+#ifndef BIDBROKER_TEXT_H
+#define BIDBROKER_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TEXT_TITLE_MAX          1024            /* titles, names, lot titles */
+#define TEXT_DESCRIPTION_MAX    65536           /* descriptions */
+
+enum text_flags {
+        TEXT_SINGLE_LINE = 1 << 0,      /* line breaks become spaces (titles, names) */
+};
+
+/*
+ * Clean len bytes of s into plain UTF-8 of at most max bytes (cut at a
+ * character boundary, max 0 means no cap), in this order: invalid UTF-8
+ * bytes read as Windows-1252; mojibake repaired; simple HTML tags stripped
+ * (<p>, <br>, <div>, <li> ... become line breaks, inline tags vanish);
+ * entities decoded; \r\n and \r become \n; control characters removed;
+ * runs of blanks collapsed to one space, blanks at line ends dropped, at
+ * most one empty line in a row; leading and trailing space trimmed.
+ * Never NULL (s NULL gives "").  Caller frees.
+ */
+char *text_clean(const char *s, size_t len, size_t max, unsigned flags);
+
+/* The same for a NUL-terminated string. */
+char *text_clean_str(const char *s, size_t max, unsigned flags);
+
+/* True when the len bytes of s are valid UTF-8 (no overlongs, surrogates,
+ * or code points above U+10FFFF). */
+bool text_utf8_valid(const char *s, size_t len);
+
+/* Copy s with every byte that is not part of a valid UTF-8 sequence read as
+ * Windows-1252 (its five undefined bytes as their Latin-1 C1 code points).
+ * Returns the copy (NUL-terminated, length in *ret_len); caller frees. */
+char *text_utf8_repair(const char *s, size_t len, size_t *ret_len);
+
+/* The largest n <= max such that s[0..n) ends on a character boundary of
+ * the UTF-8 text s (len bytes). */
+size_t text_utf8_cut(const char *s, size_t len, size_t max);
+
+/* Repair mojibake in valid UTF-8: a run of characters that, written back as
+ * Windows-1252 bytes, forms one complete and valid UTF-8 sequence is
+ * replaced by that sequence ("Â£" -> "£", "â€¯" -> U+202F).  Runs that do
+ * not decode cleanly are left alone.  Caller frees. */
+char *text_fix_mojibake(const char *s, size_t len);
+
+/* Decode HTML character references: named (&amp; &pound; &nbsp; &rsquo; and
+ * the HTML 4 set) and numeric (&#163; &#xA3;).  Unknown or unterminated
+ * references stay as they are.  Caller frees. */
+char *text_decode_entities(const char *s, size_t len);
+
+/* Length (1..4) of the valid UTF-8 sequence at s with its code point in
+ * *cp, or 0 when s does not start with one. */
+size_t text_utf8_decode(const char *s, size_t len, uint32_t *cp);
+
+/* The code point a Windows-1252 byte stands for (its five undefined bytes
+ * as the Latin-1 C1 code points). */
+uint32_t text_cp1252_char(unsigned char c);
+
+/* Append the UTF-8 encoding of code point cp (U+FFFD when invalid). */
+struct buf;
+void text_put_utf8(struct buf *b, uint32_t cp);
+
+#endif
