@@ -248,6 +248,8 @@ cmd_poll(struct cli *cli, int argc, char **argv)
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }
+        if (cli->now_fixed)
+                store_set_now(st, cli->now);
         if (pollset_new(cli->cfg, st, &po, &ps, &err) < 0) {
                 cli_error("poll", "%s", err.msg);
                 goto out;

@@ -417,7 +417,14 @@ start_request(struct pollset *ps, struct psource *s, int64_t now, struct err *er
         int r;
 
         if (s->page_url == NULL) {
-                s->page_url = first_page_url(s);
+                char *u = first_page_url(s);
+
+                /* In the form links.next are compared in (resolved by curl). */
+                s->page_url = fetch_url_resolve(u, u);
+                if (s->page_url == NULL)
+                        s->page_url = u;
+                else
+                        free(u);
                 strv_add(&s->seen_urls, s->page_url);
         }
         ua = fetch_user_agent(s->sc->contact);
