@@ -575,7 +575,7 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
 
         ocds_page_init(&page);
         strv_init(&ids);
-        pname = xasprintf("%s page %u", name, s->page_no + 1);
+        pname = xasprintf("page %u", s->page_no + 1);
         if (ocds_parse(pname, res->body, res->len, &page, &perr) < 0) {
                 msg = xasprintf("invalid body (%zu bytes): %s", res->len, perr.msg);
                 r = source_fail(ps, s, FAIL_BACKOFF, 0, false, msg, err);
