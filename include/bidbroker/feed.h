@@ -9,13 +9,32 @@
 #define BIDBROKER_FEED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bidbroker/ocds.h"     /* struct ocds_page: a page of opportunities */
+
+/* Limits on what a feed may carry.  Longer text fields are cut (at a UTF-8
+ * character boundary); an entry over FEED_MAX_ENTRY_BYTES or with an id over
+ * FEED_MAX_ID is rejected; entries past FEED_MAX_ENTRIES are ignored (noted
+ * in page->rejected). */
+#define FEED_MAX_BYTES          (16 << 20)      /* the whole document */
+#define FEED_MAX_ENTRIES        5000
+#define FEED_MAX_ENTRY_BYTES    (1 << 20)       /* one entry's serialised XML (raw) */
+#define FEED_MAX_TITLE          1000
+#define FEED_MAX_DESCRIPTION    (64 << 10)
+#define FEED_MAX_ID             1024
+#define FEED_MAX_URL            2048
 
 /* Parse an Atom or RSS document into page (initialised by the caller).
  * source names the feed ("feed:NAME").  0, or -EINVAL with err set when the
  * document is unusable (not XML, a DTD/entity declaration, too large). */
 int feed_parse(const char *name, const char *source, const char *data, size_t len,
                struct ocds_page *page, struct err *err);
+
+/* Parse an RFC 822 / RFC 2822 date as RSS pubDate carries it:
+ * "Mon, 20 Jan 2025 10:00:00 GMT", "+0100", "BST", 2-digit years, no
+ * seconds, no weekday, a trailing "(comment)".  No zone means UK local time.
+ * 0 or -EINVAL. */
+int time_parse_rfc822(const char *s, int64_t *ret);
 
 #endif

@@ -1,0 +1,1482 @@
+/*
+ * feed.c — Atom 1.0, RSS 2.0 and RSS 1.0 (RDF, dc:) feeds into opportunities
+ * (see include/bidbroker/feed.h).
+ *
+ * Safety.  The document comes from the network, so libxml2 is driven with a
+ * private parser context per call and a SAX handler of our own on top of the
+ * SAX2 tree builder:
+ *  - options XML_PARSE_NONET | XML_PARSE_NOCDATA only: never NOENT (entity
+ *    substitution), DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE, so the
+ *    built-in limits (depth 256, 10 MB text nodes) stay on;
+ *  - any declaration in an internal DTD subset (<!ENTITY, <!ELEMENT,
+ *    <!ATTLIST, <!NOTATION) stops the parser at once and the document is
+ *    refused: an XXE or billion-laughs document never gets as far as its
+ *    first entity reference, so nothing is expanded, read or allocated;
+ *  - entity lookups only know the five predefined entities, the external
+ *    subset is never loaded and external entities never resolved;
+ *  - errors go to a structured handler on this context (nothing is printed,
+ *    no global handler is changed, xmlCleanupParser is never called);
+ *  - size limits: the input, the number of entries, every field.
+ * Text that carries HTML (RSS descriptions, Atom type="html", or "text" that
+ * plainly is HTML) is turned into plain text here, with our own entity
+ * decoder: one pass, a fixed table, no recursion.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/entities.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "bidbroker/err.h"
+#include "bidbroker/feed.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#define NS_ATOM    "http://www.w3.org/2005/Atom"
+#define NS_RSS10   "http://purl.org/rss/1.0/"
+#define NS_RDF     "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+#define NS_DC      "http://purl.org/dc/elements/1.1/"
+#define NS_DCTERMS "http://purl.org/dc/terms/"
+#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
+#define NS_XHTML   "http://www.w3.org/1999/xhtml"
+
+#define MAX_CATEGORIES  64
+#define MAX_CATEGORY    256
+#define MAX_CAT_LIST    4096            /* bytes of categories, per entry */
+
+/* ======================================================================
+ * Parser context: refusal of DTD declarations, error capture
+ * ====================================================================== */
+
+struct xml_state {
+        bool  refused;
+        char  refusal[200];
+        char  error[300];               /* the first error, "line N: message" */
+};
+
+static struct xml_state *
+state_of(void *ctx)
+{
+        return ((xmlParserCtxtPtr)ctx)->_private;
+}
+
+static void
+refuse(void *ctx, const char *what, const xmlChar *name)
+{
+        struct xml_state *st = state_of(ctx);
+
+        if (!st->refused) {
+                st->refused = true;
+                snprintf(st->refusal, sizeof(st->refusal), "%s '%.60s'", what,
+                         name ? (const char *)name : "?");
+        }
+        xmlStopParser((xmlParserCtxtPtr)ctx);
+}
+
+static void
+sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                const xmlChar *system_id, xmlChar *content)
+{
+        (void)type, (void)public_id, (void)system_id, (void)content;
+        refuse(ctx, "an entity declaration", name);
+}
+
+static void
+sax_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                         const xmlChar *system_id, const xmlChar *notation)
+{
+        (void)public_id, (void)system_id, (void)notation;
+        refuse(ctx, "an entity declaration", name);
+}
+
+static void
+sax_element_decl(void *ctx, const xmlChar *name, int type, xmlElementContentPtr content)
+{
+        (void)type, (void)content;
+        refuse(ctx, "an element declaration", name);
+}
+
+static void
+sax_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *fullname, int type,
+                   int def, const xmlChar *default_value, xmlEnumerationPtr tree)
+{
+        (void)elem, (void)type, (void)def, (void)default_value;
+        xmlFreeEnumeration(tree);       /* the callback owns it */
+        refuse(ctx, "an attribute-list declaration", fullname);
+}
+
+static void
+sax_notation_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                  const xmlChar *system_id)
+{
+        (void)public_id, (void)system_id;
+        refuse(ctx, "a notation declaration", name);
+}
+
+static void
+sax_external_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                    const xmlChar *system_id)
+{
+        (void)ctx, (void)name, (void)external_id, (void)system_id;      /* never loaded */
+}
+
+static xmlParserInputPtr
+sax_resolve_entity(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
+{
+        (void)ctx, (void)public_id, (void)system_id;
+        return NULL;
+}
+
+static xmlEntityPtr
+sax_get_entity(void *ctx, const xmlChar *name)
+{
+        (void)ctx;
+        return xmlGetPredefinedEntity(name);    /* &lt; &gt; &amp; &quot; &apos; only */
+}
+
+static xmlEntityPtr
+sax_get_parameter_entity(void *ctx, const xmlChar *name)
+{
+        (void)ctx, (void)name;
+        return NULL;
+}
+
+static void
+sax_structured_error(void *ctx, xmlErrorPtr e)
+{
+        struct xml_state *st;
+        size_t n;
+
+        if (ctx == NULL || e == NULL || e->level < XML_ERR_ERROR)
+                return;
+        st = state_of(ctx);
+        if (st == NULL || st->error[0] != '\0')
+                return;
+        snprintf(st->error, sizeof(st->error), "line %d: %s", e->line,
+                 e->message ? e->message : "parse error");
+        n = strlen(st->error);
+        while (n > 0 && (st->error[n - 1] == '\n' || st->error[n - 1] == ' '))
+                st->error[--n] = '\0';
+}
+
+/* Parse data into a tree.  On failure returns NULL with err set. */
+static xmlDocPtr
+parse_xml(const char *name, const char *data, size_t len, struct err *err)
+{
+        struct xml_state st = { 0 };
+        xmlParserCtxtPtr ctxt;
+        xmlDocPtr doc;
+        xmlSAXHandlerPtr sax;
+        bool ok;
+
+        xmlInitParser();                /* idempotent */
+        ctxt = xmlCreateMemoryParserCtxt(data, (int)len);
+        if (ctxt == NULL) {
+                err_set(err, -ENOMEM, "%s: cannot create an XML parser", name);
+                return NULL;
+        }
+        ctxt->_private = &st;
+        sax = ctxt->sax;                /* this context's own copy */
+        sax->entityDecl = sax_entity_decl;
+        sax->unparsedEntityDecl = sax_unparsed_entity_decl;
+        sax->elementDecl = sax_element_decl;
+        sax->attributeDecl = sax_attribute_decl;
+        sax->notationDecl = sax_notation_decl;
+        sax->externalSubset = sax_external_subset;
+        sax->resolveEntity = sax_resolve_entity;
+        sax->getEntity = sax_get_entity;
+        sax->getParameterEntity = sax_get_parameter_entity;
+        sax->serror = sax_structured_error;
+        /* NEVER XML_PARSE_NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE, HUGE. */
+        xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
+                                XML_PARSE_NOWARNING);
+        xmlParseDocument(ctxt);
+        doc = ctxt->myDoc;
+        ok = ctxt->wellFormed && !st.refused && doc != NULL;
+        ctxt->myDoc = NULL;
+        ctxt->_private = NULL;
+        xmlFreeParserCtxt(ctxt);
+
+        /* Belt and braces: nothing may have been declared. */
+        if (ok && doc->intSubset != NULL &&
+            (doc->intSubset->children != NULL || doc->intSubset->entities != NULL ||
+             doc->intSubset->pentities != NULL)) {
+                st.refused = true;
+                snprintf(st.refusal, sizeof(st.refusal), "DTD declarations");
+                ok = false;
+        }
+        if (st.refused) {
+                xmlFreeDoc(doc);
+                err_set(err, -EINVAL, "%s: refused: the document contains %s in a DOCTYPE "
+                        "(DTD declarations and entities are not accepted in feeds)",
+                        name, st.refusal);
+                return NULL;
+        }
+        if (!ok) {
+                xmlFreeDoc(doc);
+                err_set(err, -EINVAL, "%s: not well-formed XML: %s", name,
+                        st.error[0] ? st.error : "parse error");
+                return NULL;
+        }
+        return doc;
+}
+
+/* ======================================================================
+ * Text: collecting, HTML to plain text, entities, white space
+ * ====================================================================== */
+
+/* The characters of node's text and CDATA descendants (entity references
+ * are skipped, never resolved), at most cap bytes. */
+static void
+collect_text(const xmlNode *node, struct buf *b, size_t cap)
+{
+        for (const xmlNode *c = node->children; c != NULL && b->len < cap; c = c->next) {
+                if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+                        size_t n = c->content ? strlen((const char *)c->content) : 0;
+
+                        buf_add(b, c->content, n < cap - b->len ? n : cap - b->len);
+                } else if (c->type == XML_ELEMENT_NODE) {
+                        collect_text(c, b, cap);
+                }
+        }
+}
+
+static void
+utf8_put(struct buf *b, unsigned long cp)
+{
+        char s[4];
+
+        if (cp < 0x80) {
+                buf_addc(b, (char)cp);
+        } else if (cp < 0x800) {
+                s[0] = (char)(0xC0 | (cp >> 6));
+                s[1] = (char)(0x80 | (cp & 0x3F));
+                buf_add(b, s, 2);
+        } else if (cp < 0x10000) {
+                s[0] = (char)(0xE0 | (cp >> 12));
+                s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                s[2] = (char)(0x80 | (cp & 0x3F));
+                buf_add(b, s, 3);
+        } else {
+                s[0] = (char)(0xF0 | (cp >> 18));
+                s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                s[3] = (char)(0x80 | (cp & 0x3F));
+                buf_add(b, s, 4);
+        }
+}
+
+/* HTML5 maps numeric references 0x80..0x9F to Windows-1252. */
+static const unsigned short cp1252[32] = {
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+static const struct { const char *name; unsigned short cp; } html_entities[] = {
+        { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
+        { "nbsp", ' ' }, { "ensp", ' ' }, { "emsp", ' ' }, { "thinsp", ' ' },
+        { "pound", 0xA3 }, { "euro", 0x20AC }, { "cent", 0xA2 }, { "yen", 0xA5 },
+        { "copy", 0xA9 }, { "reg", 0xAE }, { "trade", 0x2122 }, { "deg", 0xB0 },
+        { "plusmn", 0xB1 }, { "times", 0xD7 }, { "divide", 0xF7 }, { "micro", 0xB5 },
+        { "para", 0xB6 }, { "sect", 0xA7 }, { "middot", 0xB7 }, { "bull", 0x2022 },
+        { "hellip", 0x2026 }, { "ndash", 0x2013 }, { "mdash", 0x2014 },
+        { "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "sbquo", 0x201A },
+        { "ldquo", 0x201C }, { "rdquo", 0x201D }, { "bdquo", 0x201E },
+        { "laquo", 0xAB }, { "raquo", 0xBB }, { "frac12", 0xBD }, { "frac14", 0xBC },
+        { "frac34", 0xBE }, { "sup2", 0xB2 }, { "sup3", 0xB3 }, { "iexcl", 0xA1 },
+        { "iquest", 0xBF }, { "shy", 0 }, { "zwj", 0 }, { "zwnj", 0 },
+        { "Agrave", 0xC0 }, { "Aacute", 0xC1 }, { "Acirc", 0xC2 }, { "Auml", 0xC4 },
+        { "Aring", 0xC5 }, { "AElig", 0xC6 }, { "Ccedil", 0xC7 }, { "Egrave", 0xC8 },
+        { "Eacute", 0xC9 }, { "Ecirc", 0xCA }, { "Euml", 0xCB }, { "Iacute", 0xCD },
+        { "Iuml", 0xCF }, { "Ntilde", 0xD1 }, { "Oacute", 0xD3 }, { "Ouml", 0xD6 },
+        { "Oslash", 0xD8 }, { "Uacute", 0xDA }, { "Uuml", 0xDC }, { "szlig", 0xDF },
+        { "agrave", 0xE0 }, { "aacute", 0xE1 }, { "acirc", 0xE2 }, { "auml", 0xE4 },
+        { "aring", 0xE5 }, { "aelig", 0xE6 }, { "ccedil", 0xE7 }, { "egrave", 0xE8 },
+        { "eacute", 0xE9 }, { "ecirc", 0xEA }, { "euml", 0xEB }, { "iacute", 0xED },
+        { "icirc", 0xEE }, { "iuml", 0xEF }, { "ntilde", 0xF1 }, { "oacute", 0xF3 },
+        { "ocirc", 0xF4 }, { "ouml", 0xF6 }, { "oslash", 0xF8 }, { "uacute", 0xFA },
+        { "ucirc", 0xFB }, { "uuml", 0xFC }, { "yacute", 0xFD }, { "yuml", 0xFF },
+        { "rarr", 0x2192 }, { "larr", 0x2190 }, { "check", 0x2713 },
+};
+
+/* Decode one entity at s (s[0] == '&', n bytes available).  Appends the
+ * character and returns the bytes consumed, or 0 if it is not a reference
+ * we know (the caller keeps the '&' as it is).  Never recursive. */
+static size_t
+decode_entity(const char *s, size_t n, struct buf *out)
+{
+        size_t i = 1;
+        unsigned long cp = 0;
+
+        if (i < n && s[i] == '#') {
+                bool hex = false;
+                size_t start, digits = 0;
+
+                i++;
+                if (i < n && (s[i] == 'x' || s[i] == 'X'))
+                        hex = true, i++;
+                start = i;
+                while (i < n && digits < 8 &&
+                       (hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i]))) {
+                        int d = isdigit((unsigned char)s[i]) ? s[i] - '0' :
+                                (tolower((unsigned char)s[i]) - 'a' + 10);
+
+                        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+                        i++, digits++;
+                }
+                if (i == start || i >= n || s[i] != ';')
+                        return 0;
+                if (cp >= 0x80 && cp <= 0x9F)
+                        cp = cp1252[cp - 0x80];
+                if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF ||
+                    cp == 0xFFFE || cp == 0xFFFF)
+                        cp = 0xFFFD;
+                else if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
+                        cp = ' ';               /* no control characters */
+                else if (cp == 0x7F)
+                        cp = ' ';
+                else if (cp == 0xA0)
+                        cp = ' ';
+                utf8_put(out, cp);
+                return i + 1;
+        }
+        while (i < n && i < 12 && isalnum((unsigned char)s[i]))
+                i++;
+        if (i == 1 || i >= n || s[i] != ';')
+                return 0;
+        for (size_t k = 0; k < ARRAY_SIZE(html_entities); k++) {
+                const char *e = html_entities[k].name;
+
+                if (strlen(e) == i - 1 && memcmp(e, s + 1, i - 1) == 0) {
+                        if (html_entities[k].cp != 0)
+                                utf8_put(out, html_entities[k].cp);
+                        return i + 1;
+                }
+        }
+        return 0;
+}
+
+static bool
+tag_in(const char *name, const char *const *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(name, list[i]) == 0)
+                        return true;
+        return false;
+}
+
+static const char *const block_tags[] = {
+        "p", "br", "div", "li", "ul", "ol", "dl", "dt", "dd", "tr", "table", "tbody",
+        "thead", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre",
+        "section", "article", "header", "footer", "address", "caption", "form",
+};
+static const char *const cell_tags[] = { "td", "th" };
+static const char *const html_hint_tags[] = {
+        "p", "br", "div", "li", "ul", "ol", "b", "i", "em", "strong", "a", "span",
+        "table", "tr", "td", "h1", "h2", "h3", "h4", "u", "font", "img", "hr",
+};
+
+/* Read a tag name (lower-cased, at most 15 chars) at s; returns its length. */
+static size_t
+tag_name(const char *s, size_t n, char name[16])
+{
+        size_t i = 0;
+
+        while (i < n && i < 15 && isalnum((unsigned char)s[i])) {
+                name[i] = (char)tolower((unsigned char)s[i]);
+                i++;
+        }
+        name[i] = '\0';
+        return i;
+}
+
+/* Does s look like HTML markup (a known tag)? */
+static bool
+looks_like_html(const char *s)
+{
+        for (const char *p = strchr(s, '<'); p != NULL; p = strchr(p + 1, '<')) {
+                char name[16];
+                const char *q = p + 1;
+
+                if (*q == '/')
+                        q++;
+                if (tag_name(q, strlen(q), name) > 0 &&
+                    (q[strlen(name)] == '>' || q[strlen(name)] == ' ' ||
+                     q[strlen(name)] == '/') &&
+                    tag_in(name, html_hint_tags, ARRAY_SIZE(html_hint_tags)))
+                        return true;
+        }
+        return false;
+}
+
+/* Find the '>' closing a tag that starts at s[0] == '<', honouring quoted
+ * attribute values.  Returns its index or 0 when there is none. */
+static size_t
+tag_end(const char *s, size_t n)
+{
+        char quote = 0;
+
+        for (size_t i = 1; i < n; i++) {
+                if (quote) {
+                        if (s[i] == quote)
+                                quote = 0;
+                } else if (s[i] == '"' || s[i] == '\'') {
+                        quote = s[i];
+                } else if (s[i] == '>') {
+                        return i;
+                }
+        }
+        return 0;
+}
+
+/* Skip past "</NAME ... >" (case-insensitive) from s; returns bytes to skip
+ * (all of s if there is no end tag). */
+static size_t
+skip_element_body(const char *s, size_t n, const char *name)
+{
+        size_t nl = strlen(name);
+
+        for (size_t i = 0; i + 2 + nl <= n; i++) {
+                if (s[i] == '<' && s[i + 1] == '/' && strncasecmp(s + i + 2, name, nl) == 0) {
+                        size_t e = tag_end(s + i, n - i);
+
+                        return e ? i + e + 1 : n;
+                }
+        }
+        return n;
+}
+
+/* Turn an HTML fragment into text: tags dropped (block tags become line
+ * breaks), comments, scripts and styles removed, entities decoded. */
+static void
+html_to_text(const char *s, size_t n, struct buf *out)
+{
+        size_t i = 0;
+
+        while (i < n) {
+                char c = s[i];
+
+                if (c == '<' && i + 1 < n && s[i + 1] == '!' && i + 3 < n &&
+                    s[i + 2] == '-' && s[i + 3] == '-') {
+                        const char *e = memmem(s + i + 4, n - i - 4, "-->", 3);
+
+                        i = e ? (size_t)(e - s) + 3 : n;
+                        buf_addc(out, ' ');
+                } else if (c == '<' && i + 1 < n &&
+                           (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '/' ||
+                            s[i + 1] == '!' || s[i + 1] == '?')) {
+                        size_t e = tag_end(s + i, n - i);
+                        char name[16];
+                        bool closing = s[i + 1] == '/';
+
+                        if (e == 0) {           /* a lone '<' */
+                                buf_addc(out, '<');
+                                i++;
+                                continue;
+                        }
+                        tag_name(s + i + 1 + closing, e - 1 - closing, name);
+                        i += e + 1;
+                        if (!closing && (strcmp(name, "script") == 0 ||
+                                         strcmp(name, "style") == 0))
+                                i += skip_element_body(s + i, n - i, name);
+                        if (tag_in(name, block_tags, ARRAY_SIZE(block_tags)))
+                                buf_addc(out, '\n');
+                        else if (tag_in(name, cell_tags, ARRAY_SIZE(cell_tags)))
+                                buf_addc(out, ' ');
+                } else if (c == '&') {
+                        size_t used = decode_entity(s + i, n - i, out);
+
+                        if (used == 0) {
+                                buf_addc(out, '&');
+                                i++;
+                        } else {
+                                i += used;
+                        }
+                } else {
+                        buf_addc(out, c);
+                        i++;
+                }
+        }
+}
+
+/* Collapse white space: runs containing a line break become one "\n" when
+ * keep_lines, everything else one space; control characters and U+00A0
+ * count as space; leading/trailing space is dropped.  At most cap bytes,
+ * cut at a character boundary.  Returns a new string. */
+static char *
+normalise_space(const char *s, bool keep_lines, size_t cap)
+{
+        struct buf b;
+        int pending = 0;                /* 0 none, 1 space, 2 line break */
+
+        buf_init(&b);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7F || *p == ' ' ||
+                    (p[0] == 0xC2 && p[1] == 0xA0)) {
+                        if (p[0] == 0xC2)
+                                p++;
+                        if (*p == '\n' && keep_lines)
+                                pending = 2;
+                        else if (pending == 0)
+                                pending = 1;
+                        continue;
+                }
+                if (pending && b.len > 0)
+                        buf_addc(&b, pending == 2 ? '\n' : ' ');
+                pending = 0;
+                buf_addc(&b, (char)*p);
+        }
+        if (b.len > cap) {
+                size_t n = cap;
+
+                while (n > 0 && ((unsigned char)b.data[n] & 0xC0) == 0x80)
+                        n--;            /* do not split a UTF-8 sequence */
+                b.data[n] = '\0';
+                b.len = n;
+        }
+        return buf_steal(&b);
+}
+
+/* Plain text of an XHTML content tree (Atom type="xhtml"). */
+static void
+xhtml_text(const xmlNode *node, struct buf *b, size_t cap)
+{
+        for (const xmlNode *c = node->children; c != NULL && b->len < cap; c = c->next) {
+                if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+                        buf_adds(b, (const char *)c->content);
+                } else if (c->type == XML_ELEMENT_NODE) {
+                        char name[16];
+                        const char *nm = (const char *)c->name;
+
+                        tag_name(nm, strlen(nm), name);
+                        if (strcmp(name, "script") == 0 || strcmp(name, "style") == 0)
+                                continue;
+                        xhtml_text(c, b, cap);
+                        if (tag_in(name, block_tags, ARRAY_SIZE(block_tags)))
+                                buf_addc(b, '\n');
+                        else if (tag_in(name, cell_tags, ARRAY_SIZE(cell_tags)))
+                                buf_addc(b, ' ');
+                }
+        }
+}
+
+enum text_kind { TEXT_PLAIN, TEXT_HTML, TEXT_XHTML, TEXT_AUTO };
+
+/* The plain text of an element, or NULL when it has none. */
+static char *
+element_text(const xmlNode *node, enum text_kind kind, bool keep_lines, size_t cap)
+{
+        struct buf raw, txt;
+        char *r;
+
+        buf_init(&raw);
+        buf_init(&txt);
+        if (kind == TEXT_XHTML) {
+                xhtml_text(node, &raw, 4 * cap + 4096);
+                buf_add(&txt, raw.data ? raw.data : "", raw.len);
+        } else {
+                collect_text(node, &raw, 4 * cap + 4096);
+                if (raw.len > 0 && (kind == TEXT_HTML ||
+                                    (kind == TEXT_AUTO && looks_like_html(raw.data))))
+                        html_to_text(raw.data, raw.len, &txt);
+                else
+                        buf_add(&txt, raw.data ? raw.data : "", raw.len);
+        }
+        buf_done(&raw);
+        r = normalise_space(txt.data ? txt.data : "", keep_lines, cap);
+        buf_done(&txt);
+        if (*r == '\0') {
+                free(r);
+                return NULL;
+        }
+        return r;
+}
+
+/* ======================================================================
+ * Dates
+ * ====================================================================== */
+
+static const char *const month_names[12] = {
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+};
+
+static const char *const month_full[12] = {
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december",
+};
+
+static int
+read_num(const char **p, int min_digits, int max_digits, int *ret)
+{
+        int v = 0, n = 0;
+
+        while (n < max_digits && isdigit((unsigned char)**p)) {
+                v = v * 10 + (**p - '0');
+                (*p)++, n++;
+        }
+        if (n < min_digits || isdigit((unsigned char)**p))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static void
+skip_ws(const char **p)
+{
+        while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
+                (*p)++;
+}
+
+/* Days since 1970-01-01 (proleptic Gregorian). */
+static int64_t
+civil_days(int y, int m, int d)
+{
+        int64_t era, yy = y - (m <= 2);
+        unsigned yoe, doy, doe;
+
+        era = (yy >= 0 ? yy : yy - 399) / 400;
+        yoe = (unsigned)(yy - era * 400);
+        doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int
+days_in_month(int y, int m)
+{
+        static const int dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+        return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+int
+time_parse_rfc822(const char *s, int64_t *ret)
+{
+        static const struct { const char *name; int minutes; } zones[] = {
+                { "GMT", 0 }, { "UT", 0 }, { "UTC", 0 }, { "Z", 0 },
+                { "BST", 60 }, { "CET", 60 }, { "CEST", 120 },
+                { "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
+                { "MST", -420 }, { "MDT", -360 }, { "PST", -480 }, { "PDT", -420 },
+        };
+        const char *p = s;
+        int day, mon = -1, year, hour, min, sec = 0, off = 0;
+        bool zone = false;
+        int64_t t;
+
+        if (s == NULL)
+                return -EINVAL;
+        skip_ws(&p);
+        /* optional day of week: "Mon," or "Monday," */
+        if (isalpha((unsigned char)*p)) {
+                while (isalpha((unsigned char)*p))
+                        p++;
+                if (*p == ',')
+                        p++;
+                skip_ws(&p);
+        }
+        if (read_num(&p, 1, 2, &day) < 0)
+                return -EINVAL;
+        skip_ws(&p);
+        if (*p == '-')                  /* "20-Jan-2025" */
+                p++;
+        {
+                char m[12];
+                size_t n = 0;
+
+                while (isalpha((unsigned char)*p) && n < sizeof(m) - 1)
+                        m[n++] = (char)tolower((unsigned char)*p++);
+                m[n] = '\0';
+                if (isalpha((unsigned char)*p))
+                        return -EINVAL;
+                for (int i = 0; i < 12; i++)
+                        if ((n == 3 && memcmp(m, month_names[i], 3) == 0) ||
+                            strcmp(m, month_full[i]) == 0 ||
+                            (n == 4 && i == 8 && strcmp(m, "sept") == 0))
+                                mon = i + 1;
+                if (mon < 0)
+                        return -EINVAL;
+        }
+        skip_ws(&p);
+        if (*p == '-')
+                p++;
+        {
+                const char *y0 = p;
+
+                if (read_num(&p, 2, 4, &year) < 0 || p - y0 == 3)
+                        return -EINVAL;
+                if (p - y0 == 2)
+                        year += year < 50 ? 2000 : 1900;        /* RFC 2822 4.3 */
+        }
+        if (year < 1970 || year > 9999 || day < 1 || day > days_in_month(year, mon))
+                return -EINVAL;
+        skip_ws(&p);
+        if (read_num(&p, 1, 2, &hour) < 0 || *p++ != ':' || read_num(&p, 2, 2, &min) < 0)
+                return -EINVAL;
+        if (*p == ':') {
+                p++;
+                if (read_num(&p, 2, 2, &sec) < 0)
+                        return -EINVAL;
+        }
+        if (hour > 23 || min > 59 || sec > 60)
+                return -EINVAL;
+        if (sec == 60)
+                sec = 59;               /* a leap second: close enough */
+        skip_ws(&p);
+        if (*p == '+' || *p == '-') {
+                int sign = *p == '+' ? 1 : -1, hh, mm;
+
+                p++;
+                if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+                        return -EINVAL;
+                hh = (p[0] - '0') * 10 + (p[1] - '0');
+                p += 2;
+                if (*p == ':')
+                        p++;
+                if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+                        return -EINVAL;
+                mm = (p[0] - '0') * 10 + (p[1] - '0');
+                p += 2;
+                if (hh > 23 || mm > 59)
+                        return -EINVAL;
+                off = sign * (hh * 60 + mm);
+                zone = true;
+        } else if (isalpha((unsigned char)*p)) {
+                char z[8];
+                size_t n = 0;
+
+                while (isalpha((unsigned char)*p) && n < sizeof(z) - 1)
+                        z[n++] = (char)toupper((unsigned char)*p++);
+                z[n] = '\0';
+                if (isalpha((unsigned char)*p))
+                        return -EINVAL;
+                for (size_t i = 0; i < ARRAY_SIZE(zones); i++)
+                        if (strcmp(z, zones[i].name) == 0) {
+                                off = zones[i].minutes;
+                                zone = true;
+                        }
+                if (!zone && n == 1)
+                        zone = true;    /* military zones: RFC 2822 says treat as -0000 */
+                if (!zone)
+                        return -EINVAL;
+        }
+        skip_ws(&p);
+        if (*p == '(') {                /* a trailing comment, "(GMT)" */
+                const char *e = strchr(p, ')');
+
+                if (e == NULL)
+                        return -EINVAL;
+                p = e + 1;
+                skip_ws(&p);
+        }
+        if (*p != '\0')
+                return -EINVAL;
+        if (!zone) {                    /* no zone: UK local time, as elsewhere */
+                *ret = time_from_uk_local(year, mon, day, hour, min, sec);
+                return 0;
+        }
+        t = civil_days(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+        *ret = t - (int64_t)off * 60;
+        return 0;
+}
+
+/* ISO 8601 first (Atom, dc:date), then RFC 822 (RSS). */
+static int64_t
+parse_date_text(const char *s)
+{
+        int64_t t;
+
+        if (s == NULL)
+                return TIME_UNKNOWN;
+        if (time_parse_iso8601(s, &t) == 0 || time_parse_rfc822(s, &t) == 0)
+                return t;
+        return TIME_UNKNOWN;
+}
+
+/* ======================================================================
+ * Entries
+ * ====================================================================== */
+
+/* What one entry carries, before it becomes an opportunity. */
+struct entry {
+        char   *id, *title, *link, *summary, *content;
+        char   *buyer;                  /* entry author / dc:publisher */
+        char   *creator;                /* dc:creator: only when nothing better */
+        int64_t published, updated, deadline;
+        bool    value_stated;
+        int64_t value_max, value_min;
+        char    currency[4];
+        struct strv cpv, categories;
+        size_t  cat_bytes;
+        const char *bad;                /* why the entry is rejected */
+};
+
+static void
+entry_init(struct entry *e)
+{
+        memset(e, 0, sizeof(*e));
+        e->published = e->updated = e->deadline = TIME_UNKNOWN;
+        e->value_max = e->value_min = VALUE_NONE;
+        strv_init(&e->cpv);
+        strv_init(&e->categories);
+}
+
+static void
+entry_done(struct entry *e)
+{
+        free(e->id);
+        free(e->title);
+        free(e->link);
+        free(e->summary);
+        free(e->content);
+        free(e->buyer);
+        free(e->creator);
+        strv_done(&e->cpv);
+        strv_done(&e->categories);
+}
+
+/* Keep the first value of a field. */
+static void
+set_once(char **field, char *value)
+{
+        if (*field == NULL)
+                *field = value;
+        else
+                free(value);
+}
+
+static bool
+ns_is(const xmlNode *n, const char *ns)
+{
+        if (ns == NULL)
+                return n->ns == NULL || n->ns->href == NULL;
+        return n->ns != NULL && n->ns->href != NULL &&
+               strcmp((const char *)n->ns->href, ns) == 0;
+}
+
+static bool
+is_el(const xmlNode *n, const char *ns, const char *name)
+{
+        return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0 &&
+               ns_is(n, ns);
+}
+
+/* An attribute without namespace, as a new string (NULL if absent). */
+static char *
+attr(const xmlNode *n, const char *name)
+{
+        for (const xmlAttr *a = n->properties; a != NULL; a = a->next) {
+                if (a->ns == NULL && strcmp((const char *)a->name, name) == 0) {
+                        struct buf b;
+
+                        buf_init(&b);
+                        for (const xmlNode *c = a->children; c != NULL; c = c->next)
+                                if (c->type == XML_TEXT_NODE && c->content)
+                                        buf_adds(&b, (const char *)c->content);
+                        if (b.data == NULL)
+                                buf_adds(&b, "");
+                        return buf_steal(&b);
+                }
+        }
+        return NULL;
+}
+
+/* A URL we are willing to hand on: absolute http(s), no spaces/controls. */
+static char *
+clean_url(char *u)
+{
+        char *t;
+
+        if (u == NULL)
+                return NULL;
+        t = str_trim(u);
+        if ((strncasecmp(t, "http://", 7) != 0 && strncasecmp(t, "https://", 8) != 0) ||
+            strlen(t) > FEED_MAX_URL) {
+                free(u);
+                return NULL;
+        }
+        for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+                if (*p <= 0x20 || *p == 0x7F) {
+                        free(u);
+                        return NULL;
+                }
+        t = xstrdup(t);
+        free(u);
+        return t;
+}
+
+/* An 8-digit CPV code at the start of s ("90910000", "90910000-9",
+ * "90910000-9 Cleaning services") into code[9]. */
+static bool
+cpv_code(const char *s, char code[9])
+{
+        const char *start, *p;
+
+        while (*s == ' ')
+                s++;
+        start = s;
+        for (size_t i = 0; i < 8; i++)
+                if (!isdigit((unsigned char)s[i]))
+                        return false;
+        p = s + 8;
+        if (*p == '-' && isdigit((unsigned char)p[1]))
+                p += 2;
+        if (*p != '\0' && *p != ' ' && *p != ':' && *p != ';' && *p != ',')
+                return false;
+        memcpy(code, start, 8);
+        code[8] = '\0';
+        return true;
+}
+
+static void
+add_category(struct entry *e, const char *term, const char *scheme)
+{
+        char code[9];
+        char *t;
+
+        if (term == NULL)
+                return;
+        t = normalise_space(term, false, MAX_CATEGORY);
+        if (*t != '\0' && cpv_code(t, code)) {
+                if (e->cpv.n < MAX_CATEGORIES)
+                        strv_add_unique(&e->cpv, code);
+        } else if (*t != '\0' && scheme != NULL && strcasestr(scheme, "cpv") != NULL) {
+                /* a CPV scheme with a term we cannot read: not a code, keep as text */
+                if (e->categories.n < MAX_CATEGORIES && e->cat_bytes < MAX_CAT_LIST &&
+                    !strv_contains(&e->categories, t)) {
+                        e->cat_bytes += strlen(t);
+                        strv_add(&e->categories, t);
+                }
+        } else if (*t != '\0' && e->categories.n < MAX_CATEGORIES &&
+                   e->cat_bytes < MAX_CAT_LIST && !strv_contains(&e->categories, t)) {
+                e->cat_bytes += strlen(t);
+                strv_add(&e->categories, t);
+        }
+        free(t);
+}
+
+/* Lower-case name without '-', '_' into out. */
+static void
+squash_name(const char *name, char *out, size_t len)
+{
+        size_t j = 0;
+
+        for (; *name && j + 1 < len; name++)
+                if (*name != '-' && *name != '_' && *name != '.')
+                        out[j++] = (char)tolower((unsigned char)*name);
+        out[j] = '\0';
+}
+
+/* A money amount as written in a feed: digits with , . £ and k/m only. */
+static bool
+money_text(const char *s, int64_t *pence)
+{
+        for (const char *p = s; *p; p++)
+                if (!isdigit((unsigned char)*p) && !strchr(",._kKmM", *p) &&
+                    !((unsigned char)*p == 0xC2 || (unsigned char)*p == 0xA3))
+                        return false;
+        return parse_money(s, pence) == 0;
+}
+
+/*
+ * Extension elements (any namespace that is not Atom, RSS, RDF, DC or
+ * content:) that state a deadline, a value or a CPV code.  Conservative: the
+ * element name must say what it is, and the content must parse as a date /
+ * money amount / code, else it is ignored.
+ */
+static void
+extension(struct entry *e, const xmlNode *n)
+{
+        static const char *const deadline_names[] = {
+                "deadline", "closingdate", "closedate", "closingdatetime", "tenderdeadline",
+                "responsedeadline", "submissiondeadline", "tenderperiodenddate",
+        };
+        static const char *const value_names[] = {
+                "value", "contractvalue", "estimatedvalue", "totalvalue", "valuemax",
+                "maxvalue", "valuehigh", "amount",
+        };
+        static const char *const value_min_names[] = { "valuemin", "minvalue", "valuelow" };
+        char name[48];
+        char *txt;
+
+        squash_name((const char *)n->name, name, sizeof(name));
+        txt = element_text(n, TEXT_PLAIN, false, 256);
+        if (txt == NULL)
+                return;
+        if (tag_in(name, deadline_names, ARRAY_SIZE(deadline_names))) {
+                int64_t t = parse_date_text(txt);
+
+                if (t != TIME_UNKNOWN && e->deadline == TIME_UNKNOWN)
+                        e->deadline = t;
+        } else if (tag_in(name, value_names, ARRAY_SIZE(value_names)) ||
+                   tag_in(name, value_min_names, ARRAY_SIZE(value_min_names))) {
+                bool is_min = tag_in(name, value_min_names, ARRAY_SIZE(value_min_names));
+                char *cur = attr(n, "currency");
+                int64_t pence;
+
+                if (cur == NULL || (strlen(cur) == 3 && isalpha((unsigned char)cur[0]) &&
+                                    isalpha((unsigned char)cur[1]) &&
+                                    isalpha((unsigned char)cur[2]))) {
+                        /* 0, 0.1 and 1 are placeholders, not values */
+                        if (money_text(txt, &pence) && pence > 100) {
+                                int64_t *slot = is_min ? &e->value_min : &e->value_max;
+
+                                if (*slot == VALUE_NONE) {
+                                        *slot = pence;
+                                        e->value_stated = true;
+                                        for (int i = 0; i < 3; i++)
+                                                e->currency[i] = cur ? (char)toupper(
+                                                        (unsigned char)cur[i]) : "GBP"[i];
+                                }
+                        }
+                }
+                free(cur);
+        } else if (strcmp(name, "cpv") == 0 || strcmp(name, "cpvcode") == 0) {
+                add_category(e, txt, "cpv");
+        }
+        free(txt);
+}
+
+static enum text_kind
+atom_kind(const xmlNode *n)
+{
+        char *t = attr(n, "type");
+        enum text_kind k = TEXT_AUTO;
+
+        if (t != NULL) {
+                if (strcmp(t, "html") == 0 || strcmp(t, "text/html") == 0)
+                        k = TEXT_HTML;
+                else if (strcmp(t, "xhtml") == 0 || strcmp(t, "application/xhtml+xml") == 0)
+                        k = TEXT_XHTML;
+                else if (strcmp(t, "text") == 0 || strcmp(t, "text/plain") == 0)
+                        k = TEXT_AUTO;
+                else
+                        k = TEXT_PLAIN;
+        }
+        free(t);
+        return k;
+}
+
+/* Text of the first <name> child of an author-like element. */
+static char *
+child_text(const xmlNode *n, const char *ns, const char *name, size_t cap)
+{
+        for (const xmlNode *c = n->children; c != NULL; c = c->next)
+                if (is_el(c, ns, name))
+                        return element_text(c, TEXT_PLAIN, false, cap);
+        return NULL;
+}
+
+static void
+atom_link(struct entry *e, const xmlNode *c, int *best)
+{
+        char *rel = attr(c, "rel"), *type = attr(c, "type");
+        char *href = clean_url(attr(c, "href"));
+        int score = 0;
+
+        if (href != NULL && (rel == NULL || strcmp(rel, "alternate") == 0))
+                score = type == NULL || strcmp(type, "text/html") == 0 ? 3 : 2;
+        else if (href != NULL && rel != NULL && strcmp(rel, "self") != 0 &&
+                 strcmp(rel, "edit") != 0 && strcmp(rel, "enclosure") != 0)
+                score = 1;
+        if (score > *best) {
+                free(e->link);
+                e->link = href;
+                href = NULL;
+                *best = score;
+        }
+        free(href);
+        free(rel);
+        free(type);
+}
+
+static void
+atom_entry(struct entry *e, const xmlNode *entry)
+{
+        int best_link = 0;
+
+        for (const xmlNode *c = entry->children; c != NULL; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (!ns_is(c, NS_ATOM)) {
+                        if (ns_is(c, NS_DC) && strcmp((const char *)c->name, "subject") == 0) {
+                                char *t = element_text(c, TEXT_PLAIN, false, MAX_CATEGORY);
+
+                                add_category(e, t, NULL);
+                                free(t);
+                        } else if (!ns_is(c, NULL)) {
+                                extension(e, c);
+                        }
+                        continue;
+                }
+                if (is_el(c, NS_ATOM, "id")) {
+                        set_once(&e->id, element_text(c, TEXT_PLAIN, false, FEED_MAX_ID + 1));
+                } else if (is_el(c, NS_ATOM, "title")) {
+                        set_once(&e->title, element_text(c, atom_kind(c), false,
+                                                         FEED_MAX_TITLE));
+                } else if (is_el(c, NS_ATOM, "link")) {
+                        atom_link(e, c, &best_link);
+                } else if (is_el(c, NS_ATOM, "summary")) {
+                        set_once(&e->summary, element_text(c, atom_kind(c), true,
+                                                           FEED_MAX_DESCRIPTION));
+                } else if (is_el(c, NS_ATOM, "content")) {
+                        char *src = attr(c, "src");
+
+                        if (src == NULL)
+                                set_once(&e->content, element_text(c, atom_kind(c), true,
+                                                                   FEED_MAX_DESCRIPTION));
+                        free(src);
+                } else if (is_el(c, NS_ATOM, "published")) {
+                        char *t = element_text(c, TEXT_PLAIN, false, 64);
+
+                        if (e->published == TIME_UNKNOWN)
+                                e->published = parse_date_text(t);
+                        free(t);
+                } else if (is_el(c, NS_ATOM, "updated")) {
+                        char *t = element_text(c, TEXT_PLAIN, false, 64);
+
+                        if (e->updated == TIME_UNKNOWN)
+                                e->updated = parse_date_text(t);
+                        free(t);
+                } else if (is_el(c, NS_ATOM, "category")) {
+                        char *term = attr(c, "term"), *label = attr(c, "label");
+                        char *scheme = attr(c, "scheme");
+                        char code[9];
+
+                        /* a CPV term wins; otherwise the label reads better */
+                        if (term != NULL && cpv_code(term, code))
+                                add_category(e, term, scheme);
+                        else
+                                add_category(e, label && *label ? label : term, scheme);
+                        free(term);
+                        free(label);
+                        free(scheme);
+                } else if (is_el(c, NS_ATOM, "author") && e->buyer == NULL) {
+                        e->buyer = child_text(c, NS_ATOM, "name", FEED_MAX_TITLE);
+                }
+        }
+}
+
+/* RSS 2.0 (core_ns NULL) or RSS 1.0 (core_ns NS_RSS10) <item>. */
+static void
+rss_item(struct entry *e, const xmlNode *item, const char *core_ns)
+{
+        char *guid = NULL, *dc_id = NULL;
+        bool guid_permalink = true;
+        int best_link = 0;
+
+        if (core_ns != NULL) {          /* RSS 1.0: rdf:about is the id */
+                for (const xmlAttr *a = item->properties; a != NULL; a = a->next)
+                        if (a->ns && a->ns->href &&
+                            strcmp((const char *)a->ns->href, NS_RDF) == 0 &&
+                            strcmp((const char *)a->name, "about") == 0 &&
+                            a->children && a->children->content)
+                                set_once(&guid, normalise_space(
+                                        (const char *)a->children->content, false,
+                                        FEED_MAX_ID + 1));
+        }
+        for (const xmlNode *c = item->children; c != NULL; c = c->next) {
+                const char *nm = (const char *)c->name;
+
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (ns_is(c, core_ns)) {
+                        if (strcmp(nm, "title") == 0) {
+                                set_once(&e->title, element_text(c, TEXT_HTML, false,
+                                                                 FEED_MAX_TITLE));
+                        } else if (strcmp(nm, "link") == 0) {
+                                set_once(&e->link, clean_url(element_text(
+                                        c, TEXT_PLAIN, false, FEED_MAX_URL + 1)));
+                        } else if (strcmp(nm, "description") == 0) {
+                                set_once(&e->summary, element_text(c, TEXT_HTML, true,
+                                                                   FEED_MAX_DESCRIPTION));
+                        } else if (strcmp(nm, "guid") == 0 && guid == NULL) {
+                                char *pl = attr(c, "isPermaLink");
+
+                                guid_permalink = pl == NULL || strcmp(pl, "true") == 0;
+                                free(pl);
+                                guid = element_text(c, TEXT_PLAIN, false, FEED_MAX_ID + 1);
+                        } else if (strcmp(nm, "pubDate") == 0) {
+                                char *t = element_text(c, TEXT_PLAIN, false, 64);
+
+                                if (e->published == TIME_UNKNOWN)
+                                        e->published = parse_date_text(t);
+                                free(t);
+                        } else if (strcmp(nm, "category") == 0) {
+                                char *t = element_text(c, TEXT_PLAIN, false, MAX_CATEGORY);
+                                char *domain = attr(c, "domain");
+
+                                add_category(e, t, domain);
+                                free(t);
+                                free(domain);
+                        }
+                } else if (ns_is(c, NS_DC)) {
+                        char *t = element_text(c, TEXT_PLAIN, false,
+                                               strcmp(nm, "identifier") == 0 ?
+                                               FEED_MAX_ID + 1 : FEED_MAX_TITLE);
+
+                        if (strcmp(nm, "date") == 0) {
+                                if (e->published == TIME_UNKNOWN)
+                                        e->published = parse_date_text(t);
+                        } else if (strcmp(nm, "subject") == 0) {
+                                add_category(e, t, NULL);
+                        } else if (strcmp(nm, "identifier") == 0) {
+                                set_once(&dc_id, t), t = NULL;
+                        } else if (strcmp(nm, "publisher") == 0) {
+                                set_once(&e->buyer, t), t = NULL;
+                        } else if (strcmp(nm, "creator") == 0) {
+                                set_once(&e->creator, t), t = NULL;
+                        }
+                        free(t);
+                } else if (ns_is(c, NS_DCTERMS)) {
+                        char *t = element_text(c, TEXT_PLAIN, false, 64);
+
+                        if (strcmp(nm, "modified") == 0 && e->updated == TIME_UNKNOWN)
+                                e->updated = parse_date_text(t);
+                        else if ((strcmp(nm, "issued") == 0 || strcmp(nm, "created") == 0) &&
+                                 e->published == TIME_UNKNOWN)
+                                e->published = parse_date_text(t);
+                        free(t);
+                } else if (ns_is(c, NS_CONTENT)) {
+                        if (strcmp(nm, "encoded") == 0)
+                                set_once(&e->content, element_text(c, TEXT_HTML, true,
+                                                                   FEED_MAX_DESCRIPTION));
+                } else if (ns_is(c, NS_ATOM)) {
+                        if (strcmp(nm, "updated") == 0 || strcmp(nm, "published") == 0) {
+                                char *t = element_text(c, TEXT_PLAIN, false, 64);
+                                int64_t *slot = nm[0] == 'u' ? &e->updated : &e->published;
+
+                                if (*slot == TIME_UNKNOWN)
+                                        *slot = parse_date_text(t);
+                                free(t);
+                        } else if (strcmp(nm, "link") == 0 && e->link == NULL) {
+                                atom_link(e, c, &best_link);
+                        }
+                } else if (!ns_is(c, NS_RDF) && !ns_is(c, NULL)) {
+                        extension(e, c);
+                }
+        }
+        if (guid != NULL) {
+                set_once(&e->id, guid);
+                if (e->link == NULL && guid_permalink)
+                        e->link = clean_url(xstrdup(e->id));
+        }
+        set_once(&e->id, dc_id);
+}
+
+/* Serialise node into *ret (NULL if larger than max). */
+static char *
+serialise(xmlDocPtr doc, const xmlNode *node, size_t max)
+{
+        xmlBufferPtr xb = xmlBufferCreate();
+        char *r = NULL;
+        int n;
+
+        if (xb == NULL)
+                return NULL;
+        n = xmlNodeDump(xb, doc, (xmlNodePtr)node, 0, 0);
+        if (n >= 0 && (size_t)xmlBufferLength(xb) <= max)
+                r = xstrndup((const char *)xmlBufferContent(xb), (size_t)xmlBufferLength(xb));
+        xmlBufferFree(xb);
+        return r;
+}
+
+struct feed_meta {
+        const char *name, *source, *kind;
+        char       *buyer;              /* feed-level author / publisher */
+        bool        capped;             /* FEED_MAX_ENTRIES reached */
+};
+
+/* Build the opportunity from e and append it to page, or reject it. */
+static void
+emit(struct ocds_page *page, const struct feed_meta *m, struct entry *e,
+     xmlDocPtr doc, const xmlNode *node)
+{
+        struct opportunity o;
+        const char *desc;
+        size_t idx = page->nreleases++;
+        char *raw;
+
+        if (e->id == NULL && e->link != NULL)
+                e->id = xstrdup(e->link);
+        if (e->bad == NULL && e->id == NULL)
+                e->bad = "no id, guid or link";
+        if (e->bad == NULL && strlen(e->id) > FEED_MAX_ID)
+                e->bad = "id longer than the limit";
+        if (e->bad == NULL && e->title == NULL && e->summary == NULL && e->content == NULL)
+                e->bad = "no title and no text";
+        raw = e->bad == NULL ? serialise(doc, node, FEED_MAX_ENTRY_BYTES) : NULL;
+        if (e->bad == NULL && raw == NULL)
+                e->bad = "entry larger than the limit";
+        if (e->bad != NULL) {
+                diag_add(&page->rejected, NULL, 0, "%s: entry %zu (id %.200s): %s",
+                         m->name, idx + 1, e->id ? e->id : "?", e->bad);
+                free(raw);
+                return;
+        }
+        opportunity_init(&o);
+        o.source = xstrdup(m->source);
+        o.notice_id = e->id, e->id = NULL;
+        o.release_id = xstrdup(o.notice_id);
+        o.notice_type = xstrdup(m->kind);
+        o.stage = STAGE_TENDER;
+        o.status = STATUS_ACTIVE;
+        desc = e->content ? e->content : e->summary;
+        o.title = e->title ? e->title : normalise_space(desc, false, 120);
+        e->title = NULL;
+        o.description = xstrdup(desc);
+        /* the buyer: the entry's publisher/author, the feed's, then dc:creator */
+        if (e->buyer != NULL)
+                o.buyer_name = e->buyer, e->buyer = NULL;
+        else if (m->buyer != NULL)
+                o.buyer_name = xstrdup(m->buyer);
+        else
+                o.buyer_name = e->creator, e->creator = NULL;
+        o.url = e->link, e->link = NULL;
+        o.published = e->published != TIME_UNKNOWN ? e->published : e->updated;
+        o.updated = e->updated != TIME_UNKNOWN ? e->updated : e->published;
+        o.deadline = e->deadline;
+        /* a minimum alone bounds nothing from above: not a stated value */
+        if (e->value_stated && e->value_max != VALUE_NONE) {
+                o.value_stated = true;
+                o.value_max = e->value_max;
+                if (e->value_min != VALUE_NONE && e->value_min <= e->value_max)
+                        o.value_min = e->value_min;
+                memcpy(o.currency, e->currency, 4);
+        }
+        strv_copy(&o.cpv, &e->cpv);
+        strv_copy(&o.item_descriptions, &e->categories);
+        o.raw = raw;
+        page->opps = xreallocarray(page->opps, page->n + 1, sizeof(*page->opps));
+        page->opps[page->n++] = o;
+}
+
+static bool
+room_for_entry(struct ocds_page *page, struct feed_meta *m)
+{
+        if (page->nreleases < FEED_MAX_ENTRIES)
+                return true;
+        if (!m->capped) {
+                diag_add(&page->rejected, NULL, 0, "%s: more than %d entries: the rest "
+                         "are ignored", m->name, FEED_MAX_ENTRIES);
+                m->capped = true;
+        }
+        return false;
+}
+
+static void
+parse_atom(const xmlNode *root, xmlDocPtr doc, struct feed_meta *m, struct ocds_page *page)
+{
+        for (const xmlNode *c = root->children; c != NULL; c = c->next)
+                if (is_el(c, NS_ATOM, "author") && m->buyer == NULL)
+                        m->buyer = child_text(c, NS_ATOM, "name", FEED_MAX_TITLE);
+        for (const xmlNode *c = root->children; c != NULL; c = c->next) {
+                struct entry e;
+
+                if (!is_el(c, NS_ATOM, "entry"))
+                        continue;
+                if (!room_for_entry(page, m))
+                        break;
+                entry_init(&e);
+                atom_entry(&e, c);
+                emit(page, m, &e, doc, c);
+                entry_done(&e);
+        }
+}
+
+static void
+rss_channel_meta(const xmlNode *channel, struct feed_meta *m)
+{
+        for (const xmlNode *c = channel->children; c != NULL; c = c->next)
+                if (is_el(c, NS_DC, "publisher") || (m->buyer == NULL &&
+                                                     is_el(c, NS_DC, "creator"))) {
+                        free(m->buyer);
+                        m->buyer = element_text(c, TEXT_PLAIN, false, FEED_MAX_TITLE);
+                }
+}
+
+static void
+parse_rss_items(const xmlNode *parent, xmlDocPtr doc, const char *core_ns,
+                struct feed_meta *m, struct ocds_page *page)
+{
+        for (const xmlNode *c = parent->children; c != NULL; c = c->next) {
+                struct entry e;
+
+                if (!is_el(c, core_ns, "item"))
+                        continue;
+                if (!room_for_entry(page, m))
+                        break;
+                entry_init(&e);
+                rss_item(&e, c, core_ns);
+                emit(page, m, &e, doc, c);
+                entry_done(&e);
+        }
+}
+
+int
+feed_parse(const char *name, const char *source, const char *data, size_t len,
+           struct ocds_page *page, struct err *err)
+{
+        struct feed_meta m = { .name = name ? name : "feed", .source = source };
+        xmlDocPtr doc;
+        xmlNodePtr root;
+        int r = 0;
+
+        if (source == NULL || data == NULL)
+                return err_set(err, -EINVAL, "%s: no data", m.name);
+        if (len > FEED_MAX_BYTES)
+                return err_set(err, -EINVAL, "%s: feed too large (%zu bytes, the limit is "
+                               "%d MiB)", m.name, len, FEED_MAX_BYTES >> 20);
+        if (len == 0)
+                return err_set(err, -EINVAL, "%s: empty document", m.name);
+        doc = parse_xml(m.name, data, len, err);
+        if (doc == NULL)
+                return -EINVAL;
+        root = xmlDocGetRootElement(doc);
+        if (root == NULL) {
+                r = err_set(err, -EINVAL, "%s: no root element", m.name);
+        } else if (is_el(root, NS_ATOM, "feed")) {
+                m.kind = "atom";
+                parse_atom(root, doc, &m, page);
+        } else if (is_el(root, NULL, "rss")) {
+                const xmlNode *ch = NULL;
+
+                for (const xmlNode *c = root->children; c != NULL && ch == NULL; c = c->next)
+                        if (is_el(c, NULL, "channel"))
+                                ch = c;
+                if (ch == NULL) {
+                        r = err_set(err, -EINVAL, "%s: RSS document without <channel>",
+                                    m.name);
+                } else {
+                        m.kind = "rss";
+                        rss_channel_meta(ch, &m);
+                        parse_rss_items(ch, doc, NULL, &m, page);
+                }
+        } else if (is_el(root, NS_RDF, "RDF")) {
+                m.kind = "rss";
+                for (const xmlNode *c = root->children; c != NULL; c = c->next)
+                        if (is_el(c, NS_RSS10, "channel"))
+                                rss_channel_meta(c, &m);
+                parse_rss_items(root, doc, NS_RSS10, &m, page);
+        } else {
+                r = err_set(err, -EINVAL, "%s: not an Atom or RSS feed (root element <%.60s>%s%.100s%s)",
+                            m.name, (const char *)root->name,
+                            root->ns && root->ns->href ? " in namespace " : "",
+                            root->ns && root->ns->href ? (const char *)root->ns->href : "",
+                            "");
+        }
+        free(m.buyer);
+        xmlFreeDoc(doc);
+        return r;
+}
