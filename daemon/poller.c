@@ -370,8 +370,8 @@ source_fail(struct pollset *ps, struct psource *s, enum fail_kind kind, int64_t 
                               (ps->opts.max_failures > 0 &&
                                s->run_failures >= ps->opts.max_failures))) {
                 s->phase = PH_FAILED;
-                log_err("%s page %u: %s; giving up for this run (%s, next attempt "
-                        "not before %s, failure %" PRId64 ")", where, s->page_no + 1, msg,
+                log_err("%s page %u: %s; giving up for this run (%s: the next attempt "
+                        "would be in %s; failure %" PRId64 ")", where, s->page_no + 1, msg,
                         delay_ms > ps->opts.max_wait_ms && ps->opts.max_wait_ms > 0 ?
                         "the wait exceeds --max-wait" : "too many failures in a row",
                         fmt_ms(delay_ms, d, sizeof(d)), s->st.failures);

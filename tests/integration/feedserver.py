@@ -248,7 +248,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             nxt = {"f": t0, "t": t1, "o": off, "nonce": n}
         else:
             page = sel[off:off + limit]
-            nxt = {"f": t0, "t": t1, "o": off + limit} if off + limit < len(sel) else None
+            # like the live services: a full page always has a next link (the
+            # last one may then be empty)
+            nxt = {"f": t0, "t": t1, "o": off + limit} if off + limit <= len(sel) else None
         if (ds.truncate_over is not None and t1 - t0 > ds.truncate_over and
                 len(sel) > limit):
             nxt = None                  # the live services' bug: a full page, no next
@@ -375,6 +377,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        import sys
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return                      # the client gave up on a fault: expected
+        super().handle_error(request, client_address)
 
 
 class FeedServer:
