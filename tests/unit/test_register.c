@@ -1,0 +1,753 @@
+/*
+ * test_register.c — the capability taxonomy, member files, the CPV reference
+ * list, the CSV reader and `members import`: good input parsed to the right
+ * values, and every error reported with its FILE:LINE.
+ */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bidbroker/cpvref.h"
+#include "bidbroker/csv.h"
+#include "bidbroker/err.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/register.h"
+#include "bidbroker/util.h"
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+struct tmp {
+        char dir[64];
+};
+
+static int
+tmp_setup(void **state)
+{
+        struct tmp *t = calloc(1, sizeof(*t));
+
+        snprintf(t->dir, sizeof(t->dir), "/tmp/test_register.XXXXXX");
+        assert_non_null(mkdtemp(t->dir));
+        *state = t;
+        return 0;
+}
+
+static void
+rm_rf(const char *dir)
+{
+        DIR *dh = opendir(dir);
+        struct dirent *de;
+
+        if (dh == NULL)
+                return;
+        while ((de = readdir(dh)) != NULL) {
+                char *p;
+                struct stat st;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                p = xasprintf("%s/%s", dir, de->d_name);
+                if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+                        rm_rf(p);
+                else
+                        unlink(p);
+                free(p);
+        }
+        closedir(dh);
+        rmdir(dir);
+}
+
+static int
+tmp_teardown(void **state)
+{
+        struct tmp *t = *state;
+
+        rm_rf(t->dir);
+        free(t);
+        return 0;
+}
+
+/* Write text to DIR/name; returns the path (caller frees). */
+static char *
+put(const struct tmp *t, const char *name, const char *text)
+{
+        char *path = xasprintf("%s/%s", t->dir, name);
+        char *slash = strrchr(path, '/');
+
+        *slash = '\0';
+        mkdir_p(path, 0755);
+        *slash = '/';
+        assert_int_equal(write_file_atomic(path, text, strlen(text), 0644), 0);
+        return path;
+}
+
+/* Does d hold a message "PATH:LINE: ...needle..."? */
+static bool
+has_diag(const struct diag *d, const char *path, unsigned line, const char *needle)
+{
+        char *prefix = line ? xasprintf("%s:%u: ", path, line) : xasprintf("%s: ", path);
+        bool found = false;
+
+        for (size_t i = 0; i < d->n && !found; i++)
+                found = str_startswith(d->msg[i], prefix) && strstr(d->msg[i], needle);
+        free(prefix);
+        return found;
+}
+
+#define assert_diag(d, path, line, needle) do {                                         \
+        if (!has_diag(d, path, line, needle)) {                                         \
+                diag_print(d, stderr);                                                  \
+                fail_msg("no diagnostic %s:%u: ...%s...", path, (unsigned)(line), needle); \
+        }                                                                               \
+} while (0)
+
+static struct cpvref *
+load_ref(void)
+{
+        char *path = xasprintf("%s/reference/ref-cpv2008-xterr-cpvCodes.json", fixtures_dir());
+        struct cpvref *ref = NULL;
+        struct err e = { 0 };
+
+        assert_int_equal(cpvref_load(path, &ref, &e), 0);
+        free(path);
+        return ref;
+}
+
+/* ---- CPV reference ------------------------------------------------------------------ */
+
+static void
+t_cpvref(void **state)
+{
+        struct cpvref *ref = load_ref();
+        struct cpvref *bad = NULL;
+        struct err e = { 0 };
+
+        (void)state;
+        assert_int_equal(cpvref_count(ref), 9454);     /* the version 2 entries */
+        assert_string_equal(cpvref_name(ref, "90911200"), "Building-cleaning services");
+        assert_string_equal(cpvref_name(ref, "09322000"), "Steam");
+        assert_null(cpvref_name(ref, "90911201"));
+        assert_true(cpvref_has_prefix(ref, "9091"));
+        assert_true(cpvref_has_prefix(ref, "09"));
+        assert_false(cpvref_has_prefix(ref, "99"));
+        assert_false(cpvref_has_prefix(ref, "909999"));
+        assert_string_equal(cpvref_prefix_label(ref, "9091"), "Cleaning services");
+        assert_null(cpvref_prefix_label(ref, "99"));
+        cpvref_free(ref);
+        assert_int_equal(cpvref_load("/nonexistent/cpv.json", &bad, &e), -ENOENT);
+        assert_null(bad);
+        assert_non_null(strstr(e.msg, "/nonexistent/cpv.json"));
+}
+
+/* ---- taxonomy ----------------------------------------------------------------------- */
+
+static void
+t_taxonomy_good(void **state)
+{
+        struct tmp *t = *state;
+        struct cpvref *ref = load_ref();
+        char *p = put(t, "tax.conf",
+                "# test taxonomy\n"
+                "[capability cleaning]\n"
+                "label = Cleaning services\n"
+                "weight = 1.5\n"
+                "cpv = 9091; 90919300-5; 909\n"           /* ';' or ',' separate */
+                "cpv = 90910000\n"                          /* trailing zeros dropped */
+                "cpv_exclude = 90650000\n"
+                "keyword = office cleaning\n"
+                "regex = title,lots: \\bclean(?:ing|ers)\\b\n"
+                "fields = title\n"
+                "rule_weight = 2\n"
+                "keyword = window cleaning\n"
+                "exclude = asbestos\n"
+                "exclude_regex = description: \\bdeep clean of (?:sewers|drains)\n"
+                "keyword = note: not a field list\n"
+                "\n"
+                "[capability it-support]\n"
+                "cpv = 7231\n");
+        struct taxonomy *tx = NULL;
+        struct diag d;
+        const struct capability *c;
+
+        diag_init(&d);
+        assert_int_equal(taxonomy_load_ref(p, ref, &tx, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(tx->ncaps, 2);
+        c = taxonomy_find(tx, "cleaning");
+        assert_non_null(c);
+        assert_string_equal(c->label, "Cleaning services");
+        assert_true(c->weight == 1.5);
+        /* a code with its check digit, and an 8-digit code, stand for their
+         * subtree: trailing zeros are dropped; duplicates are kept once */
+        assert_int_equal(c->cpv.n, 3);
+        assert_string_equal(c->cpv.v[1], "909193");
+        assert_true(strv_contains(&c->cpv, "9091"));
+        assert_int_equal(c->cpv_exclude.n, 1);
+        assert_string_equal(c->cpv_exclude.v[0], "9065");
+        assert_int_equal(c->nrules, 6);
+        assert_int_equal(c->rules[0].kind, RULE_KEYWORD);
+        assert_int_equal(c->rules[0].fields, FIELD_TEXT);
+        assert_string_equal(c->rules[0].text, "office cleaning");
+        assert_true(c->rules[0].weight == 1.0);
+        assert_int_equal(c->rules[0].line, 8);
+        assert_int_equal(c->rules[1].kind, RULE_REGEX);
+        assert_int_equal(c->rules[1].fields, FIELD_TITLE | FIELD_LOTS);
+        assert_string_equal(c->rules[1].text, "\\bclean(?:ing|ers)\\b");
+        assert_int_equal(c->rules[2].fields, FIELD_TITLE);
+        assert_true(c->rules[2].weight == 2.0);
+        assert_true(c->rules[3].exclude);
+        assert_int_equal(c->rules[3].kind, RULE_KEYWORD);
+        assert_int_equal(c->rules[4].kind, RULE_REGEX);
+        assert_true(c->rules[4].exclude);
+        assert_int_equal(c->rules[4].fields, FIELD_DESCRIPTION);
+        assert_string_equal(c->rules[5].text, "note: not a field list");
+        c = taxonomy_find(tx, "it-support");
+        assert_string_equal(c->label, "it-support");
+        assert_null(taxonomy_find(tx, "catering"));
+        taxonomy_free(tx);
+        diag_done(&d);
+        cpvref_free(ref);
+        free(p);
+}
+
+static void
+t_taxonomy_errors(void **state)
+{
+        struct tmp *t = *state;
+        struct cpvref *ref = load_ref();
+        char *p = put(t, "bad.conf",
+                "stray = 1\n"                                   /* 1 */
+                "[capability cleaning]\n"                       /* 2 */
+                "cpv = 9091\n"                                  /* 3 */
+                "regex = \\bclean(ing\n"                        /* 4 */
+                "cpv = 9x91\n"                                  /* 5 */
+                "cpv = 9\n"                                     /* 6 */
+                "cpv = 9999\n"                                  /* 7 */
+                "cpv = 90911201\n"                              /* 8 */
+                "colour = blue\n"                               /* 9 */
+                "weight = -1\n"                                 /* 10 */
+                "regex = x*\n"                                  /* 11 */
+                "fields = title, price\n"                       /* 12 */
+                "keyword = ***\n"                               /* 13 */
+                "label = A\n"                                   /* 14 */
+                "label = B\n"                                   /* 15 */
+                "[capability cleaning]\n"                       /* 16 */
+                "cpv = 9091\n"                                  /* 17 */
+                "[capability empty]\n"                          /* 18 */
+                "label = Nothing here\n"                        /* 19 */
+                "[capability Bad_Id]\n"                         /* 20 */
+                "[rules]\n"                                     /* 21 */
+                "exclude_regex = (?<n\n");                      /* 22 */
+        struct taxonomy *tx = NULL;
+        struct diag d;
+
+        diag_init(&d);
+        assert_int_equal(taxonomy_load_ref(p, ref, &tx, &d), -EINVAL);
+        assert_null(tx);
+        assert_diag(&d, p, 1, "'stray' is outside any [capability ID] section");
+        assert_diag(&d, p, 4, "regex '\\bclean(ing' error at offset 11: missing closing "
+                    "parenthesis");
+        assert_diag(&d, p, 5, "CPV prefix '9x91' must be 2 to 8 digits");
+        assert_diag(&d, p, 6, "CPV prefix '9' must be 2 to 8 digits");
+        assert_diag(&d, p, 7, "CPV prefix '9999' is not the start of any CPV 2008 code");
+        assert_diag(&d, p, 8, "CPV code '90911201' is not in the CPV 2008 list");
+        assert_diag(&d, p, 9, "unknown key 'colour' in [capability cleaning]");
+        assert_diag(&d, p, 10, "'weight' must be a number above 0");
+        assert_diag(&d, p, 11, "regex 'x*' matches empty text");
+        assert_diag(&d, p, 12, "'fields' must list title, description");
+        assert_diag(&d, p, 13, "'keyword' needs at least one letter or digit");
+        assert_diag(&d, p, 15, "'label' given twice");
+        assert_diag(&d, p, 16, "[capability cleaning] defined twice (first at line 2)");
+        assert_diag(&d, p, 18, "[capability empty] has no 'cpv', 'keyword' or 'regex'");
+        assert_diag(&d, p, 20, "[capability Bad_Id] needs an id of lower-case letters");
+        assert_diag(&d, p, 21, "unknown section [rules]");
+        diag_done(&d);
+
+        /* without the reference, only the syntax of CPV prefixes is checked */
+        free(p);
+        p = put(t, "noref.conf", "[capability x]\ncpv = 9999\n");
+        diag_init(&d);
+        assert_int_equal(taxonomy_load(p, &tx, &d), 0);
+        taxonomy_free(tx);
+        tx = NULL;
+        diag_done(&d);
+
+        /* a missing file */
+        diag_init(&d);
+        assert_int_equal(taxonomy_load("/nonexistent/tax.conf", &tx, &d), -ENOENT);
+        assert_int_equal(diag_count(&d), 1);
+        diag_done(&d);
+        cpvref_free(ref);
+        free(p);
+}
+
+/* The shipped taxonomy loads cleanly against the real CPV list and has the ids. */
+static void
+t_shipped_taxonomy(void **state)
+{
+        static const char *const ids[] = {
+                "cleaning", "catering", "building-works", "grounds", "training", "care",
+                "events", "print-design", "waste-recycling", "security", "transport",
+                "it-support",
+        };
+        struct cpvref *ref = load_ref();
+        struct taxonomy *tx = NULL;
+        char *path = xasprintf("%s/../../conf/capabilities.conf", fixtures_dir());
+        struct diag d;
+
+        (void)state;
+        diag_init(&d);
+        if (taxonomy_load_ref(path, ref, &tx, &d) < 0)
+                diag_print(&d, stderr);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(tx->ncaps, ARRAY_SIZE(ids));
+        for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+                const struct capability *c = taxonomy_find(tx, ids[i]);
+
+                assert_non_null(c);
+                assert_true(c->cpv.n > 0);
+                assert_true(c->nrules > 0);
+                for (size_t j = 0; j < c->cpv.n; j++)
+                        assert_non_null(cpvref_prefix_label(ref, c->cpv.v[j]));
+        }
+        taxonomy_free(tx);
+        diag_done(&d);
+        cpvref_free(ref);
+        free(path);
+}
+
+/* ---- members ------------------------------------------------------------------------ */
+
+static struct taxonomy *
+small_taxonomy(const struct tmp *t)
+{
+        char *p = put(t, "tax.conf",
+                "[capability cleaning]\ncpv = 9091\nkeyword = cleaning\n"
+                "[capability catering]\ncpv = 555\nkeyword = catering\n"
+                "[capability grounds]\ncpv = 7731\n");
+        struct taxonomy *tx = NULL;
+        struct diag d;
+
+        diag_init(&d);
+        assert_int_equal(taxonomy_load(p, &tx, &d), 0);
+        diag_done(&d);
+        free(p);
+        return tx;
+}
+
+static void
+t_member_good(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *p = put(t, "members/digbeth-clean.conf",
+                "[member]\n"
+                "id = digbeth-clean\n"
+                "name = Digbeth Clean CIC\n"
+                "email = ops@digbeth.example, jo@digbeth.example\n"
+                "cluster = Digbeth\n"
+                "postcode = b5 5se\n"
+                "regions = West Midlands, ukg31, WS, PC:wv\n"
+                "regions = England\n"
+                "capabilities = cleaning, grounds\n"
+                "keyword = deep clean\n"
+                "regex = title: \\bjet ?wash\n"
+                "exclude = asbestos\n"
+                "exclude_regex = \\bsewer\n"
+                "min_value = £1,000\n"
+                "max_value = 25k\n"
+                "capacity = 40000.50\n"
+                "consortium = yes\n"
+                "accreditations = CHAS, ISO 9001\n"
+                "digest_day = Thu\n");
+        struct member *m = NULL;
+        struct diag d;
+
+        diag_init(&d);
+        assert_int_equal(member_load_file(p, tx, &m, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_string_equal(m->id, "digbeth-clean");
+        assert_string_equal(m->name, "Digbeth Clean CIC");
+        assert_int_equal(m->emails.n, 2);
+        assert_string_equal(m->postcode, "B5 5SE");
+        assert_string_equal(m->regions.v[0], "UKG");
+        assert_string_equal(m->regions.v[1], "UKG31");
+        assert_string_equal(m->regions.v[2], "PC:WS");
+        assert_string_equal(m->regions.v[3], "PC:WV");
+        assert_true(strv_contains(&m->regions, "UKC"));         /* England */
+        assert_true(strv_contains(&m->regions, "UKK"));
+        assert_false(strv_contains(&m->regions, "UKL"));        /* not Wales */
+        assert_int_equal(m->regions.n, 4 + 8);                  /* UKG once */
+        assert_int_equal(m->capabilities.n, 2);
+        assert_int_equal(m->nrules, 4);
+        assert_int_equal(m->rules[1].fields, FIELD_TITLE);
+        assert_true(m->rules[2].exclude);
+        assert_int_equal(m->min_value, 100000);
+        assert_int_equal(m->max_value, 2500000);
+        assert_int_equal(m->capacity, 4000050);
+        assert_true(m->consortium);
+        assert_string_equal(m->accreditations, "CHAS, ISO 9001");
+        assert_int_equal(m->digest_day, DAY_THU);
+
+        /* the canonical form reads back to the same member */
+        {
+                struct buf b;
+                struct member *m2 = NULL;
+                char *p2;
+
+                buf_init(&b);
+                member_format(m, &b);
+                p2 = put(t, "round/digbeth-clean.conf", b.data);
+                assert_int_equal(member_load_file(p2, tx, &m2, &d), 0);
+                assert_true(member_equal(m, m2));
+                member_free(m2);
+                buf_done(&b);
+                free(p2);
+        }
+        member_free(m);
+        taxonomy_free(tx);
+        diag_done(&d);
+        free(p);
+}
+
+static void
+t_member_errors(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *p = put(t, "members/acme.conf",
+                "[member]\n"                                    /* 1 */
+                "id = acme-ltd\n"                               /* 2 */
+                "capabilities = cleaning, cleanin\n"            /* 3 */
+                "regions = UKG, Narnia, PC:QQ, Isle of Man\n"   /* 4 */
+                "min_value = lots\n"                            /* 5 */
+                "max_value = 10\n"                              /* 6 */
+                "email = not-an-address\n"                      /* 7 */
+                "digest_day = someday\n"                        /* 8 */
+                "consortium = maybe\n"                          /* 9 */
+                "regex = (?:open\n"                             /* 10 */
+                "postcode = 12345\n"                            /* 11 */
+                "id = acme\n"                                   /* 12 */
+                "colour = red\n"                                /* 13 */
+                "[extra]\n");                                   /* 14 */
+        struct member *m = NULL;
+        struct diag d;
+
+        diag_init(&d);
+        assert_int_equal(member_load_file(p, tx, &m, &d), -EINVAL);
+        assert_null(m);
+        assert_diag(&d, p, 2, "'id' is 'acme-ltd' but the file is named acme.conf");
+        assert_diag(&d, p, 3, "unknown capability 'cleanin' (the taxonomy has: cleaning, "
+                    "catering, grounds)");
+        assert_diag(&d, p, 4, "'regions': 'Narnia' is not an ITL code");
+        assert_diag(&d, p, 4, "'regions': 'PC:QQ' is not a UK postcode area");
+        assert_diag(&d, p, 4, "'regions': 'Isle of Man' is outside the UK");
+        assert_diag(&d, p, 5, "'min_value' must be an amount in pounds");
+        assert_diag(&d, p, 7, "'email': 'not-an-address' is not an email address");
+        assert_diag(&d, p, 8, "'digest_day' must be a day");
+        assert_diag(&d, p, 9, "'consortium' must be yes or no, not 'maybe'");
+        assert_diag(&d, p, 10, "regex '(?:open' error at offset 7: missing closing "
+                    "parenthesis");
+        assert_diag(&d, p, 11, "'postcode' must be a UK postcode");
+        assert_diag(&d, p, 12, "'id' given twice");
+        assert_diag(&d, p, 13, "unknown key 'colour' in [member]");
+        assert_diag(&d, p, 14, "unknown section [extra]");
+        assert_diag(&d, p, 1, "[member] needs 'name'");
+        diag_done(&d);
+
+        /* min above max; no capabilities and no rules */
+        free(p);
+        p = put(t, "members2/x.conf", "[member]\nid = x\nname = X\nmin_value = 500\n"
+                "max_value = 100\n");
+        diag_init(&d);
+        assert_int_equal(member_load_file(p, tx, &m, &d), -EINVAL);
+        assert_diag(&d, p, 1, "'min_value' is above 'max_value'");
+        assert_diag(&d, p, 1, "no 'capabilities' and no 'keyword'/'regex'");
+        diag_done(&d);
+        taxonomy_free(tx);
+        free(p);
+}
+
+static void
+t_members_dir(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        struct member_register *reg = NULL;
+        char *dir = xasprintf("%s/reg", t->dir);
+        char *p1 = put(t, "reg/zeta.conf", "[member]\nid = zeta\nname = Z\n"
+                       "capabilities = catering\n");
+        char *p2 = put(t, "reg/alpha.conf", "[member]\nid = alpha\nname = A\n"
+                       "keyword = bicycle repair\n");
+        char *p3 = put(t, "reg/README.txt", "not a member file\n");
+        char *p4 = put(t, "reg/.hidden.conf", "junk\n");
+        struct diag d;
+
+        diag_init(&d);
+        assert_int_equal(members_load(dir, tx, &reg, &d), 0);
+        assert_int_equal(reg->n, 2);
+        assert_string_equal(reg->members[0].id, "alpha");        /* sorted by id */
+        assert_string_equal(reg->members[1].id, "zeta");
+        assert_non_null(members_find(reg, "zeta"));
+        assert_null(members_find(reg, "beta"));
+        members_free(reg);
+        reg = NULL;
+
+        /* one bad file: the whole register is refused, every error listed */
+        free(p1);
+        p1 = put(t, "reg/beta.conf", "[member]\nid = beta\nname = B\ncapabilities = x\n"
+                 "regions = Mordor\n");
+        assert_int_equal(members_load(dir, tx, &reg, &d), -EINVAL);
+        assert_null(reg);
+        assert_diag(&d, p1, 4, "unknown capability 'x'");
+        assert_diag(&d, p1, 5, "'regions': 'Mordor'");
+        diag_done(&d);
+        diag_init(&d);
+        assert_true(members_load("/nonexistent/members", tx, &reg, &d) < 0);
+        assert_int_equal(diag_count(&d), 1);
+        diag_done(&d);
+        taxonomy_free(tx);
+        free(dir);
+        free(p1);
+        free(p2);
+        free(p3);
+        free(p4);
+}
+
+static void
+t_weekday_region(void **state)
+{
+        enum weekday w;
+        struct strv s;
+        const char *why = NULL;
+
+        (void)state;
+        assert_int_equal(weekday_parse("mon", &w), 0);
+        assert_int_equal(w, DAY_MON);
+        assert_int_equal(weekday_parse("SUNDAY", &w), 0);
+        assert_int_equal(w, DAY_SUN);
+        assert_int_equal(weekday_parse("mo", &w), -EINVAL);
+        assert_string_equal(weekday_name(DAY_WED), "wednesday");
+        strv_init(&s);
+        assert_int_equal(region_normalise("anywhere", &s, &why), 0);
+        assert_int_equal(region_normalise("United Kingdom", &s, &why), 0);
+        assert_int_equal(s.n, 1);
+        assert_string_equal(s.v[0], "UK");
+        assert_int_equal(region_normalise("London", &s, &why), 0);
+        assert_string_equal(s.v[1], "UKI");
+        assert_int_equal(region_normalise("tlg31", &s, &why), 0);
+        assert_string_equal(s.v[2], "UKG31");
+        assert_int_equal(region_normalise("PC:", &s, &why), -EINVAL);
+        assert_int_equal(region_normalise("UKZ", &s, &why), -EINVAL);
+        strv_done(&s);
+}
+
+/* ---- CSV ---------------------------------------------------------------------------- */
+
+static void
+t_csv(void **state)
+{
+        /* BOM, CRLF, quotes with "" and a comma, a quoted field over two lines,
+         * a blank line, a lone-LF line, an empty last field */
+        static const char text[] =
+                "\xef\xbb\xbfid,name,note\r\n"
+                "a,\"Smith, \"\"Jo\"\"\",x\r\n"
+                "b,\"two\r\nlines\",\r\n"
+                "\r\n"
+                "c,plain,\n"
+                "d,\"bad\"x,y\n"
+                "e,\xff\xfe,z\n"
+                "f,\"never closed,\n";
+        struct csv *c = NULL;
+        struct diag d;
+
+        (void)state;
+        diag_init(&d);
+        assert_int_equal(csv_parse("t.csv", text, sizeof(text) - 1, &c, &d), 0);
+        assert_int_equal(c->nrows, 7);
+        assert_string_equal(c->rows[0].cells[0], "id");         /* BOM gone */
+        assert_int_equal(c->rows[0].n, 3);
+        assert_string_equal(c->rows[1].cells[1], "Smith, \"Jo\"");
+        assert_int_equal(c->rows[1].line, 2);
+        assert_string_equal(c->rows[2].cells[1], "two\r\nlines");
+        assert_string_equal(c->rows[2].cells[2], "");
+        assert_int_equal(c->rows[2].line, 3);
+        assert_int_equal(c->rows[3].line, 6);                   /* after the blank line */
+        assert_string_equal(c->rows[3].cells[0], "c");
+        assert_int_equal(c->rows[3].n, 3);
+        assert_false(c->rows[3].bad);
+        assert_true(c->rows[4].bad);
+        assert_int_equal(c->rows[4].line, 7);
+        assert_true(c->rows[5].bad);
+        assert_int_equal(c->rows[5].line, 8);
+        assert_true(c->rows[6].bad);
+        assert_diag(&d, "t.csv", 7, "text after a closing quote");
+        assert_diag(&d, "t.csv", 8, "not valid UTF-8");
+        assert_diag(&d, "t.csv", 9, "quoted field opened on line 9 is never closed");
+        assert_int_equal(diag_count(&d), 3);
+        csv_free(c);
+        diag_done(&d);
+        assert_true(utf8_valid("caf\xc3\xa9", 5));
+        assert_false(utf8_valid("\xc0\xaf", 2));                 /* overlong */
+        assert_false(utf8_valid("\xed\xa0\x80", 3));             /* surrogate */
+}
+
+static size_t
+count_files(const char *dir)
+{
+        DIR *dh = opendir(dir);
+        struct dirent *de;
+        size_t n = 0;
+
+        if (dh == NULL)
+                return 0;
+        while ((de = readdir(dh)) != NULL)
+                n += de->d_name[0] != '.';
+        closedir(dh);
+        return n;
+}
+
+static void
+t_import(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *dir = xasprintf("%s/imported", t->dir);
+        char *csv = put(t, "members.csv",
+                "\xef\xbb\xbfId,Name,Email,Cluster,Postcode,Regions,Capabilities,Keywords,"
+                "Exclusions,Min value,Max value,Capacity,Consortium (yes/no),Digest day\r\n"
+                /* 2: good, everything set */
+                "kitchen-co,\"Kitchen Co, CIC\",a@k.example;b@k.example,Digbeth,B5 5SE,"
+                "West Midlands;B,catering,\"\\bbuffets?\\b;canap(e|é)s\",\\bprison\\b,"
+                "1000,25000,50000,yes,fri\r\n"
+                /* 3: good, minimal */
+                "green-hands,Green Hands,,,,UKG31,grounds,,,,,,,\r\n"
+                /* 4: bad: unknown capability and bad money */
+                "bad-one,Bad One,,,,UKG,gardening,,,abc,,,,\r\n"
+                /* 5: bad regex in keywords, reported with its offset */
+                "bad-two,Bad Two,,,,UKG,cleaning,\"ok;(?:oops\",,,,,,\r\n"
+                /* 6: wrong number of fields */
+                "short,Short\r\n"
+                /* 7 and 8: the same id twice */
+                "dup,Dup A,,,,UKG,cleaning,,,,,,,\r\n"
+                "dup,Dup B,,,,UKG,cleaning,,,,,,,\r\n"
+                /* 9: bad id */
+                "Not Valid,X,,,,UKG,cleaning,,,,,,,\r\n"
+                /* 10: blank row from the spreadsheet */
+                ",,,,,,,,,,,,,\r\n"
+                /* 11: bad region and bad day */
+                "bad-three,B3,,,,Atlantis,cleaning,,,,,,no,someday\r\n");
+        struct import_counts n;
+        struct member *m = NULL;
+        struct diag d;
+        char *path;
+
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), 0);
+        assert_int_equal(n.created, 2);
+        assert_int_equal(n.updated, 0);
+        assert_int_equal(n.unchanged, 0);
+        assert_int_equal(n.rejected, 7);
+        assert_diag(&d, csv, 4, "unknown capability 'gardening'");
+        assert_diag(&d, csv, 4, "'min_value' must be an amount in pounds");
+        assert_diag(&d, csv, 5, "regex '(?:oops' error at offset 7: missing closing "
+                    "parenthesis");
+        assert_diag(&d, csv, 6, "row has 2 fields but the header has 14");
+        assert_diag(&d, csv, 7, "id 'dup' is also on line 8");
+        assert_diag(&d, csv, 8, "id 'dup' is also on line 7");
+        assert_diag(&d, csv, 9, "'id' must be lower-case letters");
+        assert_diag(&d, csv, 11, "'regions': 'Atlantis'");
+        assert_diag(&d, csv, 11, "'digest_day' must be a day");
+        assert_int_equal(count_files(dir), 2);
+        diag_done(&d);
+
+        path = xasprintf("%s/kitchen-co.conf", dir);
+        diag_init(&d);
+        assert_int_equal(member_load_file(path, tx, &m, &d), 0);
+        assert_string_equal(m->name, "Kitchen Co, CIC");
+        assert_int_equal(m->emails.n, 2);
+        assert_string_equal(m->regions.v[0], "UKG");
+        assert_string_equal(m->regions.v[1], "PC:B");
+        assert_int_equal(m->nrules, 3);
+        assert_int_equal(m->rules[0].kind, RULE_REGEX);
+        assert_string_equal(m->rules[0].text, "\\bbuffets?\\b");
+        assert_string_equal(m->rules[1].text, "canap(e|é)s");
+        assert_true(m->rules[2].exclude);
+        assert_int_equal(m->capacity, 5000000);
+        assert_true(m->consortium);
+        assert_int_equal(m->digest_day, DAY_FRI);
+        member_free(m);
+        m = NULL;
+        diag_done(&d);
+
+        /* the same file again: nothing changes */
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), 0);
+        assert_int_equal(n.created, 0);
+        assert_int_equal(n.unchanged, 2);
+        assert_int_equal(n.rejected, 7);
+        diag_done(&d);
+
+        /* a sheet with fewer columns updates only those columns */
+        free(csv);
+        csv = put(t, "update.csv", "id,capabilities,digest_day\n"
+                  "kitchen-co,catering;cleaning,monday\n"
+                  "green-hands,grounds,\n"
+                  "new-one,cleaning,tue\n");
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), 0);
+        assert_int_equal(n.updated, 1);
+        assert_int_equal(n.unchanged, 1);
+        assert_int_equal(n.rejected, 1);                        /* new-one has no name */
+        assert_diag(&d, csv, 4, "[member] needs 'name'");
+        diag_done(&d);
+        diag_init(&d);
+        assert_int_equal(member_load_file(path, tx, &m, &d), 0);
+        assert_string_equal(m->name, "Kitchen Co, CIC");         /* kept */
+        assert_int_equal(m->capabilities.n, 2);
+        assert_int_equal(m->digest_day, DAY_MON);
+        assert_int_equal(m->nrules, 3);                          /* kept */
+        member_free(m);
+        diag_done(&d);
+
+        /* header problems refuse the whole file */
+        free(csv);
+        csv = put(t, "header.csv", "id,name,capabilites\nx,X,cleaning\n");
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), -EINVAL);
+        assert_diag(&d, csv, 1, "unknown column 'capabilites'");
+        diag_done(&d);
+        free(csv);
+        csv = put(t, "noid.csv", "name\nX\n");
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), -EINVAL);
+        assert_diag(&d, csv, 1, "no 'id' column");
+        diag_done(&d);
+
+        taxonomy_free(tx);
+        free(path);
+        free(csv);
+        free(dir);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(t_cpvref),
+                cmocka_unit_test_setup_teardown(t_taxonomy_good, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_taxonomy_errors, tmp_setup, tmp_teardown),
+                cmocka_unit_test(t_shipped_taxonomy),
+                cmocka_unit_test_setup_teardown(t_member_good, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_member_errors, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_members_dir, tmp_setup, tmp_teardown),
+                cmocka_unit_test(t_weekday_region),
+                cmocka_unit_test(t_csv),
+                cmocka_unit_test_setup_teardown(t_import, tmp_setup, tmp_teardown),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
