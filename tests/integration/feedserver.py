@@ -271,6 +271,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         gz = ds.gzip_ok and "gzip" in self.entry["accept_encoding"]
         if fault in ("big", "big-chunked"):
             body = body[:-1] + ', "pad": "' + "x" * (srv.big_bytes) + '"}'
+            gz = False                  # a true Content-Length (big) or none (chunked)
         if fault == "truncated-cl":
             raw = body.encode()
             self.send_response(200)
