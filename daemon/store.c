@@ -154,7 +154,7 @@ enum stmt_id {
         ST_FIND_NOTICE, ST_FIND_ALIAS, ST_FIND_TENDER, ST_FIND_ORPHAN,
         ST_INSERT, ST_UPDATE, ST_RENAME, ST_CLEAR_ORPHAN, ST_ADD_ALIAS,
         ST_CLOSERS, ST_TENDERS, ST_SET_STATUS,
-        ST_GET, ST_EACH, ST_COUNT, ST_SRC_GET, ST_SRC_PUT,
+        ST_GET, ST_EACH, ST_COUNT, ST_SRC_GET, ST_SRC_PUT, ST_META_GET, ST_META_PUT,
         ST__N
 };
 
@@ -162,7 +162,7 @@ enum stmt_id {
         "SELECT " OPP_COLS ", CASE WHEN ?5 THEN NULL ELSE raw END FROM opportunity" \
         " WHERE (?1 IS NULL OR updated >= ?1) AND (?2 IS NULL OR source = ?2)" \
         " AND (?3 = 0 OR stage = 'tender') AND (?4 IS NULL OR last_changed >= ?4)" \
-        " ORDER BY deadline IS NULL, deadline, id"
+        " ORDER BY deadline NULLS LAST, id"
 
 static const char *const stmt_sql[ST__N] = {
         [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -182,11 +182,11 @@ static const char *const stmt_sql[ST__N] = {
         [ST_FIND_TENDER] =
                 "SELECT " ROW_REF_COLS " FROM opportunity"
                 " WHERE source = ?1 AND ocid = ?2 AND stage = 'tender'"
-                " ORDER BY orphan, id LIMIT 1",
+                " AND status_given <> 'cancelled' ORDER BY orphan, id LIMIT 1",
         [ST_FIND_ORPHAN] =
                 "SELECT " ROW_REF_COLS " FROM opportunity"
                 " WHERE source = ?1 AND ocid = ?2 AND stage = 'tender' AND orphan = 1"
-                " ORDER BY id LIMIT 1",
+                " AND status_given <> 'cancelled' ORDER BY id LIMIT 1",
         [ST_INSERT] =
                 "INSERT INTO opportunity (source, notice_id, ocid, release_id, stage,"
                 " notice_type, title, description, buyer_name, buyer_id, value_stated,"
@@ -243,6 +243,10 @@ static const char *const stmt_sql[ST__N] = {
                 " etag = excluded.etag, last_modified = excluded.last_modified,"
                 " failures = excluded.failures, next_attempt = excluded.next_attempt,"
                 " last_error = excluded.last_error, last_success = excluded.last_success",
+        [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [ST_META_PUT] =
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
 struct store {
@@ -1349,7 +1353,7 @@ put_locked(struct store *s, const struct opportunity *o, const char *hash,
                 if (found && (e = add_alias(s, o->source, o->notice_id, r.id, err)) < 0)
                         goto out;
         } else if (found == 0 && per_release && o->ocid != NULL &&
-                   o->stage == STAGE_TENDER) {
+                   o->stage == STAGE_TENDER && o->status != STATUS_CANCELLED) {
                 /* The tender itself, after an amendment that arrived first
                  * (pages are newest-first): the row takes the tender's id. */
                 if ((found = find_row(s, ST_FIND_ORPHAN, o->source, o->ocid, &r, err)) < 0)
@@ -1688,4 +1692,42 @@ store_source_put(struct store *s, const char *source, const struct source_state 
                 return db_err(s, b.rc, err, "write source state");
         }
         return exec_st(s, ST_SRC_PUT, err, "write source state");
+}
+
+/* ---- meta --------------------------------------------------------------- */
+
+int
+store_meta_get(struct store *s, const char *key, char **ret, struct err *err)
+{
+        sqlite3_stmt *st = s->st[ST_META_GET];
+        struct binder b = { st, SQLITE_OK };
+        int rc, r = 0;
+
+        *ret = NULL;
+        bind_str(&b, 1, key);
+        if (b.rc != SQLITE_OK) {
+                st_done(st);
+                return db_err(s, b.rc, err, "read meta");
+        }
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret = col_str(st, 0);
+        else if (rc != SQLITE_DONE)
+                r = db_err(s, rc, err, "read meta");
+        st_done(st);
+        return r;
+}
+
+int
+store_meta_put(struct store *s, const char *key, const char *value, struct err *err)
+{
+        struct binder b = { s->st[ST_META_PUT], SQLITE_OK };
+
+        bind_str(&b, 1, key);
+        bind_str(&b, 2, value);
+        if (b.rc != SQLITE_OK) {
+                st_done(b.st);
+                return db_err(s, b.rc, err, "write meta");
+        }
+        return exec_st(s, ST_META_PUT, err, "write meta");
 }

@@ -104,8 +104,15 @@ int store_source_get(struct store *s, const char *source, struct source_state *s
 int store_source_put(struct store *s, const char *source, const struct source_state *st,
                      struct err *err);
 
-/* The raw sqlite3 handle, for modules that add their own tables through
- * store_migration entries (matches, digests, ...).  Not for ad-hoc SQL. */
+/* Small key/value settings in table meta (e.g. "last match run").
+ * *ret is NULL when the key is not set; the caller frees it. */
+int store_meta_get(struct store *s, const char *key, char **ret, struct err *err);
+int store_meta_put(struct store *s, const char *key, const char *value,
+                   struct err *err);
+
+/* The raw sqlite3 handle, for modules that add their own tables by appending
+ * a migration to migrations[] in daemon/store.c (matches, digests, ...).
+ * Not for ad-hoc SQL on the store's own tables. */
 struct sqlite3 *store_db(struct store *s);
 
 #endif

@@ -768,6 +768,39 @@ t_cancellation(void **state)
         opportunity_done(&c2);
 }
 
+/* A cancellation notice is never the row an amendment folds into. */
+static void
+t_cancellation_not_fold_target(void **state)
+{
+        struct fx *f = *state;
+        struct opportunity t, a, c, back;
+        int64_t tid, aid, cid;
+
+        mk(&t, "t1", "ocds-x", STAGE_TENDER, "UK4", T0);
+        mk(&a, "a2", "ocds-x", STAGE_TENDER, "tenderAmendment", T0 + 100);
+        mk(&c, "c3", "ocds-x", STAGE_TENDER, "UK12", T0 + 200);
+        c.status = STATUS_CANCELLED;
+        /* newest first */
+        assert_int_equal(put(f->s, &c, &cid), STORE_NEW);
+        assert_int_equal(put(f->s, &a, &aid), STORE_NEW);
+        assert_true(aid != cid);
+        assert_int_equal(put(f->s, &t, &tid), STORE_UNCHANGED);
+        assert_true(tid == aid);
+        assert_int_equal(count(f->s), 2);
+        get(f->s, cid, &back);
+        assert_string_equal(back.title, "title of c3");
+        assert_int_equal(back.status, STATUS_CANCELLED);
+        opportunity_done(&back);
+        get(f->s, tid, &back);
+        assert_string_equal(back.notice_id, "t1");
+        assert_string_equal(back.title, "title of a2");
+        assert_int_equal(back.status, STATUS_CANCELLED);
+        opportunity_done(&back);
+        opportunity_done(&t);
+        opportunity_done(&a);
+        opportunity_done(&c);
+}
+
 /* ---- transactions ---------------------------------------------------------- */
 
 static void
@@ -899,6 +932,25 @@ t_source_state(void **state)
         source_state_done(&back);
         assert_int_equal(store_source_put(f->s, "", &st, &err), -EINVAL);
         source_state_done(&st);
+}
+
+static void
+t_meta(void **state)
+{
+        struct fx *f = *state;
+        struct err err = { 0 };
+        char *v = (char *)"x";
+
+        assert_int_equal(store_meta_get(f->s, "last_match", &v, &err), 0);
+        assert_null(v);
+        assert_int_equal(store_meta_put(f->s, "last_match", "2025-01-23T00:00:00Z", &err), 0);
+        assert_int_equal(store_meta_get(f->s, "last_match", &v, &err), 0);
+        assert_string_equal(v, "2025-01-23T00:00:00Z");
+        free(v);
+        assert_int_equal(store_meta_put(f->s, "last_match", "later", &err), 0);
+        assert_int_equal(store_meta_get(f->s, "last_match", &v, &err), 0);
+        assert_string_equal(v, "later");
+        free(v);
 }
 
 /* ---- iteration --------------------------------------------------------------- */
@@ -1247,9 +1299,11 @@ main(void)
                 T(t_award_closes_tender),
                 T(t_award_before_tender),
                 T(t_cancellation),
+                T(t_cancellation_not_fold_target),
                 T(t_rollback_keeps_committed),
                 T(t_failed_put_in_batch),
                 T(t_source_state),
+                T(t_meta),
                 T(t_each_order_and_filters),
                 T(t_each_nested),
                 T(t_readonly),
