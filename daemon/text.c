@@ -534,8 +534,14 @@ strip_tags(const char *s, size_t len)
                         buf_addc(&b, '<');
                         i++;
                 } else {
-                        /* inline tags may separate words ("a<td>b"): keep a space */
-                        buf_addc(&b, block ? '\n' : ' ');
+                        /* inline tags may separate words ("a<td>b"): keep a
+                         * space; comments vanish */
+                        if (s[i + 1] == '!')
+                                ;
+                        else if (!block)
+                                buf_addc(&b, ' ');
+                        else if (b.len == 0 || b.data[b.len - 1] != '\n')
+                                buf_addc(&b, '\n');    /* "</p><p>": one break */
                         i += n;
                 }
         }
@@ -597,6 +603,19 @@ normalise_space(const char *s, size_t len, unsigned flags)
         return buf_steal(&b);
 }
 
+/* Remove NUL bytes in place (the later passes work on C strings). */
+static size_t
+drop_nul(char *s, size_t len)
+{
+        size_t k = 0;
+
+        for (size_t i = 0; i < len; i++)
+                if (s[i] != '\0')
+                        s[k++] = s[i];
+        s[k] = '\0';
+        return k;
+}
+
 char *
 text_clean(const char *s, size_t len, size_t max, unsigned flags)
 {
@@ -610,6 +629,7 @@ text_clean(const char *s, size_t len, size_t max, unsigned flags)
         if (max > 0 && len > max * 8 + 4096)
                 len = max * 8 + 4096;
         a = text_utf8_repair(s, len, &n);
+        n = drop_nul(a, n);
         t = text_fix_mojibake(a, n);
         free(a);
         a = strip_tags(t, strlen(t));

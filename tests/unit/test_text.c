@@ -1,0 +1,216 @@
+/* test_text.c — feed text into plain, bounded UTF-8 (daemon/text.c). */
+#include "testutil.h"
+
+#include "bidbroker/text.h"
+#include "bidbroker/util.h"
+
+/* Clean s with flags and max and compare with want. */
+static void
+check(const char *s, size_t max, unsigned flags, const char *want)
+{
+        char *got = text_clean_str(s, max, flags);
+
+        assert_string_equal(got, want);
+        free(got);
+}
+
+static void
+t_entities(void **state)
+{
+        (void)state;
+        check("Telford &amp; Wrekin Council", 0, 0, "Telford & Wrekin Council");
+        check("up to &pound;800,000", 0, 0, "up to \u00a3800,000");
+        check("&#163;5 &#xA3;6 &#XA3;7", 0, 0, "\u00a35 \u00a36 \u00a37");
+        check("St Bede&apos;s &rsquo;x&lsquo; &ldquo;q&rdquo;", 0, 0,
+              "St Bede's \u2019x\u2018 \u201cq\u201d");
+        check("a&nbsp;b", 0, 0, "a\u00a0b");
+        check("&euro;1 &hellip; &ndash; &mdash; &eacute;", 0, 0,
+              "\u20ac1 \u2026 \u2013 \u2014 \u00e9");
+        check("&AMP; &lt;p&gt;", 0, 0, "& <p>");
+        /* numeric C1 references mean Windows-1252, as in browsers */
+        check("&#146;", 0, 0, "\u2019");
+        /* unknown, unterminated, out of range */
+        check("&bogus; &amp &#; &#xZZ; AT&T", 0, 0, "&bogus; &amp &#; &#xZZ; AT&T");
+        check("&#0;x&#xD800;y&#x110000;", 0, 0, "\ufffdx\ufffdy\ufffd");
+        /* decoded once only */
+        check("&amp;pound;", 0, 0, "&pound;");
+}
+
+static void
+t_tags(void **state)
+{
+        (void)state;
+        check("<p>First</p><p>Second<br/>third</p>", 0, 0, "First\nSecond\nthird");
+        check("<P CLASS=\"x\">a</P>", 0, 0, "a");
+        check("<b>bold</b> and <span style=\"x\">span</span>", 0, 0, "bold and span");
+        check("<ul><li>one</li><li>two</li></ul>", 0, 0, "one\ntwo");
+        check("a<!-- hidden -->b", 0, 0, "ab");
+        check("Word<o:p></o:p> text", 0, 0, "Word text");
+        /* not tags: comparisons, unknown names, unterminated */
+        check("value < 5000 and > 100", 0, 0, "value < 5000 and > 100");
+        check("x <foo> y", 0, 0, "x <foo> y");
+        check("a <b unterminated", 0, 0, "a <b unterminated");
+        check("<br>", 0, TEXT_SINGLE_LINE, "");
+}
+
+static void
+t_newlines_and_space(void **state)
+{
+        (void)state;
+        check("one\r\ntwo\rthree\nfour", 0, 0, "one\ntwo\nthree\nfour");
+        check("  a   b\t\tc  ", 0, 0, "a b c");
+        check("para\r\n\r\n\r\n\r\nnext", 0, 0, "para\n\nnext");
+        check("line  \n      indented", 0, 0, "line\nindented");
+        check("title\r\nsplit", 0, TEXT_SINGLE_LINE, "title split");
+        check("\n\n  \n", 0, 0, "");
+        check("", 0, 0, "");
+        {
+                char *s = text_clean(NULL, 0, 10, 0);
+
+                assert_string_equal(s, "");
+                free(s);
+        }
+}
+
+static void
+t_controls(void **state)
+{
+        (void)state;
+        check("a\x01\x02" "b\x7f" "c\x1b[0m", 0, 0, "abc[0m");
+        check("\xef\xbb\xbfstart", 0, 0, "start");                  /* BOM */
+        check("x\xc2\x85y", 0, 0, "xy");                            /* C1 NEL */
+        check("p\xe2\x80\xa8q", 0, 0, "p\nq");                      /* LINE SEPARATOR */
+        /* NUL inside the buffer */
+        {
+                char *s = text_clean("a\0b", 3, 0, 0);
+
+                assert_string_equal(s, "ab");
+                free(s);
+        }
+}
+
+static void
+t_mojibake(void **state)
+{
+        (void)state;
+        check("total of \xc3\x82\xc2\xa3" "3 million", 0, 0, "total of \u00a33 million");
+        /* â€™ -> ’ ; â€¯ -> narrow no-break space ; â€¢ -> • ; Â® -> ® */
+        check("it\xc3\xa2\xe2\x82\xac\xe2\x84\xa2s", 0, 0, "it\u2019s");
+        check("framework.\xc3\xa2\xe2\x82\xac\xc2\xaf The", 0, 0, "framework.\u202f The");
+        check("\xc3\xa2\xe2\x82\xac\xc2\xa2\titem", 0, 0, "\u2022 item");
+        check("Brand\xc3\x82\xc2\xae", 0, 0, "Brand\u00ae");
+        check("caf\xc3\x83\xc2\xa9", 0, 0, "caf\u00e9");
+        /* UTF-8 read as Latin-1 (C1 code points instead of Windows-1252) */
+        check("it\xc3\xa2\xc2\x80\xc2\x99s", 0, 0, "it\u2019s");
+        /* encoded twice */
+        check("\xc3\x83\xe2\x80\x9a\xc3\x82\xc2\xa3" "5", 0, 0, "\u00a35");
+        /* legitimate text is left alone */
+        check("caf\u00e9 na\u00efve \u00c2ge \u00a35 \u00e2\u00e9", 0, 0,
+              "caf\u00e9 na\u00efve \u00c2ge \u00a35 \u00e2\u00e9");
+        /* incomplete sequence: only part of a mojibake run */
+        check("\u00e2\u20ac end", 0, 0, "\u00e2\u20ac end");
+}
+
+static void
+t_invalid_utf8(void **state)
+{
+        char *s;
+        size_t n;
+
+        (void)state;
+        /* ISO-8859-1 pound sign and Windows-1252 quotes become UTF-8 */
+        check("\xa3" "500 \x93quoted\x94 caf\xe9", 0, 0,
+              "\u00a3" "500 \u201cquoted\u201d caf\u00e9");
+        /* truncated sequence, stray continuation, overlong, surrogate, > U+10FFFF */
+        {
+                static const char bad[] = "a\xe2\x82" "b\x80" "c\xc0\xaf" "d\xed\xa0\x80"
+                                          "e\xf4\x90\x80\x80";
+
+                s = text_clean(bad, sizeof(bad) - 1, 0, 0);
+                assert_true(text_utf8_valid(s, strlen(s)));
+                assert_non_null(strstr(s, "a\u00e2"));         /* E2 read as Windows-1252 */
+                free(s);
+        }
+        assert_true(text_utf8_valid("\xe2\x82\xac", 3));
+        assert_false(text_utf8_valid("\xe2\x82", 2));
+        assert_false(text_utf8_valid("\xc0\xaf", 2));
+        assert_false(text_utf8_valid("\xed\xa0\x80", 3));
+        s = text_utf8_repair("x\xa3y", 3, &n);
+        assert_string_equal(s, "x\u00a3y");
+        assert_int_equal(n, 4);
+        free(s);
+        /* every byte value, alone and in pairs: always valid output */
+        for (unsigned a = 0; a < 256; a++) {
+                for (unsigned b = 0; b < 256; b += 17) {
+                        char in[3] = { (char)a, (char)b, 'z' };
+
+                        s = text_clean(in, 3, 16, 0);
+                        assert_true(text_utf8_valid(s, strlen(s)));
+                        free(s);
+                }
+        }
+}
+
+static void
+t_cap(void **state)
+{
+        char *big, *s;
+        size_t n = 10u << 20;
+
+        (void)state;
+        /* cut at a character boundary: "é" is two bytes */
+        check("\u00e9\u00e9\u00e9", 5, 0, "\u00e9\u00e9");
+        check("abcdef", 3, 0, "abc");
+        check("ab cdef", 3, 0, "ab");                   /* no trailing space */
+        assert_int_equal(text_utf8_cut("\xe2\x82\xac\xe2\x82\xac", 6, 4), 3);
+        assert_int_equal(text_utf8_cut("abc", 3, 10), 3);
+        /* a 10 MB string is capped quickly */
+        big = xmalloc(n + 1);
+        for (size_t i = 0; i < n; i++)
+                big[i] = (char)("\xc2\xa3" "ab &amp; <p>"[i % 14]);
+        big[n] = '\0';
+        s = text_clean(big, n, TEXT_DESCRIPTION_MAX, 0);
+        assert_true(strlen(s) <= TEXT_DESCRIPTION_MAX);
+        assert_true(strlen(s) > TEXT_DESCRIPTION_MAX - 16);
+        assert_true(text_utf8_valid(s, strlen(s)));
+        free(s);
+        s = text_clean(big, n, TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
+        assert_true(strlen(s) <= TEXT_TITLE_MAX);
+        assert_null(strchr(s, '\n'));
+        free(s);
+        free(big);
+}
+
+static void
+t_helpers(void **state)
+{
+        char *s;
+
+        (void)state;
+        s = text_decode_entities("a&amp;b", 7);
+        assert_string_equal(s, "a&b");
+        free(s);
+        s = text_fix_mojibake("\xc3\x82\xc2\xa3", 4);
+        assert_string_equal(s, "\u00a3");
+        free(s);
+        assert_int_equal(text_cp1252_char(0x80), 0x20AC);
+        assert_int_equal(text_cp1252_char(0x81), 0x81);
+        assert_int_equal(text_cp1252_char(0xA3), 0xA3);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(t_entities),
+                cmocka_unit_test(t_tags),
+                cmocka_unit_test(t_newlines_and_space),
+                cmocka_unit_test(t_controls),
+                cmocka_unit_test(t_mojibake),
+                cmocka_unit_test(t_invalid_utf8),
+                cmocka_unit_test(t_cap),
+                cmocka_unit_test(t_helpers),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

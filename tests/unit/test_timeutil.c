@@ -1,0 +1,110 @@
+/* test_timeutil.c — ISO 8601 parsing with UK local time (daemon/timeutil.c). */
+#include "testutil.h"
+
+#include <errno.h>
+
+#include "bidbroker/opportunity.h"
+#include "bidbroker/timeutil.h"
+
+static int64_t
+parse(const char *s)
+{
+        int64_t t = 42;
+
+        assert_int_equal(time_parse_iso8601(s, &t), 0);
+        return t;
+}
+
+static void
+t_utc_and_offsets(void **state)
+{
+        (void)state;
+        assert_int_equal(parse("1970-01-01T00:00:00Z"), 0);
+        assert_int_equal(parse("2025-01-23T18:30:29Z"), 1737657029);
+        assert_int_equal(parse("2025-01-23t18:30:29z"), 1737657029);
+        assert_int_equal(parse("2025-01-23T18:30:29.123Z"), 1737657029);   /* fraction ignored */
+        assert_int_equal(parse("2025-01-23T18:30:29+00:00"), 1737657029);
+        assert_int_equal(parse("2022-10-20T09:42:13+01:00"), 1666255333);
+        assert_int_equal(parse("2022-10-20T09:42:13+0100"), 1666255333);
+        assert_int_equal(parse("2022-10-20T03:42:13-05:00"), 1666255333);
+        assert_int_equal(parse("2026-05-08T23:59:59+01:00"), 1778281199);
+        assert_int_equal(parse("2025-01-23T18:30Z"), 1737657000);           /* no seconds */
+        assert_int_equal(parse(" 2025-01-23T18:30:29Z "), 1737657029);
+        assert_int_equal(parse("2024-02-29T12:00:00Z"), 1709208000);        /* leap day */
+}
+
+static void
+t_uk_local(void **state)
+{
+        (void)state;
+        /* no offset: UK local time; in winter that is UTC */
+        assert_int_equal(parse("2025-01-23T18:30:29"), 1737657029);
+        /* in summer BST (UTC+1) */
+        assert_int_equal(parse("2022-10-20T09:42:13"), 1666255333);
+        assert_int_equal(parse("2025-06-15T13:00:00"), 1749988800);
+        /* date only: local midnight */
+        assert_int_equal(parse("2025-01-23"), 1737590400);
+        assert_int_equal(parse("2022-07-01"), 1656630000);
+        /* the last Sunday of March: 00:59 GMT, then 02:00 BST */
+        assert_int_equal(parse("2025-03-30T00:59:00"), 1743296340);
+        assert_int_equal(parse("2025-03-30T02:00:00"), 1743296400);
+        /* the gap (01:30 does not exist): read as GMT, an hour later */
+        assert_int_equal(parse("2025-03-30T01:30:00"), 1743298200);
+        /* the last Sunday of October: 01:30 happens twice; the first (BST) wins */
+        assert_int_equal(parse("2025-10-26T01:30:00"), 1761438600);
+        assert_int_equal(parse("2025-10-26T02:30:00"), 1761445800);
+        assert_int_equal(time_from_uk_local(2025, 6, 15, 13, 0, 0), 1749988800);
+        assert_int_equal(time_from_uk_local(2025, 1, 23, 18, 30, 29), 1737657029);
+}
+
+static void
+t_invalid(void **state)
+{
+        static const char *const bad[] = {
+                "", "garbage", "2025", "2025-01", "2025-1-23", "25-01-23",
+                "2025-13-01", "2025-00-10", "2025-01-32", "2025-02-30", "2023-02-29",
+                "2025-04-31", "2025-01-23T25:00:00Z", "2025-01-23T18:60:00Z",
+                "2025-01-23T18:30:61Z", "2025-01-23T18", "2025-01-23T18:30:29Zjunk",
+                "2025-01-23T18:30:29+1", "2025-01-23T18:30:29+24:00", "2025-01-23T18:30:29.Z",
+                "2025-01-23 junk", "2025/01/23", "+2025-01-23",
+        };
+        int64_t t = 7;
+
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                if (time_parse_iso8601(bad[i], &t) != -EINVAL)
+                        fail_msg("accepted \"%s\"", bad[i]);
+        }
+        assert_int_equal(t, 7);                 /* untouched on failure */
+        assert_int_equal(time_parse_iso8601(NULL, &t), -EINVAL);
+}
+
+static void
+t_format(void **state)
+{
+        char buf[32];
+
+        (void)state;
+        assert_string_equal(time_format_utc(1737657029, buf, sizeof(buf)), "2025-01-23T18:30:29Z");
+        assert_string_equal(time_format_utc(0, buf, sizeof(buf)), "1970-01-01T00:00:00Z");
+        assert_string_equal(time_format_utc(-1, buf, sizeof(buf)), "1969-12-31T23:59:59Z");
+        assert_string_equal(time_format_utc(TIME_UNKNOWN, buf, sizeof(buf)), "");
+        assert_string_equal(time_format_uk(1737657029, buf, sizeof(buf)), "23 Jan 2025 18:30");
+        assert_string_equal(time_format_uk(1666255333, buf, sizeof(buf)), "20 Oct 2022 09:42");
+        assert_string_equal(time_format_uk(TIME_UNKNOWN, buf, sizeof(buf)), "");
+        /* round trip */
+        assert_int_equal(parse(time_format_utc(1778281199, buf, sizeof(buf))), 1778281199);
+}
+
+int
+main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(t_utc_and_offsets),
+                cmocka_unit_test(t_uk_local),
+                cmocka_unit_test(t_invalid),
+                cmocka_unit_test(t_format),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
