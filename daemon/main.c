@@ -26,6 +26,7 @@ static const struct command commands[] = {
         { "ingest", cmd_ingest, "read OCDS JSON files into the store", true },
         { "list", cmd_list, "list stored opportunities", true },
         { "show", cmd_show, "show one opportunity in full", true },
+        { "poll", cmd_poll, "fetch new notices from the sources up to now (--now)", true },
 };
 
 void
