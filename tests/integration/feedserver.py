@@ -461,9 +461,16 @@ FAST = {"min_interval": "0.05s", "default_retry_after": "1s", "backoff_initial":
         "low_speed_limit": "1000", "overlap": "10m"}
 
 
+def check_sanitizers(stderr):
+    """An exit status the test expects must not hide a sanitizer report."""
+    for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        check(m not in stderr, "sanitizer report:\n" + stderr[-4000:])
+
+
 def run_poll(conf, now, *args, timeout=60, check_rc=None):
     cmd = [BIDBROKER, "--config", conf, "--now", now, "poll", "--no-progress"] + list(args)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    check_sanitizers(p.stderr)
     if check_rc is not None and p.returncode != check_rc:
         raise TestFailure("%s exited %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
             " ".join(cmd), p.returncode, check_rc, p.stdout, p.stderr))

@@ -96,6 +96,7 @@ def test_sigterm_stops_between_transactions(d):
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+        fs.check_sanitizers(err)
         check(proc.returncode == 1, "SIGTERM: exit %d, expected 1\n%s" % (proc.returncode, err))
         check("interrupted" in err, "no notice of the interruption:\n" + err)
         check("fts: stopped" in out, "no summary after SIGTERM:\n" + out)
