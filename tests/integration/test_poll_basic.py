@@ -112,5 +112,38 @@ def test_usage_errors(d):
         check(not srv.requests(), "requests made on a usage error")
 
 
+def test_progress_bar_on_terminal(d):
+    import pty
+    import subprocess
+    with servers() as srv:
+        conf = config(d, srv)
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([fs.BIDBROKER, "--config", conf, "--now", NOW, "poll",
+                                 "--since", "2025-01-21T00:00:00Z"],
+                                stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                b = os.read(master, 4096)
+            except OSError:                     # EIO: the child closed the pty
+                break
+            if not b:
+                break
+            chunks.append(b)
+        out, _ = proc.communicate(timeout=30)
+        os.close(master)
+        err = b"".join(chunks).decode("utf-8", "replace")
+        fs.check_sanitizers(err)
+        check(proc.returncode == 0, "exit %d\n%s" % (proc.returncode, err))
+        check("\r\033[K" in err and "windows" in err and "ETA" in err,
+              "no progress bar on a terminal:\n%r" % err[-500:])
+        check("5/5 windows" in err, "final bar does not show 5/5 windows:\n%r" % err[-300:])
+        check("window 2025-01-21T00:00:00.." not in err,
+              "per-window log lines break the bar:\n%r" % err[-500:])
+        check(b"fts: ok" in out, out)
+
+
 if __name__ == "__main__":
-    fs.main([test_backfill_every_notice_once, test_resume_from_watermark, test_usage_errors])
+    fs.main([test_backfill_every_notice_once, test_resume_from_watermark, test_usage_errors,
+             test_progress_bar_on_terminal])
