@@ -114,6 +114,31 @@ static const struct migration migrations[] = {
           " key TEXT PRIMARY KEY,"
           " value TEXT"
           ");" },
+        { 2,    /* matches (daemon/matchstore.c, the register area) */
+          "CREATE TABLE match ("
+          " opportunity_id INTEGER NOT NULL"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " member_id TEXT NOT NULL,"
+          " kind TEXT NOT NULL DEFAULT 'single',"
+          " score REAL NOT NULL,"
+          " reasons TEXT NOT NULL,"               /* JSON array of reason objects */
+          " content_hash TEXT NOT NULL,"          /* of the matching fields, then */
+          " fingerprint TEXT NOT NULL,"           /* of the engine's configuration */
+          " status TEXT NOT NULL DEFAULT 'active',"  /* active, withdrawn */
+          " withdrawn_reason TEXT,"
+          " first_matched INTEGER NOT NULL,"
+          " updated INTEGER NOT NULL,"
+          " UNIQUE (opportunity_id, member_id)"
+          ");"
+          "CREATE INDEX match_member ON match (member_id, status);"
+          "CREATE TABLE match_run ("               /* when each notice was last matched */
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " content_hash TEXT NOT NULL,"
+          " fingerprint TEXT NOT NULL,"
+          " eligible INTEGER NOT NULL,"           /* the filter accepted it */
+          " matched_at INTEGER NOT NULL"
+          ");" },
         /* append new migrations here; never edit a released one */
 };
 
@@ -1020,12 +1045,21 @@ store_rollback(struct store *s)
 
 /* ---- store_put ---------------------------------------------------------- */
 
+/* tenderAmendment, tenderUpdate, awardUpdate, ...: a later release of
+ * something published before. */
+static bool
+says_amended(const struct opportunity *o)
+{
+        return o->notice_type != NULL &&
+               (strcasestr(o->notice_type, "amendment") != NULL ||
+                strcasestr(o->notice_type, "update") != NULL);
+}
+
+/* An amendment of a tender: folds into the tender's row. */
 static bool
 is_amendment(const struct opportunity *o)
 {
-        return o->stage == STAGE_TENDER && o->notice_type != NULL &&
-               (strcasestr(o->notice_type, "amendment") != NULL ||
-                strcasestr(o->notice_type, "update") != NULL);
+        return o->stage == STAGE_TENDER && says_amended(o);
 }
 
 /* Notices whose id is the release id (FTS) get a new id for every release, so
@@ -1373,7 +1407,9 @@ put_locked(struct store *s, const struct opportunity *o, const char *hash,
         if (!found) {
                 bool orphan = per_release && amendment && o->ocid != NULL;
 
-                if ((e = write_row(s, ST_INSERT, o, l, hash, o->amended || amendment,
+                /* an amendment stored before what it amends is amended all
+                 * the same, so the end state does not depend on the order */
+                if ((e = write_row(s, ST_INSERT, o, l, hash, o->amended || says_amended(o),
                                    orphan, 0, err)) < 0)
                         goto out;
                 r.id = sqlite3_last_insert_rowid(s->db);

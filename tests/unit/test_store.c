@@ -591,6 +591,20 @@ t_amendment_before_tender(void **state)
         assert_int_equal(put(f->s, &a, NULL), STORE_UNCHANGED);
         char *after = dump(f->s);
         assert_string_equal(before, after);
+        free(after);
+
+        /* byte for byte what publication order gives */
+        struct store *fwd;
+        struct err err = { 0 };
+        char *dir = xasprintf("%s/forward", f->dir);
+        assert_int_equal(store_open(dir, &fwd, &err), 0);
+        store_set_now(fwd, T0);
+        assert_int_equal(put(fwd, &t, NULL), STORE_NEW);
+        assert_int_equal(put(fwd, &a, NULL), STORE_UPDATED);
+        after = dump(fwd);
+        assert_string_equal(before, after);
+        store_close(fwd);
+        free(dir);
         free(before);
         free(after);
 
@@ -729,6 +743,52 @@ t_award_before_tender(void **state)
         opportunity_done(&a);
         opportunity_done(&t);
         opportunity_done(&aw);
+}
+
+/* CF style: award and awardUpdate share the notice GUID; either order ends
+ * in the same row. */
+static void
+t_award_update_either_order(void **state)
+{
+        struct fx *f = *state;
+        char *dumps[2];
+
+        for (int order = 0; order < 2; order++) {
+                struct opportunity aw, up, back;
+                struct err err = { 0 };
+                int64_t id1, id2;
+                char *dir = xasprintf("%s/order%d", f->dir, order);
+                struct store *s;
+
+                assert_int_equal(store_open(dir, &s, &err), 0);
+                store_set_now(s, T0);
+                mk(&aw, "guid-g", "ocds-g", STAGE_AWARD, "award", T0 + 10);
+                free(aw.release_id);
+                aw.release_id = xstrdup("guid-g-1");
+                mk(&up, "guid-g", "ocds-g", STAGE_AWARD, "awardUpdate", T0 + 20);
+                free(up.release_id);
+                up.release_id = xstrdup("guid-g-2");
+                if (order == 0) {
+                        assert_int_equal(put(s, &aw, &id1), STORE_NEW);
+                        assert_int_equal(put(s, &up, &id2), STORE_UPDATED);
+                } else {
+                        assert_int_equal(put(s, &up, &id2), STORE_NEW);
+                        assert_int_equal(put(s, &aw, &id1), STORE_UNCHANGED);
+                }
+                assert_true(id1 == id2);
+                get(s, id1, &back);
+                assert_true(back.amended);
+                assert_string_equal(back.release_id, "guid-g-2");
+                opportunity_done(&back);
+                dumps[order] = dump(s);
+                store_close(s);
+                opportunity_done(&aw);
+                opportunity_done(&up);
+                free(dir);
+        }
+        assert_string_equal(dumps[0], dumps[1]);
+        free(dumps[0]);
+        free(dumps[1]);
 }
 
 static void
@@ -1298,6 +1358,7 @@ main(void)
                 T(t_stable_notice_ids_not_folded),
                 T(t_award_closes_tender),
                 T(t_award_before_tender),
+                T(t_award_update_either_order),
                 T(t_cancellation),
                 T(t_cancellation_not_fold_target),
                 T(t_rollback_keeps_committed),
