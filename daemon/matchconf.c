@@ -1,0 +1,181 @@
+/* matchconf.c — the matching engine from the configuration (see matchconf.h). */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidbroker/config.h"
+#include "bidbroker/cpvref.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/err.h"
+#include "bidbroker/matchconf.h"
+#include "bidbroker/register.h"
+#include "bidbroker/util.h"
+
+int
+matchconf_cpvref(const struct config *cfg, struct cpvref **ret, struct diag *d)
+{
+        struct err e = { 0 };
+        int r;
+
+        *ret = NULL;
+        if (cfg->cpv_reference == NULL)
+                return 0;
+        r = cpvref_load(cfg->cpv_reference, ret, &e);
+        if (r < 0)
+                diag_add(d, NULL, 0, "[match] cpv_reference: %s", e.msg);
+        return r;
+}
+
+static int
+load_paths(const struct config *cfg, const char *taxonomy, const char *members,
+           struct engine **ret, struct diag *d)
+{
+        struct cpvref *ref = NULL;
+        struct taxonomy *tx = NULL;
+        struct member_register *reg = NULL;
+        size_t before = diag_count(d);
+        int r;
+
+        (void)matchconf_cpvref(cfg, &ref, d);
+        if (taxonomy_load_ref(taxonomy, ref, &tx, d) == 0)
+                (void)members_load(members, tx, &reg, d);
+        else
+                (void)members_load(members, NULL, &reg, d);  /* its errors too */
+        cpvref_free(ref);
+        if (diag_count(d) > before || tx == NULL || reg == NULL) {
+                taxonomy_free(tx);
+                members_free(reg);
+                return -EINVAL;
+        }
+        r = engine_build(tx, reg, ret, d);      /* takes tx and reg */
+        if (r < 0 && diag_count(d) == before)
+                diag_add(d, taxonomy, 0, "cannot build the matching engine (%s)",
+                         strerror(-r));
+        return r < 0 ? r : 0;
+}
+
+int
+matchconf_load(const struct config *cfg, struct engine **ret, struct diag *d)
+{
+        const char *file = cfg->path ? cfg->path : "(built-in configuration)";
+
+        if (cfg->taxonomy == NULL || cfg->members == NULL) {
+                diag_add(d, file, 0, "[match] needs 'taxonomy' (the capability file) and "
+                         "'members' (the member directory) to match");
+                return -EINVAL;
+        }
+        return load_paths(cfg, cfg->taxonomy, cfg->members, ret, d);
+}
+
+int
+matchconf_load_dir(const struct config *cfg, const char *dir, struct engine **ret,
+                   struct diag *d)
+{
+        char *tax = path_join(dir, "capabilities.conf");
+        char *mem = path_join(dir, "members");
+        int r = load_paths(cfg, tax, mem, ret, d);
+
+        free(tax);
+        free(mem);
+        return r;
+}
+
+int
+matchconf_check(const struct config *cfg, bool *checked, struct diag *d)
+{
+        struct engine *e = NULL;
+        int r;
+
+        if (checked)
+                *checked = false;
+        if (cfg->taxonomy == NULL && cfg->members == NULL)
+                return 0;
+        if (checked)
+                *checked = true;
+        r = matchconf_load(cfg, &e, d);
+        engine_free(e);
+        return r;
+}
+
+/* ---- fingerprint ---------------------------------------------------------- */
+
+static void
+h_str(crypto_generichash_state *h, const char *s)
+{
+        unsigned char len[8];
+        size_t n = s ? strlen(s) + 1 : 0;      /* NULL and "" differ */
+
+        for (int i = 0; i < 8; i++)
+                len[i] = (unsigned char)(n >> (8 * i));
+        crypto_generichash_update(h, len, sizeof(len));
+        if (s)
+                crypto_generichash_update(h, (const unsigned char *)s, n);
+}
+
+static void
+h_num(crypto_generichash_state *h, double v)
+{
+        char tmp[64];
+
+        snprintf(tmp, sizeof(tmp), "%.17g", v);
+        h_str(h, tmp);
+}
+
+static void
+h_strv(crypto_generichash_state *h, const struct strv *v)
+{
+        h_num(h, (double)v->n);
+        for (size_t i = 0; i < v->n; i++)
+                h_str(h, v->v[i]);
+}
+
+static void
+h_rules(crypto_generichash_state *h, const struct rule *r, size_t n)
+{
+        h_num(h, (double)n);
+        for (size_t i = 0; i < n; i++) {
+                h_num(h, r[i].kind);
+                h_str(h, r[i].text);
+                h_num(h, r[i].fields);
+                h_num(h, r[i].weight);
+                h_num(h, r[i].exclude);
+        }
+}
+
+void
+matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN])
+{
+        const struct taxonomy *tx = engine_taxonomy(e);
+        const struct member_register *reg = engine_members(e);
+        crypto_generichash_state h;
+        unsigned char md[32];
+
+        if (sodium_init() < 0) {
+                /* BLAKE2b needs no CPU feature detection; go on regardless */
+        }
+        crypto_generichash_init(&h, NULL, 0, sizeof(md));
+        h_str(&h, "bidbroker match v1");
+        for (size_t i = 0; tx && i < tx->ncaps; i++) {
+                const struct capability *c = &tx->caps[i];
+
+                h_str(&h, c->id);
+                h_str(&h, c->label);
+                h_strv(&h, &c->cpv);
+                h_strv(&h, &c->cpv_exclude);
+                h_rules(&h, c->rules, c->nrules);
+                h_num(&h, c->weight);
+        }
+        for (size_t i = 0; reg && i < reg->n; i++) {
+                const struct member *m = &reg->members[i];
+                struct buf b;
+
+                buf_init(&b);
+                member_format(m, &b);
+                h_str(&h, b.data);
+                buf_done(&b);
+        }
+        crypto_generichash_final(&h, md, sizeof(md));
+        sodium_bin2hex(out, MATCHCONF_FINGERPRINT_LEN, md, sizeof(md));
+}

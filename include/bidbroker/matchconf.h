@@ -1,0 +1,47 @@
+/*
+ * matchconf.h — build the matching engine from the configuration: the CPV
+ * reference list ([match] cpv_reference, optional), the capability taxonomy
+ * ([match] taxonomy) and the member register ([match] members).
+ *
+ * Used by the match commands, by check-config and by the daemon's SIGHUP
+ * reload: every problem in every file is reported as FILE:LINE into d, and
+ * on any error nothing is returned, so a reload keeps the old engine.
+ * Never logs.
+ */
+#ifndef BIDBROKER_MATCHCONF_H
+#define BIDBROKER_MATCHCONF_H
+
+#include <stdbool.h>
+
+struct config;
+struct cpvref;
+struct diag;
+struct engine;
+
+/* Load taxonomy + members named by cfg and build the engine.  0, or
+ * -EINVAL (also when [match] taxonomy or members is not set) with every
+ * error in d and *ret untouched.  The caller owns *ret (engine_free). */
+int matchconf_load(const struct config *cfg, struct engine **ret, struct diag *d);
+
+/* The same from a directory laid out like conf/: DIR/capabilities.conf and
+ * DIR/members/ (replay's candidate configuration).  The CPV reference is
+ * still cfg's. */
+int matchconf_load_dir(const struct config *cfg, const char *dir, struct engine **ret,
+                       struct diag *d);
+
+/* For check-config: when [match] taxonomy or members is set, load and build
+ * everything (then free it) and report every error.  Returns 0 when valid or
+ * when matching is not configured, -EINVAL otherwise.  *checked (may be
+ * NULL) tells whether there was anything to check. */
+int matchconf_check(const struct config *cfg, bool *checked, struct diag *d);
+
+/* The CPV reference of cfg, or NULL when none is configured; errors in d. */
+int matchconf_cpvref(const struct config *cfg, struct cpvref **ret, struct diag *d);
+
+/* A fingerprint (64 hex digits + NUL) of everything the engine was built
+ * from: capabilities and members with every rule.  Stored with each match
+ * so that a changed configuration re-matches. */
+#define MATCHCONF_FINGERPRINT_LEN 65
+void matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN]);
+
+#endif
