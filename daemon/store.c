@@ -1045,12 +1045,21 @@ store_rollback(struct store *s)
 
 /* ---- store_put ---------------------------------------------------------- */
 
+/* tenderAmendment, tenderUpdate, awardUpdate, ...: a later release of
+ * something published before. */
+static bool
+says_amended(const struct opportunity *o)
+{
+        return o->notice_type != NULL &&
+               (strcasestr(o->notice_type, "amendment") != NULL ||
+                strcasestr(o->notice_type, "update") != NULL);
+}
+
+/* An amendment of a tender: folds into the tender's row. */
 static bool
 is_amendment(const struct opportunity *o)
 {
-        return o->stage == STAGE_TENDER && o->notice_type != NULL &&
-               (strcasestr(o->notice_type, "amendment") != NULL ||
-                strcasestr(o->notice_type, "update") != NULL);
+        return o->stage == STAGE_TENDER && says_amended(o);
 }
 
 /* Notices whose id is the release id (FTS) get a new id for every release, so
@@ -1398,7 +1407,9 @@ put_locked(struct store *s, const struct opportunity *o, const char *hash,
         if (!found) {
                 bool orphan = per_release && amendment && o->ocid != NULL;
 
-                if ((e = write_row(s, ST_INSERT, o, l, hash, o->amended || amendment,
+                /* an amendment stored before what it amends is amended all
+                 * the same, so the end state does not depend on the order */
+                if ((e = write_row(s, ST_INSERT, o, l, hash, o->amended || says_amended(o),
                                    orphan, 0, err)) < 0)
                         goto out;
                 r.id = sqlite3_last_insert_rowid(s->db);
