@@ -99,6 +99,21 @@ def test_oversized_body(d):
         check(got == [], "a page over the size cap was (partly) stored")
 
 
+def test_connection_refused(d):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()                                   # nothing listens there now
+    conf = fs.write_config(d, [("fts", "fts", "http://127.0.0.1:%d%s" % (port, fs.FTS_PATH),
+                                dict(fs.FAST))])
+    p = fs.run_poll(conf, NOW, "--since", SINCE, "--retries", "3", check_rc=1)
+    check(p.stderr.count("retrying in") == 2 and "giving up" in p.stderr,
+          "connection errors not retried with back-off, then given up:\n" + p.stderr)
+    _, failures, _, last_error = state_row(d, "fts")
+    check(failures == 3 and last_error, "state: %r %r" % (failures, last_error))
+
+
 if __name__ == "__main__":
     fs.main([test_persistent_errors_give_up, test_wait_beyond_max_wait_and_persisted_backoff,
-             test_cf_rate_limit_default_wait, test_oversized_body])
+             test_cf_rate_limit_default_wait, test_oversized_body, test_connection_refused])
