@@ -27,6 +27,7 @@ static const struct command commands[] = {
         { "list", cmd_list, "list stored opportunities", true },
         { "show", cmd_show, "show one opportunity in full", true },
         { "poll", cmd_poll, "fetch new notices from the sources up to now (--now)", true },
+        { "run", cmd_run, "run the daemon in the foreground (systemd Type=notify)", true },
 };
 
 void
@@ -157,6 +158,7 @@ main(int argc, char **argv)
                         break;
                 case 'v':
                         verbose = true;
+                        cli.verbose = true;
                         break;
                 case 'h':
                         usage(stdout);

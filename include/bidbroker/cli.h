@@ -20,6 +20,7 @@ struct cli {
         struct config *cfg;             /* loaded before the command runs */
         int64_t        now;             /* --now, else the wall clock */
         bool           now_fixed;       /* --now was given */
+        bool           verbose;         /* -v was given */
 };
 
 struct command {
@@ -41,5 +42,6 @@ int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_poll(struct cli *cli, int argc, char **argv);
+int cmd_run(struct cli *cli, int argc, char **argv);
 
 #endif

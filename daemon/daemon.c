@@ -1,0 +1,639 @@
+/*
+ * daemon.c — `bidbroker run`: one event loop for signals, timers and the
+ * pollset, with reload-by-generation (see include/bidbroker/daemon.h).
+ *
+ * The loop, in order: handle a pending reload; pollset_step() (starts what is
+ * due, finishes completed transfers: parse, store, watermark — synchronously,
+ * so a transaction is never cut by a signal); run due timers; sleep in
+ * pollset_wait() with the epoll fd as its extra fd, bounded by the next
+ * timer; dispatch ready fds (the signalfd first of all).
+ *
+ * A "generation" is everything a reload replaces: the configuration, the
+ * pollset built from it and (later) the match engine.  A reload builds a
+ * complete new generation and only then frees the old one; any error on the
+ * way frees the half-built one and leaves the running generation untouched.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "bidbroker/config.h"
+#include "bidbroker/daemon.h"
+#include "bidbroker/err.h"
+#include "bidbroker/log.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/poller.h"
+#include "bidbroker/store.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#ifndef BIDBROKER_VERSION
+#define BIDBROKER_VERSION "0.1.0"
+#endif
+
+#define DAEMON_MAX_TIMERS       16
+#define DAEMON_MAX_FDS          16
+#define STATUS_INTERVAL_MS      10000
+#define IDLE_WAIT_MS            60000   /* longest sleep when nothing is scheduled */
+
+/*
+ * Everything a reload replaces, built and validated as a whole before
+ * anything is swapped.
+ *
+ * HOOK(engine): the match engine belongs here.  Add `struct engine *engine;`,
+ * build it in generation_build() from cfg->taxonomy and cfg->members
+ * (taxonomy + member register -> engine_build()), reporting every problem
+ * into the same struct diag as the configuration's (FILE:LINE: message), so
+ * a bad rule or member file keeps the old generation; free it in
+ * generation_free().  Code that matches reads d->gen.engine.
+ */
+struct generation {
+        struct config  *cfg;
+        struct pollset *ps;             /* NULL when no source is enabled */
+        size_t          nsources;       /* enabled sources polled */
+};
+
+struct dtimer {
+        const char      *name;
+        int64_t          due;
+        daemon_timer_fn  fn;
+        void            *arg;
+};
+
+struct dfd {
+        int           fd;
+        daemon_fd_fn  fn;
+        void         *arg;
+};
+
+struct daemon {
+        const char        *config_path;
+        char              *state_dir;           /* the store's; fixed for the run */
+        bool               state_dir_fixed;     /* --state given */
+        bool               verbose;
+        struct store      *store;
+        struct generation  gen;
+        int64_t            hold_until;          /* mono ms: a rebuilt pollset waits */
+
+        int                epfd, sigfd;
+        struct dtimer      timers[DAEMON_MAX_TIMERS];
+        size_t             ntimers;
+        struct dfd         fds[DAEMON_MAX_FDS];
+        size_t             nfds;
+
+        bool               stop, reload;
+        int                stop_signal;
+        uint64_t           watchdog_usec;       /* 0: no watchdog */
+
+        /* for STATUS= */
+        struct pollset_progress *prog;
+        size_t             nprog;
+        size_t             seen_requests, seen_notices;
+        size_t             failing;             /* sources whose last attempt failed */
+        int64_t            last_poll;           /* wall seconds, TIME_UNKNOWN: none */
+        int64_t            notices;             /* rows in the store */
+        char               status[256];
+        size_t             reloads;
+};
+
+int64_t
+daemon_mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const struct config *
+daemon_config(const struct daemon *d)
+{
+        return d->gen.cfg;
+}
+
+struct store *
+daemon_store(const struct daemon *d)
+{
+        return d->store;
+}
+
+void
+daemon_stop(struct daemon *d)
+{
+        d->stop = true;
+}
+
+/* ======================================================================
+ * Timers and fds
+ * ====================================================================== */
+
+int
+daemon_timer_add(struct daemon *d, const char *name, int64_t due_ms, daemon_timer_fn fn,
+                 void *arg)
+{
+        if (d->ntimers == DAEMON_MAX_TIMERS)
+                return -ENOSPC;
+        d->timers[d->ntimers++] = (struct dtimer){ name, due_ms, fn, arg };
+        return 0;
+}
+
+/* Run the due timers; returns ms until the next one (-1: none). */
+static int64_t
+run_timers(struct daemon *d)
+{
+        int64_t now = daemon_mono_ms(), next = -1;
+
+        for (size_t i = 0; i < d->ntimers; ) {
+                struct dtimer *t = &d->timers[i];
+
+                if (t->due <= now) {
+                        int64_t due = t->fn(d, t->arg, now);
+
+                        t = &d->timers[i];      /* fn may have added timers */
+                        if (due < 0) {
+                                log_debug("timer %s removed", t->name);
+                                d->timers[i] = d->timers[--d->ntimers];
+                                continue;
+                        }
+                        t->due = due;
+                }
+                if (next < 0 || t->due - now < next)
+                        next = t->due > now ? t->due - now : 0;
+                i++;
+        }
+        return next;
+}
+
+int
+daemon_fd_add(struct daemon *d, int fd, uint32_t events, daemon_fd_fn fn, void *arg)
+{
+        struct epoll_event ev = { .events = events, .data.fd = fd };
+
+        if (d->nfds == DAEMON_MAX_FDS)
+                return -ENOSPC;
+        if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return -errno;
+        d->fds[d->nfds++] = (struct dfd){ fd, fn, arg };
+        return 0;
+}
+
+void
+daemon_fd_remove(struct daemon *d, int fd)
+{
+        for (size_t i = 0; i < d->nfds; i++)
+                if (d->fds[i].fd == fd) {
+                        epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+                        d->fds[i] = d->fds[--d->nfds];
+                        return;
+                }
+}
+
+/* Wait up to timeout_ms (-1: IDLE_WAIT_MS) for ready fds and call them. */
+static void
+dispatch(struct daemon *d, int64_t timeout_ms)
+{
+        struct epoll_event evs[DAEMON_MAX_FDS];
+        int n;
+
+        if (timeout_ms < 0 || timeout_ms > IDLE_WAIT_MS)
+                timeout_ms = IDLE_WAIT_MS;
+        n = epoll_wait(d->epfd, evs, DAEMON_MAX_FDS, (int)timeout_ms);
+        if (n < 0 && errno != EINTR)
+                log_warn("epoll_wait");
+        for (int i = 0; i < n; i++)
+                for (size_t k = 0; k < d->nfds; k++)
+                        if (d->fds[k].fd == evs[i].data.fd) {
+                                d->fds[k].fn(d, d->fds[k].arg, evs[i].data.fd, evs[i].events);
+                                break;
+                        }
+}
+
+/* ======================================================================
+ * systemd: status, watchdog
+ * ====================================================================== */
+
+static void
+notify(const char *state)
+{
+        /* a no-op unless NOTIFY_SOCKET is set (not under systemd) */
+        int r = sd_notify(0, state);
+
+        if (r < 0)
+                log_debug("sd_notify: %s", strerror(-r));
+}
+
+static void
+format_status(struct daemon *d, char *buf, size_t len)
+{
+        char when[32] = "", fail[32] = "";
+
+        if (d->last_poll != TIME_UNKNOWN) {
+                char *sp;
+
+                time_format_uk(d->last_poll, when, sizeof(when));
+                sp = strrchr(when, ' ');        /* "23 Jan 2025 18:30" -> "18:30" */
+                if (sp != NULL)
+                        memmove(when, sp + 1, strlen(sp));
+        }
+        if (d->failing > 0)
+                snprintf(fail, sizeof(fail), " (%zu failing)", d->failing);
+        snprintf(buf, len, "polling %zu source%s%s, %" PRId64 " notices, %s%s",
+                 d->gen.nsources, d->gen.nsources == 1 ? "" : "s", fail, d->notices,
+                 d->last_poll != TIME_UNKNOWN ? "last poll " : "no poll yet", when);
+}
+
+static void
+refresh_notices(struct daemon *d)
+{
+        struct err e = { 0 };
+        int64_t n;
+
+        if (store_count(d->store, &n, &e) == 0)
+                d->notices = n;
+        else
+                log_debug("status: %s", e.msg);
+}
+
+/* Send STATUS= when it changed (or always with force). */
+static void
+update_status(struct daemon *d, bool force)
+{
+        char s[sizeof(d->status)], msg[sizeof(d->status) + 16];
+
+        format_status(d, s, sizeof(s));
+        if (!force && strcmp(s, d->status) == 0)
+                return;
+        memcpy(d->status, s, sizeof(s));
+        snprintf(msg, sizeof(msg), "STATUS=%s", s);
+        notify(msg);
+}
+
+/* After a step: note new requests, stored notices and failing sources.
+ * (prog[].last_error is only valid until the next step: never kept.) */
+static void
+note_progress(struct daemon *d)
+{
+        size_t req = 0, notices = 0, failing = 0;
+
+        if (d->gen.ps == NULL)
+                return;
+        pollset_progress(d->gen.ps, d->prog, d->nprog);
+        for (size_t i = 0; i < d->nprog; i++) {
+                req += d->prog[i].requests;
+                notices += d->prog[i].notices;
+                failing += d->prog[i].last_error != NULL;
+        }
+        if (req == d->seen_requests && notices == d->seen_notices && failing == d->failing)
+                return;
+        if (req != d->seen_requests)
+                d->last_poll = (int64_t)time(NULL);
+        if (notices != d->seen_notices)
+                refresh_notices(d);
+        d->seen_requests = req;
+        d->seen_notices = notices;
+        d->failing = failing;
+        update_status(d, false);
+}
+
+static int64_t
+status_timer(struct daemon *d, void *arg, int64_t now)
+{
+        (void)arg;
+        update_status(d, false);
+        return now + STATUS_INTERVAL_MS;
+}
+
+static int64_t
+watchdog_timer(struct daemon *d, void *arg, int64_t now)
+{
+        (void)arg;
+        notify("WATCHDOG=1");
+        return now + (int64_t)(d->watchdog_usec / 2000);
+}
+
+/* ======================================================================
+ * Generations: build, free, reload
+ * ====================================================================== */
+
+static void
+generation_free(struct generation *g)
+{
+        g->ps = pollset_free(g->ps);
+        g->cfg = config_free(g->cfg);
+        g->nsources = 0;
+}
+
+/* Build a complete generation around cfg (taken, also on failure). */
+static int
+generation_build(struct daemon *d, struct config *cfg, struct generation *g,
+                 struct diag *diag)
+{
+        struct pollset_opts po = {
+                .only_source = NULL, .since = TIME_UNKNOWN, .until = TIME_UNKNOWN,
+                .once = false, .fixed_clock = false,
+        };
+        struct err e = { 0 };
+        int r;
+
+        memset(g, 0, sizeof(*g));
+        g->cfg = cfg;
+        for (size_t i = 0; i < cfg->nsources; i++)
+                if (cfg->sources[i].enabled)
+                        g->nsources++;
+
+        /* HOOK(engine): build the match engine here; on error diag_add() every
+         * problem and goto fail. */
+
+        if (g->nsources > 0) {
+                r = pollset_new(cfg, d->store, &po, &g->ps, &e);
+                if (r < 0) {
+                        diag_add(diag, NULL, 0, "pollset: %s", e.msg);
+                        goto fail;
+                }
+        }
+        return 0;
+fail:
+        generation_free(g);
+        return r;
+}
+
+static void
+use_log_level(const struct daemon *d)
+{
+        log_set_level(d->verbose ? LOG_LVL_DEBUG : d->gen.cfg->log_level);
+}
+
+static void
+log_sources(const struct daemon *d, const char *what)
+{
+        const struct config *c = d->gen.cfg;
+        struct buf b;
+
+        buf_init(&b);
+        for (size_t i = 0; i < c->nsources; i++) {
+                if (!c->sources[i].enabled)
+                        continue;
+                buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", c->sources[i].name,
+                           c->sources[i].type_name ? c->sources[i].type_name
+                                                   : source_type_name(c->sources[i].type));
+        }
+        if (d->gen.nsources == 0)
+                log_warnx("%s: no enabled sources: nothing to poll (add a [source] and "
+                          "reload)", what);
+        else
+                log_notice("%s: polling %zu source%s: %s", what, d->gen.nsources,
+                           d->gen.nsources == 1 ? "" : "s", b.data);
+        buf_done(&b);
+}
+
+static void
+size_progress(struct daemon *d)
+{
+        free(d->prog);
+        d->nprog = d->gen.nsources;
+        d->prog = xcalloc(d->nprog ? d->nprog : 1, sizeof(*d->prog));
+        d->seen_requests = d->seen_notices = d->failing = 0;
+        if (d->gen.ps != NULL)
+                note_progress(d);
+}
+
+static void
+reload(struct daemon *d)
+{
+        struct generation g;
+        struct config *cfg = NULL;
+        struct diag diag;
+        int64_t hold = 0;
+
+        notify("RELOADING=1\nSTATUS=reloading configuration");
+        log_notice("SIGHUP: reloading configuration from %s",
+                   d->config_path ? d->config_path : "(built-in defaults)");
+        diag_init(&diag);
+        if (config_load(d->config_path, &cfg, &diag) < 0 ||
+            generation_build(d, cfg, &g, &diag) < 0) {
+                for (size_t i = 0; i < diag.n; i++)
+                        log_warnx("%s", diag.msg[i]);
+                if (diag.dropped)
+                        log_warnx("... and %zu more errors", diag.dropped);
+                log_warnx("configuration not reloaded (%zu error%s): keeping the running "
+                          "configuration", diag_count(&diag) + diag.dropped,
+                          diag_count(&diag) + diag.dropped == 1 ? "" : "s");
+                diag_done(&diag);
+                notify("READY=1");
+                update_status(d, true);
+                return;
+        }
+        diag_done(&diag);
+        if (!d->state_dir_fixed && strcmp(g.cfg->state_dir, d->state_dir) != 0)
+                log_warnx("state_dir changed to %s: this takes a restart; the store stays "
+                          "at %s", g.cfg->state_dir, d->state_dir);
+        /* The new pollset starts its passes at once.  It knows nothing of the
+         * old one's request spacing, so it waits the longest min_interval
+         * first: a reload never makes a host see requests closer together. */
+        for (size_t i = 0; i < g.cfg->nsources; i++)
+                if (g.cfg->sources[i].enabled && g.cfg->sources[i].min_interval_ms > hold)
+                        hold = g.cfg->sources[i].min_interval_ms;
+        generation_free(&d->gen);
+        d->gen = g;
+        d->hold_until = daemon_mono_ms() + hold;
+        d->reloads++;
+        use_log_level(d);
+        size_progress(d);
+        log_notice("configuration reloaded");
+        log_sources(d, "reload");
+        notify("READY=1");
+        update_status(d, true);
+}
+
+/* ======================================================================
+ * Signals
+ * ====================================================================== */
+
+static void
+on_signal(struct daemon *d, void *arg, int fd, uint32_t events)
+{
+        struct signalfd_siginfo si;
+
+        (void)arg, (void)events;
+        for (;;) {
+                ssize_t n = read(fd, &si, sizeof(si));
+
+                if (n != (ssize_t)sizeof(si)) {
+                        if (n < 0 && errno != EAGAIN && errno != EINTR)
+                                log_warn("signalfd read");
+                        return;
+                }
+                switch (si.ssi_signo) {
+                case SIGHUP:
+                        d->reload = true;
+                        break;
+                case SIGTERM:
+                case SIGINT:
+                        if (!d->stop)
+                                d->stop_signal = (int)si.ssi_signo;
+                        d->stop = true;
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
+static int
+open_signalfd(struct daemon *d)
+{
+        sigset_t set;
+        int r;
+
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        /* cmd_run blocked them already; block again in case we are embedded */
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+                return -errno;
+        d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (d->sigfd < 0)
+                return -errno;
+        r = daemon_fd_add(d, d->sigfd, EPOLLIN, on_signal, NULL);
+        return r;
+}
+
+/* ======================================================================
+ * The loop
+ * ====================================================================== */
+
+static int
+loop(struct daemon *d)
+{
+        struct err e = { 0 };
+
+        while (!d->stop) {
+                int64_t now, wait, hold;
+
+                if (d->reload) {
+                        d->reload = false;
+                        reload(d);
+                        continue;
+                }
+                now = daemon_mono_ms();
+                hold = d->hold_until > now ? d->hold_until - now : 0;
+                if (d->gen.ps != NULL && hold == 0) {
+                        if (pollset_step(d->gen.ps, &e) < 0) {
+                                log_err("store error, stopping: %s", e.msg);
+                                return 1;
+                        }
+                        note_progress(d);
+                }
+                wait = run_timers(d);
+                if (d->stop || d->reload)
+                        continue;
+                if (hold > 0 && (wait < 0 || hold < wait))
+                        wait = hold;
+                if (d->gen.ps != NULL && hold == 0) {
+                        if (pollset_wait(d->gen.ps, d->epfd,
+                                         wait < 0 ? IDLE_WAIT_MS : wait) > 0)
+                                dispatch(d, 0);
+                } else {
+                        dispatch(d, wait);
+                }
+        }
+        return 0;
+}
+
+int
+daemon_run(const struct daemon_opts *opts, struct config *cfg)
+{
+        struct daemon *d = xcalloc(1, sizeof(*d));
+        struct diag diag;
+        struct err e = { 0 };
+        int rc = 1, r;
+
+        d->config_path = opts->config_path;
+        d->verbose = opts->verbose;
+        d->state_dir_fixed = opts->state_dir != NULL;
+        d->state_dir = xstrdup(opts->state_dir ? opts->state_dir : cfg->state_dir);
+        d->epfd = d->sigfd = -1;
+        d->last_poll = TIME_UNKNOWN;
+
+        d->epfd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->epfd < 0) {
+                log_warn("epoll_create1");
+                goto out;
+        }
+        r = open_signalfd(d);
+        if (r < 0) {
+                log_err("signalfd: %s", strerror(-r));
+                goto out;
+        }
+        r = store_open(d->state_dir, &d->store, &e);
+        if (r < 0) {
+                log_err("%s", e.msg);
+                goto out;
+        }
+        diag_init(&diag);
+        r = generation_build(d, cfg, &d->gen, &diag);
+        cfg = NULL;                     /* taken by generation_build */
+        if (r < 0) {
+                for (size_t i = 0; i < diag.n; i++)
+                        log_err("%s", diag.msg[i]);
+                diag_done(&diag);
+                goto out;
+        }
+        diag_done(&diag);
+        use_log_level(d);
+        size_progress(d);
+        refresh_notices(d);
+
+        daemon_timer_add(d, "status", daemon_mono_ms() + STATUS_INTERVAL_MS, status_timer, NULL);
+        if (sd_watchdog_enabled(0, &d->watchdog_usec) > 0 && d->watchdog_usec >= 2000) {
+                log_info("systemd watchdog: pinging every %" PRIu64 " ms",
+                         d->watchdog_usec / 2000);
+                daemon_timer_add(d, "watchdog", daemon_mono_ms(), watchdog_timer, NULL);
+        } else {
+                d->watchdog_usec = 0;
+        }
+        /* HOOK(digest, outbox): daemon_timer_add() the weekly digest schedule
+         * and the outbox retry timer here; they read daemon_store(d) and the
+         * current generation. */
+
+        log_notice("bidbroker %s running (pid %ld), state in %s, configuration %s",
+                   BIDBROKER_VERSION, (long)getpid(), d->state_dir,
+                   d->config_path ? d->config_path : "(built-in defaults)");
+        log_sources(d, "start");
+        format_status(d, d->status, sizeof(d->status));
+        {
+                char msg[sizeof(d->status) + 32];
+
+                snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", d->status);
+                notify(msg);
+        }
+        rc = loop(d);
+        notify("STOPPING=1\nSTATUS=stopping");
+        if (d->stop_signal)
+                log_notice("%s received: stopping", d->stop_signal == SIGINT ? "SIGINT"
+                                                                              : "SIGTERM");
+        log_notice("stopped%s", rc == 0 ? "" : " after an error");
+out:
+        config_free(cfg);
+        generation_free(&d->gen);
+        d->store = store_close(d->store);
+        if (d->sigfd >= 0)
+                close(d->sigfd);
+        if (d->epfd >= 0)
+                close(d->epfd);
+        free(d->prog);
+        free(d->state_dir);
+        free(d);
+        return rc;
+}
