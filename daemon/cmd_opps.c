@@ -1,6 +1,436 @@
-/* cmd_opps.c — ingest, list and show (filled in by the core issue). */
-#include "bidbroker/cli.h"
+/*
+ * cmd_opps.c — the opportunity commands: ingest OCDS files into the store,
+ * list stored opportunities (table or JSON lines) and show one in full.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
-int cmd_ingest(struct cli *cli, int argc, char **argv) { (void)cli; (void)argc; (void)argv; return 1; }
-int cmd_list(struct cli *cli, int argc, char **argv) { (void)cli; (void)argc; (void)argv; return 1; }
-int cmd_show(struct cli *cli, int argc, char **argv) { (void)cli; (void)argc; (void)argv; return 1; }
+#include "bidbroker/cli.h"
+#include "bidbroker/config.h"
+#include "bidbroker/err.h"
+#include "bidbroker/filter.h"
+#include "bidbroker/ocds.h"
+#include "bidbroker/oppjson.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/store.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#define INGEST_MAX_FILE (256u << 20)
+
+/* ======== ingest ======== */
+
+struct ingest_counts {
+        size_t new, updated, unchanged, rejected;
+};
+
+/* Store every accepted opportunity of one parsed file in one transaction. */
+static int
+store_page(struct store *st, const struct ocds_page *page, struct ingest_counts *n,
+           struct err *err)
+{
+        int r;
+
+        r = store_begin(st, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < page->n; i++) {
+                enum store_put_result res;
+
+                r = store_put(st, &page->opps[i], &res, NULL, err);
+                if (r < 0) {
+                        store_rollback(st);
+                        return r;
+                }
+                if (res == STORE_NEW)
+                        n->new++;
+                else if (res == STORE_UPDATED)
+                        n->updated++;
+                else
+                        n->unchanged++;
+        }
+        return store_commit(st, err);
+}
+
+static int
+ingest_file(struct store *st, const char *path, struct ingest_counts *total)
+{
+        struct ingest_counts n = { 0 };
+        struct ocds_page page;
+        struct err err = { 0 };
+        char *data = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_file(path, INGEST_MAX_FILE, &data, &len);
+        if (r < 0) {
+                cli_error("ingest", "%s: cannot read: %s", path,
+                          r == -EFBIG ? "file larger than 256 MiB" : strerror(-r));
+                return r;
+        }
+        ocds_page_init(&page);
+        r = ocds_parse(path, data, len, &page, &err);
+        free(data);
+        if (r < 0) {
+                cli_error("ingest", "%s", err.msg);
+                ocds_page_done(&page);
+                return r;
+        }
+        n.rejected = diag_count(&page.rejected);
+        r = store_page(st, &page, &n, &err);
+        if (r < 0) {
+                cli_error("ingest", "%s: nothing stored: %s", path, err.msg);
+                ocds_page_done(&page);
+                return r;
+        }
+        printf("%s: %zu new, %zu updated, %zu unchanged, %zu rejected\n", path, n.new,
+               n.updated, n.unchanged, n.rejected);
+        for (size_t i = 0; i < page.rejected.n; i++)
+                printf("  rejected: %s\n", page.rejected.msg[i]);
+        if (page.rejected.dropped)
+                printf("  (%zu more rejected releases not shown)\n", page.rejected.dropped);
+        total->new += n.new;
+        total->updated += n.updated;
+        total->unchanged += n.unchanged;
+        total->rejected += n.rejected;
+        ocds_page_done(&page);
+        return 0;
+}
+
+int
+cmd_ingest(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+        };
+        struct ingest_counts total = { 0 };
+        struct store *st = NULL;
+        struct err err = { 0 };
+        int c, failed = 0;
+
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                if (c == 'h') {
+                        printf("usage: bidbroker ingest FILE...\n\n"
+                               "Read OCDS JSON files (Contracts Finder search pages or releases,\n"
+                               "Find a Tender release packages) into the store.  Prints, per file,\n"
+                               "how many notices were new, updated, unchanged and rejected (with\n"
+                               "the reason and where).  Each file is stored in one transaction.\n"
+                               "Exit 0 unless a file could not be read or parsed at all.\n");
+                        return 0;
+                }
+                return EXIT_USAGE;
+        }
+        if (optind >= argc) {
+                cli_error("ingest", "no files given (see bidbroker ingest --help)");
+                return EXIT_USAGE;
+        }
+        if (store_open(cli->state_dir, &st, &err) < 0) {
+                cli_error("ingest", "%s", err.msg);
+                return 1;
+        }
+        for (int i = optind; i < argc; i++)
+                if (ingest_file(st, argv[i], &total) < 0)
+                        failed++;
+        if (argc - optind > 1)
+                printf("total: %zu new, %zu updated, %zu unchanged, %zu rejected%s\n",
+                       total.new, total.updated, total.unchanged, total.rejected,
+                       failed ? " (some files failed)" : "");
+        store_close(st);
+        return failed ? 1 : 0;
+}
+
+/* ======== list ======== */
+
+struct list_opts {
+        bool        open, low_value, json;
+        const char *region;
+        const char *cpv;
+        struct filter filter;
+        int64_t     now;
+        int         width;
+        size_t      shown;
+};
+
+static bool
+list_wants(const struct list_opts *lo, const struct opportunity *o)
+{
+        if (lo->open && !opportunity_is_open(o, lo->now))
+                return false;
+        if (lo->low_value && !filter_low_value(&lo->filter, o))
+                return false;
+        if (lo->region != NULL) {
+                struct strv one = { (char *[]){ (char *)lo->region }, 1, 1 };
+                struct filter f = lo->filter;
+
+                f.regions = &one;
+                if (!filter_region(&f, o))
+                        return false;
+        }
+        if (lo->cpv != NULL) {
+                size_t i;
+
+                for (i = 0; i < o->cpv.n; i++)
+                        if (str_startswith(o->cpv.v[i], lo->cpv))
+                                break;
+                if (i == o->cpv.n)
+                        return false;
+        }
+        return true;
+}
+
+/* "£24,999" or "—"; buf at least 32 bytes. */
+static const char *
+money_short(const struct opportunity *o, char *buf, size_t len)
+{
+        char digits[32], *w = buf;
+        int64_t pounds;
+        size_t n;
+
+        if (!o->value_stated || o->value_max == VALUE_NONE)
+                return "not stated";
+        pounds = (o->value_max + 50) / 100;
+        n = (size_t)snprintf(digits, sizeof(digits), "%lld", (long long)pounds);
+        if (strcmp(o->currency, "GBP") == 0 || o->currency[0] == '\0') {
+                memcpy(w, "\xc2\xa3", 2);
+                w += 2;
+        } else {
+                w += snprintf(w, 5, "%s ", o->currency);
+        }
+        for (size_t i = 0; i < n && (size_t)(w - buf) < len - 2; i++) {
+                *w++ = digits[i];
+                if ((n - i - 1) % 3 == 0 && i + 1 < n)
+                        *w++ = ',';
+        }
+        *w = '\0';
+        return buf;
+}
+
+static int
+list_row(const struct opportunity *o, void *arg)
+{
+        struct list_opts *lo = arg;
+        char dl[32], val[48];
+        const char *region;
+        int title_w;
+
+        if (!list_wants(lo, o))
+                return 0;
+        lo->shown++;
+        if (lo->json) {
+                json_t *j = opportunity_to_json(o, false);
+                char *s = json_dumps(j, JSON_COMPACT);
+
+                puts(s);
+                free(s);
+                json_decref(j);
+                return 0;
+        }
+        region = o->anywhere ? "anywhere" : o->regions.n ? o->regions.v[0] : "-";
+        time_format_uk(o->deadline, dl, sizeof(dl));
+        title_w = lo->width - 6 - 1 - 17 - 1 - 12 - 1 - 8 - 1;
+        if (title_w < 20)
+                title_w = 20;
+        printf("%6lld %-17s %12s %-8.8s %.*s\n", (long long)o->id, dl[0] ? dl : "-",
+               money_short(o, val, sizeof(val)), region, title_w,
+               o->title ? o->title : "(untitled)");
+        return 0;
+}
+
+int
+cmd_list(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "open", no_argument, NULL, 'o' },
+                { "low-value", no_argument, NULL, 'l' },
+                { "region", required_argument, NULL, 'r' },
+                { "cpv", required_argument, NULL, 'p' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct list_opts lo = { 0 };
+        struct store_query q = { .updated_since = TIME_UNKNOWN };
+        struct store *st = NULL;
+        struct err err = { 0 };
+        struct winsize ws;
+        int c, r;
+
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "olr:p:jh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'o': lo.open = true; break;
+                case 'l': lo.low_value = true; break;
+                case 'r': lo.region = optarg; break;
+                case 'p': lo.cpv = optarg; break;
+                case 'j': lo.json = true; break;
+                case 'h':
+                        printf("usage: bidbroker list [--open] [--low-value] [--region ITL] "
+                               "[--cpv PREFIX] [--json]\n\n"
+                               "List stored opportunities, soonest deadline first.\n"
+                               "  --open        at tender stage, not closed, deadline ahead\n"
+                               "  --low-value   stated value <= [filter] max_value, or no value\n"
+                               "                stated (kept and flagged unless\n"
+                               "                keep_value_not_stated = no)\n"
+                               "  --region ITL  deliverable in this ITL region (e.g. UKG)\n"
+                               "  --cpv PREFIX  a CPV code starting with PREFIX\n"
+                               "  --json        one JSON object per line\n");
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                cli_error("list", "unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        filter_from_config(&lo.filter, cli->cfg);
+        lo.now = cli->now;
+        lo.width = 100;
+        if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
+                lo.width = ws.ws_col;
+        if (store_open(cli->state_dir, &st, &err) < 0) {
+                cli_error("list", "%s", err.msg);
+                return 1;
+        }
+        if (!lo.json)
+                printf("%6s %-17s %12s %-8s %s\n", "ID", "DEADLINE (UK)", "VALUE", "REGION",
+                       "TITLE");
+        r = store_each(st, &q, list_row, &lo, &err);
+        store_close(st);
+        if (r < 0) {
+                cli_error("list", "%s", err.msg);
+                return 1;
+        }
+        if (!lo.json && isatty(STDOUT_FILENO))
+                printf("(%zu opportunit%s)\n", lo.shown, lo.shown == 1 ? "y" : "ies");
+        return 0;
+}
+
+/* ======== show ======== */
+
+static void
+show_list(const char *label, const struct strv *v)
+{
+        printf("%-14s ", label);
+        if (v->n == 0)
+                printf("-");
+        for (size_t i = 0; i < v->n; i++)
+                printf("%s%s", i ? ", " : "", v->v[i]);
+        printf("\n");
+}
+
+static const char *
+tri(enum tristate t)
+{
+        return t == TRI_YES ? "yes" : t == TRI_NO ? "no" : "not stated";
+}
+
+static void
+show_text(const struct opportunity *o)
+{
+        char t1[32], t2[32], t3[32], money[48];
+
+        printf("%s\n", o->title ? o->title : "(untitled)");
+        printf("%-14s %lld\n", "id", (long long)o->id);
+        printf("%-14s %s %s\n", "source", o->source, o->notice_id);
+        printf("%-14s %s\n", "ocid", o->ocid ? o->ocid : "-");
+        printf("%-14s %s, %s%s\n", "stage", opp_stage_name(o->stage), opp_status_name(o->status),
+               o->amended ? " (amended)" : "");
+        printf("%-14s %s\n", "notice type", o->notice_type ? o->notice_type : "-");
+        printf("%-14s %s%s%s%s\n", "buyer", o->buyer_name ? o->buyer_name : "-",
+               o->buyer_id ? " (" : "", o->buyer_id ? o->buyer_id : "", o->buyer_id ? ")" : "");
+        printf("%-14s %s", "value", money_short(o, money, sizeof(money)));
+        if (o->value_stated && o->value_min != VALUE_NONE)
+                printf(" (from %.2f)", (double)o->value_min / 100);
+        if (o->value_gross != VALUE_NONE)
+                printf(" ex VAT, %.2f inc VAT", (double)o->value_gross / 100);
+        printf("\n");
+        printf("%-14s %s\n", "deadline", o->deadline == TIME_UNKNOWN ? "not stated" :
+               time_format_utc(o->deadline, t1, sizeof(t1)));
+        printf("%-14s %s\n", "published", time_format_utc(o->published, t2, sizeof(t2)));
+        printf("%-14s %s\n", "updated", time_format_utc(o->updated, t3, sizeof(t3)));
+        show_list("cpv", &o->cpv);
+        if (o->anywhere)
+                printf("%-14s anywhere\n", "regions");
+        else
+                show_list("regions", &o->regions);
+        show_list("postcodes", &o->postcodes);
+        printf("%-14s %s\n", "above thresh.", tri(o->above_threshold));
+        printf("%-14s %s%s%s\n", "procedure", o->procurement_method ? o->procurement_method : "-",
+               o->procurement_method_details ? ": " : "",
+               o->procurement_method_details ? o->procurement_method_details : "");
+        printf("%-14s SME %s, VCSE %s\n", "suitable", tri(o->suitable_sme), tri(o->suitable_vcse));
+        printf("%-14s %s\n", "url", o->url ? o->url : "-");
+        if (o->lot_titles.n)
+                show_list("lots", &o->lot_titles);
+        printf("\n%s\n", o->description ? o->description : "");
+}
+
+int
+cmd_show(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct opportunity o;
+        struct store *st = NULL;
+        struct err err = { 0 };
+        bool json = false;
+        long id;
+        int c, r;
+
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+                if (c == 'j') {
+                        json = true;
+                } else if (c == 'h') {
+                        printf("usage: bidbroker show ID [--json]\n\n"
+                               "Show one stored opportunity in full (ID from bidbroker list).\n"
+                               "--json adds the raw record as received.\n");
+                        return 0;
+                } else {
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind + 1 != argc || parse_long(argv[optind], 1, LONG_MAX, &id) < 0) {
+                cli_error("show", "expected one opportunity ID (a number from bidbroker list)");
+                return EXIT_USAGE;
+        }
+        if (store_open(cli->state_dir, &st, &err) < 0) {
+                cli_error("show", "%s", err.msg);
+                return 1;
+        }
+        opportunity_init(&o);
+        r = store_get(st, id, &o, &err);
+        store_close(st);
+        if (r < 0) {
+                if (r == -ENOENT)
+                        cli_error("show", "no opportunity with id %ld", id);
+                else
+                        cli_error("show", "%s", err.msg);
+                opportunity_done(&o);
+                return 1;
+        }
+        if (json) {
+                json_t *j = opportunity_to_json(&o, true);
+                char *s = json_dumps(j, JSON_INDENT(2));
+
+                puts(s);
+                free(s);
+                json_decref(j);
+        } else {
+                show_text(&o);
+        }
+        opportunity_done(&o);
+        return 0;
+}

@@ -1,0 +1,41 @@
+/* filter.c — open / low-value / region filter (see include/bidbroker/filter.h). */
+#include <string.h>
+
+#include "bidbroker/config.h"
+#include "bidbroker/filter.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/region.h"
+
+void
+filter_from_config(struct filter *f, const struct config *cfg)
+{
+        f->max_value = cfg->max_value;
+        f->keep_value_not_stated = cfg->keep_value_not_stated;
+        f->regions = &cfg->regions;
+}
+
+bool
+filter_low_value(const struct filter *f, const struct opportunity *o)
+{
+        if (!o->value_stated || o->value_max == VALUE_NONE)
+                return f->keep_value_not_stated;
+        return o->value_max <= f->max_value;
+}
+
+bool
+filter_region(const struct filter *f, const struct opportunity *o)
+{
+        if (f->regions == NULL || f->regions->n == 0 || o->anywhere)
+                return true;
+        for (size_t i = 0; i < o->regions.n; i++)
+                for (size_t j = 0; j < f->regions->n; j++)
+                        if (region_overlaps(o->regions.v[i], f->regions->v[j]))
+                                return true;
+        return false;
+}
+
+bool
+filter_accept(const struct filter *f, const struct opportunity *o, int64_t now)
+{
+        return opportunity_is_open(o, now) && filter_low_value(f, o) && filter_region(f, o);
+}
