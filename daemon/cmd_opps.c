@@ -213,11 +213,36 @@ money_short(const struct opportunity *o, char *buf, size_t len)
         return buf;
 }
 
+/* A short label for a notice's regions: "anywhere", "England", "UK", "UKG",
+ * "UKG+2".  buf at least 16 bytes. */
+static const char *
+region_label(const struct opportunity *o, char *buf, size_t len)
+{
+        static const char england[] = "UKCUKDUKEUKFUKGUKHUKIUKJUKK";
+        char all[64] = "";
+        size_t used = 0;
+
+        if (o->anywhere)
+                return "anywhere";
+        if (o->regions.n == 0)
+                return "-";
+        if (o->regions.n == 1)
+                return o->regions.v[0];
+        for (size_t i = 0; i < o->regions.n && used + 6 < sizeof(all); i++)
+                used += (size_t)snprintf(all + used, sizeof(all) - used, "%s", o->regions.v[i]);
+        if (strcmp(all, england) == 0)
+                return "England";
+        if (strcmp(all, "UKCUKDUKEUKFUKGUKHUKIUKJUKKUKLUKMUKN") == 0)
+                return "UK";
+        snprintf(buf, len, "%s+%zu", o->regions.v[0], o->regions.n - 1);
+        return buf;
+}
+
 static int
 list_row(const struct opportunity *o, void *arg)
 {
         struct list_opts *lo = arg;
-        char dl[32], val[48];
+        char dl[32], val[48], rl[16];
         const char *region;
         int title_w;
 
@@ -233,7 +258,7 @@ list_row(const struct opportunity *o, void *arg)
                 json_decref(j);
                 return 0;
         }
-        region = o->anywhere ? "anywhere" : o->regions.n ? o->regions.v[0] : "-";
+        region = region_label(o, rl, sizeof(rl));
         time_format_uk(o->deadline, dl, sizeof(dl));
         title_w = lo->width - 6 - 1 - 17 - 1 - 12 - 1 - 8 - 1;
         if (title_w < 20)

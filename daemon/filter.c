@@ -1,6 +1,4 @@
 /* filter.c — open / low-value / region filter (see include/bidbroker/filter.h). */
-#include <string.h>
-
 #include "bidbroker/config.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/opportunity.h"
@@ -25,12 +23,11 @@ filter_low_value(const struct filter *f, const struct opportunity *o)
 bool
 filter_region(const struct filter *f, const struct opportunity *o)
 {
-        if (f->regions == NULL || f->regions->n == 0 || o->anywhere)
+        if (f->regions == NULL || f->regions->n == 0)
                 return true;
-        for (size_t i = 0; i < o->regions.n; i++)
-                for (size_t j = 0; j < f->regions->n; j++)
-                        if (region_overlaps(o->regions.v[i], f->regions->v[j]))
-                                return true;
+        for (size_t j = 0; j < f->regions->n; j++)
+                if (region_list_matches(&o->regions, o->anywhere, f->regions->v[j]))
+                        return true;
         return false;
 }
 
