@@ -118,10 +118,14 @@ install: $(BIN)
 	           $(DESTDIR)$(SYSCONFDIR)/bidbroker/members $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/bidbroker
 	install -m 644 conf/bidbroker.conf $(DESTDIR)$(SYSCONFDIR)/bidbroker/bidbroker.conf
-	@for f in conf/capabilities.conf systemd/*.service; do \
+	@for f in conf/capabilities.conf; do \
+	  [ -f $$f ] || continue; install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/bidbroker/; done
+	@# units name /usr/local/bin and /etc: rewrite them to BINDIR and SYSCONFDIR
+	@for f in systemd/*.service; do \
 	  [ -f $$f ] || continue; \
-	  case $$f in systemd/*) d=$(UNITDIR);; *) d=$(SYSCONFDIR)/bidbroker;; esac; \
-	  install -m 644 $$f $(DESTDIR)$$d/; done
+	  sed -e 's|/usr/local/bin/bidbroker|$(BINDIR)/bidbroker|g' \
+	      -e 's|/etc/bidbroker/|$(SYSCONFDIR)/bidbroker/|g' $$f > $(DESTDIR)$(UNITDIR)/$${f#systemd/}; \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$${f#systemd/}; done
 	@if [ -f systemd/bidbroker.sysusers ]; then \
 	  install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d; \
 	  install -m 644 systemd/bidbroker.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/bidbroker.conf; fi
