@@ -639,8 +639,9 @@ decide_regions(struct opportunity *o, struct places *pl, const json_t *buyer_add
                 if (r->n == 0)
                         strv_copy(r, &pl->country_regions);
                 if (r->n == 0 && pl->outside == 0 && buyer_addr != NULL) {
-                        const char *reg = field_str(c, buyer_addr, "region", "buyer.address");
-                        const char *pc = field_str(c, buyer_addr, "postalCode", "buyer.address");
+                        const char *reg = field_str(c, buyer_addr, "region", "parties[].address");
+                        const char *pc = field_str(c, buyer_addr, "postalCode",
+                                                   "parties[].address");
                         struct strv tmp;
 
                         strv_init(&tmp);
@@ -933,8 +934,11 @@ cf_doc_guid(const struct doc_walk *w, const char *want)
 
 /* ---- the release ---- */
 
+/* The party that is the buyer: the one with buyer_id, else the first with
+ * the role "buyer"; its index in *ret_index. */
 static const json_t *
-find_buyer_party(struct rctx *c, const json_t *release, const char *buyer_id)
+find_buyer_party(struct rctx *c, const json_t *release, const char *buyer_id,
+                 size_t *ret_index)
 {
         json_t *parties = field(c, release, "parties", W_ARR, "");
         const json_t *first = NULL;
@@ -950,14 +954,18 @@ find_buyer_party(struct rctx *c, const json_t *release, const char *buyer_id)
                 if (i >= OCDS_MAX_LIST || !json_is_object(p))
                         continue;
                 id = json_string_value(json_object_get(p, "id"));
-                if (buyer_id != NULL && id != NULL && strcmp(id, buyer_id) == 0)
+                if (buyer_id != NULL && id != NULL && strcmp(id, buyer_id) == 0) {
+                        *ret_index = i;
                         return p;
+                }
                 roles = json_object_get(p, "roles");
                 json_array_foreach(roles, j, r) {
                         const char *s = json_string_value(r);
 
-                        if (s != NULL && strcmp(s, "buyer") == 0 && first == NULL)
+                        if (s != NULL && strcmp(s, "buyer") == 0 && first == NULL) {
                                 first = p;
+                                *ret_index = i;
+                        }
                 }
         }
         return first;
@@ -1131,14 +1139,15 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
         buyer = field(c, r, "buyer", W_OBJ, "");
         o->buyer_name = field_text(c, buyer, "name", "buyer", TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
         o->buyer_id = field_id(c, buyer, "id", "buyer");
-        party = find_buyer_party(c, r, o->buyer_id);
+        party = find_buyer_party(c, r, o->buyer_id, &i);
         if (party != NULL) {
+                snprintf(p, sizeof(p), "parties[%zu]", i);
                 if (o->buyer_name == NULL)
-                        o->buyer_name = field_text(c, party, "name", "parties[]",
-                                                   TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
+                        o->buyer_name = field_text(c, party, "name", p, TEXT_TITLE_MAX,
+                                                   TEXT_SINGLE_LINE);
                 if (o->buyer_id == NULL)
-                        o->buyer_id = field_id(c, party, "id", "parties[]");
-                buyer_addr = field(c, party, "address", W_OBJ, "parties[]");
+                        o->buyer_id = field_id(c, party, "id", p);
+                buyer_addr = field(c, party, "address", W_OBJ, p);
         }
 
         /* status before values: award values count only at award stage */
