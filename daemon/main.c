@@ -14,6 +14,7 @@
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
 #include "bidbroker/log.h"
+#include "bidbroker/matchconf.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
@@ -28,6 +29,12 @@ static const struct command commands[] = {
         { "show", cmd_show, "show one opportunity in full", true },
         { "poll", cmd_poll, "fetch new notices from the sources up to now (--now)", true },
         { "run", cmd_run, "run the daemon in the foreground (systemd Type=notify)", true },
+        { "match", cmd_match, "match stored open low-value opportunities to members", true },
+        { "matches", cmd_matches, "list stored matches", true },
+        { "explain", cmd_explain, "why an opportunity matches each member, or not", true },
+        { "replay", cmd_replay, "compare a candidate rule/register change with the live one",
+          true },
+        { "members", cmd_members, "the member register: list, show ID, import FILE.csv", true },
 };
 
 void
@@ -79,6 +86,7 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
         };
         struct config *cfg = NULL;
         struct diag d;
+        bool matching = false;
         int c;
 
         cli_getopt_reset();
@@ -86,7 +94,9 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 if (c == 'h') {
                         printf("usage: bidbroker [--config FILE] check-config\n\n"
                                "Validate the configuration; print every error as FILE:LINE: "
-                               "message.\nExit 0 when it is valid, 1 otherwise.\n");
+                               "message.\nWhen [match] taxonomy and members are set, the "
+                               "capability taxonomy and every\nmember file are checked too.  "
+                               "Exit 0 when all is valid, 1 otherwise.\n");
                         return 0;
                 }
                 return EXIT_USAGE;
@@ -104,8 +114,18 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 diag_done(&d);
                 return 1;
         }
+        if (matchconf_check(cfg, &matching, &d) < 0) {
+                diag_print(&d, stderr);
+                fprintf(stderr, "bidbroker: %s: the capability taxonomy and member register "
+                        "have %zu error%s\n", cli->config_path ? cli->config_path : "(built-in)",
+                        diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+                diag_done(&d);
+                config_free(cfg);
+                return 1;
+        }
         diag_done(&d);
-        printf("%s: configuration OK\n", cli->config_path ? cli->config_path : "(built-in defaults)");
+        printf("%s: configuration OK%s\n", cli->config_path ? cli->config_path :
+               "(built-in defaults)", matching ? " (taxonomy and member register too)" : "");
         config_free(cfg);
         return 0;
 }

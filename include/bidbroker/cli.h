@@ -44,4 +44,11 @@ int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_poll(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 
+/* daemon/cmd_match.c: matching (notes/register.md) */
+int cmd_match(struct cli *cli, int argc, char **argv);
+int cmd_matches(struct cli *cli, int argc, char **argv);
+int cmd_explain(struct cli *cli, int argc, char **argv);
+int cmd_replay(struct cli *cli, int argc, char **argv);
+int cmd_members(struct cli *cli, int argc, char **argv);
+
 #endif
