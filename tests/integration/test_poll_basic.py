@@ -31,7 +31,7 @@ def config(d, srv, **over):
 
 def test_backfill_every_notice_once(d):
     with servers() as srv:
-        conf = config(d, srv)
+        conf = config(d, srv, min_interval="0.1s")
         p = fs.run_poll(conf, NOW, "--since", "2025-01-20T00:00:00Z", check_rc=0)
         state = os.path.join(d, "state")
         fs.check_exactly_once(state, "fts", srv.fts.notice_ids())
@@ -56,7 +56,9 @@ def test_backfill_every_notice_once(d):
         check(fts[0]["query"]["updatedFrom"] == "2025-01-20T00:00:00",
               "updatedFrom format: %s" % fts[0]["query"]["updatedFrom"])
         # one host: one request at a time, starts >= min_interval apart
-        fs.check_spacing(srv.requests(), 0.05, "all")
+        # (arrival times at the server jitter a little under load: 25 ms slack;
+        # without the spacing the gaps are a few milliseconds)
+        fs.check_spacing(srv.requests(), 0.1, "all", tol=0.025)
         # User-Agent and gzip
         for r in srv.requests():
             check(r["ua"].startswith("bidbroker/"), "User-Agent: %r" % r["ua"])

@@ -62,7 +62,6 @@ def test_retry_after_and_rate_limit(d):
         check(all(r["ua"].startswith("bidbroker/") for r in allr), "User-Agent")
         check("Retry-After" in p.stderr and "rate limit" in p.stderr,
               "faults not logged:\n" + p.stderr)
-        fs.check_spacing(allr, 0.05, "all")
 
 
 def test_exponential_backoff(d):
