@@ -43,12 +43,16 @@ class Server:
     def __init__(self):
         self.requests = []
         self.lock = threading.Lock()
+        self.release = threading.Event()
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 with outer.lock:
                     outer.requests.append(self.path)
+                if self.path == "/hang":            # a transfer that never ends
+                    outer.release.wait(60)
+                    return
                 name = FEEDS.get(self.path)
                 if name is None:
                     self.send_response(404)
@@ -76,6 +80,7 @@ class Server:
             return self.requests.count(path)
 
     def stop(self):
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -254,12 +259,17 @@ def main():
         log.wait(r"^<5>SIGTERM received: stopping$", "the stop line")
         proc = None
 
-        # ---- SIGINT works the same (state reused: nothing new to store)
+        # ---- SIGINT works the same, also with a transfer in flight
+        write(conf, head + source("north", srv.port, "/north.atom")
+              + source("slow", srv.port, "/hang"))
         proc = start(tmp, conf, {"NOTIFY_SOCKET": os.path.join(tmp, "notify.sock")})
         log = Log(proc.stderr)
         notify.key("READY")
-        stop(proc, signal.SIGINT, "SIGINT")
+        wait_for(lambda: srv.count("/hang") >= 1, "the hanging request to start")
+        stop(proc, signal.SIGINT, "SIGINT during a transfer")
         notify.key("STOPPING")
+        log.thread.join(5)
+        log.wait(r"SIGINT received: stopping", "the SIGINT stop line")
         proc = None
 
         # ---- a store that cannot be opened: exit 1, said clearly
