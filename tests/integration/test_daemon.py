@@ -9,7 +9,8 @@ watchdog, then:
     configuration kept, the daemon still running;
   - SIGHUP with a good config that adds a source: "configuration reloaded",
     the new source is polled and its notices stored;
-  - SIGTERM: STOPPING=1 and exit status 0.  SIGINT likewise (second run).
+  - SIGTERM: STOPPING=1 and exit status 0.  SIGINT likewise (second run,
+    with a transfer hanging in flight: the daemon does not wait for it).
   - a store that cannot be opened: exit 1; a stray argument: exit 2.
 Run with /usr/bin/python3; env BIDBROKER, FIXTURES.
 """
