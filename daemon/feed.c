@@ -38,6 +38,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/feed.h"
 #include "bidbroker/opportunity.h"
+#include "bidbroker/text.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
@@ -578,7 +579,7 @@ static char *
 element_text(const xmlNode *node, enum text_kind kind, bool keep_lines, size_t cap)
 {
         struct buf raw, txt;
-        char *r;
+        char *r, *fixed;
 
         buf_init(&raw);
         buf_init(&txt);
@@ -594,8 +595,12 @@ element_text(const xmlNode *node, enum text_kind kind, bool keep_lines, size_t c
                         buf_add(&txt, raw.data ? raw.data : "", raw.len);
         }
         buf_done(&raw);
-        r = normalise_space(txt.data ? txt.data : "", keep_lines, cap);
+        /* UTF-8 that was read as Windows-1252 and encoded again upstream
+         * ("Â£", "â€™"): repaired as the OCDS parser does (text.h). */
+        fixed = text_fix_mojibake(txt.data ? txt.data : "", txt.len);
         buf_done(&txt);
+        r = normalise_space(fixed, keep_lines, cap);
+        free(fixed);
         if (*r == '\0') {
                 free(r);
                 return NULL;

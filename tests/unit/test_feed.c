@@ -278,12 +278,16 @@ test_html_text(void **state)
                 "&lt;/table&gt; &lt;a href=\"x\" title='&gt;'&gt;link&lt;/a&gt; 3 &lt; 4"
                 "</description></item>"
                 "<item><guid>b</guid><title>   spaced\n\t out   </title></item>"
+                /* mojibake: UTF-8 read as Windows-1252 and encoded again */
+                "<item><guid>c</guid><title>Caf\xc3\x83\xc2\xa9 \xc3\x82\xc2\xa3" "5k "
+                "tenants\xc3\xa2\xe2\x82\xac\xe2\x84\xa2 hall</title></item>"
                 RSS_TAIL;
 
         (void)state;
         ocds_page_init(&p);
         assert_int_equal(parse_str(xml, &p, &e), 0);
-        assert_int_equal(p.n, 2);
+        assert_int_equal(p.n, 3);
+        assert_string_equal(p.opps[2].title, "Caf\xc3\xa9 \xc2\xa3" "5k tenants\xe2\x80\x99 hall");
         /* "&#38;amp;" is "&amp;" after XML, then one HTML decode: "&" */
         assert_string_equal(p.opps[0].title, "Fish & chips < 5 &");
         assert_string_equal(p.opps[0].description,
