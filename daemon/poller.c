@@ -363,8 +363,6 @@ source_fail(struct pollset *ps, struct psource *s, enum fail_kind kind, int64_t 
         if (kind != FAIL_BACKOFF && h->next_ok < now + delay_ms)
                 h->next_ok = now + delay_ms;    /* the host asked everyone to wait */
         s->due = now + delay_ms;
-        if (restart)
-                reset_window_reading(s);
 
         if (ps->opts.once && ((ps->opts.max_wait_ms > 0 && delay_ms > ps->opts.max_wait_ms) ||
                               (ps->opts.max_failures > 0 &&
@@ -382,6 +380,8 @@ source_fail(struct pollset *ps, struct psource *s, enum fail_kind kind, int64_t 
                           s->st.failures);
         }
         free(where);
+        if (restart)
+                reset_window_reading(s);
         r = persist_state(ps, s, err);
         return r < 0 ? r : 0;
 }
@@ -619,7 +619,7 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                 }
         }
         truncated = next == NULL && page.nreleases >= (size_t)s->sc->page_limit;
-        if (truncated && s->cur.to - s->cur.from > MIN_WINDOW_S)
+        if (truncated && s->cur.to - s->cur.from > MIN_WINDOW_S && s->nstack < SPLIT_DEPTH_MAX)
                 split = true;
         else
                 window_done = next == NULL;
@@ -651,18 +651,14 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                 log_notice("%s page %u: a full page (%zu) without links.next: the service "
                            "truncated the window; splitting it and re-reading both halves",
                            name, s->page_no + 1, page.nreleases);
-                if (s->nstack >= SPLIT_DEPTH_MAX * 2) {
-                        window_finished(ps, s, "too many splits; accepted as is");
-                } else {
-                        push_window(s, mid, s->cur.to);
-                        push_window(s, s->cur.from, mid);
-                        s->windows_total++;     /* one window became two */
-                }
+                push_window(s, mid, s->cur.to);
+                push_window(s, s->cur.from, mid);
+                s->windows_total++;     /* one window became two */
         } else if (truncated) {
                 window_finished(ps, s, "full page without links.next at the minimum window "
                                 "size; accepted, notices beyond it may be missing");
-                log_warnx("%s: full page without links.next although the window is only "
-                          "%d s; accepted as is", name, MIN_WINDOW_S);
+                log_warnx("%s: full page without links.next at the smallest window "
+                          "(%d s); accepted as is", name, MIN_WINDOW_S);
         } else {
                 window_finished(ps, s, NULL);
         }
@@ -911,16 +907,15 @@ pollset_step(struct pollset *ps, struct err *err)
 
         curl_multi_perform(ps->multi, &running);
         while ((m = curl_multi_info_read(ps->multi, &left)) != NULL) {
-                struct psource *s = NULL;
+                struct psource *s;
                 char *priv = NULL;
 
                 if (m->msg != CURLMSG_DONE)
                         continue;
+                /* CURLOPT_PRIVATE is the struct fetch; its owner the source. */
                 curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-                for (size_t i = 0; i < ps->nsrc; i++)
-                        if (ps->src[i].fx != NULL && fetch_handle(ps->src[i].fx) == m->easy_handle)
-                                s = &ps->src[i];
-                if (s == NULL)
+                s = priv ? fetch_owner((struct fetch *)(void *)priv) : NULL;
+                if (s == NULL || s->fx == NULL || fetch_handle(s->fx) != m->easy_handle)
                         continue;
                 {
                         CURLcode code = m->data.result;

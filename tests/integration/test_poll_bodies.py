@@ -110,6 +110,22 @@ def test_full_page_without_next_splits(d):
     check("splitting" in p.stderr, "split not logged:\n" + p.stderr)
 
 
+def test_truncated_at_minimum_window_is_accepted(d):
+    # Three releases within 10 seconds and a service that always truncates:
+    # the poller splits down to the smallest window (60 s), then accepts the
+    # page with a warning instead of splitting forever.
+    t = T0 + 3 * 3600
+    ds = fs.Dataset("fts", fs.fts_releases(3), t, t + 10, truncate_over=0)
+    srv, p = poll_fts(d, ds, page_limit="2")
+    check("smallest window" in p.stderr, "no warning at the minimum window:\n" + p.stderr)
+    reqs = srv.requests()
+    check(len(reqs) < 60, "splitting did not stop: %d requests" % len(reqs))
+    spans = [r["window"][1] - r["window"][0] for r in reqs]
+    check(min(spans) >= 30, "split below the minimum window: %ss" % min(spans))
+    fs.check_windows(reqs, T0, T1, 6 * 3600, "fts")
+
+
 if __name__ == "__main__":
     fs.main([test_broken_bodies, test_invalid_numbers_are_read,
-             test_cursor_loop_and_repeated_page, test_full_page_without_next_splits])
+             test_cursor_loop_and_repeated_page, test_full_page_without_next_splits,
+             test_truncated_at_minimum_window_is_accepted])
