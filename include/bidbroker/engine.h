@@ -9,11 +9,46 @@
  * for true regexes).  engine_match_brute() evaluates every rule the plain way
  * and is the test oracle: both must always agree.
  *
+ * Semantics (notes/engine.md has the long form):
+ * - Text.  Each field (title, description, buyer, every lot title, every
+ *   item description) is normalised once per notice (textnorm.h): case and
+ *   diacritics folded, tokens = runs of letters/digits with positions.
+ * - A keyword rule (RULE_KEYWORD) is a word or phrase: it matches when its
+ *   folded words occur as consecutive tokens of one string of a field it
+ *   names ("Window-Cleaning" matches "window cleaning"; "clean" does not
+ *   match "cleaning").  A regex rule (RULE_REGEX) is PCRE2 with CASELESS,
+ *   UTF, UCP and MATCH_INVALID_UTF on the original text of each string; a
+ *   match that hits the match limit counts as no match.  A rule with no
+ *   fields looks at title, description, lots and items (FIELD_TEXT).
+ *   The first match (fields in the order above) gives the reason's words.
+ * - A capability FIRES when one of its CPV prefixes starts one of the
+ *   notice's CPV codes or one of its rules matches, AND none of its
+ *   exclusions (exclude rules, cpv_exclude prefixes) fires.  Fired
+ *   capabilities are the notice's requirements; capabilities that would have
+ *   fired but were vetoed are listed in match_result.excluded.
+ * - A member MATCHES when it has a required capability or one of its own
+ *   rules matches; none of its own exclusions fires; the region fits (the
+ *   member has no regions, or the notice is "anywhere" or states no region
+ *   at all, or a notice region and a member ITL code are prefixes one of the
+ *   other, or a notice postcode lies in a member's "PC:X" area, or a notice
+ *   region is a prefix of the ITL1 region of a member's "PC:X" area); and
+ *   the value fits (not stated: matched, REASON_VALUE_NOT_STATED; stated:
+ *   the band [value_min or value_max, value_max] overlaps [min_value,
+ *   max_value]).
+ * - Score = the sum of the reasons' weights: per covered capability its
+ *   first CPV match (1 x capability weight) and each matching rule (rule
+ *   weight x capability weight); each own rule that matched (its weight);
+ *   region and value 0; then SME suitability adds 10 % and VCSE suitability
+ *   20 % of that sum as their own reasons.
+ *
  * Ownership: engine_build() takes ownership of tx and reg (freed with the
  * engine, also on failure).  A struct engine is never modified after build,
- * so a reload builds a new one and swaps the pointer.  Results own their
- * strings; pointers to capability/member/rule data point into the engine and
- * live as long as it does.
+ * so a reload builds a new one and swaps the pointer; several threads may
+ * match with one engine, each with its own scratch.  Every pointer inside a
+ * match_result (reasons, strings, arrays) is owned by the result and freed
+ * by match_result_done(); never free parts of it.  Pointers to
+ * capability/member/rule data point into the engine and live as long as it
+ * does.
  */
 #ifndef BIDBROKER_ENGINE_H
 #define BIDBROKER_ENGINE_H
@@ -28,9 +63,11 @@ struct taxonomy;
 struct member_register;
 struct member;
 struct capability;
+struct rule;
 
 struct engine;
 struct engine_scratch;          /* per-thread working memory, reused per notice */
+struct arena_blk;
 
 enum reason_kind {
         REASON_CPV,             /* CPV code matched a capability's prefix */
@@ -74,16 +111,23 @@ struct requirement {                    /* a capability the opportunity requires
 };
 
 struct match_result {
-        struct requirement  *requires;
+        struct requirement  *requires;  /* in taxonomy order */
         size_t               nrequires;
-        struct member_match *matches;   /* sorted by score, descending */
+        struct member_match *matches;   /* sorted by score, descending, then id */
         size_t               nmatches;
-        struct member_miss  *misses;    /* only with ENGINE_EXPLAIN */
+        struct member_miss  *misses;    /* only with ENGINE_EXPLAIN, by member id */
         size_t               nmisses;
+        struct requirement  *excluded;  /* capabilities vetoed by an exclusion:
+                                         * their positive and exclusion reasons */
+        size_t               nexcluded;
+        struct arena_blk    *arena;     /* private: owns everything above */
 };
 
 #define ENGINE_EXPLAIN  1u              /* also compute the nearest miss per member */
 
+/* Build.  0, or -EINVAL with every problem in d ("FILE:LINE: ..."): a regex
+ * that does not compile (with the offset), a keyword without words, a bad
+ * CPV prefix.  tx and reg are taken over in both cases. */
 int engine_build(struct taxonomy *tx, struct member_register *reg,
                  struct engine **ret, struct diag *d);
 struct engine *engine_free(struct engine *e);                   /* NULL-safe */
@@ -96,8 +140,11 @@ struct engine_scratch *engine_scratch_new(const struct engine *e);
 struct engine_scratch *engine_scratch_free(struct engine_scratch *s);
 
 void match_result_init(struct match_result *r);
-void match_result_done(struct match_result *r);
+void match_result_done(struct match_result *r);         /* r reusable after */
 
+/* Match one opportunity.  out must be initialised; what it held is released
+ * first, so one result can be reused notice after notice.  0 (it cannot
+ * fail on valid input; -EINVAL for NULL arguments). */
 int engine_match(const struct engine *e, struct engine_scratch *s,
                  const struct opportunity *o, unsigned flags, struct match_result *out);
 /* The oracle: every rule on every member, no prefilter.  Same output. */
@@ -105,7 +152,21 @@ int engine_match_brute(const struct engine *e, struct engine_scratch *s,
                        const struct opportunity *o, unsigned flags,
                        struct match_result *out);
 
-/* Statistics of the last engine_match() on s: rules verified, candidates. */
+/* Statistics of the last engine_match() on s: patterns verified (PCRE2 run
+ * or phrase checked; a one-word keyword proven by the index is a candidate
+ * but needs no verification), and candidate patterns (incl. the always-check
+ * list).  Rules written identically share one pattern. */
 size_t engine_scratch_verified(const struct engine_scratch *s);
+size_t engine_scratch_candidates(const struct engine_scratch *s);
+size_t engine_pattern_count(const struct engine *e);
+/* Patterns without an extractable atom (checked on every notice). */
+size_t engine_always_count(const struct engine *e);
+
+/* The atoms the rule compiler extracted for a rule of the engine (as
+ * atom_set_format() in rule.h: "WORD:cleaning|PREFIX:grass", "" for the
+ * always list); caller frees.  NULL if the rule is not the engine's. */
+char *engine_rule_atoms(const struct engine *e, const struct rule *r);
+
+const char *reason_kind_name(enum reason_kind k);      /* "cpv", "rule", ... */
 
 #endif

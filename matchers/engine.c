@@ -1,0 +1,1405 @@
+/*
+ * engine.c — the matching engine (see engine.h): build, the prefilter, and
+ * the brute-force oracle.  The common final stage is in engine_result.c.
+ *
+ * Build: every capability and member rule becomes an eref; rules written
+ * the same way (kind, fields, text) share one pattern, compiled once (PCRE2
+ * with JIT for regexes, folded words for keywords).  The rule compiler
+ * (rule.h) reduces each pattern to an OR of atoms; the atoms go into a term
+ * dictionary (hash table over a string arena) with postings lists of
+ * pattern ids, by atom kind.  A pattern without atoms is on the always list.
+ *
+ * Per notice (engine_match): the fields are tokenised once; each distinct
+ * token is resolved through a per-scratch cache to the patterns whose atoms
+ * it satisfies (dictionary look-ups of the token, its prefixes, suffixes and
+ * substrings of the lengths atoms have); those patterns whose fields the
+ * token is in become candidates (an epoch array, never cleared).  Only
+ * candidates are verified: keywords by walking the notice's occurrences of
+ * the atom word, regexes by PCRE2.  CPV codes are looked up by prefix in a
+ * sorted table.  Candidate members are (members of the fired capabilities
+ * OR members whose own rule fired) AND the members whose regions can fit,
+ * as bitsets; the final stage checks each exactly.
+ *
+ * engine_match_brute: every rule of every owner is evaluated by its plain
+ * definition (keywords by comparing folded words position by position,
+ * regexes with pcre2_match, CPV prefixes by string prefix), every member is
+ * evaluated.  No dictionary, no cache, no bitsets.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "bidbroker/err.h"
+#include "bidbroker/region.h"
+#include "bidbroker/util.h"
+
+#define MATCH_LIMIT     200000u         /* PCRE2 backtracking limit per match */
+#define DEPTH_LIMIT     5000u
+#define TC_MAX_ENT      (1u << 18)      /* token cache: flushed beyond this */
+#define TC_MAX_STR      (8u << 20)
+#define TC_MAX_POST     (8u << 20)
+#define TC_LONG_TOKEN   64              /* longer tokens are not cached */
+
+/* ---- dictionary (build side) ------------------------------------------------ */
+
+static int32_t
+dict_find(const struct engine *e, const char *s, uint32_t len, uint64_t h)
+{
+        size_t i = (size_t)h & e->slot_mask;
+
+        for (;;) {
+                uint32_t t = e->slots[i];
+                const struct term *tm;
+
+                if (t == 0)
+                        return -1;
+                tm = &e->terms[t - 1];
+                if (tm->hash == h && tm->len == len &&
+                    memcmp(e->terms_str + tm->off, s, len) == 0)
+                        return (int32_t)(t - 1);
+                i = (i + 1) & e->slot_mask;
+        }
+}
+
+static void
+dict_rehash(struct engine *e, size_t nslots)
+{
+        free(e->slots);
+        e->slots = xcalloc(nslots, sizeof(*e->slots));
+        e->slot_mask = nslots - 1;
+        for (size_t t = 0; t < e->nterms; t++) {
+                size_t i = (size_t)e->terms[t].hash & e->slot_mask;
+
+                while (e->slots[i])
+                        i = (i + 1) & e->slot_mask;
+                e->slots[i] = (uint32_t)t + 1;
+        }
+}
+
+static uint32_t
+dict_add(struct engine *e, const char *s, uint32_t len, size_t *term_cap, size_t *str_cap)
+{
+        uint64_t h = tn_hash(s, len);
+        int32_t t = dict_find(e, s, len, h);
+        struct term *tm;
+        size_t i;
+
+        if (t >= 0)
+                return (uint32_t)t;
+        if (e->nterms == *term_cap) {
+                *term_cap = *term_cap ? 2 * *term_cap : 1024;
+                e->terms = xreallocarray(e->terms, *term_cap, sizeof(*e->terms));
+        }
+        if (e->terms_len + len > *str_cap) {
+                while (e->terms_len + len > *str_cap)
+                        *str_cap = *str_cap ? 2 * *str_cap : 16384;
+                e->terms_str = xrealloc(e->terms_str, *str_cap);
+        }
+        memcpy(e->terms_str + e->terms_len, s, len);
+        tm = &e->terms[e->nterms];
+        memset(tm, 0, sizeof(*tm));
+        tm->hash = h;
+        tm->off = (uint32_t)e->terms_len;
+        tm->len = len;
+        e->terms_len += len;
+        e->nterms++;
+        if (2 * e->nterms > e->slot_mask + 1) {
+                dict_rehash(e, 2 * (e->slot_mask + 1));
+        } else {
+                i = (size_t)h & e->slot_mask;
+                while (e->slots[i])
+                        i = (i + 1) & e->slot_mask;
+                e->slots[i] = (uint32_t)e->nterms;
+        }
+        return (uint32_t)e->nterms - 1;
+}
+
+/* ---- build ------------------------------------------------------------------- */
+
+struct posting {
+        uint32_t term;
+        uint32_t kind;
+        uint32_t pat;
+};
+
+static int
+posting_cmp(const void *pa, const void *pb)
+{
+        const struct posting *a = pa, *b = pb;
+
+        if (a->term != b->term)
+                return a->term < b->term ? -1 : 1;
+        if (a->kind != b->kind)
+                return a->kind < b->kind ? -1 : 1;
+        return a->pat < b->pat ? -1 : a->pat > b->pat;
+}
+
+static int
+cpvent_cmp(const void *pa, const void *pb)
+{
+        const struct cpvent *a = pa, *b = pb;
+        int c = strcmp(a->prefix, b->prefix);
+
+        if (c)
+                return c;
+        if (a->cap != b->cap)
+                return a->cap < b->cap ? -1 : 1;
+        if (a->exclude != b->exclude)
+                return a->exclude ? 1 : -1;
+        return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static int
+regkey_cmp(const void *pa, const void *pb)
+{
+        return strcmp(((const struct regkey *)pa)->key, ((const struct regkey *)pb)->key);
+}
+
+static unsigned
+rule_fields(const struct rule *r)
+{
+        unsigned f = r->fields & ((1u << NFIELDS) - 1);
+
+        return f ? f : FIELD_TEXT;
+}
+
+/* Pattern table for dedupe: (kind, fields, text) -> pattern id. */
+struct pattab {
+        uint32_t *slots;
+        size_t    mask;
+};
+
+static uint64_t
+pat_key(enum rule_kind kind, unsigned fields, const char *text)
+{
+        return tn_hash(text, strlen(text)) ^ ((uint64_t)kind << 56) ^ ((uint64_t)fields << 48);
+}
+
+static uint32_t
+pat_intern(struct engine *e, struct pattab *pt, size_t *cap, const struct rule *r)
+{
+        unsigned fields = rule_fields(r);
+        uint64_t h = pat_key(r->kind, fields, r->text);
+        size_t i = (size_t)h & pt->mask;
+        struct pat *p;
+
+        for (;;) {
+                uint32_t v = pt->slots[i];
+
+                if (v == 0)
+                        break;
+                p = &e->pats[v - 1];
+                if (p->kind == r->kind && p->fields == fields && strcmp(p->text, r->text) == 0)
+                        return v - 1;
+                i = (i + 1) & pt->mask;
+        }
+        if (e->npats == *cap) {
+                *cap = *cap ? 2 * *cap : 256;
+                e->pats = xreallocarray(e->pats, *cap, sizeof(*e->pats));
+        }
+        p = &e->pats[e->npats];
+        memset(p, 0, sizeof(*p));
+        p->kind = r->kind;
+        p->fields = fields;
+        p->text = r->text;
+        atom_set_init(&p->atoms);
+        pt->slots[i] = (uint32_t)++e->npats;
+        return (uint32_t)e->npats - 1;
+}
+
+static void
+add_ref(struct engine *e, size_t *cap, const struct rule *r, int32_t capi, int32_t mi)
+{
+        if (e->nrefs == *cap) {
+                *cap = *cap ? 2 * *cap : 1024;
+                e->refs = xreallocarray(e->refs, *cap, sizeof(*e->refs));
+        }
+        e->refs[e->nrefs].rule = r;
+        e->refs[e->nrefs].cap = capi;
+        e->refs[e->nrefs].member = mi;
+        e->refs[e->nrefs].pat = 0;
+        e->nrefs++;
+}
+
+static bool
+cpv_prefix_ok(const char *p)
+{
+        size_t n = strlen(p);
+
+        if (n < 2 || n > 8)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (p[i] < '0' || p[i] > '9')
+                        return false;
+        return true;
+}
+
+static const char *
+where_file(const struct rule *r, const char *fallback)
+{
+        return r->file ? r->file : fallback;
+}
+
+/* Compile one pattern; problems go to d with the first owner's place. */
+static void
+pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *term_cap,
+            size_t *str_cap, struct diag *d)
+{
+        const struct rule *r = owner->rule;
+        const char *file = where_file(r, owner->cap >= 0 ? e->tx->caps[owner->cap].file
+                                                         : e->reg->members[owner->member].file);
+
+        if (p->kind == RULE_KEYWORD) {
+                struct strv w;
+
+                strv_init(&w);
+                if (rule_keyword_words(p->text, &w) == 0) {
+                        diag_add(d, file, r->line, "keyword '%s' has no letters or digits the "
+                                 "matcher can use (write it as a regex)", p->text);
+                        strv_done(&w);
+                        return;
+                }
+                p->nwords = (uint32_t)w.n;
+                p->words = xcalloc(w.n, sizeof(*p->words));
+                p->wordstr = xcalloc(w.n, sizeof(*p->wordstr));
+                for (size_t i = 0; i < w.n; i++) {
+                        p->words[i] = dict_add(e, w.v[i], (uint32_t)strlen(w.v[i]),
+                                               term_cap, str_cap);
+                        p->wordstr[i] = w.v[i];
+                        w.v[i] = NULL;
+                }
+                {
+                        struct strv tmp = { .v = p->wordstr, .n = p->nwords };
+
+                        rule_keyword_atoms(&tmp, &p->atoms);
+                }
+                for (uint32_t i = 0; i < p->nwords; i++)
+                        if (strcmp(p->wordstr[i], p->atoms.v[0].text) == 0) {
+                                p->atom_word = i;
+                                break;
+                        }
+                strv_done(&w);
+                return;
+        }
+        {
+                int ec;
+                PCRE2_SIZE eoff;
+
+                p->re = pcre2_compile((PCRE2_SPTR)p->text, PCRE2_ZERO_TERMINATED,
+                                      PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP |
+                                      PCRE2_MATCH_INVALID_UTF, &ec, &eoff, NULL);
+                if (p->re == NULL) {
+                        PCRE2_UCHAR msg[160];
+
+                        pcre2_get_error_message(ec, msg, sizeof(msg));
+                        diag_add(d, file, r->line, "regex '%s' error at offset %zu: %s",
+                                 p->text, (size_t)eoff, (const char *)msg);
+                        return;
+                }
+                (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);    /* not fatal */
+                rule_regex_atoms(p->text, &p->atoms);
+        }
+}
+
+static uint64_t *
+bitset(const struct engine *e, uint32_t off)
+{
+        return e->bits + off;
+}
+
+static int
+build_members(struct engine *e, struct diag *d)
+{
+        const struct member_register *reg = e->reg;
+        size_t nkeys = 0, nbits;
+        struct regkey *keys = NULL;
+        size_t ncapent = 0;
+
+        (void)d;
+        e->nmembers = reg->n;
+        e->nwords = (reg->n + 63) / 64;
+        if (e->nwords == 0)
+                e->nwords = 1;
+        /* distinct region keys */
+        for (size_t m = 0; m < reg->n; m++)
+                nkeys += reg->members[m].regions.n;
+        keys = xcalloc(nkeys ? nkeys : 1, sizeof(*keys));
+        nkeys = 0;
+        for (size_t m = 0; m < reg->n; m++)
+                for (size_t i = 0; i < reg->members[m].regions.n; i++)
+                        keys[nkeys++].key = reg->members[m].regions.v[i];
+        qsort(keys, nkeys, sizeof(*keys), regkey_cmp);
+        {
+                size_t u = 0;
+
+                for (size_t i = 0; i < nkeys; i++)
+                        if (u == 0 || strcmp(keys[u - 1].key, keys[i].key) != 0)
+                                keys[u++] = keys[i];
+                nkeys = u;
+        }
+        e->regkeys = keys;
+        e->nregkeys = nkeys;
+        nbits = (e->tx->ncaps + 1 + nkeys) * e->nwords;
+        e->bits = xcalloc(nbits ? nbits : 1, sizeof(*e->bits));
+        e->cap_bits = xcalloc(e->tx->ncaps + 1, sizeof(*e->cap_bits));
+        for (size_t c = 0; c < e->tx->ncaps; c++)
+                e->cap_bits[c] = (uint32_t)(c * e->nwords);
+        e->everywhere_bits = (uint32_t)(e->tx->ncaps * e->nwords);
+        for (size_t k = 0; k < nkeys; k++) {
+                keys[k].bits = (uint32_t)((e->tx->ncaps + 1 + k) * e->nwords);
+                if (strncmp(keys[k].key, "PC:", 3) == 0)
+                        e->has_pc_keys = true;
+        }
+        /* member -> capability indices, capability bitsets, region bitsets */
+        e->mem_caps_off = xcalloc(reg->n + 1, sizeof(*e->mem_caps_off));
+        for (size_t m = 0; m < reg->n; m++)
+                ncapent += reg->members[m].capabilities.n;
+        e->mem_caps = xcalloc(ncapent ? ncapent : 1, sizeof(*e->mem_caps));
+        ncapent = 0;
+        for (size_t m = 0; m < reg->n; m++) {
+                const struct member *mb = &reg->members[m];
+                uint64_t bit = 1ull << (m % 64);
+
+                e->mem_caps_off[m] = (uint32_t)ncapent;
+                /* in taxonomy order, without duplicates */
+                for (size_t c = 0; c < e->tx->ncaps; c++) {
+                        if (!strv_contains(&mb->capabilities, e->tx->caps[c].id))
+                                continue;
+                        e->mem_caps[ncapent++] = (uint32_t)c;
+                        bitset(e, e->cap_bits[c])[m / 64] |= bit;
+                }
+                if (mb->regions.n == 0)
+                        bitset(e, e->everywhere_bits)[m / 64] |= bit;
+                for (size_t i = 0; i < mb->regions.n; i++) {
+                        struct regkey k = { .key = mb->regions.v[i] }, *f;
+
+                        f = bsearch(&k, keys, nkeys, sizeof(*keys), regkey_cmp);
+                        bitset(e, f->bits)[m / 64] |= bit;
+                }
+        }
+        e->mem_caps_off[reg->n] = (uint32_t)ncapent;
+        return 0;
+}
+
+static int
+build(struct engine *e, struct diag *d)
+{
+        const struct taxonomy *tx = e->tx;
+        const struct member_register *reg = e->reg;
+        size_t refcap = 0, patcap = 0, term_cap = 0, str_cap = 0, ncpv = 0;
+        struct pattab pt = { 0 };
+        struct posting *posts = NULL;
+        size_t nposts = 0, postcap = 0;
+        size_t before = diag_count(d);
+        uint32_t *count;
+        int r = 0;
+
+        /* erefs in canonical order */
+        e->cap_ref = xcalloc(tx->ncaps + 1, sizeof(*e->cap_ref));
+        e->mem_ref = xcalloc(reg->n + 1, sizeof(*e->mem_ref));
+        for (size_t c = 0; c < tx->ncaps; c++) {
+                e->cap_ref[c] = (uint32_t)e->nrefs;
+                for (size_t i = 0; i < tx->caps[c].nrules; i++)
+                        add_ref(e, &refcap, &tx->caps[c].rules[i], (int32_t)c, -1);
+        }
+        e->cap_ref[tx->ncaps] = (uint32_t)e->nrefs;
+        for (size_t m = 0; m < reg->n; m++) {
+                e->mem_ref[m] = (uint32_t)e->nrefs;
+                for (size_t i = 0; i < reg->members[m].nrules; i++)
+                        add_ref(e, &refcap, &reg->members[m].rules[i], -1, (int32_t)m);
+        }
+        e->mem_ref[reg->n] = (uint32_t)e->nrefs;
+
+        /* patterns: dedupe, compile */
+        {
+                size_t n = 64;
+
+                while (n < 2 * e->nrefs + 2)
+                        n *= 2;
+                pt.slots = xcalloc(n, sizeof(*pt.slots));
+                pt.mask = n - 1;
+        }
+        e->slots = xcalloc(1024, sizeof(*e->slots));
+        e->slot_mask = 1023;
+        for (size_t i = 0; i < e->nrefs; i++) {
+                const struct rule *ru = e->refs[i].rule;
+                size_t old = e->npats;
+
+                if (ru->text == NULL) {
+                        diag_add(d, NULL, 0, "a rule without text");
+                        continue;
+                }
+                e->refs[i].pat = pat_intern(e, &pt, &patcap, ru);
+                if (e->npats > old)
+                        pat_compile(e, &e->pats[e->refs[i].pat], &e->refs[i], &term_cap,
+                                    &str_cap, d);
+        }
+        free(pt.slots);
+        if (diag_count(d) > before) {
+                r = -EINVAL;
+                goto out;
+        }
+
+        /* owners of each pattern */
+        e->pat_own_off = xcalloc(e->npats + 1, sizeof(*e->pat_own_off));
+        e->pat_own = xcalloc(e->nrefs ? e->nrefs : 1, sizeof(*e->pat_own));
+        count = xcalloc(e->npats + 1, sizeof(*count));
+        for (size_t i = 0; i < e->nrefs; i++)
+                count[e->refs[i].pat + 1]++;
+        for (size_t p = 0; p < e->npats; p++)
+                count[p + 1] += count[p];
+        memcpy(e->pat_own_off, count, (e->npats + 1) * sizeof(*count));
+        for (size_t i = 0; i < e->nrefs; i++)
+                e->pat_own[count[e->refs[i].pat]++] = (uint32_t)i;
+        free(count);
+
+        /* atoms -> dictionary and postings */
+        e->pat_fields = xcalloc(e->npats ? e->npats : 1, 1);
+        for (size_t p = 0; p < e->npats; p++) {
+                struct pat *pa = &e->pats[p];
+
+                e->pat_fields[p] = (uint8_t)pa->fields;
+                if (pa->atoms.n == 0) {
+                        pa->always = true;
+                        e->always = xreallocarray(e->always, e->nalways + 1,
+                                                  sizeof(*e->always));
+                        e->always[e->nalways++] = (uint32_t)p;
+                        continue;
+                }
+                for (size_t k = 0; k < pa->atoms.n; k++) {
+                        const struct atom *a = &pa->atoms.v[k];
+                        uint32_t len = (uint32_t)strlen(a->text);
+
+                        if (nposts == postcap) {
+                                postcap = postcap ? 2 * postcap : 4096;
+                                posts = xreallocarray(posts, postcap, sizeof(*posts));
+                        }
+                        posts[nposts].term = dict_add(e, a->text, len, &term_cap, &str_cap);
+                        posts[nposts].kind = a->kind;
+                        posts[nposts].pat = (uint32_t)p;
+                        nposts++;
+                        if (a->kind != ATOM_WORD && len < 64)
+                                e->lenmask[a->kind] |= 1ull << len;
+                }
+        }
+        qsort(posts, nposts, sizeof(*posts), posting_cmp);
+        e->post = xcalloc(nposts ? nposts : 1, sizeof(*e->post));
+        for (size_t i = 0; i < nposts; i++) {
+                struct term *tm = &e->terms[posts[i].term];
+
+                if (i == 0 || posts[i - 1].term != posts[i].term ||
+                    posts[i - 1].kind != posts[i].kind)
+                        tm->post[posts[i].kind] = (uint32_t)i;
+                tm->npost[posts[i].kind]++;
+                e->post[i] = posts[i].pat;
+        }
+        e->npost = nposts;
+        free(posts);
+
+        /* CPV prefix table */
+        for (size_t c = 0; c < tx->ncaps; c++)
+                ncpv += tx->caps[c].cpv.n + tx->caps[c].cpv_exclude.n;
+        e->cpv = xcalloc(ncpv ? ncpv : 1, sizeof(*e->cpv));
+        for (size_t c = 0; c < tx->ncaps; c++) {
+                for (int ex = 0; ex < 2; ex++) {
+                        const struct strv *l = ex ? &tx->caps[c].cpv_exclude : &tx->caps[c].cpv;
+
+                        for (size_t i = 0; i < l->n; i++) {
+                                struct cpvent *ce = &e->cpv[e->ncpv];
+
+                                if (!cpv_prefix_ok(l->v[i]) || i > UINT16_MAX) {
+                                        diag_add(d, tx->caps[c].file, tx->caps[c].line,
+                                                 "capability %s: CPV prefix '%s' is not 2 to "
+                                                 "8 digits", tx->caps[c].id, l->v[i]);
+                                        continue;
+                                }
+                                memcpy(ce->prefix, l->v[i], strlen(l->v[i]) + 1);
+                                ce->len = (uint8_t)strlen(l->v[i]);
+                                ce->exclude = ex;
+                                ce->idx = (uint16_t)i;
+                                ce->cap = (uint32_t)c;
+                                e->ncpv++;
+                        }
+                }
+        }
+        qsort(e->cpv, e->ncpv, sizeof(*e->cpv), cpvent_cmp);
+        if (diag_count(d) > before) {
+                r = -EINVAL;
+                goto out;
+        }
+        r = build_members(e, d);
+out:
+        return r;
+}
+
+int
+engine_build(struct taxonomy *tx, struct member_register *reg, struct engine **ret,
+             struct diag *d)
+{
+        struct engine *e;
+        int r;
+
+        if (tx == NULL || reg == NULL || ret == NULL) {
+                taxonomy_free(tx);
+                members_free(reg);
+                return -EINVAL;
+        }
+        e = xcalloc(1, sizeof(*e));
+        e->tx = tx;
+        e->reg = reg;
+        r = build(e, d);
+        if (r < 0) {
+                engine_free(e);
+                return r;
+        }
+        *ret = e;
+        return 0;
+}
+
+struct engine *
+engine_free(struct engine *e)
+{
+        if (e == NULL)
+                return NULL;
+        for (size_t p = 0; p < e->npats; p++) {
+                struct pat *pa = &e->pats[p];
+
+                for (uint32_t i = 0; i < pa->nwords; i++)
+                        free(pa->wordstr ? pa->wordstr[i] : NULL);
+                free(pa->wordstr);
+                free(pa->words);
+                pcre2_code_free(pa->re);
+                atom_set_done(&pa->atoms);
+        }
+        free(e->pats);
+        free(e->refs);
+        free(e->cap_ref);
+        free(e->mem_ref);
+        free(e->pat_own);
+        free(e->pat_own_off);
+        free(e->pat_fields);
+        free(e->terms);
+        free(e->terms_str);
+        free(e->slots);
+        free(e->post);
+        free(e->always);
+        free(e->cpv);
+        free(e->bits);
+        free(e->cap_bits);
+        free(e->regkeys);
+        free(e->mem_caps);
+        free(e->mem_caps_off);
+        taxonomy_free(e->tx);
+        members_free(e->reg);
+        free(e);
+        return NULL;
+}
+
+const struct taxonomy *
+engine_taxonomy(const struct engine *e)
+{
+        return e->tx;
+}
+
+const struct member_register *
+engine_members(const struct engine *e)
+{
+        return e->reg;
+}
+
+size_t
+engine_rule_count(const struct engine *e)
+{
+        return e->nrefs;
+}
+
+size_t
+engine_pattern_count(const struct engine *e)
+{
+        return e->npats;
+}
+
+size_t
+engine_always_count(const struct engine *e)
+{
+        return e->nalways;
+}
+
+char *
+engine_rule_atoms(const struct engine *e, const struct rule *r)
+{
+        for (size_t i = 0; i < e->nrefs; i++)
+                if (e->refs[i].rule == r)
+                        return atom_set_format(&e->pats[e->refs[i].pat].atoms);
+        return NULL;
+}
+
+/* ---- scratch ----------------------------------------------------------------- */
+
+struct engine_scratch *
+engine_scratch_new(const struct engine *e)
+{
+        struct engine_scratch *s = xcalloc(1, sizeof(*s));
+        size_t np = e->npats ? e->npats : 1, nr = e->nrefs ? e->nrefs : 1;
+        size_t nt = e->nterms ? e->nterms : 1, nc = e->tx->ncaps ? e->tx->ncaps : 1;
+
+        s->e = e;
+        tn_init(&s->tn);
+        tn_init(&s->kw);
+        s->pat_cand = xcalloc(np, sizeof(uint32_t));
+        s->pat_fired = xcalloc(np, sizeof(uint32_t));
+        s->pat_hit = xcalloc(np, sizeof(uint32_t));
+        s->ref_fired = xcalloc(nr, sizeof(uint32_t));
+        s->ref_hit = xcalloc(nr, sizeof(uint32_t));
+        s->term_epoch = xcalloc(nt, sizeof(uint32_t));
+        s->term_head = xcalloc(nt, sizeof(uint32_t));
+        s->term_tail = xcalloc(nt, sizeof(uint32_t));
+        s->mbits = xcalloc(e->nwords, sizeof(uint64_t));
+        s->rbits = xcalloc(e->nwords, sizeof(uint64_t));
+        s->mlist = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
+        s->cap_req = xcalloc(nc, sizeof(int32_t));
+        s->cap_excl = xcalloc(nc, sizeof(int32_t));
+        s->tc_mask = (1u << 12) - 1;
+        s->tc_slots = xcalloc(s->tc_mask + 1, sizeof(uint32_t));
+        s->md = pcre2_match_data_create(1, NULL);
+        s->mctx = pcre2_match_context_create(NULL);
+        pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
+        pcre2_set_depth_limit(s->mctx, DEPTH_LIMIT);
+        s->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+        if (s->jit)
+                pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
+        if (s->md == NULL || s->mctx == NULL) {
+                fprintf(stderr, "bidbroker: out of memory (pcre2)\n");
+                abort();
+        }
+        return s;
+}
+
+struct engine_scratch *
+engine_scratch_free(struct engine_scratch *s)
+{
+        if (s == NULL)
+                return NULL;
+        tn_done(&s->tn);
+        tn_done(&s->kw);
+        free(s->tok_field);
+        free(s->tok_term);
+        free(s->occ_next);
+        for (int f = 0; f < NFIELDS; f++) {
+                free(s->segs[f]);
+                free(s->seglen[f]);
+        }
+        free(s->tc_slots);
+        free(s->tc_ent);
+        free(s->tc_str);
+        free(s->tc_post);
+        free(s->term_epoch);
+        free(s->term_head);
+        free(s->term_tail);
+        free(s->pat_cand);
+        free(s->pat_fired);
+        free(s->pat_hit);
+        free(s->ref_fired);
+        free(s->ref_hit);
+        free(s->cands);
+        free(s->fired);
+        free(s->hits);
+        free(s->cpvhits);
+        free(s->mbits);
+        free(s->rbits);
+        free(s->mlist);
+        free(s->cap_req);
+        free(s->cap_excl);
+        free(s->mm);
+        pcre2_match_data_free(s->md);
+        pcre2_match_context_free(s->mctx);
+        pcre2_jit_stack_free(s->jit);
+        free(s);
+        return NULL;
+}
+
+size_t
+engine_scratch_verified(const struct engine_scratch *s)
+{
+        return s->verified;
+}
+
+size_t
+engine_scratch_candidates(const struct engine_scratch *s)
+{
+        return s->candidates;
+}
+
+/* A new notice: a new epoch (arrays are cleared only when it wraps). */
+static void
+new_epoch(struct engine_scratch *s)
+{
+        const struct engine *e = s->e;
+
+        if (++s->epoch == 0) {
+                memset(s->pat_cand, 0, (e->npats ? e->npats : 1) * sizeof(uint32_t));
+                memset(s->pat_fired, 0, (e->npats ? e->npats : 1) * sizeof(uint32_t));
+                memset(s->ref_fired, 0, (e->nrefs ? e->nrefs : 1) * sizeof(uint32_t));
+                memset(s->term_epoch, 0, (e->nterms ? e->nterms : 1) * sizeof(uint32_t));
+                s->epoch = 1;
+        }
+        s->ncands = s->nfired = s->nhits = s->ncpvhits = 0;
+        s->verified = s->candidates = 0;
+}
+
+static void
+seg_add(struct engine_scratch *s, unsigned f, const char *str)
+{
+        if (str == NULL || str[0] == '\0')
+                return;
+        if (s->nsegs[f] == s->segcap[f]) {
+                s->segcap[f] = s->segcap[f] ? 2 * s->segcap[f] : 4;
+                s->segs[f] = xreallocarray(s->segs[f], s->segcap[f], sizeof(*s->segs[f]));
+                s->seglen[f] = xreallocarray(s->seglen[f], s->segcap[f],
+                                             sizeof(*s->seglen[f]));
+        }
+        s->segs[f][s->nsegs[f]] = str;
+        s->seglen[f][s->nsegs[f]] = strlen(str);
+        s->nsegs[f]++;
+}
+
+/* Fields -> segments -> tokens (shared by both paths: it is the definition
+ * of the text the rules see). */
+static void
+normalise(struct engine_scratch *s, const struct opportunity *o)
+{
+        uint32_t pos = 0;
+
+        tn_reset(&s->tn);
+        s->present = 0;
+        for (int f = 0; f < NFIELDS; f++)
+                s->nsegs[f] = 0;
+        seg_add(s, 0, o->title);
+        seg_add(s, 1, o->description);
+        seg_add(s, 2, o->buyer_name);
+        for (size_t i = 0; i < o->lot_titles.n; i++)
+                seg_add(s, 3, o->lot_titles.v[i]);
+        for (size_t i = 0; i < o->item_descriptions.n; i++)
+                seg_add(s, 4, o->item_descriptions.v[i]);
+        for (unsigned f = 0; f < NFIELDS; f++) {
+                s->fstart[f] = (uint32_t)s->tn.n;
+                if (s->nsegs[f])
+                        s->present |= 1u << f;
+                for (size_t k = 0; k < s->nsegs[f]; k++)
+                        tn_tokenize(&s->tn, s->segs[f][k], s->seglen[f][k], (uint32_t)k, &pos);
+        }
+        s->fstart[NFIELDS] = (uint32_t)s->tn.n;
+        if (s->tn.n > s->tok_cap) {
+                s->tok_cap = s->tn.cap;
+                s->tok_field = xrealloc(s->tok_field, s->tok_cap);
+                s->tok_term = xreallocarray(s->tok_term, s->tok_cap, sizeof(*s->tok_term));
+                s->occ_next = xreallocarray(s->occ_next, s->tok_cap, sizeof(*s->occ_next));
+        }
+        for (unsigned f = 0; f < NFIELDS; f++)
+                for (uint32_t i = s->fstart[f]; i < s->fstart[f + 1]; i++)
+                        s->tok_field[i] = (uint8_t)f;
+}
+
+static void
+push_hit(struct engine_scratch *s, const struct hit *h, uint32_t *ret)
+{
+        if (s->nhits == s->hit_cap) {
+                s->hit_cap = s->hit_cap ? 2 * s->hit_cap : 256;
+                s->hits = xreallocarray(s->hits, s->hit_cap, sizeof(*s->hits));
+        }
+        s->hits[s->nhits] = *h;
+        *ret = (uint32_t)s->nhits++;
+}
+
+/* Regex: the first match, fields in order, strings in order. */
+static bool
+regex_first(struct engine_scratch *s, const pcre2_code *re, unsigned fields, struct hit *h)
+{
+        for (unsigned f = 0; f < NFIELDS; f++) {
+                if (!(fields & (1u << f)))
+                        continue;
+                for (size_t k = 0; k < s->nsegs[f]; k++) {
+                        int rc = pcre2_match(re, (PCRE2_SPTR)s->segs[f][k], s->seglen[f][k], 0,
+                                             0, s->md, s->mctx);
+                        PCRE2_SIZE *ov;
+
+                        if (rc < 0)
+                                continue;       /* no match, or a limit: no match */
+                        ov = pcre2_get_ovector_pointer(s->md);
+                        h->field = (uint8_t)f;
+                        h->seg = (uint32_t)k;
+                        h->start = (uint32_t)ov[0];
+                        h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* ---- CPV --------------------------------------------------------------------- */
+
+static void
+push_cpvhit(struct engine_scratch *s, uint32_t cap, bool exclude, uint32_t code,
+            uint16_t idx, const char *prefix)
+{
+        struct cpvhit *h;
+
+        if (s->ncpvhits == s->cpvhit_cap) {
+                s->cpvhit_cap = s->cpvhit_cap ? 2 * s->cpvhit_cap : 64;
+                s->cpvhits = xreallocarray(s->cpvhits, s->cpvhit_cap, sizeof(*s->cpvhits));
+        }
+        h = &s->cpvhits[s->ncpvhits++];
+        h->cap = cap;
+        h->exclude = exclude;
+        h->code = code;
+        h->idx = idx;
+        h->prefix = prefix;
+}
+
+/* Prefix table: every prefix (2..8 digits) of every code, binary search. */
+static void
+cpv_table(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
+{
+        for (size_t ci = 0; ci < o->cpv.n; ci++) {
+                const char *code = o->cpv.v[ci];
+                size_t n = strnlen(code, 9);
+
+                for (size_t l = 2; l <= 8 && l <= n; l++) {
+                        char key[9];
+                        size_t lo = 0, hi = e->ncpv;
+
+                        memcpy(key, code, l);
+                        key[l] = '\0';
+                        while (lo < hi) {
+                                size_t mid = (lo + hi) / 2;
+
+                                if (strcmp(e->cpv[mid].prefix, key) < 0)
+                                        lo = mid + 1;
+                                else
+                                        hi = mid;
+                        }
+                        for (; lo < e->ncpv && strcmp(e->cpv[lo].prefix, key) == 0; lo++) {
+                                const struct cpvent *ce = &e->cpv[lo];
+                                const struct capability *c = &e->tx->caps[ce->cap];
+
+                                push_cpvhit(s, ce->cap, ce->exclude, (uint32_t)ci, ce->idx,
+                                            ce->exclude ? c->cpv_exclude.v[ce->idx]
+                                                        : c->cpv.v[ce->idx]);
+                        }
+                }
+        }
+}
+
+/* ---- token cache ---------------------------------------------------------------- */
+
+static void
+tc_flush(struct engine_scratch *s)
+{
+        memset(s->tc_slots, 0, (s->tc_mask + 1) * sizeof(*s->tc_slots));
+        s->tc_n = s->tc_slen = s->tc_plen = 0;
+}
+
+static void
+tc_post_add(struct engine_scratch *s, const struct engine *e, const struct term *tm,
+            enum atom_kind k)
+{
+        uint32_t n = tm->npost[k];
+
+        if (n == 0)
+                return;
+        if (s->tc_plen + n > s->tc_pcap) {
+                while (s->tc_plen + n > s->tc_pcap)
+                        s->tc_pcap = s->tc_pcap ? 2 * s->tc_pcap : 4096;
+                s->tc_post = xreallocarray(s->tc_post, s->tc_pcap, sizeof(*s->tc_post));
+        }
+        memcpy(s->tc_post + s->tc_plen, e->post + tm->post[k], n * sizeof(uint32_t));
+        s->tc_plen += n;
+}
+
+/* The patterns whose atoms the token t satisfies, appended to tc_post;
+ * returns its dictionary term or -1. */
+static int32_t
+resolve(struct engine_scratch *s, const char *t, uint32_t len, uint64_t h)
+{
+        const struct engine *e = s->e;
+        int32_t term = dict_find(e, t, len, h), x;
+        uint64_t m;
+
+        if (term >= 0)
+                tc_post_add(s, e, &e->terms[term], ATOM_WORD);
+        if ((m = e->lenmask[ATOM_PREFIX]) != 0) {
+                uint64_t hh = 0xcbf29ce484222325ull;
+
+                for (uint32_t l = 1; l <= len && l < 64; l++) {
+                        hh = (hh ^ (unsigned char)t[l - 1]) * 0x100000001b3ull;
+                        if ((m >> l) & 1 && (x = dict_find(e, t, l, hh)) >= 0)
+                                tc_post_add(s, e, &e->terms[x], ATOM_PREFIX);
+                }
+        }
+        if ((m = e->lenmask[ATOM_SUFFIX]) != 0) {
+                for (uint32_t l = 1; l <= len && l < 64; l++) {
+                        if (!((m >> l) & 1))
+                                continue;
+                        x = dict_find(e, t + len - l, l, tn_hash(t + len - l, l));
+                        if (x >= 0)
+                                tc_post_add(s, e, &e->terms[x], ATOM_SUFFIX);
+                }
+        }
+        if ((m = e->lenmask[ATOM_INFIX]) != 0) {
+                for (uint32_t st = 0; st < len; st++) {
+                        uint64_t hh = 0xcbf29ce484222325ull;
+
+                        for (uint32_t l = 1; st + l <= len && l < 64; l++) {
+                                hh = (hh ^ (unsigned char)t[st + l - 1]) * 0x100000001b3ull;
+                                if ((m >> l) & 1 && (x = dict_find(e, t + st, l, hh)) >= 0)
+                                        tc_post_add(s, e, &e->terms[x], ATOM_INFIX);
+                                if ((m >> l) == 0)
+                                        break;
+                        }
+                }
+        }
+        return term;
+}
+
+static void
+tc_grow(struct engine_scratch *s)
+{
+        size_t n = 2 * (s->tc_mask + 1);
+
+        free(s->tc_slots);
+        s->tc_slots = xcalloc(n, sizeof(*s->tc_slots));
+        s->tc_mask = n - 1;
+        for (size_t i = 0; i < s->tc_n; i++) {
+                size_t j = (size_t)s->tc_ent[i].hash & s->tc_mask;
+
+                while (s->tc_slots[j])
+                        j = (j + 1) & s->tc_mask;
+                s->tc_slots[j] = (uint32_t)i + 1;
+        }
+}
+
+/* The cache entry of a token (created on first sight). */
+static const struct tcent *
+tc_get(struct engine_scratch *s, const char *t, uint32_t len, uint64_t h)
+{
+        size_t j = (size_t)h & s->tc_mask;
+        struct tcent *ce;
+
+        for (;;) {
+                uint32_t v = s->tc_slots[j];
+
+                if (v == 0)
+                        break;
+                ce = &s->tc_ent[v - 1];
+                if (ce->hash == h && ce->len == len && memcmp(s->tc_str + ce->off, t, len) == 0)
+                        return ce;
+                j = (j + 1) & s->tc_mask;
+        }
+        if (s->tc_n == s->tc_cap) {
+                s->tc_cap = s->tc_cap ? 2 * s->tc_cap : 4096;
+                s->tc_ent = xreallocarray(s->tc_ent, s->tc_cap, sizeof(*s->tc_ent));
+        }
+        if (s->tc_slen + len > s->tc_scap) {
+                while (s->tc_slen + len > s->tc_scap)
+                        s->tc_scap = s->tc_scap ? 2 * s->tc_scap : 65536;
+                s->tc_str = xrealloc(s->tc_str, s->tc_scap);
+        }
+        ce = &s->tc_ent[s->tc_n];
+        ce->hash = h;
+        ce->off = (uint32_t)s->tc_slen;
+        ce->len = len;
+        memcpy(s->tc_str + s->tc_slen, t, len);
+        s->tc_slen += len;
+        ce->post = (uint32_t)s->tc_plen;
+        ce->term = resolve(s, t, len, h);
+        ce->npost = (uint32_t)(s->tc_plen - ce->post);
+        s->tc_slots[j] = (uint32_t)++s->tc_n;
+        if (2 * s->tc_n > s->tc_mask + 1)
+                tc_grow(s);
+        return ce;
+}
+
+/* ---- the prefilter path ---------------------------------------------------------- */
+
+static void
+mark(struct engine_scratch *s, uint32_t p)
+{
+        if (s->pat_cand[p] == s->epoch)
+                return;
+        s->pat_cand[p] = s->epoch;
+        if (s->ncands == s->cand_cap) {
+                s->cand_cap = s->cand_cap ? 2 * s->cand_cap : 1024;
+                s->cands = xreallocarray(s->cands, s->cand_cap, sizeof(*s->cands));
+                s->fired = xreallocarray(s->fired, s->cand_cap, sizeof(*s->fired));
+        }
+        s->cands[s->ncands++] = p;
+}
+
+/* Tokens -> cache -> candidate patterns, and each term's occurrences. */
+static void
+candidates(struct engine_scratch *s)
+{
+        const struct engine *e = s->e;
+        const uint8_t *pf = e->pat_fields;
+
+        if (s->tc_n > TC_MAX_ENT || s->tc_slen > TC_MAX_STR || s->tc_plen > TC_MAX_POST)
+                tc_flush(s);
+        for (size_t i = 0; i < s->tn.n; i++) {
+                const struct tn_token *tk = &s->tn.tok[i];
+                const char *t = s->tn.fold + tk->off;
+                unsigned fbit = 1u << s->tok_field[i];
+                const uint32_t *post;
+                uint32_t npost;
+                int32_t term;
+                size_t mark_plen = s->tc_plen;
+
+                if (tk->len <= TC_LONG_TOKEN) {
+                        const struct tcent *ce = tc_get(s, t, tk->len, tk->hash);
+
+                        term = ce->term;
+                        post = s->tc_post + ce->post;
+                        npost = ce->npost;
+                } else {
+                        term = resolve(s, t, tk->len, tk->hash);
+                        post = s->tc_post + mark_plen;
+                        npost = (uint32_t)(s->tc_plen - mark_plen);
+                }
+                for (uint32_t k = 0; k < npost; k++)
+                        if (pf[post[k]] & fbit)
+                                mark(s, post[k]);
+                if (tk->len > TC_LONG_TOKEN)
+                        s->tc_plen = mark_plen;
+                s->tok_term[i] = term;
+                s->occ_next[i] = NONE32;
+                if (term >= 0) {
+                        if (s->term_epoch[term] != s->epoch) {
+                                s->term_epoch[term] = s->epoch;
+                                s->term_head[term] = (uint32_t)i;
+                        } else {
+                                s->occ_next[s->term_tail[term]] = (uint32_t)i;
+                        }
+                        s->term_tail[term] = (uint32_t)i;
+                }
+        }
+        for (size_t k = 0; k < e->nalways; k++)
+                if (pf[e->always[k]] & s->present)
+                        mark(s, e->always[k]);
+}
+
+/* Keyword via the occurrences of its atom word. */
+static bool
+keyword_occ(const struct engine_scratch *s, const struct pat *p, struct hit *h)
+{
+        uint32_t aw = p->atom_word, w = p->words[aw], n = p->nwords;
+
+        if (s->term_epoch[w] != s->epoch)
+                return false;
+        for (uint32_t i = s->term_head[w]; i != NONE32; i = s->occ_next[i]) {
+                unsigned f = s->tok_field[i];
+                uint32_t st, j;
+
+                if (!(p->fields & (1u << f)) || i < aw || i - aw < s->fstart[f] ||
+                    i - aw + n > s->fstart[f + 1])
+                        continue;
+                st = i - aw;
+                if (s->tn.tok[st + n - 1].pos - s->tn.tok[st].pos != n - 1)
+                        continue;
+                for (j = 0; j < n; j++)
+                        if (s->tok_term[st + j] != (int32_t)p->words[j])
+                                break;
+                if (j < n)
+                        continue;
+                h->field = (uint8_t)f;
+                h->seg = s->tn.tok[st].seg;
+                h->start = s->tn.tok[st].src;
+                h->end = s->tn.tok[st + n - 1].src + s->tn.tok[st + n - 1].srclen;
+                return true;
+        }
+        return false;
+}
+
+static void
+verify(struct engine_scratch *s)
+{
+        const struct engine *e = s->e;
+
+        s->candidates = s->ncands;
+        for (size_t k = 0; k < s->ncands; k++) {
+                uint32_t p = s->cands[k];
+                const struct pat *pa = &e->pats[p];
+                struct hit h;
+                bool ok;
+
+                if (pa->kind == RULE_KEYWORD) {
+                        ok = keyword_occ(s, pa, &h);
+                        if (pa->nwords > 1)
+                                s->verified++;
+                } else {
+                        ok = regex_first(s, pa->re, pa->fields, &h);
+                        s->verified++;
+                }
+                if (!ok)
+                        continue;
+                s->pat_fired[p] = s->epoch;
+                push_hit(s, &h, &s->pat_hit[p]);
+                s->fired[s->nfired++] = p;
+        }
+}
+
+static void
+bits_or(uint64_t *dst, const uint64_t *src, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                dst[i] |= src[i];
+}
+
+static int
+regkey_find(const struct engine *e, const char *key, size_t len)
+{
+        size_t lo = 0, hi = e->nregkeys;
+
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                int c = strncmp(e->regkeys[mid].key, key, len);
+
+                if (c == 0 && e->regkeys[mid].key[len] != '\0')
+                        c = 1;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (lo < e->nregkeys && strncmp(e->regkeys[lo].key, key, len) == 0 &&
+            e->regkeys[lo].key[len] == '\0')
+                return (int)lo;
+        return -1;
+}
+
+/* Members whose regions can fit the notice's ITL region code nr. */
+static void
+region_bits_code(const struct engine *e, uint64_t *rb, const char *nr)
+{
+        size_t n = strlen(nr), lo = 0, hi = e->nregkeys;
+        int k;
+
+        if (n == 0)
+                return;
+        /* member codes that are prefixes of nr */
+        for (size_t l = 1; l < n; l++)
+                if ((k = regkey_find(e, nr, l)) >= 0)
+                        bits_or(rb, e->bits + e->regkeys[k].bits, e->nwords);
+        /* member codes that nr is a prefix of (nr itself included) */
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+
+                if (strcmp(e->regkeys[mid].key, nr) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < e->nregkeys && strncmp(e->regkeys[lo].key, nr, n) == 0; lo++)
+                bits_or(rb, e->bits + e->regkeys[lo].bits, e->nwords);
+        /* postcode areas whose ITL1 region lies within nr */
+        if (e->has_pc_keys && n <= 3) {
+                for (size_t i = 0; i < e->nregkeys; i++) {
+                        const char *key = e->regkeys[i].key, *itl1;
+
+                        if (strncmp(key, "PC:", 3) != 0)
+                                continue;
+                        itl1 = postcode_area_region(key + 3);
+                        if (itl1 && strncmp(itl1, nr, n) == 0)
+                                bits_or(rb, e->bits + e->regkeys[i].bits, e->nwords);
+                }
+        }
+}
+
+/* The region bitset of the notice; false when every member may fit. */
+static bool
+region_bits(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
+{
+        uint64_t *rb = s->rbits;
+
+        if (o->anywhere || (o->regions.n == 0 && o->postcodes.n == 0))
+                return false;
+        memcpy(rb, e->bits + e->everywhere_bits, e->nwords * sizeof(*rb));
+        for (size_t i = 0; i < o->regions.n; i++)
+                region_bits_code(e, rb, o->regions.v[i]);
+        for (size_t i = 0; i < o->postcodes.n; i++) {
+                char key[8], area[3];
+                const char *itl1 = postcode_region(o->postcodes.v[i]);
+                int k;
+
+                if (postcode_area(o->postcodes.v[i], area) == 0) {
+                        snprintf(key, sizeof(key), "PC:%s", area);
+                        if ((k = regkey_find(e, key, strlen(key))) >= 0)
+                                bits_or(rb, e->bits + e->regkeys[k].bits, e->nwords);
+                }
+                if (itl1 != NULL) {
+                        /* ITL member codes overlapping the postcode's ITL1 */
+                        size_t n = strlen(itl1), lo = 0, hi = e->nregkeys;
+
+                        for (size_t l = 1; l < n; l++)
+                                if ((k = regkey_find(e, itl1, l)) >= 0)
+                                        bits_or(rb, e->bits + e->regkeys[k].bits, e->nwords);
+                        while (lo < hi) {
+                                size_t mid = (lo + hi) / 2;
+
+                                if (strcmp(e->regkeys[mid].key, itl1) < 0)
+                                        lo = mid + 1;
+                                else
+                                        hi = mid;
+                        }
+                        for (; lo < e->nregkeys && strncmp(e->regkeys[lo].key, itl1, n) == 0;
+                             lo++)
+                                bits_or(rb, e->bits + e->regkeys[lo].bits, e->nwords);
+                }
+        }
+        return true;
+}
+
+/* Candidate members: (fired capabilities' members | members whose own rule
+ * fired) & region bits, as an ascending list. */
+static void
+member_candidates(const struct engine *e, struct engine_scratch *s,
+                  const struct opportunity *o)
+{
+        uint64_t *mb = s->mbits;
+        bool rfilter;
+
+        memset(mb, 0, e->nwords * sizeof(*mb));
+        for (size_t c = 0; c < e->tx->ncaps; c++)
+                if (s->cap_req[c] >= 0)
+                        bits_or(mb, e->bits + e->cap_bits[c], e->nwords);
+        for (size_t k = 0; k < s->nfired; k++) {
+                uint32_t p = s->fired[k];
+
+                for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1]; j++) {
+                        const struct eref *r = &e->refs[e->pat_own[j]];
+
+                        if (r->member >= 0 && !r->rule->exclude)
+                                mb[r->member / 64] |= 1ull << (r->member % 64);
+                }
+        }
+        rfilter = region_bits(e, s, o);
+        s->nmlist = 0;
+        for (size_t w = 0; w < e->nwords; w++) {
+                uint64_t x = rfilter ? mb[w] & s->rbits[w] : mb[w];
+
+                while (x) {
+                        unsigned b = (unsigned)__builtin_ctzll(x);
+
+                        s->mlist[s->nmlist++] = (uint32_t)(w * 64 + b);
+                        x &= x - 1;
+                }
+        }
+}
+
+int
+engine_match(const struct engine *e, struct engine_scratch *s, const struct opportunity *o,
+             unsigned flags, struct match_result *out)
+{
+        if (e == NULL || s == NULL || o == NULL || out == NULL || s->e != e)
+                return -EINVAL;
+        engine_result_reset(out);
+        new_epoch(s);
+        s->brute = false;
+        normalise(s, o);
+        candidates(s);
+        verify(s);
+        cpv_table(e, s, o);
+        engine_finish_caps(e, s, o, out);
+        if (flags & ENGINE_EXPLAIN) {
+                engine_finish_members(e, s, o, flags, NULL, 0, true, out);
+                return 0;
+        }
+        member_candidates(e, s, o);
+        engine_finish_members(e, s, o, flags, s->mlist, s->nmlist, false, out);
+        return 0;
+}
+
+/* ---- the oracle ------------------------------------------------------------------ */
+
+/* Keyword by its definition: the folded words, consecutive, in one string
+ * of a field it names; the first such place. */
+static bool
+keyword_plain(struct engine_scratch *s, const struct rule *r, struct hit *h)
+{
+        unsigned fields = rule_fields(r);
+        const struct tn_text *kw = &s->kw;
+        const struct tn_text *tn = &s->tn;
+        uint32_t pos = 0;
+
+        tn_reset(&s->kw);
+        tn_tokenize(&s->kw, r->text, strlen(r->text), 0, &pos);
+        if (kw->n == 0)
+                return false;
+        for (unsigned f = 0; f < NFIELDS; f++) {
+                if (!(fields & (1u << f)))
+                        continue;
+                for (uint32_t i = s->fstart[f]; i + kw->n <= s->fstart[f + 1]; i++) {
+                        size_t j;
+
+                        for (j = 0; j < kw->n; j++) {
+                                const struct tn_token *a = &tn->tok[i + j], *b = &kw->tok[j];
+
+                                if (a->pos != tn->tok[i].pos + j || a->len != b->len ||
+                                    memcmp(tn->fold + a->off, kw->fold + b->off, a->len) != 0)
+                                        break;
+                        }
+                        if (j < kw->n)
+                                continue;
+                        h->field = (uint8_t)f;
+                        h->seg = tn->tok[i].seg;
+                        h->start = tn->tok[i].src;
+                        h->end = tn->tok[i + kw->n - 1].src + tn->tok[i + kw->n - 1].srclen;
+                        return true;
+                }
+        }
+        return false;
+}
+
+int
+engine_match_brute(const struct engine *e, struct engine_scratch *s,
+                   const struct opportunity *o, unsigned flags, struct match_result *out)
+{
+        if (e == NULL || s == NULL || o == NULL || out == NULL || s->e != e)
+                return -EINVAL;
+        engine_result_reset(out);
+        new_epoch(s);
+        s->brute = true;
+        normalise(s, o);
+        for (size_t r = 0; r < e->nrefs; r++) {
+                const struct rule *ru = e->refs[r].rule;
+                struct hit h;
+                bool ok;
+
+                if (ru->kind == RULE_KEYWORD)
+                        ok = keyword_plain(s, ru, &h);
+                else
+                        ok = regex_first(s, e->pats[e->refs[r].pat].re, rule_fields(ru), &h);
+                s->verified++;
+                if (!ok)
+                        continue;
+                s->ref_fired[r] = s->epoch;
+                push_hit(s, &h, &s->ref_hit[r]);
+        }
+        for (size_t c = 0; c < e->tx->ncaps; c++) {
+                const struct capability *cap = &e->tx->caps[c];
+
+                for (int ex = 0; ex < 2; ex++) {
+                        const struct strv *l = ex ? &cap->cpv_exclude : &cap->cpv;
+
+                        for (size_t i = 0; i < l->n; i++)
+                                for (size_t ci = 0; ci < o->cpv.n; ci++)
+                                        if (str_startswith(o->cpv.v[ci], l->v[i]))
+                                                push_cpvhit(s, (uint32_t)c, ex, (uint32_t)ci,
+                                                            (uint16_t)i, l->v[i]);
+                }
+        }
+        engine_finish_caps(e, s, o, out);
+        engine_finish_members(e, s, o, flags, NULL, 0, true, out);
+        s->brute = false;
+        return 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * engine_int.h — the engine's internals, shared by engine.c (build, the
+ * prefilter and the brute-force oracle) and engine_result.c (the common
+ * final stage: capability states, region and value checks, scoring,
+ * reasons and misses).  Not an interface for other modules.
+ */
+#ifndef BIDBROKER_ENGINE_INT_H
+#define BIDBROKER_ENGINE_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bidbroker/engine.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/register.h"
+#include "bidbroker/rule.h"
+#include "bidbroker/textnorm.h"
+
+#define NFIELDS         5       /* title, description, buyer, lots, items */
+#define NONE32          UINT32_MAX
+#define W_CPV           1.0     /* weight of a capability's first CPV match */
+#define BOOST_SME       0.10    /* share added when the notice suits SMEs */
+#define BOOST_VCSE      0.20    /* share added when it suits VCSEs */
+#define MATCHED_MAX     120     /* bytes of matched text kept in a reason */
+
+extern const char *const engine_field_names[NFIELDS];
+
+/* A unique (kind, fields, text): rules written the same way share it and
+ * are evaluated once per notice. */
+struct pat {
+        enum rule_kind kind;
+        unsigned       fields;          /* never 0 (0 in a rule means FIELD_TEXT) */
+        const char    *text;            /* the first owner's rule text */
+        uint32_t      *words;           /* keyword: dictionary term ids */
+        char         **wordstr;         /* keyword: folded words */
+        uint32_t       nwords;
+        uint32_t       atom_word;       /* keyword: index of the atom word */
+        pcre2_code    *re;              /* regex */
+        struct atom_set atoms;          /* the prefilter's condition */
+        bool           always;          /* no atom: checked on every notice */
+};
+
+/* One rule of a capability or a member, in canonical order: capability
+ * 0's rules, capability 1's, ..., then member 0's, member 1's, ... */
+struct eref {
+        const struct rule *rule;
+        uint32_t pat;
+        int32_t  cap;                   /* capability index or -1 */
+        int32_t  member;                /* member index or -1 */
+};
+
+struct cpvent {                         /* one CPV prefix of one capability */
+        char     prefix[9];
+        uint8_t  len;
+        bool     exclude;
+        uint16_t idx;                   /* position in the capability's list */
+        uint32_t cap;
+};
+
+struct term {
+        uint64_t hash;
+        uint32_t off, len;              /* in engine.terms_str */
+        uint32_t post[4], npost[4];     /* by enum atom_kind, in engine.post */
+};
+
+struct regkey {                         /* a region members name, and who */
+        const char *key;                /* "UKG31", "PC:B" */
+        uint32_t    bits;               /* offset of its member bitset */
+};
+
+struct engine {
+        struct taxonomy        *tx;
+        struct member_register *reg;
+
+        struct pat   *pats;
+        size_t        npats;
+        struct eref  *refs;
+        size_t        nrefs;
+        uint32_t     *cap_ref;          /* ncaps + 1 offsets into refs */
+        uint32_t     *mem_ref;          /* nmembers + 1 offsets into refs */
+        uint32_t     *pat_own, *pat_own_off;    /* pattern -> its erefs */
+        uint8_t      *pat_fields;       /* copy of pats[].fields, hot */
+
+        /* term dictionary */
+        struct term  *terms;
+        size_t        nterms;
+        char         *terms_str;
+        size_t        terms_len;
+        uint32_t     *slots;            /* open addressing: term + 1, 0 empty */
+        size_t        slot_mask;
+        uint32_t     *post;             /* postings: pattern ids */
+        size_t        npost;
+        uint64_t      lenmask[4];       /* atom lengths present, by kind */
+        uint32_t     *always;
+        size_t        nalways;
+
+        /* CPV prefixes, sorted by prefix */
+        struct cpvent *cpv;
+        size_t         ncpv;
+
+        /* members */
+        size_t        nmembers, nwords; /* nwords: 64-bit words per bitset */
+        uint64_t     *bits;             /* all member bitsets */
+        uint32_t     *cap_bits;         /* per capability: offset in bits */
+        uint32_t      everywhere_bits;  /* members without regions */
+        struct regkey *regkeys;         /* sorted by key */
+        size_t        nregkeys;
+        uint32_t     *mem_caps, *mem_caps_off;  /* member -> its capability indices */
+        bool          has_pc_keys;
+
+        pcre2_match_context *mctx_proto;
+};
+
+struct hit {                            /* where a rule matched first */
+        uint8_t  field;
+        uint32_t seg;
+        uint32_t start, end;            /* bytes in that segment's text */
+};
+
+struct cpvhit {
+        uint32_t cap;
+        bool     exclude;
+        uint32_t code;                  /* index in o->cpv */
+        uint16_t idx;                   /* prefix index in the capability's list */
+        const char *prefix;
+};
+
+struct tcent {                          /* token cache entry */
+        uint64_t hash;
+        uint32_t off, len;
+        int32_t  term;
+        uint32_t post, npost;           /* in scratch tc_post */
+};
+
+struct arena_blk;
+
+struct engine_scratch {
+        const struct engine *e;
+        uint32_t epoch;
+
+        /* normalised notice */
+        struct tn_text tn;
+        uint32_t  fstart[NFIELDS + 1];  /* token ranges per field */
+        uint8_t  *tok_field;
+        int32_t  *tok_term;
+        uint32_t *occ_next;
+        size_t    tok_cap;
+        const char **segs[NFIELDS];     /* segment strings per field */
+        size_t   *seglen[NFIELDS];
+        size_t    nsegs[NFIELDS], segcap[NFIELDS];
+        unsigned  present;              /* field bits with any text */
+
+        /* token cache */
+        uint32_t     *tc_slots;
+        size_t        tc_mask;
+        struct tcent *tc_ent;
+        size_t        tc_n, tc_cap;
+        char         *tc_str;
+        size_t        tc_slen, tc_scap;
+        uint32_t     *tc_post;
+        size_t        tc_plen, tc_pcap;
+
+        /* per-term occurrences in this notice */
+        uint32_t *term_epoch, *term_head, *term_tail;
+
+        /* patterns (engine) and rules (brute) */
+        uint32_t *pat_cand, *pat_fired, *pat_hit;
+        uint32_t *ref_fired, *ref_hit;
+        bool      brute;                /* results are per eref, not per pattern */
+        uint32_t *cands, *fired;
+        size_t    ncands, nfired, cand_cap;
+        struct tn_text kw;              /* brute: a keyword's words */
+        struct hit *hits;
+        size_t    nhits, hit_cap;
+
+        struct cpvhit *cpvhits;
+        size_t    ncpvhits, cpvhit_cap;
+
+        /* members */
+        uint64_t *mbits, *rbits;
+        uint32_t *mlist;
+        size_t    nmlist;
+
+        /* final stage */
+        int32_t  *cap_req;              /* capability -> index in requires, or -1 */
+        int32_t  *cap_excl;             /* capability -> index in excluded, or -1 */
+        struct member_match *mm;
+        size_t    mm_cap;
+
+        pcre2_match_data    *md;
+        pcre2_match_context *mctx;
+        pcre2_jit_stack     *jit;
+
+        size_t verified, candidates;
+};
+
+/* engine_result.c */
+void *result_alloc(struct match_result *r, size_t n);           /* zeroed */
+char *result_strndup(struct match_result *r, const char *s, size_t n);
+char *result_printf(struct match_result *r, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+void engine_result_reset(struct match_result *r);
+
+/* The common final stage.  _caps reads the fired rules (per pattern, or
+ * per eref when s->brute) and s->cpvhits and fills requires/excluded and
+ * s->cap_req/cap_excl; _members then evaluates the candidate members
+ * (ascending member indices), or every member when all is true. */
+void engine_finish_caps(const struct engine *e, struct engine_scratch *s,
+                        const struct opportunity *o, struct match_result *out);
+void engine_finish_members(const struct engine *e, struct engine_scratch *s,
+                           const struct opportunity *o, unsigned flags,
+                           const uint32_t *members, size_t nmembers, bool all,
+                           struct match_result *out);
+
+/* The notice's text for field f, segment k. */
+static inline const char *
+seg_text(const struct engine_scratch *s, unsigned f, size_t k, size_t *len)
+{
+        *len = s->seglen[f][k];
+        return s->segs[f][k];
+}
+
+#endif

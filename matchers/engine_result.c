@@ -1,0 +1,753 @@
+/*
+ * engine_result.c — the engine's common final stage (engine_int.h): from the
+ * rules that fired and the CPV prefix hits to capability states, the
+ * requirements, the exact region and value checks, scores with reasons, and
+ * the nearest miss of every other member.  engine_match() and the
+ * brute-force oracle differ only in how they find the fired rules and the
+ * candidate members; both end here, so their outputs are comparable field
+ * by field.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "bidbroker/region.h"
+#include "bidbroker/util.h"
+
+const char *const engine_field_names[NFIELDS] = {
+        "title", "description", "buyer", "lots", "items",
+};
+
+/* ---- the result's arena ------------------------------------------------- */
+
+struct arena_blk {
+        struct arena_blk *next;
+        size_t used, cap;
+        max_align_t data[];
+};
+
+#define ARENA_BLK 65536
+
+void *
+result_alloc(struct match_result *r, size_t n)
+{
+        struct arena_blk *b = r->arena;
+        void *p;
+
+        n = (n + 15) & ~(size_t)15;
+        if (b == NULL || b->cap - b->used < n) {
+                size_t cap = n > ARENA_BLK ? n : ARENA_BLK;
+
+                /* keep one big block at the head when a huge request comes */
+                b = xmalloc(sizeof(*b) + cap);
+                b->cap = cap;
+                b->used = 0;
+                b->next = r->arena;
+                r->arena = b;
+        }
+        p = (char *)b->data + b->used;
+        b->used += n;
+        memset(p, 0, n);
+        return p;
+}
+
+char *
+result_strndup(struct match_result *r, const char *s, size_t n)
+{
+        char *p = result_alloc(r, n + 1);
+
+        memcpy(p, s, n);
+        p[n] = '\0';
+        return p;
+}
+
+char *
+result_printf(struct match_result *r, const char *fmt, ...)
+{
+        va_list ap;
+        char small[256];
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(small, sizeof(small), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                n = 0;
+        if ((size_t)n < sizeof(small))
+                return result_strndup(r, small, (size_t)n);
+        {
+                char *p = result_alloc(r, (size_t)n + 1);
+
+                va_start(ap, fmt);
+                vsnprintf(p, (size_t)n + 1, fmt, ap);
+                va_end(ap);
+                return p;
+        }
+}
+
+void
+match_result_init(struct match_result *r)
+{
+        memset(r, 0, sizeof(*r));
+}
+
+void
+match_result_done(struct match_result *r)
+{
+        struct arena_blk *b = r->arena, *next;
+
+        for (; b; b = next) {
+                next = b->next;
+                free(b);
+        }
+        match_result_init(r);
+}
+
+/* Empty the result but keep one block of memory for the next notice. */
+void
+engine_result_reset(struct match_result *r)
+{
+        struct arena_blk *keep = r->arena, *b, *next;
+
+        if (keep == NULL)
+                return match_result_init(r);
+        /* keep the largest block: the head is the most recent */
+        for (b = keep->next; b; b = next) {
+                next = b->next;
+                if (b->cap > keep->cap) {
+                        free(keep);
+                        keep = b;
+                } else {
+                        free(b);
+                }
+        }
+        match_result_init(r);
+        keep->next = NULL;
+        keep->used = 0;
+        r->arena = keep;
+}
+
+const char *
+reason_kind_name(enum reason_kind k)
+{
+        switch (k) {
+        case REASON_CPV:              return "cpv";
+        case REASON_RULE:             return "rule";
+        case REASON_MEMBER_RULE:      return "member_rule";
+        case REASON_EXCLUSION:        return "exclusion";
+        case REASON_REGION:           return "region";
+        case REASON_VALUE:            return "value";
+        case REASON_VALUE_NOT_STATED: return "value_not_stated";
+        case REASON_SUITABILITY:      return "suitability";
+        }
+        return "unknown";
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static const struct hit *
+ref_hit(const struct engine *e, const struct engine_scratch *s, uint32_t r)
+{
+        if (s->brute)
+                return s->ref_fired[r] == s->epoch ? &s->hits[s->ref_hit[r]] : NULL;
+        {
+                uint32_t p = e->refs[r].pat;
+
+                return s->pat_fired[p] == s->epoch ? &s->hits[s->pat_hit[p]] : NULL;
+        }
+}
+
+/* The matched words of a hit, at most MATCHED_MAX bytes, cut on a UTF-8
+ * character boundary. */
+static char *
+hit_words(struct match_result *out, const struct engine_scratch *s, const struct hit *h)
+{
+        size_t len, n = h->end - h->start;
+        const char *t = seg_text(s, h->field, h->seg, &len);
+
+        if (n > MATCHED_MAX) {
+                n = MATCHED_MAX;
+                while (n > 0 && ((unsigned char)t[h->start + n] & 0xC0) == 0x80)
+                        n--;
+        }
+        return result_strndup(out, t + h->start, n);
+}
+
+static void
+money(char *buf, size_t size, int64_t pence, const char *currency)
+{
+        char digits[32];
+        int64_t pounds = pence / 100, p = pence % 100;
+        size_t n, o = 0;
+        bool neg = pounds < 0 || p < 0;
+
+        if (pounds < 0)
+                pounds = -pounds;
+        if (p < 0)
+                p = -p;
+        n = (size_t)snprintf(digits, sizeof(digits), "%" PRId64, pounds);
+        if (currency == NULL || currency[0] == '\0' || strcmp(currency, "GBP") == 0)
+                o = (size_t)snprintf(buf, size, "%s£", neg ? "-" : "");
+        else
+                o = (size_t)snprintf(buf, size, "%s%s ", neg ? "-" : "", currency);
+        for (size_t i = 0; i < n && o + 2 < size; i++) {
+                if (i > 0 && (n - i) % 3 == 0)
+                        buf[o++] = ',';
+                buf[o++] = digits[i];
+        }
+        buf[o] = '\0';
+        if (p != 0 && o + 4 < size)
+                snprintf(buf + o, size - o, ".%02d", (int)p);
+}
+
+/* ---- region and value (exact) ------------------------------------------- */
+
+struct region_result {
+        bool        ok;
+        const char *member_region;      /* the member entry that matched, or NULL */
+        const char *notice_place;       /* the notice region/postcode, or a label */
+};
+
+static bool
+pc_area_eq(const char *pc, const char *area)
+{
+        char a[3];
+
+        return postcode_area(pc, a) == 0 && strcmp(a, area) == 0;
+}
+
+static void
+region_check(const struct member *m, const struct opportunity *o, struct region_result *rr)
+{
+        memset(rr, 0, sizeof(*rr));
+        rr->ok = true;
+        if (m->regions.n == 0) {
+                rr->notice_place = "everywhere (no regions given)";
+                return;
+        }
+        if (o->anywhere) {
+                rr->notice_place = "anywhere";
+                return;
+        }
+        if (o->regions.n == 0 && o->postcodes.n == 0) {
+                rr->notice_place = "not stated";
+                return;
+        }
+        for (size_t i = 0; i < m->regions.n; i++) {
+                const char *mr = m->regions.v[i];
+
+                if (strncmp(mr, "PC:", 3) == 0) {
+                        const char *area = mr + 3;
+                        const char *itl1 = postcode_area_region(area);
+
+                        for (size_t j = 0; j < o->postcodes.n; j++) {
+                                if (pc_area_eq(o->postcodes.v[j], area)) {
+                                        rr->member_region = mr;
+                                        rr->notice_place = o->postcodes.v[j];
+                                        return;
+                                }
+                        }
+                        for (size_t j = 0; itl1 && j < o->regions.n; j++) {
+                                const char *nr = o->regions.v[j];
+
+                                if (nr[0] && strncmp(itl1, nr, strlen(nr)) == 0) {
+                                        rr->member_region = mr;
+                                        rr->notice_place = nr;
+                                        return;
+                                }
+                        }
+                        continue;
+                }
+                for (size_t j = 0; j < o->regions.n; j++) {
+                        if (region_overlaps(mr, o->regions.v[j])) {
+                                rr->member_region = mr;
+                                rr->notice_place = o->regions.v[j];
+                                return;
+                        }
+                }
+                for (size_t j = 0; j < o->postcodes.n; j++) {
+                        const char *itl1 = postcode_region(o->postcodes.v[j]);
+
+                        if (itl1 && region_overlaps(mr, itl1)) {
+                                rr->member_region = mr;
+                                rr->notice_place = o->postcodes.v[j];
+                                return;
+                        }
+                }
+        }
+        rr->ok = false;
+}
+
+enum value_state { VALUE_OK, VALUE_NOT_STATED_OK, VALUE_ABOVE, VALUE_BELOW };
+
+static bool
+value_band(const struct opportunity *o, int64_t *lo, int64_t *hi)
+{
+        if (!o->value_stated || (o->value_max == VALUE_NONE && o->value_min == VALUE_NONE))
+                return false;
+        *hi = o->value_max != VALUE_NONE ? o->value_max : o->value_min;
+        *lo = o->value_min != VALUE_NONE ? o->value_min : *hi;
+        if (*lo > *hi) {
+                int64_t t = *lo;
+
+                *lo = *hi;
+                *hi = t;
+        }
+        return true;
+}
+
+static enum value_state
+value_check(const struct member *m, const struct opportunity *o)
+{
+        int64_t lo, hi;
+
+        if (!value_band(o, &lo, &hi))
+                return VALUE_NOT_STATED_OK;
+        if (m->max_value != VALUE_NONE && lo > m->max_value)
+                return VALUE_ABOVE;
+        if (m->min_value != VALUE_NONE && hi < m->min_value)
+                return VALUE_BELOW;
+        return VALUE_OK;
+}
+
+static char *
+value_text(struct match_result *out, const struct opportunity *o)
+{
+        char a[48], b[48];
+        int64_t lo, hi;
+
+        if (!value_band(o, &lo, &hi))
+                return result_strndup(out, "not stated", 10);
+        money(b, sizeof(b), hi, o->currency);
+        if (lo == hi)
+                return result_strndup(out, b, strlen(b));
+        money(a, sizeof(a), lo, o->currency);
+        return result_printf(out, "%s–%s", a, b);
+}
+
+static char *
+member_band_text(struct match_result *out, const struct member *m)
+{
+        char a[48], b[48];
+
+        if (m->min_value == VALUE_NONE && m->max_value == VALUE_NONE)
+                return result_strndup(out, "any value", 9);
+        if (m->min_value == VALUE_NONE) {
+                money(b, sizeof(b), m->max_value, NULL);
+                return result_printf(out, "up to %s", b);
+        }
+        money(a, sizeof(a), m->min_value, NULL);
+        if (m->max_value == VALUE_NONE)
+                return result_printf(out, "from %s", a);
+        money(b, sizeof(b), m->max_value, NULL);
+        return result_printf(out, "%s–%s", a, b);
+}
+
+/* ---- capability states ---------------------------------------------------- */
+
+static int
+cpvhit_cmp(const void *pa, const void *pb)
+{
+        const struct cpvhit *a = pa, *b = pb;
+
+        if (a->cap != b->cap)
+                return a->cap < b->cap ? -1 : 1;
+        if (a->exclude != b->exclude)
+                return a->exclude ? 1 : -1;
+        if (a->code != b->code)
+                return a->code < b->code ? -1 : 1;
+        if (a->idx != b->idx)
+                return a->idx < b->idx ? -1 : 1;
+        return 0;
+}
+
+static void
+add_reason(struct reason *v, size_t *n, enum reason_kind kind, const char *cap,
+           const char *rule, const char *field, char *matched, double weight)
+{
+        struct reason *r = &v[(*n)++];
+
+        r->kind = kind;
+        r->capability = cap;
+        r->rule = rule;
+        r->field = field;
+        r->matched = matched;
+        r->weight = weight;
+}
+
+/* Requirements and excluded capabilities, in taxonomy order. */
+static void
+capabilities(const struct engine *e, struct engine_scratch *s, const struct opportunity *o,
+             struct match_result *out)
+{
+        const struct taxonomy *tx = e->tx;
+        size_t h = 0, nreq = 0, nexc = 0;
+
+        qsort(s->cpvhits, s->ncpvhits, sizeof(*s->cpvhits), cpvhit_cmp);
+        out->requires = result_alloc(out, tx->ncaps * sizeof(*out->requires));
+        out->excluded = result_alloc(out, tx->ncaps * sizeof(*out->excluded));
+        for (size_t c = 0; c < tx->ncaps; c++) {
+                const struct capability *cap = &tx->caps[c];
+                size_t h0 = h, npos = 0, nneg = 0, ncpvpos = 0;
+                struct requirement *rq;
+                struct reason *rs;
+                size_t n = 0;
+                bool first_cpv = true;
+
+                s->cap_req[c] = -1;
+                s->cap_excl[c] = -1;
+                while (h < s->ncpvhits && s->cpvhits[h].cap == c) {
+                        if (s->cpvhits[h].exclude)
+                                nneg++;
+                        else
+                                ncpvpos++;
+                        h++;
+                }
+                for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
+                        if (ref_hit(e, s, r) == NULL)
+                                continue;
+                        if (e->refs[r].rule->exclude)
+                                nneg++;
+                        else
+                                npos++;
+                }
+                if (npos + ncpvpos == 0)
+                        continue;
+                rq = nneg ? &out->excluded[nexc] : &out->requires[nreq];
+                if (nneg)
+                        s->cap_excl[c] = (int32_t)nexc++;
+                else
+                        s->cap_req[c] = (int32_t)nreq++;
+                rq->cap = cap;
+                rs = result_alloc(out, (npos + ncpvpos + nneg) * sizeof(*rs));
+                for (size_t k = h0; k < h; k++) {
+                        const struct cpvhit *ch = &s->cpvhits[k];
+                        const char *code = o->cpv.v[ch->code];
+
+                        if (ch->exclude)
+                                continue;
+                        add_reason(rs, &n, REASON_CPV, cap->id, ch->prefix, "cpv",
+                                   result_strndup(out, code, strlen(code)),
+                                   first_cpv ? W_CPV * cap->weight : 0.0);
+                        first_cpv = false;
+                }
+                for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
+                        const struct hit *ht = ref_hit(e, s, r);
+                        const struct rule *ru = e->refs[r].rule;
+
+                        if (ht == NULL || ru->exclude)
+                                continue;
+                        add_reason(rs, &n, REASON_RULE, cap->id, ru->text,
+                                   engine_field_names[ht->field], hit_words(out, s, ht),
+                                   ru->weight * cap->weight);
+                }
+                for (size_t k = h0; k < h; k++) {
+                        const struct cpvhit *ch = &s->cpvhits[k];
+                        const char *code = o->cpv.v[ch->code];
+
+                        if (!ch->exclude)
+                                continue;
+                        add_reason(rs, &n, REASON_EXCLUSION, cap->id, ch->prefix, "cpv",
+                                   result_strndup(out, code, strlen(code)), 0.0);
+                }
+                for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
+                        const struct hit *ht = ref_hit(e, s, r);
+                        const struct rule *ru = e->refs[r].rule;
+
+                        if (ht == NULL || !ru->exclude)
+                                continue;
+                        add_reason(rs, &n, REASON_EXCLUSION, cap->id, ru->text,
+                                   engine_field_names[ht->field], hit_words(out, s, ht), 0.0);
+                }
+                rq->reasons = rs;
+                rq->nreasons = n;
+                rq->score = 0;
+                if (!nneg)
+                        for (size_t k = 0; k < n; k++)
+                                rq->score += rs[k].weight;
+        }
+        out->nrequires = nreq;
+        out->nexcluded = nexc;
+}
+
+/* ---- members --------------------------------------------------------------- */
+
+/* The first exclusion reason of an excluded requirement, as "'x' in title"
+ * or "CPV 45262660 (prefix 4526)". */
+static char *
+exclusion_text(struct match_result *out, const struct reason *r)
+{
+        if (strcmp(r->field, "cpv") == 0)
+                return result_printf(out, "CPV %s (prefix %s)", r->matched, r->rule);
+        return result_printf(out, "'%s' in %s", r->rule, r->field);
+}
+
+static const struct reason *
+first_exclusion(const struct requirement *rq)
+{
+        for (size_t k = 0; k < rq->nreasons; k++)
+                if (rq->reasons[k].kind == REASON_EXCLUSION)
+                        return &rq->reasons[k];
+        return NULL;
+}
+
+static void
+list_append(struct buf *b, const char *item, bool *first)
+{
+        if (!*first)
+                buf_adds(b, ", ");
+        buf_adds(b, item);
+        *first = false;
+}
+
+static char *
+miss_text(const struct engine *e, struct engine_scratch *s, const struct opportunity *o,
+          const struct member *m, uint32_t mi, struct match_result *out,
+          bool covered, bool own, const struct hit *veto_hit, uint32_t veto_ref,
+          const struct region_result *rr, enum value_state vs)
+{
+        struct buf b;
+        bool first = true;
+        char *ret;
+
+        buf_init(&b);
+        if (!covered && !own) {
+                /* nothing of theirs is wanted: say what is, and any veto */
+                for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
+                        uint32_t c = e->mem_caps[k];
+
+                        if (s->cap_excl[c] >= 0) {
+                                const struct requirement *rq = &out->excluded[s->cap_excl[c]];
+                                const struct reason *x = first_exclusion(rq);
+
+                                buf_printf(&b, "capability %s excluded by %s", rq->cap->id,
+                                           exclusion_text(out, x));
+                                goto done;
+                        }
+                }
+                buf_adds(&b, "no capability of yours is required (requires: ");
+                for (size_t k = 0; k < out->nrequires; k++)
+                        list_append(&b, out->requires[k].cap->id, &first);
+                if (out->nrequires == 0)
+                        buf_adds(&b, "none");
+                buf_adds(&b, ")");
+                goto done;
+        }
+        if (covered) {
+                size_t ncov = 0;
+
+                for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++)
+                        ncov += s->cap_req[e->mem_caps[k]] >= 0;
+                buf_adds(&b, ncov > 1 ? "capabilities " : "capability ");
+                for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++)
+                        if (s->cap_req[e->mem_caps[k]] >= 0)
+                                list_append(&b, e->tx->caps[e->mem_caps[k]].id, &first);
+                buf_adds(&b, " matched, but ");
+        } else {
+                for (uint32_t r = e->mem_ref[mi]; r < e->mem_ref[mi + 1]; r++) {
+                        const struct rule *ru = e->refs[r].rule;
+
+                        if (!ru->exclude && ref_hit(e, s, r)) {
+                                buf_printf(&b, "your %s '%s' matched, but ",
+                                           ru->kind == RULE_REGEX ? "regex" : "keyword",
+                                           ru->text);
+                                break;
+                        }
+                }
+        }
+        first = true;
+        if (veto_hit) {
+                buf_printf(&b, "excluded by '%s' in %s", e->refs[veto_ref].rule->text,
+                           engine_field_names[veto_hit->field]);
+                first = false;
+        }
+        if (!rr->ok) {
+                const struct strv *pl = o->regions.n ? &o->regions : &o->postcodes;
+                bool f2 = true;
+
+                if (!first)
+                        buf_adds(&b, " and ");
+                buf_printf(&b, "%s%s ", o->regions.n ? "region" : "postcode",
+                           pl->n > 1 ? "s" : "");
+                for (size_t k = 0; k < pl->n; k++)
+                        list_append(&b, pl->v[k], &f2);
+                buf_adds(&b, pl->n > 1 ? " are outside your regions ("
+                                       : " is outside your regions (");
+                f2 = true;
+                for (size_t k = 0; k < m->regions.n; k++)
+                        list_append(&b, m->regions.v[k], &f2);
+                buf_adds(&b, ")");
+                first = false;
+        }
+        if (vs == VALUE_ABOVE || vs == VALUE_BELOW) {
+                char lim[48];
+
+                if (!first)
+                        buf_adds(&b, " and ");
+                money(lim, sizeof(lim), vs == VALUE_ABOVE ? m->max_value : m->min_value, NULL);
+                buf_printf(&b, "value %s %s your %s %s", value_text(out, o),
+                           vs == VALUE_ABOVE ? "above" : "below",
+                           vs == VALUE_ABOVE ? "maximum" : "minimum", lim);
+        }
+done:
+        ret = result_strndup(out, b.data ? b.data : "", b.len);
+        buf_done(&b);
+        return ret;
+}
+
+/* Evaluate one member; a match is appended to s->mm, a miss (with
+ * ENGINE_EXPLAIN) to out->misses. */
+static void
+member_eval(const struct engine *e, struct engine_scratch *s, const struct opportunity *o,
+            unsigned flags, uint32_t mi, struct match_result *out, size_t *nmatch,
+            size_t *nmiss)
+{
+        const struct member *m = &e->reg->members[mi];
+        size_t ncov_reasons = 0, nown = 0, n = 0;
+        bool covered = false;
+        const struct hit *veto_hit = NULL;
+        uint32_t veto_ref = 0;
+        struct region_result rr;
+        enum value_state vs;
+        struct member_match *mm;
+        struct reason *rs;
+        double base = 0, score;
+
+        for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
+                int32_t q = s->cap_req[e->mem_caps[k]];
+
+                if (q >= 0) {
+                        covered = true;
+                        ncov_reasons += out->requires[q].nreasons;
+                }
+        }
+        for (uint32_t r = e->mem_ref[mi]; r < e->mem_ref[mi + 1]; r++) {
+                const struct hit *ht = ref_hit(e, s, r);
+
+                if (ht == NULL)
+                        continue;
+                if (e->refs[r].rule->exclude) {
+                        if (veto_hit == NULL) {
+                                veto_hit = ht;
+                                veto_ref = r;
+                        }
+                } else {
+                        nown++;
+                }
+        }
+        if (!covered && nown == 0) {
+                if (flags & ENGINE_EXPLAIN) {
+                        memset(&rr, 0, sizeof(rr));
+                        rr.ok = true;
+                        out->misses[*nmiss].member = m;
+                        out->misses[*nmiss].reason = miss_text(e, s, o, m, mi, out, false,
+                                                               false, NULL, 0, &rr, VALUE_OK);
+                        (*nmiss)++;
+                }
+                return;
+        }
+        region_check(m, o, &rr);
+        vs = value_check(m, o);
+        if (veto_hit || !rr.ok || vs == VALUE_ABOVE || vs == VALUE_BELOW) {
+                if (flags & ENGINE_EXPLAIN) {
+                        out->misses[*nmiss].member = m;
+                        out->misses[*nmiss].reason = miss_text(e, s, o, m, mi, out, covered,
+                                                               nown > 0, veto_hit, veto_ref,
+                                                               &rr, vs);
+                        (*nmiss)++;
+                }
+                return;
+        }
+
+        /* A match: reasons, then the score as their sum. */
+        rs = result_alloc(out, (ncov_reasons + nown + 4) * sizeof(*rs));
+        for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
+                int32_t q = s->cap_req[e->mem_caps[k]];
+
+                if (q < 0)
+                        continue;
+                memcpy(rs + n, out->requires[q].reasons,
+                       out->requires[q].nreasons * sizeof(*rs));
+                n += out->requires[q].nreasons;
+        }
+        for (uint32_t r = e->mem_ref[mi]; r < e->mem_ref[mi + 1]; r++) {
+                const struct hit *ht = ref_hit(e, s, r);
+                const struct rule *ru = e->refs[r].rule;
+
+                if (ht == NULL || ru->exclude)
+                        continue;
+                add_reason(rs, &n, REASON_MEMBER_RULE, NULL, ru->text,
+                           engine_field_names[ht->field], hit_words(out, s, ht), ru->weight);
+        }
+        for (size_t k = 0; k < n; k++)
+                base += rs[k].weight;
+        add_reason(rs, &n, REASON_REGION, NULL, rr.member_region, "region",
+                   result_strndup(out, rr.notice_place, strlen(rr.notice_place)), 0.0);
+        if (vs == VALUE_NOT_STATED_OK)
+                add_reason(rs, &n, REASON_VALUE_NOT_STATED, NULL, NULL, "value",
+                           result_strndup(out, "not stated", 10), 0.0);
+        else
+                add_reason(rs, &n, REASON_VALUE, NULL, member_band_text(out, m), "value",
+                           value_text(out, o), 0.0);
+        score = base;
+        if (o->suitable_sme == TRI_YES) {
+                add_reason(rs, &n, REASON_SUITABILITY, NULL, NULL, "suitability",
+                           result_strndup(out, "sme", 3), BOOST_SME * base);
+                score += BOOST_SME * base;
+        }
+        if (o->suitable_vcse == TRI_YES) {
+                add_reason(rs, &n, REASON_SUITABILITY, NULL, NULL, "suitability",
+                           result_strndup(out, "vcse", 4), BOOST_VCSE * base);
+                score += BOOST_VCSE * base;
+        }
+        if (*nmatch == s->mm_cap) {
+                s->mm_cap = s->mm_cap ? 2 * s->mm_cap : 256;
+                s->mm = xreallocarray(s->mm, s->mm_cap, sizeof(*s->mm));
+        }
+        mm = &s->mm[(*nmatch)++];
+        mm->member = m;
+        mm->score = score;
+        mm->reasons = rs;
+        mm->nreasons = n;
+}
+
+static int
+match_cmp(const void *pa, const void *pb)
+{
+        const struct member_match *a = pa, *b = pb;
+
+        if (a->score != b->score)
+                return a->score > b->score ? -1 : 1;
+        return a->member < b->member ? -1 : a->member > b->member;
+}
+
+void
+engine_finish_caps(const struct engine *e, struct engine_scratch *s,
+                   const struct opportunity *o, struct match_result *out)
+{
+        capabilities(e, s, o, out);
+}
+
+void
+engine_finish_members(const struct engine *e, struct engine_scratch *s,
+                      const struct opportunity *o, unsigned flags, const uint32_t *members,
+                      size_t nmembers, bool all, struct match_result *out)
+{
+        size_t nmatch = 0, nmiss = 0, total = all ? e->nmembers : nmembers;
+
+        if (flags & ENGINE_EXPLAIN)
+                out->misses = result_alloc(out, (total ? total : 1) * sizeof(*out->misses));
+        for (size_t k = 0; k < total; k++)
+                member_eval(e, s, o, flags, all ? (uint32_t)k : members[k], out, &nmatch,
+                            &nmiss);
+        if (nmatch) {
+                qsort(s->mm, nmatch, sizeof(*s->mm), match_cmp);
+                out->matches = result_alloc(out, nmatch * sizeof(*out->matches));
+                memcpy(out->matches, s->mm, nmatch * sizeof(*out->matches));
+        }
+        out->nmatches = nmatch;
+        out->nmisses = nmiss;
+}
