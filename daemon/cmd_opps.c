@@ -136,6 +136,7 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
                 cli_error("ingest", "%s", err.msg);
                 return 1;
         }
+        store_set_now(st, cli->now);
         for (int i = optind; i < argc; i++)
                 if (ingest_file(st, argv[i], &total) < 0)
                         failed++;
