@@ -1039,7 +1039,8 @@ load_register(struct cli *cli, const char *cmd, struct taxonomy **tx,
         int r = 0;
 
         *tx = NULL;
-        *reg = NULL;
+        if (reg != NULL)
+                *reg = NULL;
         if (cli->cfg->members == NULL) {
                 cli_error(cmd, "[match] members (the member directory) is not set in %s",
                           cli->cfg->path ? cli->cfg->path : "the configuration");
