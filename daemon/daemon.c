@@ -30,9 +30,14 @@
 #include "bidbroker/config.h"
 #include "bidbroker/daemon.h"
 #include "bidbroker/err.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/filter.h"
 #include "bidbroker/log.h"
+#include "bidbroker/matchconf.h"
+#include "bidbroker/matchstore.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/poller.h"
+#include "bidbroker/register.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
@@ -48,19 +53,17 @@
 
 /*
  * Everything a reload replaces, built and validated as a whole before
- * anything is swapped.
- *
- * HOOK(engine): the match engine belongs here.  Add `struct engine *engine;`,
- * build it in generation_build() from cfg->taxonomy and cfg->members
- * (taxonomy + member register -> engine_build()), reporting every problem
- * into the same struct diag as the configuration's (FILE:LINE: message), so
- * a bad rule or member file keeps the old generation; free it in
- * generation_free().  Code that matches reads d->gen.engine.
+ * anything is swapped: the configuration, the pollset built from it, and the
+ * match engine (taxonomy + member register, when [match] names them).  A bad
+ * rule or member file is reported with the configuration's errors
+ * (FILE:LINE: message) and keeps the old generation.
  */
 struct generation {
         struct config  *cfg;
         struct pollset *ps;             /* NULL when no source is enabled */
         size_t          nsources;       /* enabled sources polled */
+        struct engine  *engine;         /* NULL when matching is not configured */
+        char            fingerprint[MATCHCONF_FINGERPRINT_LEN];
 };
 
 struct dtimer {
@@ -104,6 +107,8 @@ struct daemon {
         int64_t            notices;             /* rows in the store */
         char               status[256];
         size_t             reloads;
+        bool               match_pending;       /* a "match" timer is armed */
+        int64_t            match_due;           /* mono ms: when it should run */
 };
 
 int64_t
@@ -278,6 +283,8 @@ update_status(struct daemon *d, bool force)
         notify(msg);
 }
 
+static void schedule_match(struct daemon *d);
+
 /* After a step: note new requests, stored notices and failing sources.
  * (prog[].last_error is only valid until the next step: never kept.) */
 static void
@@ -297,8 +304,10 @@ note_progress(struct daemon *d)
                 return;
         if (req != d->seen_requests)
                 d->last_poll = (int64_t)time(NULL);
-        if (notices != d->seen_notices)
+        if (notices != d->seen_notices) {
                 refresh_notices(d);
+                schedule_match(d);
+        }
         d->seen_requests = req;
         d->seen_notices = notices;
         d->failing = failing;
@@ -322,12 +331,69 @@ watchdog_timer(struct daemon *d, void *arg, int64_t now)
 }
 
 /* ======================================================================
+ * Matching: new and changed notices are matched shortly after they arrive
+ * ====================================================================== */
+
+/* Bring the stored matches up to date with the current engine.  Unchanged
+ * opportunities (same content, same engine) are skipped by matchstore_run. */
+static void
+match_pass(struct daemon *d, const char *why)
+{
+        struct match_counts n = { 0 };
+        struct filter f;
+        struct err e = { 0 };
+
+        if (d->gen.engine == NULL)
+                return;
+        filter_from_config(&f, d->gen.cfg);
+        if (matchstore_run(d->store, d->gen.engine, d->gen.fingerprint, &f,
+                           (int64_t)time(NULL), TIME_UNKNOWN, &n, &e) < 0) {
+                log_warnx("matching (%s) failed, will retry with the next notices: %s",
+                          why, e.msg);
+                return;
+        }
+        if (n.added || n.changed || n.withdrawn)
+                log_notice("matched (%s): %zu eligible, %zu evaluated; %zu new matches, "
+                           "%zu changed, %zu withdrawn", why, n.eligible, n.evaluated,
+                           n.added, n.changed, n.withdrawn);
+        else
+                log_info("matched (%s): %zu eligible, %zu evaluated, no change", why,
+                         n.eligible, n.evaluated);
+}
+
+static int64_t
+match_timer(struct daemon *d, void *arg, int64_t now)
+{
+        (void)arg;
+        if (now < d->match_due)
+                return d->match_due;    /* more notices came: wait for the burst to end */
+        d->match_pending = false;
+        match_pass(d, "new notices");
+        return -1;
+}
+
+/* Called when notices were stored: match them [match] match_delay after the
+ * last page of a burst, not page by page (a pass reads every stored row). */
+static void
+schedule_match(struct daemon *d)
+{
+        if (d->gen.engine == NULL)
+                return;
+        d->match_due = daemon_mono_ms() + d->gen.cfg->match_delay_ms;
+        if (d->match_pending)
+                return;
+        if (daemon_timer_add(d, "match", d->match_due, match_timer, NULL) == 0)
+                d->match_pending = true;
+}
+
+/* ======================================================================
  * Generations: build, free, reload
  * ====================================================================== */
 
 static void
 generation_free(struct generation *g)
 {
+        g->engine = engine_free(g->engine);
         g->ps = pollset_free(g->ps);
         g->cfg = config_free(g->cfg);
         g->nsources = 0;
@@ -351,8 +417,12 @@ generation_build(struct daemon *d, struct config *cfg, struct generation *g,
                 if (cfg->sources[i].enabled)
                         g->nsources++;
 
-        /* HOOK(engine): build the match engine here; on error diag_add() every
-         * problem and goto fail. */
+        if (cfg->taxonomy != NULL && cfg->members != NULL) {
+                r = matchconf_load(cfg, &g->engine, diag);
+                if (r < 0)
+                        goto fail;
+                matchconf_fingerprint(g->engine, g->fingerprint);
+        }
 
         if (g->nsources > 0) {
                 r = pollset_new(cfg, d->store, &po, &g->ps, &e);
@@ -451,6 +521,7 @@ reload(struct daemon *d)
         size_progress(d);
         log_notice("configuration reloaded");
         log_sources(d, "reload");
+        match_pass(d, "reload");
         notify("READY=1");
         update_status(d, true);
 }
@@ -603,6 +674,9 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         } else {
                 d->watchdog_usec = 0;
         }
+        if (d->gen.engine != NULL)
+                log_notice("matching against %zu members, %zu rules",
+                           engine_members(d->gen.engine)->n, engine_rule_count(d->gen.engine));
         /* HOOK(digest, outbox): daemon_timer_add() the weekly digest schedule
          * and the outbox retry timer here; they read daemon_store(d) and the
          * current generation. */
@@ -618,6 +692,7 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
                 snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", d->status);
                 notify(msg);
         }
+        match_pass(d, "start");         /* what arrived while we were down */
         rc = loop(d);
         notify("STOPPING=1\nSTATUS=stopping");
         if (d->stop_signal)
