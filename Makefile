@@ -5,6 +5,7 @@
 #                   test, then again under AddressSanitizer + UBSan
 #   make demo       one ingest -> match -> digest cycle on bundled sample data
 #   make bench      matching benchmark (prints one JSON line)
+#   make fuzz       libFuzzer (clang) on every parser, FUZZ_SECONDS (60) each
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # BUILD= puts objects elsewhere (make check uses build/ and build-asan/);
@@ -47,10 +48,12 @@ LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS = $(wildcard tests/bench/*.c)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BUILD)/tests/bench_match
 
 .PHONY: all check check-one test unit integration demo bench install uninstall \
-        clean deps lint
+        clean deps lint fuzz fuzz-run
 
 all: $(BIN)
 
@@ -79,6 +82,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libbidbroker.a tests/unit/testutil.h
 	$(Q)$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -Itests/unit -o $@ $< \
 	      $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# fuzz harnesses linked with replay.c (gcc): run over tests/fuzz/corpus by run.sh
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+                       $(BUILD)/libbidbroker.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/replay.c \
+	      $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS)
+
 $(BENCH_BIN): $(BENCH_SRCS) $(BUILD)/libbidbroker.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  BENCH   $@")
@@ -93,7 +104,7 @@ deps:
 # ---- tests -----------------------------------------------------------------
 # test: the suite against one build (BUILD/BIN); check: deps, then normal and
 # sanitizer builds.
-test: $(BIN) $(UNIT_BINS)
+test: $(BIN) $(UNIT_BINS) $(FUZZ_BINS)
 	@BIDBROKER=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) \
 	  sh tests/run.sh
 
@@ -111,6 +122,46 @@ demo: deps $(BIN)
 
 bench: deps $(BENCH_BIN) $(BIN)
 	@$(BENCH_BIN) --out $(BUILD)/bench
+
+# ---- fuzzing (clang + libFuzzer; not part of check) ----------------------------
+# make fuzz: build every tests/fuzz/fuzz_*.c with clang -fsanitize=fuzzer,
+# address,undefined in FUZZ_BUILD and run each for FUZZ_SECONDS from its seed
+# corpus.  New inputs go to FUZZ_BUILD/corpus/NAME, crashes to
+# FUZZ_BUILD/artifacts/.  FUZZ=NAME runs one harness only.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048
+FUZZ         ?= $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+
+fuzz:
+	$(MAKE) fuzz-run BUILD=$(FUZZ_BUILD) CC=clang SANITIZE=address,undefined \
+	  FUZZ_ENGINE=1 FUZZ="$(FUZZ)"
+
+ifdef FUZZ_ENGINE
+# coverage for libFuzzer in every object; clang's warnings do not stop fuzzing
+ALL_CFLAGS += -fsanitize=fuzzer-no-link -Wno-error
+endif
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/libbidbroker.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< \
+	      $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS)
+
+fuzz-run: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
+	@mkdir -p $(BUILD)/artifacts
+	@fail=""; for n in $(FUZZ); do \
+	  mkdir -p $(BUILD)/corpus/$$n; \
+	  dict=""; [ -f tests/fuzz/$$n.dict ] && dict="-dict=tests/fuzz/$$n.dict"; \
+	  echo "== fuzz_$$n for $(FUZZ_SECONDS)s"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)/artifacts/$$n- $$dict $(FUZZ_FLAGS) \
+	    $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/fuzz-$$n.log \
+	    || { fail="$$fail $$n"; tail -n 40 $(BUILD)/fuzz-$$n.log; }; \
+	  grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE' $(BUILD)/fuzz-$$n.log | tail -n 2; \
+	done; \
+	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (see $(BUILD)/artifacts)"; exit 1; fi
 
 # ---- install -------------------------------------------------------------------
 install: $(BIN)
@@ -139,4 +190,4 @@ lint:
 	clang-tidy --quiet $(LIB_SRCS) daemon/main.c -- $(ALL_CFLAGS)
 
 clean:
-	rm -rf build build-asan bidbroker demo-state
+	rm -rf build build-asan build-fuzz bidbroker demo-state

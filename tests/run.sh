@@ -1,5 +1,6 @@
 #!/bin/sh
-# Run every test: the cmocka unit binaries in $UNIT_DIR, then the integration
+# Run every test: the cmocka unit binaries in $UNIT_DIR, the fuzz harnesses
+# over their seed corpora (tests/fuzz/corpus/NAME), then the integration
 # tests in tests/integration (shell scripts, and Python run with Debian's
 # /usr/bin/python3 so python3-aiosmtpd and python3-dkim are importable).
 # Each integration test drives the real binary named by $BIDBROKER.
@@ -29,6 +30,12 @@ run_one() {
 for t in "$UNIT_DIR"/test_*; do
         [ -x "$t" ] || continue
         run_one "unit/$(basename "$t")" "$t"
+done
+# fuzz harnesses linked with tests/fuzz/replay.c: replay each seed corpus
+for t in "$UNIT_DIR"/fuzz_*; do
+        [ -x "$t" ] || continue
+        n=$(basename "$t")
+        run_one "fuzz/$n" "$t" "$top/tests/fuzz/corpus/${n#fuzz_}"
 done
 for t in "$top"/tests/integration/test_*; do
         case "$t" in
