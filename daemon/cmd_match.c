@@ -362,15 +362,20 @@ each_match(const struct stored_match *m, void *arg)
                 char dl[64];
                 size_t i;
                 json_t *r;
+                struct strv seen;
                 struct buf caps;
 
                 buf_init(&caps);
+                strv_init(&seen);
                 json_array_foreach(reasons, i, r) {
                         const char *cap = jstr(r, "capability");
 
-                        if (cap && (caps.data == NULL || !strstr(caps.data, cap)))
+                        if (cap && !strv_contains(&seen, cap)) {
+                                strv_add(&seen, cap);
                                 buf_printf(&caps, "%s%s", caps.len ? "," : "", cap);
+                        }
                 }
+                strv_done(&seen);
                 if (c->n == 0)
                         printf("%-20s %6s %6s  %-17s %-16s %s\n", "MEMBER", "OPP", "SCORE",
                                "DEADLINE", "CAPABILITIES", "TITLE");
