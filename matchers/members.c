@@ -884,6 +884,20 @@ column_key(const char *h)
         }
 }
 
+struct id_row {
+        const char *id;
+        size_t      row;
+};
+
+static int
+id_row_cmp(const void *a, const void *b)
+{
+        const struct id_row *x = a, *y = b;
+        int c = strcmp(x->id, y->id);
+
+        return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
 /* Apply one row's cells onto m (a copy of the existing member or a new one). */
 static void
 apply_row(struct member *m, const struct csv_row *row, const int *colmap,
@@ -1003,26 +1017,37 @@ members_import_csv(const char *csv_path, const char *dir, const struct taxonomy 
                 diag_add(d, dir, 0, "cannot create the member directory: %s", strerror(-r));
                 goto out;
         }
-        /* ids given on more than one row are all rejected: which is right? */
+        /* ids given on more than one row are all rejected: which is right?
+         * Sorted by id, duplicates are neighbours (O(n log n) for big sheets). */
         first_line = xcalloc(csv->nrows, sizeof(*first_line));
-        for (size_t i = 1; i < csv->nrows; i++) {
-                const struct csv_row *row = &csv->rows[i];
+        {
+                struct id_row *ids = xcalloc(csv->nrows, sizeof(*ids));
+                size_t n = 0;
 
-                if (row->bad || (size_t)colmap[COL_ID] >= row->n)
-                        continue;
-                for (size_t j = 1; j < i; j++) {
-                        const struct csv_row *o = &csv->rows[j];
+                for (size_t i = 1; i < csv->nrows; i++) {
+                        struct csv_row *row = &csv->rows[i];
 
-                        if (!o->bad && (size_t)colmap[COL_ID] < o->n &&
-                            row->cells[colmap[COL_ID]][0] != '\0' &&
-                            strcmp(str_trim(o->cells[colmap[COL_ID]]),
-                                   str_trim(row->cells[colmap[COL_ID]])) == 0) {
-                                first_line[i] = o->line;
-                                if (first_line[j] == 0)
-                                        first_line[j] = row->line;
-                                break;
-                        }
+                        if (row->bad || (size_t)colmap[COL_ID] >= row->n)
+                                continue;
+                        ids[n].id = str_trim(row->cells[colmap[COL_ID]]);
+                        ids[n].row = i;
+                        if (ids[n].id[0] != '\0')
+                                n++;
                 }
+                if (n > 0)
+                        qsort(ids, n, sizeof(*ids), id_row_cmp);
+                for (size_t i = 1; i < n; i++) {
+                        if (strcmp(ids[i - 1].id, ids[i].id) != 0)
+                                continue;
+                        /* report each against the first other row with the id */
+                        size_t a = ids[i - 1].row, b = ids[i].row;
+
+                        if (first_line[a] == 0)
+                                first_line[a] = csv->rows[b].line;
+                        if (first_line[b] == 0)
+                                first_line[b] = csv->rows[a].line;
+                }
+                free(ids);
         }
         for (size_t i = 1; i < csv->nrows; i++) {
                 struct csv_row *row = &csv->rows[i];
