@@ -386,7 +386,8 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
         const struct taxonomy *tx = e->tx;
         size_t h = 0, nreq = 0, nexc = 0;
 
-        qsort(s->cpvhits, s->ncpvhits, sizeof(*s->cpvhits), cpvhit_cmp);
+        if (s->ncpvhits > 1)    /* qsort(NULL, 0) is undefined behaviour */
+                qsort(s->cpvhits, s->ncpvhits, sizeof(*s->cpvhits), cpvhit_cmp);
         out->requires = result_alloc(out, tx->ncaps * sizeof(*out->requires));
         out->excluded = result_alloc(out, tx->ncaps * sizeof(*out->excluded));
         for (size_t c = 0; c < tx->ncaps; c++) {
