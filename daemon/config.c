@@ -38,8 +38,6 @@ static const struct ini_key match_keys[] = {
         { "members", INI_PATH, G(members), 0, 0, "member register directory" },
         { "cpv_reference", INI_PATH, G(cpv_reference), 0, 0,
           "CPV 2008 code list (JSON) to validate codes and label them" },
-        { "consortium_max", INI_LONG, G(consortium_max), 1, 6,
-          "most members in a suggested consortium (default 3)" },
         { "match_delay", INI_DURATION, G(match_delay_ms), 0, 3600000,
           "daemon: run the matching pass this long after the last stored notice (default 30s)" },
 };
@@ -204,7 +202,6 @@ config_defaults(void)
         c->max_value = 25000 * 100;
         c->keep_value_not_stated = true;
         strv_init(&c->regions);
-        c->consortium_max = 3;
         c->match_delay_ms = 30 * 1000;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);

@@ -62,7 +62,6 @@ struct config {
         char    *taxonomy;              /* capability taxonomy file */
         char    *members;               /* member register directory */
         char    *cpv_reference;         /* CPV 2008 list (JSON), optional */
-        long     consortium_max;        /* k, members in a consortium */
         int64_t  match_delay_ms;        /* daemon: match this long after the last stored notice */
 
         /* [source NAME] */
