@@ -499,7 +499,7 @@ mkdir_p(const char *path, unsigned mode)
         char *p = xstrdup(path);
         int r = 0;
 
-        for (char *s = p + 1; ; s++) {
+        for (char *s = p + (p[0] != '\0'); ; s++) {       /* "": no p[1] */
                 if (*s == '/' || *s == '\0') {
                         char c = *s;
 
