@@ -796,11 +796,17 @@ check_identity(struct store *s, int64_t *ret_version, struct err *err)
 
         char *op = xasprintf("open %s", s->path);
 
-        r = query_int(s, "PRAGMA application_id", &app, err, op);
+        /* One read transaction, so the three answers come from one snapshot:
+         * another process may be creating the schema right now. */
+        r = exec_sql(s, "BEGIN", err, op);
+        if (r == 0)
+                r = query_int(s, "PRAGMA application_id", &app, err, op);
         if (r == 0)
                 r = query_int(s, "PRAGMA user_version", &ver, err, op);
         if (r == 0)
                 r = query_int(s, "SELECT count(*) FROM sqlite_schema", &tables, err, op);
+        if (!sqlite3_get_autocommit(s->db))
+                (void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
         free(op);
         if (r < 0)
                 return r;
@@ -941,12 +947,23 @@ open_common(const char *dir, bool readonly, struct store **ret, struct err *err)
                 char mode[16] = "";
                 sqlite3_stmt *st = NULL;
 
-                rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-                if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                        snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(st, 0));
-                        rc = SQLITE_OK;
+                /* Switching a new file to WAL needs an exclusive lock, and
+                 * SQLite does not wait on the busy handler for it: when
+                 * another process is opening the same new database at this
+                 * moment, retry for up to the busy timeout. */
+                for (int tries = 0; ; tries++) {
+                        rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+                                                NULL);
+                        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                                snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(st, 0));
+                                rc = SQLITE_OK;
+                        }
+                        sqlite3_finalize(st);
+                        st = NULL;
+                        if ((rc & 0xff) != SQLITE_BUSY || tries >= 500)
+                                break;
+                        sqlite3_sleep(10);
                 }
-                sqlite3_finalize(st);
                 if (rc != SQLITE_OK) {
                         r = db_err(s, rc, err, "set journal_mode=WAL");
                         goto fail;

@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -1341,6 +1342,44 @@ t_invalid_put(void **state)
         assert_int_equal(count(f->s), 0);
 }
 
+/* Several processes opening the same new state directory at once (the
+ * daemon starting while staff run `bidbroker list`) all succeed: schema
+ * creation and the switch to WAL are race-free. */
+static void
+t_concurrent_first_open(void **state)
+{
+        struct fx *f = *state;
+        enum { NPROC = 8, ROUNDS = 15 };
+
+        for (int round = 0; round < ROUNDS; round++) {
+                char *dir = xasprintf("%s/race%d", f->dir, round);
+                pid_t pids[NPROC];
+
+                for (int i = 0; i < NPROC; i++) {
+                        pids[i] = fork();
+                        assert_true(pids[i] >= 0);
+                        if (pids[i] == 0) {
+                                struct store *s = NULL;
+                                struct err err = { 0 };
+                                int r = store_open(dir, &s, &err);
+
+                                if (r < 0)
+                                        fprintf(stderr, "child %d: %s\n", i, err.msg);
+                                store_close(s);
+                                _exit(r < 0 ? 1 : 0);
+                        }
+                }
+                for (int i = 0; i < NPROC; i++) {
+                        int st = 0;
+
+                        assert_int_equal(waitpid(pids[i], &st, 0), pids[i]);
+                        assert_true(WIFEXITED(st));
+                        assert_int_equal(WEXITSTATUS(st), 0);
+                }
+                free(dir);
+        }
+}
+
 int
 main(void)
 {
@@ -1371,6 +1410,7 @@ main(void)
                 T(t_corrupt_file),
                 T(t_damaged_pages),
                 T(t_invalid_put),
+                T(t_concurrent_first_open),
 #undef T
         };
 
