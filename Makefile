@@ -159,7 +159,7 @@ fuzz-run: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 	    -artifact_prefix=$(BUILD)/artifacts/$$n- $$dict $(FUZZ_FLAGS) \
 	    $(BUILD)/corpus/$$n tests/fuzz/corpus/$$n 2>$(BUILD)/fuzz-$$n.log \
 	    || { fail="$$fail $$n"; tail -n 40 $(BUILD)/fuzz-$$n.log; }; \
-	  grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE' $(BUILD)/fuzz-$$n.log | tail -n 2; \
+	  grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz-$$n.log; \
 	done; \
 	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (see $(BUILD)/artifacts)"; exit 1; fi
 
