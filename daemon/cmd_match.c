@@ -1064,6 +1064,8 @@ load_register(struct cli *cli, const char *cmd, struct taxonomy **tx,
                 cli_error(cmd, "the register has errors");
                 taxonomy_free(*tx);
                 *tx = NULL;
+                if (reg != NULL)
+                        *reg = members_free(*reg);
                 r = r < 0 ? r : -EINVAL;
         }
         diag_done(&d);

@@ -298,7 +298,7 @@ apply_one(const struct ini *ini, const struct ini_key *k, const struct ini_pair 
         case INI_LIST: {
                 struct strv *sv = (struct strv *)(void *)field;
 
-                str_split(v, strchr(v, ';') ? ';' : ',', sv);
+                str_split_list(v, sv);
                 return true;
         }
         }

@@ -301,6 +301,18 @@ str_split(const char *s, char sep, struct strv *out)
         }
 }
 
+void
+str_split_list(const char *s, struct strv *out)
+{
+        char *copy = xstrdup(s);
+
+        for (char *p = copy; *p; p++)
+                if (*p == ';')
+                        *p = ',';
+        str_split(copy, ',', out);
+        free(copy);
+}
+
 /* ---- numbers ---- */
 
 int

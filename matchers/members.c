@@ -146,13 +146,6 @@ has_control(const char *s)
         return false;
 }
 
-/* Split a list value on ';' when it has one, else on ','. */
-static void
-split_list(const char *v, struct strv *out)
-{
-        str_split(v, strchr(v, ';') ? ';' : ',', out);
-}
-
 /* ---- struct member ------------------------------------------------------------ */
 
 void
@@ -536,7 +529,7 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 struct strv l;
 
                 strv_init(&l);
-                split_list(v, &l);
+                str_split_list(v, &l);
                 for (size_t i = 0; i < l.n; i++) {
                         if (!valid_email(l.v[i]))
                                 diag_add(c->d, c->file, c->line, "'email': '%s' is not an "
@@ -552,7 +545,7 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 struct strv l;
 
                 strv_init(&l);
-                split_list(v, &l);
+                str_split_list(v, &l);
                 for (size_t i = 0; i < l.n; i++) {
                         const char *why = NULL;
 
@@ -565,7 +558,7 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 struct strv l;
 
                 strv_init(&l);
-                split_list(v, &l);
+                str_split_list(v, &l);
                 for (size_t i = 0; i < l.n; i++) {
                         if (c->tx != NULL && taxonomy_find(c->tx, l.v[i]) == NULL) {
                                 struct buf known;

@@ -280,7 +280,7 @@ cpv_list(const char *value, const struct cpvref *ref, const char *key, const cha
         struct strv items;
 
         strv_init(&items);
-        str_split(value, strchr(value, ';') ? ';' : ',', &items);
+        str_split_list(value, &items);
         if (items.n == 0)
                 diag_add(d, file, line, "'%s' needs at least one CPV prefix", key);
         for (size_t i = 0; i < items.n; i++)

@@ -56,6 +56,8 @@ bool str_startswith(const char *s, const char *prefix);
 bool str_iequal(const char *a, const char *b);
 /* Split s on sep (e.g. ';' or ','), trimming items, skipping empty ones. */
 void str_split(const char *s, char sep, struct strv *out);
+/* Split a config list: items separated by ',' or ';' (either, or both). */
+void str_split_list(const char *s, struct strv *out);
 
 /* Strict number parsing: the whole string, with range checks. 0 or -EINVAL/-ERANGE. */
 int parse_long(const char *s, long min, long max, long *ret);
