@@ -40,7 +40,7 @@
 #define TC_MAX_ENT      (1u << 18)      /* token cache: flushed beyond this */
 #define TC_MAX_STR      (8u << 20)
 #define TC_MAX_POST     (8u << 20)
-#define TC_LONG_TOKEN   64              /* longer tokens are not cached */
+#define WINDOWS_MAX     6               /* then one search to the string's end */
 
 /* ---- dictionary (build side) ------------------------------------------------ */
 
@@ -204,7 +204,7 @@ pat_intern(struct engine *e, struct pattab *pt, size_t *cap, const struct rule *
         p->kind = r->kind;
         p->fields = fields;
         p->text = r->text;
-        atom_set_init(&p->atoms);
+        rule_atoms_init(&p->atoms);
         pt->slots[i] = (uint32_t)++e->npats;
         return (uint32_t)e->npats - 1;
 }
@@ -276,7 +276,7 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
                         rule_keyword_atoms(&tmp, &p->atoms);
                 }
                 for (uint32_t i = 0; i < p->nwords; i++)
-                        if (strcmp(p->wordstr[i], p->atoms.v[0].text) == 0) {
+                        if (strcmp(p->wordstr[i], p->atoms.conj[0].v[0].text) == 0) {
                                 p->atom_word = i;
                                 break;
                         }
@@ -289,7 +289,8 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
 
                 p->re = pcre2_compile((PCRE2_SPTR)p->text, PCRE2_ZERO_TERMINATED,
                                       PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP |
-                                      PCRE2_MATCH_INVALID_UTF, &ec, &eoff, NULL);
+                                      PCRE2_MATCH_INVALID_UTF | PCRE2_USE_OFFSET_LIMIT,
+                                      &ec, &eoff, NULL);
                 if (p->re == NULL) {
                         PCRE2_UCHAR msg[160];
 
@@ -300,6 +301,12 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
                 }
                 (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);    /* not fatal */
                 rule_regex_atoms(p->text, &p->atoms);
+                p->wconj = -1;
+                for (size_t c = 0; c < p->atoms.n; c++)
+                        if (p->atoms.conj[c].lmax >= 0) {
+                                p->wconj = (int)c;
+                                break;
+                        }
         }
 }
 
@@ -313,7 +320,7 @@ static int
 build_members(struct engine *e, struct diag *d)
 {
         const struct member_register *reg = e->reg;
-        size_t nkeys = 0, nbits;
+        size_t nkeys = 0, nbits, nrk = 0;
         struct regkey *keys = NULL;
         size_t ncapent = 0;
 
@@ -349,10 +356,20 @@ build_members(struct engine *e, struct diag *d)
         e->everywhere_bits = (uint32_t)(e->tx->ncaps * e->nwords);
         for (size_t k = 0; k < nkeys; k++) {
                 keys[k].bits = (uint32_t)((e->tx->ncaps + 1 + k) * e->nwords);
-                if (strncmp(keys[k].key, "PC:", 3) == 0)
+                if (strncmp(keys[k].key, "PC:", 3) == 0) {
                         e->has_pc_keys = true;
+                        keys[k].itl1 = postcode_area_region(keys[k].key + 3);
+                }
         }
         /* member -> capability indices, capability bitsets, region bitsets */
+        {
+                size_t total = 0;
+
+                for (size_t m = 0; m < reg->n; m++)
+                        total += reg->members[m].regions.n;
+                e->mem_regkey = xcalloc(total ? total : 1, sizeof(*e->mem_regkey));
+                e->mem_regkey_off = xcalloc(reg->n + 1, sizeof(*e->mem_regkey_off));
+        }
         e->mem_caps_off = xcalloc(reg->n + 1, sizeof(*e->mem_caps_off));
         for (size_t m = 0; m < reg->n; m++)
                 ncapent += reg->members[m].capabilities.n;
@@ -372,14 +389,20 @@ build_members(struct engine *e, struct diag *d)
                 }
                 if (mb->regions.n == 0)
                         bitset(e, e->everywhere_bits)[m / 64] |= bit;
+                e->mem_regkey_off[m] = (uint32_t)nrk;
                 for (size_t i = 0; i < mb->regions.n; i++) {
                         struct regkey k = { .key = mb->regions.v[i] }, *f;
 
                         f = bsearch(&k, keys, nkeys, sizeof(*keys), regkey_cmp);
                         bitset(e, f->bits)[m / 64] |= bit;
+                        e->mem_regkey[nrk++] = (uint32_t)(f - keys);
                 }
         }
         e->mem_caps_off[reg->n] = (uint32_t)ncapent;
+        e->mem_regkey_off[reg->n] = (uint32_t)nrk;
+        e->mem_band = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_band));
+        for (size_t m = 0; m < reg->n; m++)
+                e->mem_band[m] = engine_band_string(&reg->members[m]);
         return 0;
 }
 
@@ -457,10 +480,15 @@ build(struct engine *e, struct diag *d)
 
         /* atoms -> dictionary and postings */
         e->pat_fields = xcalloc(e->npats ? e->npats : 1, 1);
+        e->pat_full = xcalloc(e->npats ? e->npats : 1, 1);
+        e->pat_wconj = xcalloc(e->npats ? e->npats : 1, 1);
         for (size_t p = 0; p < e->npats; p++) {
                 struct pat *pa = &e->pats[p];
 
                 e->pat_fields[p] = (uint8_t)pa->fields;
+                e->pat_full[p] = (uint8_t)((1u << pa->atoms.n) - 1);
+                e->pat_wconj[p] = pa->kind == RULE_REGEX && pa->wconj >= 0 ? (uint8_t)pa->wconj
+                                                                            : 0xFF;
                 if (pa->atoms.n == 0) {
                         pa->always = true;
                         e->always = xreallocarray(e->always, e->nalways + 1,
@@ -468,20 +496,23 @@ build(struct engine *e, struct diag *d)
                         e->always[e->nalways++] = (uint32_t)p;
                         continue;
                 }
-                for (size_t k = 0; k < pa->atoms.n; k++) {
-                        const struct atom *a = &pa->atoms.v[k];
-                        uint32_t len = (uint32_t)strlen(a->text);
+                for (size_t c = 0; c < pa->atoms.n; c++) {
+                        for (size_t k = 0; k < pa->atoms.conj[c].n; k++) {
+                                const struct atom *a = &pa->atoms.conj[c].v[k];
+                                uint32_t len = (uint32_t)strlen(a->text);
 
-                        if (nposts == postcap) {
-                                postcap = postcap ? 2 * postcap : 4096;
-                                posts = xreallocarray(posts, postcap, sizeof(*posts));
+                                if (nposts == postcap) {
+                                        postcap = postcap ? 2 * postcap : 4096;
+                                        posts = xreallocarray(posts, postcap, sizeof(*posts));
+                                }
+                                posts[nposts].term = dict_add(e, a->text, len, &term_cap,
+                                                              &str_cap);
+                                posts[nposts].kind = a->kind;
+                                posts[nposts].pat = (uint32_t)(p << 2 | c);
+                                nposts++;
+                                if (a->kind != ATOM_WORD && len < 64)
+                                        e->lenmask[a->kind] |= 1ull << len;
                         }
-                        posts[nposts].term = dict_add(e, a->text, len, &term_cap, &str_cap);
-                        posts[nposts].kind = a->kind;
-                        posts[nposts].pat = (uint32_t)p;
-                        nposts++;
-                        if (a->kind != ATOM_WORD && len < 64)
-                                e->lenmask[a->kind] |= 1ull << len;
                 }
         }
         qsort(posts, nposts, sizeof(*posts), posting_cmp);
@@ -571,7 +602,7 @@ engine_free(struct engine *e)
                 free(pa->wordstr);
                 free(pa->words);
                 pcre2_code_free(pa->re);
-                atom_set_done(&pa->atoms);
+                rule_atoms_done(&pa->atoms);
         }
         free(e->pats);
         free(e->refs);
@@ -580,6 +611,8 @@ engine_free(struct engine *e)
         free(e->pat_own);
         free(e->pat_own_off);
         free(e->pat_fields);
+        free(e->pat_full);
+        free(e->pat_wconj);
         free(e->terms);
         free(e->terms_str);
         free(e->slots);
@@ -591,6 +624,11 @@ engine_free(struct engine *e)
         free(e->regkeys);
         free(e->mem_caps);
         free(e->mem_caps_off);
+        free(e->mem_regkey);
+        free(e->mem_regkey_off);
+        for (size_t m = 0; e->mem_band && m < e->nmembers; m++)
+                free(e->mem_band[m]);
+        free(e->mem_band);
         taxonomy_free(e->tx);
         members_free(e->reg);
         free(e);
@@ -632,7 +670,7 @@ engine_rule_atoms(const struct engine *e, const struct rule *r)
 {
         for (size_t i = 0; i < e->nrefs; i++)
                 if (e->refs[i].rule == r)
-                        return atom_set_format(&e->pats[e->refs[i].pat].atoms);
+                        return rule_atoms_format(&e->pats[e->refs[i].pat].atoms);
         return NULL;
 }
 
@@ -649,6 +687,11 @@ engine_scratch_new(const struct engine *e)
         tn_init(&s->tn);
         tn_init(&s->kw);
         s->pat_cand = xcalloc(np, sizeof(uint32_t));
+        s->pat_cfields = xcalloc(np, 1);
+        s->pat_mask = xcalloc(np, 1);
+        s->pat_first = xcalloc(np * 4, sizeof(uint32_t));
+        s->pat_whead = xcalloc(np, sizeof(uint32_t));
+        s->pat_wtail = xcalloc(np, sizeof(uint32_t));
         s->pat_fired = xcalloc(np, sizeof(uint32_t));
         s->pat_hit = xcalloc(np, sizeof(uint32_t));
         s->ref_fired = xcalloc(nr, sizeof(uint32_t));
@@ -661,16 +704,27 @@ engine_scratch_new(const struct engine *e)
         s->mlist = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
         s->cap_req = xcalloc(nc, sizeof(int32_t));
         s->cap_excl = xcalloc(nc, sizeof(int32_t));
+        s->rk_epoch = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_epoch));
+        s->rk_place = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_place));
         s->tc_mask = (1u << 12) - 1;
         s->tc_slots = xcalloc(s->tc_mask + 1, sizeof(uint32_t));
         s->md = pcre2_match_data_create(1, NULL);
         s->mctx = pcre2_match_context_create(NULL);
+        s->mctx_lim = pcre2_match_context_create(NULL);
+        if (s->md == NULL || s->mctx == NULL || s->mctx_lim == NULL) {
+                fprintf(stderr, "bidbroker: out of memory (pcre2)\n");
+                abort();
+        }
         pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
         pcre2_set_depth_limit(s->mctx, DEPTH_LIMIT);
+        pcre2_set_match_limit(s->mctx_lim, MATCH_LIMIT);
+        pcre2_set_depth_limit(s->mctx_lim, DEPTH_LIMIT);
         s->jit = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
-        if (s->jit)
+        if (s->jit) {
                 pcre2_jit_stack_assign(s->mctx, NULL, s->jit);
-        if (s->md == NULL || s->mctx == NULL) {
+                pcre2_jit_stack_assign(s->mctx_lim, NULL, s->jit);
+        }
+        if (0) {
                 fprintf(stderr, "bidbroker: out of memory (pcre2)\n");
                 abort();
         }
@@ -687,9 +741,12 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->tok_field);
         free(s->tok_term);
         free(s->occ_next);
+        free(s->occ2_next);
+        free(s->wtok);
         for (int f = 0; f < NFIELDS; f++) {
                 free(s->segs[f]);
                 free(s->seglen[f]);
+                free(s->segtok[f]);
         }
         free(s->tc_slots);
         free(s->tc_ent);
@@ -699,6 +756,12 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->term_head);
         free(s->term_tail);
         free(s->pat_cand);
+        free(s->pat_cfields);
+        free(s->pat_mask);
+        free(s->pat_first);
+        free(s->pat_whead);
+        free(s->pat_wtail);
+        free(s->wocc);
         free(s->pat_fired);
         free(s->pat_hit);
         free(s->ref_fired);
@@ -712,9 +775,14 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->mlist);
         free(s->cap_req);
         free(s->cap_excl);
+        free(s->rk_epoch);
+        free(s->rk_place);
         free(s->mm);
+        free(s->reg_c);
+        free(s->pc_c);
         pcre2_match_data_free(s->md);
         pcre2_match_context_free(s->mctx);
+        pcre2_match_context_free(s->mctx_lim);
         pcre2_jit_stack_free(s->jit);
         free(s);
         return NULL;
@@ -732,6 +800,8 @@ engine_scratch_candidates(const struct engine_scratch *s)
         return s->candidates;
 }
 
+static void tc_flush(struct engine_scratch *s);
+
 /* A new notice: a new epoch (arrays are cleared only when it wraps). */
 static void
 new_epoch(struct engine_scratch *s)
@@ -743,9 +813,11 @@ new_epoch(struct engine_scratch *s)
                 memset(s->pat_fired, 0, (e->npats ? e->npats : 1) * sizeof(uint32_t));
                 memset(s->ref_fired, 0, (e->nrefs ? e->nrefs : 1) * sizeof(uint32_t));
                 memset(s->term_epoch, 0, (e->nterms ? e->nterms : 1) * sizeof(uint32_t));
+                memset(s->rk_epoch, 0, (e->nregkeys ? e->nregkeys : 1) * sizeof(uint32_t));
+                tc_flush(s);            /* entries carry epochs too */
                 s->epoch = 1;
         }
-        s->ncands = s->nfired = s->nhits = s->ncpvhits = 0;
+        s->ncands = s->nfired = s->nhits = s->ncpvhits = s->nwocc = 0;
         s->verified = s->candidates = 0;
 }
 
@@ -759,6 +831,8 @@ seg_add(struct engine_scratch *s, unsigned f, const char *str)
                 s->segs[f] = xreallocarray(s->segs[f], s->segcap[f], sizeof(*s->segs[f]));
                 s->seglen[f] = xreallocarray(s->seglen[f], s->segcap[f],
                                              sizeof(*s->seglen[f]));
+                s->segtok[f] = xreallocarray(s->segtok[f], s->segcap[f],
+                                             sizeof(*s->segtok[f]));
         }
         s->segs[f][s->nsegs[f]] = str;
         s->seglen[f][s->nsegs[f]] = strlen(str);
@@ -787,8 +861,10 @@ normalise(struct engine_scratch *s, const struct opportunity *o)
                 s->fstart[f] = (uint32_t)s->tn.n;
                 if (s->nsegs[f])
                         s->present |= 1u << f;
-                for (size_t k = 0; k < s->nsegs[f]; k++)
+                for (size_t k = 0; k < s->nsegs[f]; k++) {
+                        s->segtok[f][k] = (uint32_t)s->tn.n;
                         tn_tokenize(&s->tn, s->segs[f][k], s->seglen[f][k], (uint32_t)k, &pos);
+                }
         }
         s->fstart[NFIELDS] = (uint32_t)s->tn.n;
         if (s->tn.n > s->tok_cap) {
@@ -796,6 +872,7 @@ normalise(struct engine_scratch *s, const struct opportunity *o)
                 s->tok_field = xrealloc(s->tok_field, s->tok_cap);
                 s->tok_term = xreallocarray(s->tok_term, s->tok_cap, sizeof(*s->tok_term));
                 s->occ_next = xreallocarray(s->occ_next, s->tok_cap, sizeof(*s->occ_next));
+                s->occ2_next = xreallocarray(s->occ2_next, s->tok_cap, sizeof(*s->occ2_next));
         }
         for (unsigned f = 0; f < NFIELDS; f++)
                 for (uint32_t i = s->fstart[f]; i < s->fstart[f + 1]; i++)
@@ -834,6 +911,145 @@ regex_first(struct engine_scratch *s, const pcre2_code *re, unsigned fields, str
                         h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
                         return true;
                 }
+        }
+        return false;
+}
+
+/* Regex of candidate p, started no earlier than it must be: in a string
+ * where every condition's first token lies, a match begins at most lmax
+ * bytes before that token; a string before any token of some condition
+ * cannot match at all.  Same first match as regex_first(). */
+static bool
+regex_hinted(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigned fields,
+             struct hit *h)
+{
+        const struct rule_atoms *ra = &pa->atoms;
+
+        for (unsigned f = 0; f < NFIELDS; f++) {
+                if (!(fields & (1u << f)))
+                        continue;
+                for (size_t k = 0; k < s->nsegs[f]; k++) {
+                        uint32_t ts = s->segtok[f][k];
+                        uint32_t te = k + 1 < s->nsegs[f] ? s->segtok[f][k + 1] : s->fstart[f + 1];
+                        const char *text = s->segs[f][k];
+                        size_t start = 0;
+                        bool skip = false;
+                        PCRE2_SIZE *ov;
+                        int rc;
+
+                        for (size_t c = 0; c < ra->n; c++) {
+                                uint32_t t = s->pat_first[p * 4 + c];
+                                size_t src, lo;
+
+                                if (t >= te) {
+                                        skip = true;
+                                        break;
+                                }
+                                if (t < ts || ra->conj[c].lmax < 0)
+                                        continue;
+                                src = s->tn.tok[t].src;
+                                lo = src > (size_t)ra->conj[c].lmax ? src - (size_t)ra->conj[c].lmax
+                                                                    : 0;
+                                if (lo > start)
+                                        start = lo;
+                        }
+                        if (skip)
+                                continue;
+                        while (start > 0 && ((unsigned char)text[start] & 0xC0) == 0x80)
+                                start--;
+                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, s->seglen[f][k], start, 0,
+                                         s->md, s->mctx);
+                        if (rc < 0)
+                                continue;
+                        ov = pcre2_get_ovector_pointer(s->md);
+                        h->field = (uint8_t)f;
+                        h->seg = (uint32_t)k;
+                        h->start = (uint32_t)ov[0];
+                        h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
+                        return true;
+                }
+        }
+        return false;
+}
+
+static int
+u32cmp(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Regex of candidate p whose window condition c has a bound lmax: every
+ * match starts within [src - lmax, src + len] of a token meeting c, so
+ * PCRE2 runs only in those windows (merged, in text order) with an offset
+ * limit; after WINDOWS_MAX windows in one string, one search to its end.
+ * Same first match as regex_first(). */
+static bool
+regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigned fields,
+              struct hit *h)
+{
+        size_t lmax = (size_t)pa->atoms.conj[pa->wconj].lmax, n = 0;
+        unsigned nwin = 0;
+
+        /* the tokens of the entries meeting the condition, in text order */
+        for (uint32_t w = s->pat_whead[p]; w != NONE32; w = s->wocc[w].next)
+                for (uint32_t t = s->tc_ent[s->wocc[w].ent].ohead; t != NONE32;
+                     t = s->occ2_next[t]) {
+                        if (!(fields & (1u << s->tok_field[t])))
+                                continue;
+                        if (n == s->wtok_cap) {
+                                s->wtok_cap = s->wtok_cap ? 2 * s->wtok_cap : 256;
+                                s->wtok = xreallocarray(s->wtok, s->wtok_cap, sizeof(*s->wtok));
+                        }
+                        s->wtok[n++] = t;
+                }
+        if (s->wocc[s->pat_whead[p]].next != NONE32)
+                qsort(s->wtok, n, sizeof(*s->wtok), u32cmp);
+        for (size_t i = 0; i < n;) {
+                const struct tn_token *tk = &s->tn.tok[s->wtok[i]];
+                unsigned f = s->tok_field[s->wtok[i]];
+                uint32_t seg = tk->seg;
+                size_t a = tk->src > lmax ? tk->src - lmax : 0, b = tk->src + tk->srclen;
+                const char *text;
+                size_t len;
+                PCRE2_SIZE *ov;
+                int rc;
+
+                /* merge the following windows of the same string */
+                for (i++; i < n; i++) {
+                        const struct tn_token *nx = &s->tn.tok[s->wtok[i]];
+                        size_t na = nx->src > lmax ? nx->src - lmax : 0;
+
+                        if (s->tok_field[s->wtok[i]] != f || nx->seg != seg || na > b)
+                                break;
+                        if (nx->src + nx->srclen > b)
+                                b = nx->src + nx->srclen;
+                }
+                text = seg_text(s, f, seg, &len);
+                while (a > 0 && ((unsigned char)text[a] & 0xC0) == 0x80)
+                        a--;
+                if (++nwin > WINDOWS_MAX) {
+                        /* many windows (a common atom): one search from here
+                         * to the end of the string is cheaper */
+                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, len, a, 0, s->md, s->mctx);
+                        while (rc < 0 && i < n && s->tok_field[s->wtok[i]] == f &&
+                               s->tn.tok[s->wtok[i]].seg == seg)
+                                i++;            /* this string is done */
+                        nwin = 0;
+                } else {
+                        pcre2_set_offset_limit(s->mctx_lim, b);
+                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, len, a, 0, s->md,
+                                         s->mctx_lim);
+                }
+                if (rc < 0)
+                        continue;
+                ov = pcre2_get_ovector_pointer(s->md);
+                h->field = (uint8_t)f;
+                h->seg = seg;
+                h->start = (uint32_t)ov[0];
+                h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
+                return true;
         }
         return false;
 }
@@ -981,7 +1197,7 @@ tc_grow(struct engine_scratch *s)
 }
 
 /* The cache entry of a token (created on first sight). */
-static const struct tcent *
+static struct tcent *
 tc_get(struct engine_scratch *s, const char *t, uint32_t len, uint64_t h)
 {
         size_t j = (size_t)h & s->tc_mask;
@@ -1013,7 +1229,9 @@ tc_get(struct engine_scratch *s, const char *t, uint32_t len, uint64_t h)
         memcpy(s->tc_str + s->tc_slen, t, len);
         s->tc_slen += len;
         ce->post = (uint32_t)s->tc_plen;
+        ce->epoch = 0;
         ce->term = resolve(s, t, len, h);
+        ce = &s->tc_ent[s->tc_n];       /* resolve() does not move tc_ent; be safe */
         ce->npost = (uint32_t)(s->tc_plen - ce->post);
         s->tc_slots[j] = (uint32_t)++s->tc_n;
         if (2 * s->tc_n > s->tc_mask + 1)
@@ -1024,11 +1242,8 @@ tc_get(struct engine_scratch *s, const char *t, uint32_t len, uint64_t h)
 /* ---- the prefilter path ---------------------------------------------------------- */
 
 static void
-mark(struct engine_scratch *s, uint32_t p)
+push_cand(struct engine_scratch *s, uint32_t p)
 {
-        if (s->pat_cand[p] == s->epoch)
-                return;
-        s->pat_cand[p] = s->epoch;
         if (s->ncands == s->cand_cap) {
                 s->cand_cap = s->cand_cap ? 2 * s->cand_cap : 1024;
                 s->cands = xreallocarray(s->cands, s->cand_cap, sizeof(*s->cands));
@@ -1037,40 +1252,88 @@ mark(struct engine_scratch *s, uint32_t p)
         s->cands[s->ncands++] = p;
 }
 
+/* Condition pc & 3 of pattern pc >> 2 is met by token tok (cache entry
+ * ent, seen for the first time in the fields fbits); when all its
+ * conditions are met the pattern is a candidate.  Kept for verification:
+ * the fields of condition 0 (a regex can only match in a string that holds
+ * one of its atoms), each condition's first token, and the cache entries
+ * meeting the window condition (their tokens are the windows). */
+static inline void
+mark(struct engine_scratch *s, const uint8_t *full, uint32_t pc, uint8_t fbits, uint32_t tok,
+     uint32_t ent)
+{
+        uint32_t p = pc >> 2;
+        unsigned m, bit = 1u << (pc & 3);
+
+        if (s->pat_cand[p] != s->epoch) {
+                s->pat_cand[p] = s->epoch;
+                s->pat_mask[p] = 0;
+                s->pat_cfields[p] = 0;
+        }
+        if ((pc & 3) == 0)
+                s->pat_cfields[p] |= fbits;
+        if ((pc & 3) == s->e->pat_wconj[p]) {
+                if (!(s->pat_mask[p] & bit) || s->wocc[s->pat_wtail[p]].ent != ent) {
+                        if (s->nwocc == s->wocc_cap) {
+                                s->wocc_cap = s->wocc_cap ? 2 * s->wocc_cap : 4096;
+                                s->wocc = xreallocarray(s->wocc, s->wocc_cap, sizeof(*s->wocc));
+                        }
+                        s->wocc[s->nwocc].ent = ent;
+                        s->wocc[s->nwocc].next = NONE32;
+                        if (!(s->pat_mask[p] & bit))
+                                s->pat_whead[p] = (uint32_t)s->nwocc;
+                        else
+                                s->wocc[s->pat_wtail[p]].next = (uint32_t)s->nwocc;
+                        s->pat_wtail[p] = (uint32_t)s->nwocc++;
+                }
+        }
+        m = s->pat_mask[p];
+        if (!(m & bit)) {
+                s->pat_first[pc] = tok;
+                m |= bit;
+                if ((m & 0x7f) == full[p]) {
+                        m |= 0x80;
+                        push_cand(s, p);
+                }
+                s->pat_mask[p] = (uint8_t)m;
+        }
+}
+
 /* Tokens -> cache -> candidate patterns, and each term's occurrences. */
 static void
 candidates(struct engine_scratch *s)
 {
         const struct engine *e = s->e;
-        const uint8_t *pf = e->pat_fields;
+        const uint8_t *pf = e->pat_fields, *full = e->pat_full;
 
         if (s->tc_n > TC_MAX_ENT || s->tc_slen > TC_MAX_STR || s->tc_plen > TC_MAX_POST)
                 tc_flush(s);
         for (size_t i = 0; i < s->tn.n; i++) {
                 const struct tn_token *tk = &s->tn.tok[i];
-                const char *t = s->tn.fold + tk->off;
                 unsigned fbit = 1u << s->tok_field[i];
-                const uint32_t *post;
-                uint32_t npost;
-                int32_t term;
-                size_t mark_plen = s->tc_plen;
+                struct tcent *ce = tc_get(s, s->tn.fold + tk->off, tk->len, tk->hash);
+                uint32_t ent = (uint32_t)(ce - s->tc_ent);
+                int32_t term = ce->term;
 
-                if (tk->len <= TC_LONG_TOKEN) {
-                        const struct tcent *ce = tc_get(s, t, tk->len, tk->hash);
-
-                        term = ce->term;
-                        post = s->tc_post + ce->post;
-                        npost = ce->npost;
+                /* the entry's tokens in this notice */
+                s->occ2_next[i] = NONE32;
+                if (ce->epoch != s->epoch) {
+                        ce->epoch = s->epoch;
+                        ce->fields = 0;
+                        ce->ohead = (uint32_t)i;
                 } else {
-                        term = resolve(s, t, tk->len, tk->hash);
-                        post = s->tc_post + mark_plen;
-                        npost = (uint32_t)(s->tc_plen - mark_plen);
+                        s->occ2_next[ce->otail] = (uint32_t)i;
                 }
-                for (uint32_t k = 0; k < npost; k++)
-                        if (pf[post[k]] & fbit)
-                                mark(s, post[k]);
-                if (tk->len > TC_LONG_TOKEN)
-                        s->tc_plen = mark_plen;
+                ce->otail = (uint32_t)i;
+                /* its postings, once per field */
+                if (!(ce->fields & fbit)) {
+                        const uint32_t *post = s->tc_post + ce->post;
+
+                        ce->fields |= (uint8_t)fbit;
+                        for (uint32_t k = 0; k < ce->npost; k++)
+                                if (pf[post[k] >> 2] & fbit)
+                                        mark(s, full, post[k], (uint8_t)fbit, (uint32_t)i, ent);
+                }
                 s->tok_term[i] = term;
                 s->occ_next[i] = NONE32;
                 if (term >= 0) {
@@ -1083,9 +1346,16 @@ candidates(struct engine_scratch *s)
                         s->term_tail[term] = (uint32_t)i;
                 }
         }
-        for (size_t k = 0; k < e->nalways; k++)
-                if (pf[e->always[k]] & s->present)
-                        mark(s, e->always[k]);
+        for (size_t k = 0; k < e->nalways; k++) {
+                uint32_t p = e->always[k];
+
+                if (!(pf[p] & s->present))
+                        continue;
+                s->pat_cand[p] = s->epoch;
+                s->pat_mask[p] = 0x80;
+                s->pat_cfields[p] = (uint8_t)s->present;
+                push_cand(s, p);
+        }
 }
 
 /* Keyword via the occurrences of its atom word. */
@@ -1137,7 +1407,10 @@ verify(struct engine_scratch *s)
                         if (pa->nwords > 1)
                                 s->verified++;
                 } else {
-                        ok = regex_first(s, pa->re, pa->fields, &h);
+                        if (pa->wconj >= 0)
+                                ok = regex_windows(s, pa, p, pa->fields, &h);
+                        else
+                                ok = regex_hinted(s, pa, p, pa->fields & s->pat_cfields[p], &h);
                         s->verified++;
                 }
                 if (!ok)
@@ -1204,11 +1477,8 @@ region_bits_code(const struct engine *e, uint64_t *rb, const char *nr)
         /* postcode areas whose ITL1 region lies within nr */
         if (e->has_pc_keys && n <= 3) {
                 for (size_t i = 0; i < e->nregkeys; i++) {
-                        const char *key = e->regkeys[i].key, *itl1;
+                        const char *itl1 = e->regkeys[i].itl1;
 
-                        if (strncmp(key, "PC:", 3) != 0)
-                                continue;
-                        itl1 = postcode_area_region(key + 3);
                         if (itl1 && strncmp(itl1, nr, n) == 0)
                                 bits_or(rb, e->bits + e->regkeys[i].bits, e->nwords);
                 }

@@ -39,8 +39,10 @@ struct pat {
         uint32_t       nwords;
         uint32_t       atom_word;       /* keyword: index of the atom word */
         pcre2_code    *re;              /* regex */
-        struct atom_set atoms;          /* the prefilter's condition */
+        struct rule_atoms atoms;        /* the prefilter's condition */
         bool           always;          /* no atom: checked on every notice */
+        int            wconj;           /* regex: the condition whose lmax bounds
+                                         * where matches start, or -1 */
 };
 
 /* One rule of a capability or a member, in canonical order: capability
@@ -68,6 +70,7 @@ struct term {
 
 struct regkey {                         /* a region members name, and who */
         const char *key;                /* "UKG31", "PC:B" */
+        const char *itl1;               /* PC keys: the area's ITL1 region */
         uint32_t    bits;               /* offset of its member bitset */
 };
 
@@ -83,6 +86,8 @@ struct engine {
         uint32_t     *mem_ref;          /* nmembers + 1 offsets into refs */
         uint32_t     *pat_own, *pat_own_off;    /* pattern -> its erefs */
         uint8_t      *pat_fields;       /* copy of pats[].fields, hot */
+        uint8_t      *pat_full;         /* bit per condition (rule_atoms.conj) */
+        uint8_t      *pat_wconj;        /* pats[].wconj, 0xFF for none */
 
         /* term dictionary */
         struct term  *terms;
@@ -91,7 +96,7 @@ struct engine {
         size_t        terms_len;
         uint32_t     *slots;            /* open addressing: term + 1, 0 empty */
         size_t        slot_mask;
-        uint32_t     *post;             /* postings: pattern ids */
+        uint32_t     *post;             /* postings: pattern << 2 | condition */
         size_t        npost;
         uint64_t      lenmask[4];       /* atom lengths present, by kind */
         uint32_t     *always;
@@ -109,6 +114,8 @@ struct engine {
         struct regkey *regkeys;         /* sorted by key */
         size_t        nregkeys;
         uint32_t     *mem_caps, *mem_caps_off;  /* member -> its capability indices */
+        char        **mem_band;         /* member -> "£5,000–£25,000" */
+        uint32_t     *mem_regkey, *mem_regkey_off;  /* member region i -> regkeys index */
         bool          has_pc_keys;
 
         pcre2_match_context *mctx_proto;
@@ -133,6 +140,10 @@ struct tcent {                          /* token cache entry */
         uint32_t off, len;
         int32_t  term;
         uint32_t post, npost;           /* in scratch tc_post */
+        /* this notice: */
+        uint32_t epoch;
+        uint8_t  fields;                /* fields whose postings were marked */
+        uint32_t ohead, otail;          /* its tokens, chained by occ2_next */
 };
 
 struct arena_blk;
@@ -150,6 +161,7 @@ struct engine_scratch {
         size_t    tok_cap;
         const char **segs[NFIELDS];     /* segment strings per field */
         size_t   *seglen[NFIELDS];
+        uint32_t *segtok[NFIELDS];      /* first token of each segment */
         size_t    nsegs[NFIELDS], segcap[NFIELDS];
         unsigned  present;              /* field bits with any text */
 
@@ -168,6 +180,15 @@ struct engine_scratch {
 
         /* patterns (engine) and rules (brute) */
         uint32_t *pat_cand, *pat_fired, *pat_hit;
+        uint8_t  *pat_cfields;          /* fields where condition 0 was met */
+        uint8_t  *pat_mask;             /* conditions met; 0x80: a candidate */
+        uint32_t *pat_first;            /* [p * 4 + c]: first token meeting condition c */
+        uint32_t *pat_whead, *pat_wtail; /* cache entries meeting the window condition */
+        struct wocc { uint32_t ent, next; } *wocc;
+        size_t    nwocc, wocc_cap;
+        uint32_t *occ2_next;            /* per token: next token of the same entry */
+        uint32_t *wtok;                 /* verification: window tokens, sorted */
+        size_t    wtok_cap;
         uint32_t *ref_fired, *ref_hit;
         bool      brute;                /* results are per eref, not per pattern */
         uint32_t *cands, *fired;
@@ -189,9 +210,15 @@ struct engine_scratch {
         int32_t  *cap_excl;             /* capability -> index in excluded, or -1 */
         struct member_match *mm;
         size_t    mm_cap;
+        char     *val_text;             /* the notice's value, in the result */
+        uint32_t *rk_epoch;             /* per regkey: evaluated for this notice */
+        const char **rk_place;          /* per regkey: where the notice fits, or NULL */
+        char    **reg_c, **pc_c;        /* its regions/postcodes, in the result */
+        size_t    reg_c_cap, pc_c_cap;
 
         pcre2_match_data    *md;
         pcre2_match_context *mctx;
+        pcre2_match_context *mctx_lim;  /* with an offset limit per window */
         pcre2_jit_stack     *jit;
 
         size_t verified, candidates;
@@ -203,6 +230,7 @@ char *result_strndup(struct match_result *r, const char *s, size_t n);
 char *result_printf(struct match_result *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 void engine_result_reset(struct match_result *r);
+char *engine_band_string(const struct member *m);            /* caller frees */
 
 /* The common final stage.  _caps reads the fired rules (per pattern, or
  * per eref when s->brute) and s->cpvhits and fills requires/excluded and

@@ -219,9 +219,47 @@ pc_area_eq(const char *pc, const char *area)
         return postcode_area(pc, a) == 0 && strcmp(a, area) == 0;
 }
 
-static void
-region_check(const struct member *m, const struct opportunity *o, struct region_result *rr)
+/* Where a notice lies within one member region entry mr ("UKG31",
+ * "PC:B"): the notice region or postcode (its copy in the result) that fits,
+ * or NULL. */
+static const char *
+region_place(const struct engine_scratch *s, const char *mr, const struct opportunity *o)
 {
+        if (strncmp(mr, "PC:", 3) == 0) {
+                const char *area = mr + 3;
+                const char *itl1 = postcode_area_region(area);
+
+                for (size_t j = 0; j < o->postcodes.n; j++)
+                        if (pc_area_eq(o->postcodes.v[j], area))
+                                return s->pc_c[j];
+                for (size_t j = 0; itl1 && j < o->regions.n; j++) {
+                        const char *nr = o->regions.v[j];
+
+                        if (nr[0] && strncmp(itl1, nr, strlen(nr)) == 0)
+                                return s->reg_c[j];
+                }
+                return NULL;
+        }
+        for (size_t j = 0; j < o->regions.n; j++)
+                if (region_overlaps(mr, o->regions.v[j]))
+                        return s->reg_c[j];
+        for (size_t j = 0; j < o->postcodes.n; j++) {
+                const char *itl1 = postcode_region(o->postcodes.v[j]);
+
+                if (itl1 && region_overlaps(mr, itl1))
+                        return s->pc_c[j];
+        }
+        return NULL;
+}
+
+/* The region check of member mi: the first of its region entries that fits
+ * (entries are evaluated once per notice and remembered by key). */
+static void
+region_check(const struct engine *e, struct engine_scratch *s, uint32_t mi,
+             const struct opportunity *o, struct region_result *rr)
+{
+        const struct member *m = &e->reg->members[mi];
+
         memset(rr, 0, sizeof(*rr));
         rr->ok = true;
         if (m->regions.n == 0) {
@@ -237,45 +275,16 @@ region_check(const struct member *m, const struct opportunity *o, struct region_
                 return;
         }
         for (size_t i = 0; i < m->regions.n; i++) {
-                const char *mr = m->regions.v[i];
+                uint32_t k = e->mem_regkey[e->mem_regkey_off[mi] + i];
 
-                if (strncmp(mr, "PC:", 3) == 0) {
-                        const char *area = mr + 3;
-                        const char *itl1 = postcode_area_region(area);
-
-                        for (size_t j = 0; j < o->postcodes.n; j++) {
-                                if (pc_area_eq(o->postcodes.v[j], area)) {
-                                        rr->member_region = mr;
-                                        rr->notice_place = o->postcodes.v[j];
-                                        return;
-                                }
-                        }
-                        for (size_t j = 0; itl1 && j < o->regions.n; j++) {
-                                const char *nr = o->regions.v[j];
-
-                                if (nr[0] && strncmp(itl1, nr, strlen(nr)) == 0) {
-                                        rr->member_region = mr;
-                                        rr->notice_place = nr;
-                                        return;
-                                }
-                        }
-                        continue;
+                if (s->rk_epoch[k] != s->epoch) {
+                        s->rk_epoch[k] = s->epoch;
+                        s->rk_place[k] = region_place(s, m->regions.v[i], o);
                 }
-                for (size_t j = 0; j < o->regions.n; j++) {
-                        if (region_overlaps(mr, o->regions.v[j])) {
-                                rr->member_region = mr;
-                                rr->notice_place = o->regions.v[j];
-                                return;
-                        }
-                }
-                for (size_t j = 0; j < o->postcodes.n; j++) {
-                        const char *itl1 = postcode_region(o->postcodes.v[j]);
-
-                        if (itl1 && region_overlaps(mr, itl1)) {
-                                rr->member_region = mr;
-                                rr->notice_place = o->postcodes.v[j];
-                                return;
-                        }
+                if (s->rk_place[k]) {
+                        rr->member_region = m->regions.v[i];
+                        rr->notice_place = s->rk_place[k];
+                        return;
                 }
         }
         rr->ok = false;
@@ -320,7 +329,7 @@ value_text(struct match_result *out, const struct opportunity *o)
         int64_t lo, hi;
 
         if (!value_band(o, &lo, &hi))
-                return result_strndup(out, "not stated", 10);
+                return (char *)"not stated";
         money(b, sizeof(b), hi, o->currency);
         if (lo == hi)
                 return result_strndup(out, b, strlen(b));
@@ -328,22 +337,24 @@ value_text(struct match_result *out, const struct opportunity *o)
         return result_printf(out, "%s–%s", a, b);
 }
 
-static char *
-member_band_text(struct match_result *out, const struct member *m)
+/* "£5,000–£25,000", "up to £25,000", "from £5,000", "any value"; the caller
+ * frees it (the engine keeps one per member). */
+char *
+engine_band_string(const struct member *m)
 {
         char a[48], b[48];
 
         if (m->min_value == VALUE_NONE && m->max_value == VALUE_NONE)
-                return result_strndup(out, "any value", 9);
+                return xstrdup("any value");
         if (m->min_value == VALUE_NONE) {
                 money(b, sizeof(b), m->max_value, NULL);
-                return result_printf(out, "up to %s", b);
+                return xasprintf("up to %s", b);
         }
         money(a, sizeof(a), m->min_value, NULL);
         if (m->max_value == VALUE_NONE)
-                return result_printf(out, "from %s", a);
+                return xasprintf("from %s", a);
         money(b, sizeof(b), m->max_value, NULL);
-        return result_printf(out, "%s–%s", a, b);
+        return xasprintf("%s–%s", a, b);
 }
 
 /* ---- capability states ---------------------------------------------------- */
@@ -589,7 +600,7 @@ miss_text(const struct engine *e, struct engine_scratch *s, const struct opportu
                 if (!first)
                         buf_adds(&b, " and ");
                 money(lim, sizeof(lim), vs == VALUE_ABOVE ? m->max_value : m->min_value, NULL);
-                buf_printf(&b, "value %s %s your %s %s", value_text(out, o),
+                buf_printf(&b, "value %s %s your %s %s", s->val_text,
                            vs == VALUE_ABOVE ? "above" : "below",
                            vs == VALUE_ABOVE ? "maximum" : "minimum", lim);
         }
@@ -650,7 +661,7 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                 }
                 return;
         }
-        region_check(m, o, &rr);
+        region_check(e, s, mi, o, &rr);
         vs = value_check(m, o);
         if (veto_hit || !rr.ok || vs == VALUE_ABOVE || vs == VALUE_BELOW) {
                 if (flags & ENGINE_EXPLAIN) {
@@ -685,23 +696,24 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         }
         for (size_t k = 0; k < n; k++)
                 base += rs[k].weight;
+        /* constant strings are fine: nothing in a result is freed alone */
         add_reason(rs, &n, REASON_REGION, NULL, rr.member_region, "region",
-                   result_strndup(out, rr.notice_place, strlen(rr.notice_place)), 0.0);
+                   (char *)rr.notice_place, 0.0);
         if (vs == VALUE_NOT_STATED_OK)
                 add_reason(rs, &n, REASON_VALUE_NOT_STATED, NULL, NULL, "value",
-                           result_strndup(out, "not stated", 10), 0.0);
+                           (char *)"not stated", 0.0);
         else
-                add_reason(rs, &n, REASON_VALUE, NULL, member_band_text(out, m), "value",
-                           value_text(out, o), 0.0);
+                add_reason(rs, &n, REASON_VALUE, NULL, e->mem_band[mi], "value",
+                           s->val_text, 0.0);
         score = base;
         if (o->suitable_sme == TRI_YES) {
                 add_reason(rs, &n, REASON_SUITABILITY, NULL, NULL, "suitability",
-                           result_strndup(out, "sme", 3), BOOST_SME * base);
+                           (char *)"sme", BOOST_SME * base);
                 score += BOOST_SME * base;
         }
         if (o->suitable_vcse == TRI_YES) {
                 add_reason(rs, &n, REASON_SUITABILITY, NULL, NULL, "suitability",
-                           result_strndup(out, "vcse", 4), BOOST_VCSE * base);
+                           (char *)"vcse", BOOST_VCSE * base);
                 score += BOOST_VCSE * base;
         }
         if (*nmatch == s->mm_cap) {
@@ -715,20 +727,55 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         mm->nreasons = n;
 }
 
-static int
-match_cmp(const void *pa, const void *pb)
+/* Matches arrive in member order; a stable merge sort by score
+ * (descending) keeps that order among equal scores. */
+static void
+sort_matches(struct member_match *v, struct member_match *tmp, size_t n)
 {
-        const struct member_match *a = pa, *b = pb;
+        size_t i, j, k, mid;
 
-        if (a->score != b->score)
-                return a->score > b->score ? -1 : 1;
-        return a->member < b->member ? -1 : a->member > b->member;
+        if (n < 2)
+                return;
+        if (n <= 8) {
+                for (i = 1; i < n; i++) {
+                        struct member_match x = v[i];
+
+                        for (j = i; j > 0 && v[j - 1].score < x.score; j--)
+                                v[j] = v[j - 1];
+                        v[j] = x;
+                }
+                return;
+        }
+        mid = n / 2;
+        sort_matches(v, tmp, mid);
+        sort_matches(v + mid, tmp, n - mid);
+        if (v[mid - 1].score >= v[mid].score)
+                return;                 /* already in order */
+        memcpy(tmp, v, mid * sizeof(*v));
+        for (i = 0, j = mid, k = 0; i < mid && j < n;)
+                v[k++] = v[j].score > tmp[i].score ? v[j++] : tmp[i++];
+        while (i < mid)
+                v[k++] = tmp[i++];
 }
 
 void
 engine_finish_caps(const struct engine *e, struct engine_scratch *s,
                    const struct opportunity *o, struct match_result *out)
 {
+        /* per-notice strings the member reasons share */
+        if (o->regions.n > s->reg_c_cap) {
+                s->reg_c_cap = o->regions.n;
+                s->reg_c = xreallocarray(s->reg_c, s->reg_c_cap, sizeof(*s->reg_c));
+        }
+        if (o->postcodes.n > s->pc_c_cap) {
+                s->pc_c_cap = o->postcodes.n;
+                s->pc_c = xreallocarray(s->pc_c, s->pc_c_cap, sizeof(*s->pc_c));
+        }
+        for (size_t i = 0; i < o->regions.n; i++)
+                s->reg_c[i] = result_strndup(out, o->regions.v[i], strlen(o->regions.v[i]));
+        for (size_t i = 0; i < o->postcodes.n; i++)
+                s->pc_c[i] = result_strndup(out, o->postcodes.v[i], strlen(o->postcodes.v[i]));
+        s->val_text = value_text(out, o);
         capabilities(e, s, o, out);
 }
 
@@ -745,9 +792,9 @@ engine_finish_members(const struct engine *e, struct engine_scratch *s,
                 member_eval(e, s, o, flags, all ? (uint32_t)k : members[k], out, &nmatch,
                             &nmiss);
         if (nmatch) {
-                qsort(s->mm, nmatch, sizeof(*s->mm), match_cmp);
                 out->matches = result_alloc(out, nmatch * sizeof(*out->matches));
                 memcpy(out->matches, s->mm, nmatch * sizeof(*out->matches));
+                sort_matches(out->matches, s->mm, nmatch);
         }
         out->nmatches = nmatch;
         out->nmisses = nmiss;

@@ -21,6 +21,7 @@
  * change the syntax (extended mode, verbs, conditionals, recursion) abandon
  * the analysis: an empty set, the always-check list.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ atom_set_init(struct atom_set *s)
 {
         s->v = NULL;
         s->n = 0;
+        s->lmax = -1;
 }
 
 void
@@ -56,14 +58,6 @@ atom_set_add(struct atom_set *s, enum atom_kind kind, const char *text, size_t l
         s->v[s->n].kind = kind;
         s->v[s->n].text = xstrndup(text, len);
         s->n++;
-}
-
-static void
-atom_set_move(struct atom_set *dst, struct atom_set *src)
-{
-        atom_set_done(dst);
-        *dst = *src;
-        atom_set_init(src);
 }
 
 const char *
@@ -113,46 +107,57 @@ atom_matches_token(const struct atom *a, const char *tok, size_t len)
 
 /* ---- cost: how often an atom is expected to occur ------------------------ */
 
-/* Words so common in notices that they make poor atoms. */
+/* Function words: in nearly every notice. */
+static const char *const stop_words[] = {
+        "a", "about", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+        "being", "by", "can", "do", "each", "for", "from", "has", "have", "if", "in",
+        "into", "is", "it", "its", "may", "more", "must", "no", "not", "of", "on", "one",
+        "or", "other", "our", "over", "per", "should", "such", "that", "the", "their",
+        "there", "these", "this", "to", "under", "up", "use", "was", "we", "which",
+        "will", "with", "within", "would", "you", "your",
+};
+
+/* The everyday words of notices: in many of them. */
 static const char *const common_words[] = {
-        "a", "about", "all", "also", "an", "and", "any", "are", "as", "at", "be",
-        "been", "being", "by", "can", "contract", "contracts", "council", "date",
-        "delivery", "details", "do", "each", "for", "from", "has", "have", "if",
-        "in", "including", "into", "is", "it", "its", "may", "more", "must", "new",
-        "no", "not", "notice", "of", "on", "one", "or", "other", "our", "over",
-        "per", "period", "procurement", "project", "provide", "provider",
-        "providers", "provision", "required", "requirement", "requirements",
-        "service", "services", "should", "such", "supplier", "suppliers",
-        "supply", "support", "tender", "that", "the", "their", "there", "these",
-        "this", "to", "under", "up", "uk", "use", "value", "was", "we", "which",
-        "will", "with", "within", "work", "works", "would", "year", "years", "you",
-        "your",
+        "contract", "contracts", "council", "date", "delivery", "details", "including",
+        "new", "notice", "period", "procurement", "project", "provide", "provider",
+        "providers", "provision", "required", "requirement", "requirements", "service",
+        "services", "supplier", "suppliers", "supply", "support", "tender", "uk", "value",
+        "work", "works", "year", "years",
 };
 
 static bool
-is_common(const char *text, size_t len)
+in_list(const char *const *list, size_t n, const char *text, size_t len)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(common_words); i++)
-                if (strlen(common_words[i]) == len &&
-                    memcmp(common_words[i], text, len) == 0)
+        for (size_t i = 0; i < n; i++)
+                if (strlen(list[i]) == len && memcmp(list[i], text, len) == 0)
                         return true;
         return false;
 }
 
+/*
+ * Roughly the chance that the atom occurs in a notice: a specific word of
+ * length L about 2 / L^2.5; a prefix or suffix 2.5 times, a piece inside
+ * words 5 to 8 times as likely; function words nearly always, the everyday
+ * words of notices often.  A set's cost is the sum, capped at 1.
+ */
 double
 atom_cost(enum atom_kind kind, const char *text, size_t len)
 {
         static const double kind_mult[] = {
-                [ATOM_WORD] = 1, [ATOM_PREFIX] = 3, [ATOM_SUFFIX] = 3, [ATOM_INFIX] = 8,
+                [ATOM_WORD] = 1, [ATOM_PREFIX] = 2.5, [ATOM_SUFFIX] = 2.5, [ATOM_INFIX] = 5,
         };
-        double l = (double)(len > 12 ? 12 : len);
-        double c = kind_mult[kind] * 1000.0 / (l * l);
+        double l = (double)(len > 12 ? 12 : len ? len : 1);
+        double c;
 
-        if (len <= 2)
-                c *= 20;
-        if (kind == ATOM_WORD && is_common(text, len))
-                c *= 100;
-        return c;
+        if (in_list(stop_words, ARRAY_SIZE(stop_words), text, len))
+                return kind == ATOM_WORD ? 0.95 : 1.0;
+        if (in_list(common_words, ARRAY_SIZE(common_words), text, len))
+                return kind == ATOM_WORD ? 0.3 : 0.6;
+        c = 2.0 / pow(l, 2.5) * kind_mult[kind];
+        if (kind == ATOM_INFIX && len <= 3)
+                c *= 1.6;
+        return c > 1.0 ? 1.0 : c;
 }
 
 static double
@@ -162,31 +167,114 @@ set_cost(const struct atom_set *s)
 
         for (size_t i = 0; i < s->n; i++)
                 c += atom_cost(s->v[i].kind, s->v[i].text, strlen(s->v[i].text));
-        return c;
+        return c > 1.0 ? 1.0 : c;
 }
 
-/* AND: keep the cheaper of two necessary conditions (empty = none). */
-static void
-req_and(struct atom_set *acc, struct atom_set *other)
+static int width_add(int a, int b);
+
+void
+rule_atoms_init(struct rule_atoms *ra)
 {
-        if (other->n == 0)
+        memset(ra, 0, sizeof(*ra));
+}
+
+void
+rule_atoms_done(struct rule_atoms *ra)
+{
+        for (size_t i = 0; i < ra->n; i++)
+                atom_set_done(&ra->conj[i]);
+        rule_atoms_init(ra);
+}
+
+static bool
+set_equal(const struct atom_set *a, const struct atom_set *b)
+{
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (a->v[i].kind != b->v[i].kind || strcmp(a->v[i].text, b->v[i].text) != 0)
+                        return false;
+        return true;
+}
+
+/* AND: add one more necessary condition (taken over; an empty set carries
+ * no information and is dropped).  The conditions stay sorted by cost and
+ * only the RULE_CONJ_MAX cheapest are kept: fewer conditions are weaker,
+ * never wrong. */
+static void
+conj_add(struct rule_atoms *ra, struct atom_set *set)
+{
+        double c;
+        size_t at;
+
+        if (set->n == 0)
                 return;
-        if (acc->n == 0 || set_cost(other) < set_cost(acc))
-                atom_set_move(acc, other);
-        else
-                atom_set_done(other);
+        for (size_t i = 0; i < ra->n; i++)
+                if (set_equal(&ra->conj[i], set)) {
+                        /* both bounds hold: keep the tighter */
+                        if (set->lmax >= 0 &&
+                            (ra->conj[i].lmax < 0 || set->lmax < ra->conj[i].lmax))
+                                ra->conj[i].lmax = set->lmax;
+                        atom_set_done(set);
+                        return;
+                }
+        c = set_cost(set);
+        for (at = 0; at < ra->n && set_cost(&ra->conj[at]) <= c; at++)
+                ;
+        if (at >= RULE_CONJ_MAX) {
+                atom_set_done(set);
+                return;
+        }
+        if (ra->n == RULE_CONJ_MAX)
+                atom_set_done(&ra->conj[--ra->n]);
+        memmove(&ra->conj[at + 1], &ra->conj[at], (ra->n - at) * sizeof(ra->conj[0]));
+        ra->conj[at] = *set;
+        ra->n++;
+        atom_set_init(set);
 }
 
-/* OR: both branches possible, so either's atoms may be the one present. */
+/* AND of two conjunctions: src's conditions move into dst; src's bounds
+ * were relative to a point offset bytes (-1: unknown) after dst's start. */
 static void
-req_or(struct atom_set *acc, struct atom_set *other, bool *any_empty)
+conj_merge(struct rule_atoms *dst, struct rule_atoms *src, int offset)
 {
-        if (other->n == 0)
-                *any_empty = true;
-        for (size_t i = 0; i < other->n; i++)
-                atom_set_add(acc, other->v[i].kind, other->v[i].text,
-                             strlen(other->v[i].text));
-        atom_set_done(other);
+        for (size_t i = 0; i < src->n; i++) {
+                src->conj[i].lmax = (src->conj[i].lmax < 0 || offset < 0) ? -1 :
+                                    width_add(src->conj[i].lmax, offset);
+                conj_add(dst, &src->conj[i]);
+        }
+        src->n = 0;
+}
+
+static void
+conj_copy_into(struct rule_atoms *dst, const struct rule_atoms *src)
+{
+        for (size_t i = 0; i < src->n; i++) {
+                struct atom_set c;
+
+                atom_set_init(&c);
+                for (size_t k = 0; k < src->conj[i].n; k++)
+                        atom_set_add(&c, src->conj[i].v[k].kind, src->conj[i].v[k].text,
+                                     strlen(src->conj[i].v[k].text));
+                c.lmax = src->conj[i].lmax;
+                conj_add(dst, &c);
+        }
+}
+
+char *
+rule_atoms_format(const struct rule_atoms *ra)
+{
+        struct buf b;
+
+        buf_init(&b);
+        buf_adds(&b, "");
+        for (size_t i = 0; i < ra->n; i++) {
+                char *one = atom_set_format(&ra->conj[i]);
+
+                buf_printf(&b, "%s%s", i ? " & " : "", one);
+                free(one);
+        }
+        return buf_steal(&b);
 }
 
 /* ---- keywords ---------------------------------------------------------- */
@@ -208,48 +296,98 @@ rule_keyword_words(const char *text, struct strv *words)
 }
 
 void
-rule_keyword_atoms(const struct strv *words, struct atom_set *out)
+rule_keyword_atoms(const struct strv *words, struct rule_atoms *out)
 {
-        size_t best = 0;
-        double bestc = 0;
-
-        atom_set_done(out);
+        rule_atoms_done(out);
         for (size_t i = 0; i < words->n; i++) {
-                double c = atom_cost(ATOM_WORD, words->v[i], strlen(words->v[i]));
+                struct atom_set one;
 
-                if (i == 0 || c < bestc) {
-                        best = i;
-                        bestc = c;
-                }
+                atom_set_init(&one);
+                atom_set_add(&one, ATOM_WORD, words->v[i], strlen(words->v[i]));
+                conj_add(out, &one);
         }
-        if (words->n)
-                atom_set_add(out, ATOM_WORD, words->v[best], strlen(words->v[best]));
 }
 
 /* ---- regex reader -------------------------------------------------------- */
 
-enum { IT_S = -1, IT_B = -2, IT_START = -3, IT_END = -4, IT_X = -5 };
+enum { IT_S = -1, IT_B = -2, IT_START = -3, IT_END = -4, IT_X = -5, IT_XU = -6, IT_X0 = -7 };
 
+/* Items, each with the most bytes of subject it can consume (-1: no bound):
+ * a W is 3 (caseless 'k' also matches the 3-byte Kelvin sign), S and X one
+ * character of up to 4 bytes, edges none; IT_XU is an X without a bound
+ * (back reference, \X), IT_X0 an X of zero width (lookaround). */
 struct items {
         int    *v;
+        int    *w;
         size_t  n, cap;
 };
 
+static int
+default_width(int x)
+{
+        switch (x) {
+        case IT_B: case IT_START: case IT_END: case IT_X0:
+                return 0;
+        case IT_S: case IT_X:
+                return 4;
+        case IT_XU:
+                return -1;
+        default:
+                return 3;
+        }
+}
+
 static void
-items_push(struct items *it, int x)
+items_pushw(struct items *it, int x, int w)
 {
         if (it->n == it->cap) {
                 it->cap = it->cap ? 2 * it->cap : 16;
                 it->v = xreallocarray(it->v, it->cap, sizeof(*it->v));
+                it->w = xreallocarray(it->w, it->cap, sizeof(*it->w));
         }
-        it->v[it->n++] = x;
+        it->v[it->n] = x;
+        it->w[it->n++] = w;
+}
+
+static void
+items_push(struct items *it, int x)
+{
+        items_pushw(it, x, default_width(x));
 }
 
 static void
 items_done(struct items *it)
 {
         free(it->v);
+        free(it->w);
         memset(it, 0, sizeof(*it));
+}
+
+/* Sum of widths, -1 when any is unbounded. */
+static int
+width_add(int a, int b)
+{
+        if (a < 0 || b < 0 || a > 1000000 || b > 1000000)
+                return -1;
+        return a + b;
+}
+
+static int
+width_mul(int w, long max)
+{
+        if (w < 0 || max < 0 || max > 100000)
+                return -1;
+        return (long)w * max > 1000000 ? -1 : (int)(w * max);
+}
+
+static int
+items_width(const struct items *it, size_t upto)
+{
+        int sum = 0;
+
+        for (size_t i = 0; i < upto; i++)
+                sum = width_add(sum, it->w[i]);
+        return sum;
 }
 
 struct rxp {
@@ -259,16 +397,21 @@ struct rxp {
         bool        fail;       /* give up: no atoms at all */
 };
 
-/* A parsed group: for inlining, the items and nested requirement of its
- * only branch; and the requirement of the whole group. */
-struct node {
-        struct items    items;
-        struct atom_set nested;
-        struct atom_set full;
-        size_t          nbranch;
+/* One branch of a group: its items and the requirement of the groups
+ * nested in it. */
+struct branch {
+        struct items      items;
+        struct rule_atoms nested;
 };
 
-static void parse_alt(struct rxp *p, struct node *out);
+/* A parsed group (or the whole pattern): its branches.  The requirement of
+ * the group is computed once the items around it are known (node_full). */
+struct node {
+        struct branch *b;
+        size_t         nbranch;
+};
+
+static void parse_alt(struct rxp *p, struct node *out, int lead);
 
 static bool
 is_alnum(int c)
@@ -363,22 +506,24 @@ escape_item(struct rxp *p)
                         while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
                                 p->i++;
                 }
-                return IT_X;
+                return IT_XU;
         case 'k':
                 if (p->i < p->n) {
                         char o = p->s[p->i];
 
                         skip_braced(p, o, o == '{' ? '}' : o == '<' ? '>' : '\'');
                 }
-                return IT_X;
+                return IT_XU;
         default:
                 break;
         }
         if (c >= '0' && c <= '9') {     /* back reference or octal */
                 while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
                         p->i++;
-                return IT_X;
+                return IT_XU;
         }
+        if (c == 'X' || c == 'R')
+                return c == 'X' ? IT_XU : IT_S;
         if (c >= 0x80)
                 return literal_item(p, c);
         if (is_alnum(c))                /* \d \w \S \B \G \K \N \X \C ... */
@@ -599,13 +744,14 @@ parse_quant(struct rxp *p, long *min, long *max)
         return 1;
 }
 
-/* Requirement of one branch's items: the cheapest run of W items. */
+/* Requirements of one branch's items: every run of W items is one. */
 static void
-runs_req(const struct items *it, struct atom_set *out)
+runs_req(const struct items *it, struct rule_atoms *out)
 {
         char buf[256];
 
-        atom_set_done(out);
+        int off = 0;            /* bytes from the match start to item i */
+
         for (size_t i = 0; i < it->n;) {
                 size_t j = i, len = 0;
                 bool lb, rb;
@@ -614,6 +760,7 @@ runs_req(const struct items *it, struct atom_set *out)
                 struct atom_set one;
 
                 if (it->v[i] < 0) {
+                        off = width_add(off, it->w[i]);
                         i++;
                         continue;
                 }
@@ -641,7 +788,17 @@ runs_req(const struct items *it, struct atom_set *out)
                         len = ATOM_INFIX_MAX;
                 atom_set_init(&one);
                 atom_set_add(&one, kind, t, len);
-                req_and(out, &one);
+                /* lmax: how far after the match start the atom can begin;
+                 * a kept suffix may begin as late as the run's end */
+                {
+                        int runw = 0;
+
+                        for (size_t k = i; k < j; k++)
+                                runw = width_add(runw, it->w[k]);
+                        one.lmax = kind == ATOM_SUFFIX ? width_add(off, runw) : off;
+                        off = width_add(off, runw);
+                }
+                conj_add(out, &one);
                 i = j;
         }
 }
@@ -649,15 +806,127 @@ runs_req(const struct items *it, struct atom_set *out)
 static void
 node_done(struct node *n)
 {
-        items_done(&n->items);
-        atom_set_done(&n->nested);
-        atom_set_done(&n->full);
+        for (size_t i = 0; i < n->nbranch; i++) {
+                items_done(&n->b[i].items);
+                rule_atoms_done(&n->b[i].nested);
+        }
+        free(n->b);
+        memset(n, 0, sizeof(*n));
+}
+
+static bool
+is_edge(int item)
+{
+        return item == IT_S || item == IT_B || item == IT_START || item == IT_END;
+}
+
+/* The requirements of a group whose neighbours are lead and trail (edge
+ * items, or 0 when unknown).  One branch: every run and nested condition.
+ * Several: one OR set, each branch's cheapest condition united (a branch
+ * without any makes the group condition-free). */
+static void
+node_full(const struct node *g, int lead, int trail, struct rule_atoms *out)
+{
+        struct atom_set u, ub;          /* cheapest per branch; cheapest bounded */
+        bool any_empty = false, any_unbounded = false;
+
+        rule_atoms_done(out);
+        atom_set_init(&u);
+        atom_set_init(&ub);
+        ub.lmax = 0;
+        for (size_t i = 0; i < g->nbranch; i++) {
+                const struct branch *br = &g->b[i];
+                struct items tmp = { 0 };
+                struct rule_atoms ra;
+
+                rule_atoms_init(&ra);
+                if (lead)
+                        items_pushw(&tmp, lead, 0);     /* context, not consumed */
+                for (size_t k = 0; k < br->items.n; k++)
+                        items_pushw(&tmp, br->items.v[k], br->items.w[k]);
+                if (trail)
+                        items_pushw(&tmp, trail, 0);
+                runs_req(&tmp, &ra);
+                items_done(&tmp);
+                conj_copy_into(&ra, &br->nested);
+                if (g->nbranch == 1) {
+                        conj_merge(out, &ra, 0);
+                        rule_atoms_done(&ra);
+                        break;
+                }
+                if (ra.n == 0)
+                        any_empty = true;
+                for (size_t k = 0; !any_empty && k < ra.conj[0].n; k++)
+                        atom_set_add(&u, ra.conj[0].v[k].kind, ra.conj[0].v[k].text,
+                                     strlen(ra.conj[0].v[k].text));
+                if (!any_empty)
+                        u.lmax = i == 0 ? ra.conj[0].lmax :
+                                 (u.lmax < 0 || ra.conj[0].lmax < 0) ? -1 :
+                                 u.lmax > ra.conj[0].lmax ? u.lmax : ra.conj[0].lmax;
+                /* the same with bounded conditions only, for match windows */
+                {
+                        size_t c;
+
+                        for (c = 0; c < ra.n && ra.conj[c].lmax < 0; c++)
+                                ;
+                        if (c == ra.n) {
+                                any_unbounded = true;
+                        } else if (!any_unbounded) {
+                                for (size_t k = 0; k < ra.conj[c].n; k++)
+                                        atom_set_add(&ub, ra.conj[c].v[k].kind,
+                                                     ra.conj[c].v[k].text,
+                                                     strlen(ra.conj[c].v[k].text));
+                                if (ra.conj[c].lmax > ub.lmax)
+                                        ub.lmax = ra.conj[c].lmax;
+                        }
+                }
+                rule_atoms_done(&ra);
+        }
+        if (g->nbranch > 1 && !any_empty) {
+                bool same = u.lmax >= 0 || any_unbounded;
+
+                conj_add(out, &u);
+                if (!same)
+                        conj_add(out, &ub);
+        }
+        atom_set_done(&u);
+        atom_set_done(&ub);
+}
+
+/* The most bytes a group can consume (-1: no bound). */
+static int
+node_width(const struct node *g)
+{
+        int w = 0;
+
+        for (size_t i = 0; i < g->nbranch; i++) {
+                int b = items_width(&g->b[i].items, g->b[i].items.n);
+
+                if (b < 0)
+                        return -1;
+                if (b > w)
+                        w = b;
+        }
+        return w;
+}
+
+/* A group all of whose branches are one edge item ("(?:^|\s)"): an edge. */
+static bool
+node_is_edge(const struct node *g)
+{
+        if (g->nbranch == 0)
+                return false;
+        for (size_t i = 0; i < g->nbranch; i++)
+                if (g->b[i].items.n != 1 || !is_edge(g->b[i].items.v[0]) ||
+                    g->b[i].nested.n != 0)
+                        return false;
+        return true;
 }
 
 /* Group after '(' (p->i just after it).  *kind: 0 content group, 1
  * lookaround (zero width), 2 nothing (option setting, comment). */
 static void
-parse_group(struct rxp *p, struct node *g, int *kind)
+parse_group(struct rxp *p, struct node *g, int *kind, int lead)
 {
         *kind = 0;
         if (p->i < p->n && p->s[p->i] == '*') {         /* (*VERB) (*pla:...) */
@@ -730,7 +999,7 @@ parse_group(struct rxp *p, struct node *g, int *kind)
                 p->fail = true;
                 return;
         }
-        parse_alt(p, g);
+        parse_alt(p, g, lead);
         p->depth--;
         if (p->i < p->n && p->s[p->i] == ')')
                 p->i++;
@@ -741,6 +1010,8 @@ parse_group(struct rxp *p, struct node *g, int *kind)
 static void
 apply_item(struct items *it, int item, int quant, long min, long max, bool *fail)
 {
+        int w = default_width(item);
+
         if (!quant) {
                 items_push(it, item);
                 return;
@@ -749,23 +1020,57 @@ apply_item(struct items *it, int item, int quant, long min, long max, bool *fail
                 *fail = true;
                 return;
         }
-        if (min == 0 || item == IT_X) {
-                items_push(it, IT_X);
+        if (min == 0 || item == IT_X || item == IT_XU || item == IT_X0) {
+                items_pushw(it, item == IT_X0 ? IT_X0 : IT_X, width_mul(w, max));
                 return;
         }
         if (item == IT_S) {
-                items_push(it, IT_S);
+                items_pushw(it, IT_S, width_mul(w, max));
                 return;
         }
         for (long k = 0; k < min && k < 16; k++)
                 items_push(it, item);
         if (max != min || min > 16)
-                items_push(it, IT_X);
+                items_pushw(it, IT_X, max < 0 ? -1 : width_mul(w, max - (min < 16 ? min : 16)));
 }
 
-/* A sequence up to '|' or ')' or the end. */
+/* The edge item that follows at p->i (S, B or END), or 0 when it is not
+ * certainly one; a quantifier that allows zero occurrences makes it 0. */
+static int
+peek_edge(const struct rxp *p)
+{
+        struct rxp q = *p;
+        long min = 1, max = 1;
+        unsigned char c;
+        int item;
+
+        if (q.i >= q.n)
+                return 0;
+        c = (unsigned char)q.s[q.i++];
+        if (c == '\\') {
+                if (q.i < q.n && (q.s[q.i] == 'Q' || q.s[q.i] == 'E'))
+                        return 0;
+                item = escape_item(&q);
+        } else if (c == '[') {
+                item = class_item(&q);
+        } else if (c == '$') {
+                item = IT_END;
+        } else if (strchr(".^()|*+?{", c)) {
+                return 0;
+        } else {
+                item = literal_item(&q, c);
+        }
+        if (q.fail || !(item == IT_S || item == IT_B || item == IT_END))
+                return 0;
+        if (parse_quant(&q, &min, &max) && min == 0)
+                return 0;
+        return item;
+}
+
+/* A sequence up to '|' or ')' or the end; lead is the edge before it (0:
+ * unknown). */
 static void
-parse_seq(struct rxp *p, struct items *it, struct atom_set *nested)
+parse_seq(struct rxp *p, struct items *it, struct rule_atoms *nested, int lead)
 {
         while (p->i < p->n && !p->fail) {
                 unsigned char c = (unsigned char)p->s[p->i];
@@ -777,26 +1082,41 @@ parse_seq(struct rxp *p, struct items *it, struct atom_set *nested)
                 p->i++;
                 if (c == '(') {
                         struct node g = { 0 };
-                        int kind;
+                        int kind, offset, before = it->n ? it->v[it->n - 1] : lead;
 
-                        parse_group(p, &g, &kind);
+                        if (!is_edge(before))
+                                before = 0;
+                        parse_group(p, &g, &kind, before);
                         if (p->fail) {
                                 node_done(&g);
                                 return;
                         }
-                        if (kind == 2)
+                        if (kind == 2) {
+                                node_done(&g);
                                 continue;
+                        }
                         quant = parse_quant(p, &min, &max);
+                        offset = items_width(it, it->n);
                         if (kind == 1) {
-                                items_push(it, IT_X);
+                                items_push(it, IT_X0);
                         } else if (!quant && g.nbranch == 1) {
-                                for (size_t k = 0; k < g.items.n; k++)
-                                        items_push(it, g.items.v[k]);
-                                req_and(nested, &g.nested);
+                                for (size_t k = 0; k < g.b[0].items.n; k++)
+                                        items_pushw(it, g.b[0].items.v[k], g.b[0].items.w[k]);
+                                conj_merge(nested, &g.b[0].nested, offset);
+                        } else if (!quant && node_is_edge(&g)) {
+                                items_pushw(it, IT_B, node_width(&g));
                         } else {
-                                items_push(it, IT_X);
-                                if (!quant || min >= 1)
-                                        req_and(nested, &g.full);
+                                struct rule_atoms full;
+
+                                rule_atoms_init(&full);
+                                items_pushw(it, IT_X, quant ? width_mul(node_width(&g), max)
+                                                            : node_width(&g));
+                                if (!quant)
+                                        node_full(&g, before, peek_edge(p), &full);
+                                else if (min >= 1)
+                                        node_full(&g, 0, 0, &full);
+                                conj_merge(nested, &full, offset);
+                                rule_atoms_done(&full);
                         }
                         node_done(&g);
                         continue;
@@ -849,58 +1169,32 @@ parse_seq(struct rxp *p, struct items *it, struct atom_set *nested)
 }
 
 static void
-parse_alt(struct rxp *p, struct node *out)
+parse_alt(struct rxp *p, struct node *out, int lead)
 {
-        bool any_empty = false;
-
         memset(out, 0, sizeof(*out));
         for (;;) {
-                struct items it = { 0 };
-                struct atom_set nested, full;
+                struct branch *br;
 
-                atom_set_init(&nested);
-                atom_set_init(&full);
-                parse_seq(p, &it, &nested);
-                runs_req(&it, &full);
-                {
-                        struct atom_set n2;
-
-                        /* full = AND(runs, nested) without losing nested */
-                        atom_set_init(&n2);
-                        for (size_t k = 0; k < nested.n; k++)
-                                atom_set_add(&n2, nested.v[k].kind, nested.v[k].text,
-                                             strlen(nested.v[k].text));
-                        req_and(&full, &n2);
-                }
-                if (out->nbranch == 0) {
-                        out->items = it;
-                        out->nested = nested;
-                        out->full = full;
-                } else {
-                        items_done(&it);
-                        atom_set_done(&nested);
-                        req_or(&out->full, &full, &any_empty);
-                }
-                if (out->nbranch == 0 && out->full.n == 0)
-                        any_empty = true;
-                out->nbranch++;
+                out->b = xreallocarray(out->b, out->nbranch + 1, sizeof(*out->b));
+                br = &out->b[out->nbranch++];
+                memset(br, 0, sizeof(*br));
+                rule_atoms_init(&br->nested);
+                parse_seq(p, &br->items, &br->nested, lead);
                 if (p->fail || p->i >= p->n || p->s[p->i] != '|')
                         break;
                 p->i++;
         }
-        if (any_empty)
-                atom_set_done(&out->full);
 }
 
 void
-rule_regex_atoms(const char *pattern, struct atom_set *out)
+rule_regex_atoms(const char *pattern, struct rule_atoms *out)
 {
         struct rxp p = { .s = pattern, .i = 0, .n = strlen(pattern) };
         struct node top;
 
-        atom_set_done(out);
-        parse_alt(&p, &top);
+        rule_atoms_done(out);
+        parse_alt(&p, &top, 0);
         if (!p.fail && p.i == p.n)
-                atom_set_move(out, &top.full);
+                node_full(&top, 0, 0, out);
         node_done(&top);
 }

@@ -3,20 +3,22 @@
  * pattern to "atoms", literal word pieces of which at least one is present
  * (as a folded token, see textnorm.h) in every text the rule matches.
  *
- * Atoms are necessary conditions, never sufficient ones: the engine marks
- * the rules whose atom occurs in a notice as candidates and verifies only
- * those.  A rule whose set is empty has no extractable condition and goes to
- * the engine's always-check list.  Extraction is conservative: anything the
- * regex parser does not fully understand contributes nothing, so an atom set
- * may be weaker than it could be but is never wrong.
+ * A rule's condition is an AND of up to RULE_CONJ_MAX OR-sets of atoms,
+ * cheapest (rarest) first.  Atoms are necessary conditions, never
+ * sufficient ones: the engine marks the rules all of whose sets are met by
+ * a notice's tokens as candidates and verifies only those.  A rule without
+ * any set has no extractable condition and goes to the engine's
+ * always-check list.  Extraction is conservative: anything the regex reader
+ * does not fully understand contributes nothing, so a condition may be
+ * weaker than it could be but is never wrong.
  *
- *   keyword "window cleaning"      -> { WORD "cleaning" }       (rarest word)
- *   \bcaterers?\b                  -> { WORD/PREFIX "caterer" }
- *   clean(ing|ers)                 -> { INFIX "clean" }
- *   \b(grass|verge) cutting        -> { WORD "cutting" }
- *   \bgrass|\bverge                -> { PREFIX "grass", PREFIX "verge" }
- *   \d+ hours                      -> { PREFIX "hours" }
- *   .*                             -> { }  (always check)
+ *   keyword "window cleaning"      -> WORD window & WORD cleaning
+ *   \bcaterers?\b                  -> PREFIX caterer
+ *   clean(ing|ers)                 -> INFIX clean
+ *   \b(grass|verge) cutting        -> PREFIX cutting & (WORD grass | WORD verge)
+ *   \bgrass|\bverge                -> PREFIX grass | PREFIX verge
+ *   \d+ hours                      -> PREFIX hours
+ *   .*                             -> (nothing: always check)
  */
 #ifndef BIDBROKER_RULE_H
 #define BIDBROKER_RULE_H
@@ -39,14 +41,30 @@ struct atom {
 };
 
 /* An OR of atoms: every match of the rule contains at least one of them.
- * n == 0: nothing could be extracted (always check). */
+ * n == 0: nothing could be extracted (always check).  lmax: in every match
+ * such an atom begins at most lmax bytes after the match's start (-1: no
+ * bound); the engine starts PCRE2 no earlier than it must. */
 struct atom_set {
         struct atom *v;
         size_t       n;
+        int          lmax;
 };
 
 void atom_set_init(struct atom_set *s);
 void atom_set_done(struct atom_set *s);          /* frees; s reusable */
+
+/* An AND of OR-sets, sorted by atom_cost (cheapest first); n == 0: none. */
+#define RULE_CONJ_MAX   4
+struct rule_atoms {
+        struct atom_set conj[RULE_CONJ_MAX];
+        size_t          n;
+};
+
+void rule_atoms_init(struct rule_atoms *ra);
+void rule_atoms_done(struct rule_atoms *ra);     /* frees; ra reusable */
+/* "WORD:window & WORD:cleaning", "PREFIX:grass|PREFIX:verge", "" for none;
+ * caller frees. */
+char *rule_atoms_format(const struct rule_atoms *ra);
 
 /* Longest atom text kept for PREFIX/SUFFIX and INFIX atoms (a piece of a
  * necessary literal is still necessary). */
@@ -56,12 +74,12 @@ void atom_set_done(struct atom_set *s);          /* frees; s reusable */
 /* Keyword: the folded words (textnorm.h) into words (initialised by the
  * caller); returns how many (0: the keyword has no words). */
 size_t rule_keyword_words(const char *text, struct strv *words);
-/* Keyword: its rarest word as one ATOM_WORD. */
-void rule_keyword_atoms(const struct strv *words, struct atom_set *out);
+/* Keyword: each word is required (the rarest first). */
+void rule_keyword_atoms(const struct strv *words, struct rule_atoms *out);
 
-/* Regex: the atoms of pattern (PCRE2 syntax, compiled caseless, UTF, UCP;
- * extended mode, verbs, conditionals and recursion give an empty set). */
-void rule_regex_atoms(const char *pattern, struct atom_set *out);
+/* Regex: the condition of pattern (PCRE2 syntax, compiled caseless, UTF,
+ * UCP; extended mode, verbs, conditionals and recursion give none). */
+void rule_regex_atoms(const char *pattern, struct rule_atoms *out);
 
 /* Estimated cost (how often it will be a candidate; lower is better). */
 double atom_cost(enum atom_kind kind, const char *text, size_t len);

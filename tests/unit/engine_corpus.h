@@ -50,6 +50,7 @@ struct corpus {
         struct strv         words;      /* word tokens of titles/descriptions, in order */
         size_t             *text_end;   /* words index where each text ends */
         size_t              ntexts;
+        struct strv         types;      /* distinct words, lower-case, sorted */
         struct strv         cpv;        /* every CPV code seen */
         struct strv         titles, descs, buyers;
 };
@@ -96,6 +97,7 @@ corpus_load(struct corpus *c, const char *fixtures)
 
         memset(c, 0, sizeof(*c));
         strv_init(&c->words);
+        strv_init(&c->types);
         strv_init(&c->cpv);
         strv_init(&c->titles);
         strv_init(&c->descs);
@@ -154,6 +156,26 @@ corpus_load(struct corpus *c, const char *fixtures)
                 for (size_t k = 0; k < o->cpv.n; k++)
                         strv_add_unique(&c->cpv, o->cpv.v[k]);
         }
+        for (size_t i = 0; i < c->words.n; i++) {
+                char *w = xstrdup(c->words.v[i]);
+
+                for (char *p = w; *p; p++)
+                        if (*p >= 'A' && *p <= 'Z')
+                                *p = (char)(*p + 32);
+                strv_take(&c->types, w);
+        }
+        strv_sort(&c->types);
+        {
+                size_t u = 0;
+
+                for (size_t i = 0; i < c->types.n; i++) {
+                        if (u && strcmp(c->types.v[u - 1], c->types.v[i]) == 0)
+                                free(c->types.v[i]);
+                        else
+                                c->types.v[u++] = c->types.v[i];
+                }
+                c->types.n = u;
+        }
         return c->n ? 0 : -1;
 }
 
@@ -164,6 +186,7 @@ corpus_done(struct corpus *c)
                 opportunity_done(&c->opps[i]);
         free(c->opps);
         strv_done(&c->words);
+        strv_done(&c->types);
         free(c->text_end);
         strv_done(&c->cpv);
         strv_done(&c->titles);
@@ -177,12 +200,18 @@ static inline char *
 corpus_phrase(const struct corpus *c, struct rng *r, size_t n, const char *sep)
 {
         for (int tries = 0; tries < 20 && c->words.n; tries++) {
-                size_t i = rng_below(r, c->words.n), t = 0;
+                size_t i = rng_below(r, c->words.n), t = 0, hi = c->ntexts;
                 struct buf b;
 
-                /* the text holding word i */
-                while (t < c->ntexts && c->text_end[t] <= i)
-                        t++;
+                /* the text holding word i: the first with text_end > i */
+                while (t < hi) {
+                        size_t mid = (t + hi) / 2;
+
+                        if (c->text_end[mid] <= i)
+                                t = mid + 1;
+                        else
+                                hi = mid;
+                }
                 if (t >= c->ntexts || i + n > c->text_end[t])
                         continue;
                 buf_init(&b);
