@@ -1078,7 +1078,7 @@ members_list(struct cli *cli, bool json)
         struct taxonomy *tx = NULL;
         struct member_register *reg = NULL;
 
-        if (load_register(cli, "members", &tx, &reg) < 0)
+        if (load_register(cli, "members", &tx, &reg) < 0 || reg == NULL)
                 return 1;
         if (!json && reg->n > 0)
                 printf("%-22s %-30s %-12s %-20s %s\n", "ID", "NAME", "CLUSTER", "REGIONS",

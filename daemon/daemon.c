@@ -248,7 +248,7 @@ format_status(struct daemon *d, char *buf, size_t len)
                 time_format_uk(d->last_poll, when, sizeof(when));
                 sp = strrchr(when, ' ');        /* "23 Jan 2025 18:30" -> "18:30" */
                 if (sp != NULL)
-                        memmove(when, sp + 1, strlen(sp));
+                        memmove(when, sp + 1, strlen(sp + 1) + 1);      /* with its NUL */
         }
         if (d->failing > 0)
                 snprintf(fail, sizeof(fail), " (%zu failing)", d->failing);

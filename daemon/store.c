@@ -791,7 +791,7 @@ latest_version(void)
 static int
 check_identity(struct store *s, int64_t *ret_version, struct err *err)
 {
-        int64_t app, ver, tables;
+        int64_t app = 0, ver = 0, tables = 0;
         int r;
 
         char *op = xasprintf("open %s", s->path);
@@ -830,7 +830,7 @@ migrate(struct store *s, struct err *err)
         for (size_t i = 0; i < ARRAY_SIZE(migrations); i++) {
                 const struct migration *m = &migrations[i];
                 char op[64], pragma[64];
-                int64_t ver;
+                int64_t ver = 0;
                 int r;
 
                 snprintf(op, sizeof(op), "migration %d", m->version);
