@@ -1,6 +1,6 @@
 /*
  * cmd_match.c — the matching commands: match, matches, explain, replay and
- * members (list, show, import).  See notes/register.md.
+ * members (list, show, import).  See docs/matching.md.
  *
  * explain and replay build their answer as one JSON document and print it
  * either as JSON (--json) or as readable text from that same document, so
