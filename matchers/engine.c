@@ -220,6 +220,9 @@ add_ref(struct engine *e, size_t *cap, const struct rule *r, int32_t capi, int32
         e->refs[e->nrefs].cap = capi;
         e->refs[e->nrefs].member = mi;
         e->refs[e->nrefs].pat = 0;
+        e->refs[e->nrefs].exclude = r->exclude;
+        e->refs[e->nrefs].text = r->text;
+        e->refs[e->nrefs].weight = r->weight;
         e->nrefs++;
 }
 
@@ -400,6 +403,12 @@ build_members(struct engine *e, struct diag *d)
         }
         e->mem_caps_off[reg->n] = (uint32_t)ncapent;
         e->mem_regkey_off[reg->n] = (uint32_t)nrk;
+        e->mem_min = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_min));
+        e->mem_max = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_max));
+        for (size_t m = 0; m < reg->n; m++) {
+                e->mem_min[m] = reg->members[m].min_value;
+                e->mem_max[m] = reg->members[m].max_value;
+        }
         e->mem_band = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_band));
         for (size_t m = 0; m < reg->n; m++)
                 e->mem_band[m] = engine_band_string(&reg->members[m]);
@@ -482,6 +491,10 @@ build(struct engine *e, struct diag *d)
         e->pat_fields = xcalloc(e->npats ? e->npats : 1, 1);
         e->pat_full = xcalloc(e->npats ? e->npats : 1, 1);
         e->pat_wconj = xcalloc(e->npats ? e->npats : 1, 1);
+        e->pat_capown = xcalloc(e->npats ? e->npats : 1, 1);
+        for (size_t i = 0; i < e->nrefs; i++)
+                if (e->refs[i].cap >= 0)
+                        e->pat_capown[e->refs[i].pat] = 1;
         for (size_t p = 0; p < e->npats; p++) {
                 struct pat *pa = &e->pats[p];
 
@@ -613,6 +626,7 @@ engine_free(struct engine *e)
         free(e->pat_fields);
         free(e->pat_full);
         free(e->pat_wconj);
+        free(e->pat_capown);
         free(e->terms);
         free(e->terms_str);
         free(e->slots);
@@ -626,6 +640,8 @@ engine_free(struct engine *e)
         free(e->mem_caps_off);
         free(e->mem_regkey);
         free(e->mem_regkey_off);
+        free(e->mem_min);
+        free(e->mem_max);
         for (size_t m = 0; e->mem_band && m < e->nmembers; m++)
                 free(e->mem_band[m]);
         free(e->mem_band);
@@ -702,6 +718,9 @@ engine_scratch_new(const struct engine *e)
         s->mbits = xcalloc(e->nwords, sizeof(uint64_t));
         s->rbits = xcalloc(e->nwords, sizeof(uint64_t));
         s->mlist = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
+        s->val_epoch = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
+        s->mem_fired = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
+        s->val_ok = xcalloc(e->nmembers ? e->nmembers : 1, 1);
         s->cap_req = xcalloc(nc, sizeof(int32_t));
         s->cap_excl = xcalloc(nc, sizeof(int32_t));
         s->rk_epoch = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_epoch));
@@ -773,6 +792,9 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->mbits);
         free(s->rbits);
         free(s->mlist);
+        free(s->val_epoch);
+        free(s->mem_fired);
+        free(s->val_ok);
         free(s->cap_req);
         free(s->cap_excl);
         free(s->rk_epoch);
@@ -814,6 +836,8 @@ new_epoch(struct engine_scratch *s)
                 memset(s->ref_fired, 0, (e->nrefs ? e->nrefs : 1) * sizeof(uint32_t));
                 memset(s->term_epoch, 0, (e->nterms ? e->nterms : 1) * sizeof(uint32_t));
                 memset(s->rk_epoch, 0, (e->nregkeys ? e->nregkeys : 1) * sizeof(uint32_t));
+                memset(s->val_epoch, 0, (e->nmembers ? e->nmembers : 1) * sizeof(uint32_t));
+                memset(s->mem_fired, 0, (e->nmembers ? e->nmembers : 1) * sizeof(uint32_t));
                 tc_flush(s);            /* entries carry epochs too */
                 s->epoch = 1;
         }
@@ -887,6 +911,7 @@ push_hit(struct engine_scratch *s, const struct hit *h, uint32_t *ret)
                 s->hits = xreallocarray(s->hits, s->hit_cap, sizeof(*s->hits));
         }
         s->hits[s->nhits] = *h;
+        s->hits[s->nhits].words = NULL;
         *ret = (uint32_t)s->nhits++;
 }
 
@@ -1039,7 +1064,7 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
                         nwin = 0;
                 } else {
                         pcre2_set_offset_limit(s->mctx_lim, b);
-                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, len, a, 0, s->md,
+                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, len, a, PCRE2_NO_JIT, s->md,
                                          s->mctx_lim);
                 }
                 if (rc < 0)
@@ -1311,7 +1336,18 @@ candidates(struct engine_scratch *s)
         for (size_t i = 0; i < s->tn.n; i++) {
                 const struct tn_token *tk = &s->tn.tok[i];
                 unsigned fbit = 1u << s->tok_field[i];
-                struct tcent *ce = tc_get(s, s->tn.fold + tk->off, tk->len, tk->hash);
+                struct tcent *ce;
+
+                /* the cache is large and probed in text order: fetch ahead */
+                if (i + 16 < s->tn.n)
+                        __builtin_prefetch(&s->tc_slots[s->tn.tok[i + 16].hash & s->tc_mask]);
+                if (i + 8 < s->tn.n) {
+                        uint32_t v = s->tc_slots[s->tn.tok[i + 8].hash & s->tc_mask];
+
+                        if (v)
+                                __builtin_prefetch(&s->tc_ent[v - 1]);
+                }
+                ce = tc_get(s, s->tn.fold + tk->off, tk->len, tk->hash);
                 uint32_t ent = (uint32_t)(ce - s->tc_ent);
                 int32_t term = ce->term;
 
@@ -1391,33 +1427,85 @@ keyword_occ(const struct engine_scratch *s, const struct pat *p, struct hit *h)
 }
 
 static void
-verify(struct engine_scratch *s)
+verify_one(struct engine_scratch *s, uint32_t p)
 {
-        const struct engine *e = s->e;
+        const struct pat *pa = &s->e->pats[p];
+        struct hit h;
+        bool ok;
 
+        if (pa->kind == RULE_KEYWORD) {
+                ok = keyword_occ(s, pa, &h);
+                if (pa->nwords > 1)
+                        s->verified++;
+        } else {
+                if (pa->wconj >= 0)
+                        ok = regex_windows(s, pa, p, pa->fields, &h);
+                else
+                        ok = regex_hinted(s, pa, p, pa->fields & s->pat_cfields[p], &h);
+                s->verified++;
+        }
+        if (!ok)
+                return;
+        s->pat_fired[p] = s->epoch;
+        push_hit(s, &h, &s->pat_hit[p]);
+        s->fired[s->nfired++] = p;
+}
+
+/* Phase 1: the candidates a capability owns (the requirements need them);
+ * with all set, every candidate. */
+static void
+verify_caps(struct engine_scratch *s, bool all)
+{
         s->candidates = s->ncands;
+        for (size_t k = 0; k < s->ncands; k++)
+                if (all || s->e->pat_capown[s->cands[k]])
+                        verify_one(s, s->cands[k]);
+}
+
+/* Can member mi still match, as far as region and value go?  (A filter: the
+ * final stage checks exactly.) */
+static bool
+member_eligible(const struct engine *e, struct engine_scratch *s, const struct opportunity *o,
+                uint32_t mi)
+{
+        if (s->rfilter && !(s->rbits[mi / 64] & (1ull << (mi % 64))))
+                return false;
+        if (s->val_epoch[mi] != s->epoch) {
+                int64_t lo, hi, mn = e->mem_min[mi], mx = e->mem_max[mi];
+                bool ok = true;
+
+                if (o->value_stated && (o->value_max != VALUE_NONE || o->value_min != VALUE_NONE)) {
+                        hi = o->value_max != VALUE_NONE ? o->value_max : o->value_min;
+                        lo = o->value_min != VALUE_NONE ? o->value_min : hi;
+                        if (lo > hi) {
+                                int64_t t = lo;
+
+                                lo = hi;
+                                hi = t;
+                        }
+                        ok = !(mx != VALUE_NONE && lo > mx) && !(mn != VALUE_NONE && hi < mn);
+                }
+                s->val_epoch[mi] = s->epoch;
+                s->val_ok[mi] = ok;
+        }
+        return s->val_ok[mi];
+}
+
+/* Phase 2: member-only candidates, verified only when one of their owners
+ * can still match (its own rules cannot change anything for the others). */
+static void
+verify_members(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
+{
         for (size_t k = 0; k < s->ncands; k++) {
                 uint32_t p = s->cands[k];
-                const struct pat *pa = &e->pats[p];
-                struct hit h;
-                bool ok;
+                bool need = false;
 
-                if (pa->kind == RULE_KEYWORD) {
-                        ok = keyword_occ(s, pa, &h);
-                        if (pa->nwords > 1)
-                                s->verified++;
-                } else {
-                        if (pa->wconj >= 0)
-                                ok = regex_windows(s, pa, p, pa->fields, &h);
-                        else
-                                ok = regex_hinted(s, pa, p, pa->fields & s->pat_cfields[p], &h);
-                        s->verified++;
-                }
-                if (!ok)
+                if (e->pat_capown[p])
                         continue;
-                s->pat_fired[p] = s->epoch;
-                push_hit(s, &h, &s->pat_hit[p]);
-                s->fired[s->nfired++] = p;
+                for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1] && !need; j++)
+                        need = member_eligible(e, s, o, (uint32_t)e->refs[e->pat_own[j]].member);
+                if (need)
+                        verify_one(s, p);
         }
 }
 
@@ -1532,11 +1620,10 @@ region_bits(const struct engine *e, struct engine_scratch *s, const struct oppor
 /* Candidate members: (fired capabilities' members | members whose own rule
  * fired) & region bits, as an ascending list. */
 static void
-member_candidates(const struct engine *e, struct engine_scratch *s,
-                  const struct opportunity *o)
+member_candidates(const struct engine *e, struct engine_scratch *s)
 {
         uint64_t *mb = s->mbits;
-        bool rfilter;
+        bool rfilter = s->rfilter;
 
         memset(mb, 0, e->nwords * sizeof(*mb));
         for (size_t c = 0; c < e->tx->ncaps; c++)
@@ -1548,11 +1635,10 @@ member_candidates(const struct engine *e, struct engine_scratch *s,
                 for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1]; j++) {
                         const struct eref *r = &e->refs[e->pat_own[j]];
 
-                        if (r->member >= 0 && !r->rule->exclude)
+                        if (r->member >= 0 && !r->exclude)
                                 mb[r->member / 64] |= 1ull << (r->member % 64);
                 }
         }
-        rfilter = region_bits(e, s, o);
         s->nmlist = 0;
         for (size_t w = 0; w < e->nwords; w++) {
                 uint64_t x = rfilter ? mb[w] & s->rbits[w] : mb[w];
@@ -1577,14 +1663,19 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
         s->brute = false;
         normalise(s, o);
         candidates(s);
-        verify(s);
-        cpv_table(e, s, o);
-        engine_finish_caps(e, s, o, out);
-        if (flags & ENGINE_EXPLAIN) {
+        if (flags & ENGINE_EXPLAIN) {           /* every member: every rule */
+                verify_caps(s, true);
+                cpv_table(e, s, o);
+                engine_finish_caps(e, s, o, out);
                 engine_finish_members(e, s, o, flags, NULL, 0, true, out);
                 return 0;
         }
-        member_candidates(e, s, o);
+        verify_caps(s, false);
+        cpv_table(e, s, o);
+        engine_finish_caps(e, s, o, out);
+        s->rfilter = region_bits(e, s, o);
+        verify_members(e, s, o);
+        member_candidates(e, s);
         engine_finish_members(e, s, o, flags, s->mlist, s->nmlist, false, out);
         return 0;
 }

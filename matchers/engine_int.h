@@ -49,9 +49,12 @@ struct pat {
  * 0's rules, capability 1's, ..., then member 0's, member 1's, ... */
 struct eref {
         const struct rule *rule;
+        const char *text;               /* rule->text and rule->weight, kept hot */
+        double   weight;
         uint32_t pat;
         int32_t  cap;                   /* capability index or -1 */
         int32_t  member;                /* member index or -1 */
+        bool     exclude;               /* rule->exclude, kept hot */
 };
 
 struct cpvent {                         /* one CPV prefix of one capability */
@@ -88,6 +91,7 @@ struct engine {
         uint8_t      *pat_fields;       /* copy of pats[].fields, hot */
         uint8_t      *pat_full;         /* bit per condition (rule_atoms.conj) */
         uint8_t      *pat_wconj;        /* pats[].wconj, 0xFF for none */
+        uint8_t      *pat_capown;       /* a capability owns the pattern */
 
         /* term dictionary */
         struct term  *terms;
@@ -116,6 +120,7 @@ struct engine {
         uint32_t     *mem_caps, *mem_caps_off;  /* member -> its capability indices */
         char        **mem_band;         /* member -> "£5,000–£25,000" */
         uint32_t     *mem_regkey, *mem_regkey_off;  /* member region i -> regkeys index */
+        int64_t      *mem_min, *mem_max;        /* members' value bands, kept hot */
         bool          has_pc_keys;
 
         pcre2_match_context *mctx_proto;
@@ -125,6 +130,7 @@ struct hit {                            /* where a rule matched first */
         uint8_t  field;
         uint32_t seg;
         uint32_t start, end;            /* bytes in that segment's text */
+        char    *words;                 /* the matched text in the result, once made */
 };
 
 struct cpvhit {
@@ -202,6 +208,10 @@ struct engine_scratch {
 
         /* members */
         uint64_t *mbits, *rbits;
+        bool      rfilter;              /* rbits holds the region-eligible members */
+        uint32_t *mem_fired;            /* per member: epoch when an own rule fired */
+        uint32_t *val_epoch;            /* per member: value band checked ... */
+        uint8_t  *val_ok;               /* ... and fits */
         uint32_t *mlist;
         size_t    nmlist;
 
@@ -225,7 +235,7 @@ struct engine_scratch {
 };
 
 /* engine_result.c */
-void *result_alloc(struct match_result *r, size_t n);           /* zeroed */
+void *result_alloc(struct match_result *r, size_t n);           /* not zeroed */
 char *result_strndup(struct match_result *r, const char *s, size_t n);
 char *result_printf(struct match_result *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

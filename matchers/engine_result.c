@@ -50,7 +50,6 @@ result_alloc(struct match_result *r, size_t n)
         }
         p = (char *)b->data + b->used;
         b->used += n;
-        memset(p, 0, n);
         return p;
 }
 
@@ -148,7 +147,7 @@ reason_kind_name(enum reason_kind k)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static const struct hit *
+static struct hit *
 ref_hit(const struct engine *e, const struct engine_scratch *s, uint32_t r)
 {
         if (s->brute)
@@ -163,17 +162,21 @@ ref_hit(const struct engine *e, const struct engine_scratch *s, uint32_t r)
 /* The matched words of a hit, at most MATCHED_MAX bytes, cut on a UTF-8
  * character boundary. */
 static char *
-hit_words(struct match_result *out, const struct engine_scratch *s, const struct hit *h)
+hit_words(struct match_result *out, const struct engine_scratch *s, struct hit *h)
 {
         size_t len, n = h->end - h->start;
         const char *t = seg_text(s, h->field, h->seg, &len);
+
+        if (h->words)                   /* one copy per hit, shared by its owners */
+                return h->words;
 
         if (n > MATCHED_MAX) {
                 n = MATCHED_MAX;
                 while (n > 0 && ((unsigned char)t[h->start + n] & 0xC0) == 0x80)
                         n--;
         }
-        return result_strndup(out, t + h->start, n);
+        h->words = result_strndup(out, t + h->start, n);
+        return h->words;
 }
 
 static void
@@ -253,16 +256,17 @@ region_place(const struct engine_scratch *s, const char *mr, const struct opport
 }
 
 /* The region check of member mi: the first of its region entries that fits
- * (entries are evaluated once per notice and remembered by key). */
+ * (entries are evaluated once per notice and remembered by key; only the
+ * engine's compact arrays are read, not the member). */
 static void
 region_check(const struct engine *e, struct engine_scratch *s, uint32_t mi,
              const struct opportunity *o, struct region_result *rr)
 {
-        const struct member *m = &e->reg->members[mi];
+        uint32_t k0 = e->mem_regkey_off[mi], k1 = e->mem_regkey_off[mi + 1];
 
         memset(rr, 0, sizeof(*rr));
         rr->ok = true;
-        if (m->regions.n == 0) {
+        if (k0 == k1) {
                 rr->notice_place = "everywhere (no regions given)";
                 return;
         }
@@ -274,15 +278,15 @@ region_check(const struct engine *e, struct engine_scratch *s, uint32_t mi,
                 rr->notice_place = "not stated";
                 return;
         }
-        for (size_t i = 0; i < m->regions.n; i++) {
-                uint32_t k = e->mem_regkey[e->mem_regkey_off[mi] + i];
+        for (uint32_t i = k0; i < k1; i++) {
+                uint32_t k = e->mem_regkey[i];
 
                 if (s->rk_epoch[k] != s->epoch) {
                         s->rk_epoch[k] = s->epoch;
-                        s->rk_place[k] = region_place(s, m->regions.v[i], o);
+                        s->rk_place[k] = region_place(s, e->regkeys[k].key, o);
                 }
                 if (s->rk_place[k]) {
-                        rr->member_region = m->regions.v[i];
+                        rr->member_region = e->regkeys[k].key;
                         rr->notice_place = s->rk_place[k];
                         return;
                 }
@@ -309,15 +313,15 @@ value_band(const struct opportunity *o, int64_t *lo, int64_t *hi)
 }
 
 static enum value_state
-value_check(const struct member *m, const struct opportunity *o)
+value_check(const struct engine *e, uint32_t mi, const struct opportunity *o)
 {
-        int64_t lo, hi;
+        int64_t lo, hi, mn = e->mem_min[mi], mx = e->mem_max[mi];
 
         if (!value_band(o, &lo, &hi))
                 return VALUE_NOT_STATED_OK;
-        if (m->max_value != VALUE_NONE && lo > m->max_value)
+        if (mx != VALUE_NONE && lo > mx)
                 return VALUE_ABOVE;
-        if (m->min_value != VALUE_NONE && hi < m->min_value)
+        if (mn != VALUE_NONE && hi < mn)
                 return VALUE_BELOW;
         return VALUE_OK;
 }
@@ -421,7 +425,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                 for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
                         if (ref_hit(e, s, r) == NULL)
                                 continue;
-                        if (e->refs[r].rule->exclude)
+                        if (e->refs[r].exclude)
                                 nneg++;
                         else
                                 npos++;
@@ -447,7 +451,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                         first_cpv = false;
                 }
                 for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
-                        const struct hit *ht = ref_hit(e, s, r);
+                        struct hit *ht = ref_hit(e, s, r);
                         const struct rule *ru = e->refs[r].rule;
 
                         if (ht == NULL || ru->exclude)
@@ -466,7 +470,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                                    result_strndup(out, code, strlen(code)), 0.0);
                 }
                 for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
-                        const struct hit *ht = ref_hit(e, s, r);
+                        struct hit *ht = ref_hit(e, s, r);
                         const struct rule *ru = e->refs[r].rule;
 
                         if (ht == NULL || !ru->exclude)
@@ -627,6 +631,7 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         struct member_match *mm;
         struct reason *rs;
         double base = 0, score;
+        bool own;
 
         for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
                 int32_t q = s->cap_req[e->mem_caps[k]];
@@ -636,12 +641,13 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                         ncov_reasons += out->requires[q].nreasons;
                 }
         }
-        for (uint32_t r = e->mem_ref[mi]; r < e->mem_ref[mi + 1]; r++) {
+        own = s->mem_fired[mi] == s->epoch;    /* any rule of its own fired? */
+        for (uint32_t r = e->mem_ref[mi]; own && r < e->mem_ref[mi + 1]; r++) {
                 const struct hit *ht = ref_hit(e, s, r);
 
                 if (ht == NULL)
                         continue;
-                if (e->refs[r].rule->exclude) {
+                if (e->refs[r].exclude) {
                         if (veto_hit == NULL) {
                                 veto_hit = ht;
                                 veto_ref = r;
@@ -662,7 +668,7 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                 return;
         }
         region_check(e, s, mi, o, &rr);
-        vs = value_check(m, o);
+        vs = value_check(e, mi, o);
         if (veto_hit || !rr.ok || vs == VALUE_ABOVE || vs == VALUE_BELOW) {
                 if (flags & ENGINE_EXPLAIN) {
                         out->misses[*nmiss].member = m;
@@ -685,14 +691,14 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                        out->requires[q].nreasons * sizeof(*rs));
                 n += out->requires[q].nreasons;
         }
-        for (uint32_t r = e->mem_ref[mi]; r < e->mem_ref[mi + 1]; r++) {
-                const struct hit *ht = ref_hit(e, s, r);
-                const struct rule *ru = e->refs[r].rule;
+        for (uint32_t r = e->mem_ref[mi]; nown && r < e->mem_ref[mi + 1]; r++) {
+                struct hit *ht = ref_hit(e, s, r);
+                const struct eref *er = &e->refs[r];
 
-                if (ht == NULL || ru->exclude)
+                if (ht == NULL || er->exclude)
                         continue;
-                add_reason(rs, &n, REASON_MEMBER_RULE, NULL, ru->text,
-                           engine_field_names[ht->field], hit_words(out, s, ht), ru->weight);
+                add_reason(rs, &n, REASON_MEMBER_RULE, NULL, er->text,
+                           engine_field_names[ht->field], hit_words(out, s, ht), er->weight);
         }
         for (size_t k = 0; k < n; k++)
                 base += rs[k].weight;
@@ -785,6 +791,24 @@ engine_finish_members(const struct engine *e, struct engine_scratch *s,
                       size_t nmembers, bool all, struct match_result *out)
 {
         size_t nmatch = 0, nmiss = 0, total = all ? e->nmembers : nmembers;
+
+        /* members with a rule of their own that fired */
+        if (s->brute) {
+                for (size_t r = e->cap_ref[e->tx->ncaps]; r < e->nrefs; r++)
+                        if (s->ref_fired[r] == s->epoch)
+                                s->mem_fired[e->refs[r].member] = s->epoch;
+        } else {
+                for (size_t k = 0; k < s->nfired; k++) {
+                        uint32_t p = s->fired[k];
+
+                        for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1]; j++) {
+                                int32_t m = e->refs[e->pat_own[j]].member;
+
+                                if (m >= 0)
+                                        s->mem_fired[m] = s->epoch;
+                        }
+                }
+        }
 
         if (flags & ENGINE_EXPLAIN)
                 out->misses = result_alloc(out, (total ? total : 1) * sizeof(*out->misses));

@@ -119,9 +119,11 @@ static const char *const lexicon[12][16] = {
           "telephony", "it equipment" },
 };
 
+/* How members write their own patterns around a trade word or phrase. */
 static const char *const regex_templates[] = {
-        "\\b%s(?:s|es|ing|ed)?\\b", "\\b%s\\w*", "%s", "\\b(?:new|existing|the)\\s+%s\\b",
-        "%s(?:\\s+services?)?", "\\b%s\\b", "(?:^|\\s)%s", "\\b%s(?:er|ers)?\\b",
+        "\\b%s(?:s|es|ing|ed)?\\b", "\\b%s\\w*", "%s", "\\b(?:local|community|school)\\s+%s\\b",
+        "%s(?:\\s+services?)?", "\\b%s\\b", "%s[- ]?(?:work|works|services)",
+        "\\b%s(?:er|ers)?\\b",
 };
 
 static const char *const exclusion_words[] = {
