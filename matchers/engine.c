@@ -340,7 +340,8 @@ build_members(struct engine *e, struct diag *d)
         for (size_t m = 0; m < reg->n; m++)
                 for (size_t i = 0; i < reg->members[m].regions.n; i++)
                         keys[nkeys++].key = reg->members[m].regions.v[i];
-        qsort(keys, nkeys, sizeof(*keys), regkey_cmp);
+        if (nkeys > 1)
+                qsort(keys, nkeys, sizeof(*keys), regkey_cmp);
         {
                 size_t u = 0;
 
@@ -528,7 +529,8 @@ build(struct engine *e, struct diag *d)
                         }
                 }
         }
-        qsort(posts, nposts, sizeof(*posts), posting_cmp);
+        if (nposts > 1)         /* qsort(NULL, 0) is undefined */
+                qsort(posts, nposts, sizeof(*posts), posting_cmp);
         e->post = xcalloc(nposts ? nposts : 1, sizeof(*e->post));
         for (size_t i = 0; i < nposts; i++) {
                 struct term *tm = &e->terms[posts[i].term];
@@ -568,7 +570,8 @@ build(struct engine *e, struct diag *d)
                         }
                 }
         }
-        qsort(e->cpv, e->ncpv, sizeof(*e->cpv), cpvent_cmp);
+        if (e->ncpv > 1)
+                qsort(e->cpv, e->ncpv, sizeof(*e->cpv), cpvent_cmp);
         if (diag_count(d) > before) {
                 r = -EINVAL;
                 goto out;
@@ -1029,7 +1032,7 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
                         }
                         s->wtok[n++] = t;
                 }
-        if (s->wocc[s->pat_whead[p]].next != NONE32)
+        if (n > 1 && s->wocc[s->pat_whead[p]].next != NONE32)
                 qsort(s->wtok, n, sizeof(*s->wtok), u32cmp);
         for (size_t i = 0; i < n;) {
                 const struct tn_token *tk = &s->tn.tok[s->wtok[i]];

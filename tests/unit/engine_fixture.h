@@ -114,7 +114,8 @@ fx_member_cmp(const void *a, const void *b)
 static inline void
 fx_register_sort(struct member_register *r)
 {
-        qsort(r->members, r->n, sizeof(*r->members), fx_member_cmp);
+        if (r->n > 1)
+                qsort(r->members, r->n, sizeof(*r->members), fx_member_cmp);
 }
 
 /* An open tender notice with the given text, CPV codes and regions. */
