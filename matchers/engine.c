@@ -41,6 +41,7 @@
 #define TC_MAX_STR      (8u << 20)
 #define TC_MAX_POST     (8u << 20)
 #define WINDOWS_MAX     6               /* then one search to the string's end */
+#define CONJ_KEEP_COST  0.25            /* extra conditions kept up to this cost */
 
 /* ---- dictionary (build side) ------------------------------------------------ */
 
@@ -278,6 +279,7 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
 
                         rule_keyword_atoms(&tmp, &p->atoms);
                 }
+                rule_atoms_prune(&p->atoms, CONJ_KEEP_COST);
                 for (uint32_t i = 0; i < p->nwords; i++)
                         if (strcmp(p->wordstr[i], p->atoms.conj[0].v[0].text) == 0) {
                                 p->atom_word = i;
@@ -302,14 +304,26 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
                                  p->text, (size_t)eoff, (const char *)msg);
                         return;
                 }
-                (void)pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);    /* not fatal */
+                /* no JIT for this copy: it only serves invalid UTF-8 */
                 rule_regex_atoms(p->text, &p->atoms);
+                rule_atoms_prune(&p->atoms, CONJ_KEEP_COST);
                 p->wconj = -1;
                 for (size_t c = 0; c < p->atoms.n; c++)
                         if (p->atoms.conj[c].lmax >= 0) {
                                 p->wconj = (int)c;
                                 break;
                         }
+                /* PCRE2 checks the whole subject's UTF-8 on every call when
+                 * MATCH_INVALID_UTF is set (and NO_UTF_CHECK cannot stop it):
+                 * 0.5 us per KB per call.  The text is checked once per notice
+                 * while tokenising; valid strings (nearly all) use this copy
+                 * with NO_UTF_CHECK.  On valid UTF-8 both give the same
+                 * results. */
+                p->re_valid = pcre2_compile((PCRE2_SPTR)p->text, PCRE2_ZERO_TERMINATED,
+                                            PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP |
+                                            PCRE2_USE_OFFSET_LIMIT, &ec, &eoff, NULL);
+                if (p->re_valid)
+                        (void)pcre2_jit_compile(p->re_valid, PCRE2_JIT_COMPLETE);
         }
 }
 
@@ -618,6 +632,7 @@ engine_free(struct engine *e)
                 free(pa->wordstr);
                 free(pa->words);
                 pcre2_code_free(pa->re);
+                pcre2_code_free(pa->re_valid);
                 rule_atoms_done(&pa->atoms);
         }
         free(e->pats);
@@ -769,6 +784,7 @@ engine_scratch_free(struct engine_scratch *s)
                 free(s->segs[f]);
                 free(s->seglen[f]);
                 free(s->segtok[f]);
+                free(s->segvalid[f]);
         }
         free(s->tc_slots);
         free(s->tc_ent);
@@ -860,6 +876,8 @@ seg_add(struct engine_scratch *s, unsigned f, const char *str)
                                              sizeof(*s->seglen[f]));
                 s->segtok[f] = xreallocarray(s->segtok[f], s->segcap[f],
                                              sizeof(*s->segtok[f]));
+                s->segvalid[f] = xreallocarray(s->segvalid[f], s->segcap[f],
+                                               sizeof(*s->segvalid[f]));
         }
         s->segs[f][s->nsegs[f]] = str;
         s->seglen[f][s->nsegs[f]] = strlen(str);
@@ -889,8 +907,11 @@ normalise(struct engine_scratch *s, const struct opportunity *o)
                 if (s->nsegs[f])
                         s->present |= 1u << f;
                 for (size_t k = 0; k < s->nsegs[f]; k++) {
+                        size_t bad = s->tn.invalid;
+
                         s->segtok[f][k] = (uint32_t)s->tn.n;
                         tn_tokenize(&s->tn, s->segs[f][k], s->seglen[f][k], (uint32_t)k, &pos);
+                        s->segvalid[f][k] = s->tn.invalid == bad;
                 }
         }
         s->fstart[NFIELDS] = (uint32_t)s->tn.n;
@@ -918,16 +939,19 @@ push_hit(struct engine_scratch *s, const struct hit *h, uint32_t *ret)
         *ret = (uint32_t)s->nhits++;
 }
 
-/* Regex: the first match, fields in order, strings in order. */
+/* Regex: the first match, fields in order, strings in order (the JIT copy
+ * for valid UTF-8, the MATCH_INVALID_UTF one otherwise). */
 static bool
-regex_first(struct engine_scratch *s, const pcre2_code *re, unsigned fields, struct hit *h)
+regex_first(struct engine_scratch *s, const struct pat *pa, unsigned fields, struct hit *h)
 {
         for (unsigned f = 0; f < NFIELDS; f++) {
                 if (!(fields & (1u << f)))
                         continue;
                 for (size_t k = 0; k < s->nsegs[f]; k++) {
-                        int rc = pcre2_match(re, (PCRE2_SPTR)s->segs[f][k], s->seglen[f][k], 0,
-                                             0, s->md, s->mctx);
+                        bool valid = s->segvalid[f][k] && pa->re_valid;
+                        int rc = pcre2_match(valid ? pa->re_valid : pa->re,
+                                             (PCRE2_SPTR)s->segs[f][k], s->seglen[f][k], 0,
+                                             valid ? PCRE2_NO_UTF_CHECK : 0, s->md, s->mctx);
                         PCRE2_SIZE *ov;
 
                         if (rc < 0)
@@ -985,7 +1009,10 @@ regex_hinted(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigne
                                 continue;
                         while (start > 0 && ((unsigned char)text[start] & 0xC0) == 0x80)
                                 start--;
-                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, s->seglen[f][k], start, 0,
+                        rc = s->segvalid[f][k] && pa->re_valid ?
+                             pcre2_match(pa->re_valid, (PCRE2_SPTR)text, s->seglen[f][k], start,
+                                         PCRE2_NO_UTF_CHECK, s->md, s->mctx) :
+                             pcre2_match(pa->re, (PCRE2_SPTR)text, s->seglen[f][k], start, 0,
                                          s->md, s->mctx);
                         if (rc < 0)
                                 continue;
@@ -1042,6 +1069,7 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
                 const char *text;
                 size_t len;
                 PCRE2_SIZE *ov;
+                bool valid;
                 int rc;
 
                 /* merge the following windows of the same string */
@@ -1057,18 +1085,21 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
                 text = seg_text(s, f, seg, &len);
                 while (a > 0 && ((unsigned char)text[a] & 0xC0) == 0x80)
                         a--;
+                valid = s->segvalid[f][seg] && pa->re_valid;
                 if (++nwin > WINDOWS_MAX) {
                         /* many windows (a common atom): one search from here
                          * to the end of the string is cheaper */
-                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, len, a, 0, s->md, s->mctx);
+                        rc = pcre2_match(valid ? pa->re_valid : pa->re, (PCRE2_SPTR)text, len,
+                                         a, valid ? PCRE2_NO_UTF_CHECK : 0, s->md, s->mctx);
                         while (rc < 0 && i < n && s->tok_field[s->wtok[i]] == f &&
                                s->tn.tok[s->wtok[i]].seg == seg)
                                 i++;            /* this string is done */
                         nwin = 0;
                 } else {
                         pcre2_set_offset_limit(s->mctx_lim, b);
-                        rc = pcre2_match(pa->re, (PCRE2_SPTR)text, len, a, PCRE2_NO_JIT, s->md,
-                                         s->mctx_lim);
+                        rc = pcre2_match(valid ? pa->re_valid : pa->re, (PCRE2_SPTR)text,
+                                         len, a, PCRE2_NO_JIT | (valid ? PCRE2_NO_UTF_CHECK : 0),
+                                         s->md, s->mctx_lim);
                 }
                 if (rc < 0)
                         continue;
@@ -1742,7 +1773,7 @@ engine_match_brute(const struct engine *e, struct engine_scratch *s,
                 if (ru->kind == RULE_KEYWORD)
                         ok = keyword_plain(s, ru, &h);
                 else
-                        ok = regex_first(s, e->pats[e->refs[r].pat].re, rule_fields(ru), &h);
+                        ok = regex_first(s, &e->pats[e->refs[r].pat], rule_fields(ru), &h);
                 s->verified++;
                 if (!ok)
                         continue;

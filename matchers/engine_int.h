@@ -38,7 +38,9 @@ struct pat {
         char         **wordstr;         /* keyword: folded words */
         uint32_t       nwords;
         uint32_t       atom_word;       /* keyword: index of the atom word */
-        pcre2_code    *re;              /* regex */
+        pcre2_code    *re;              /* regex (MATCH_INVALID_UTF: any subject) */
+        pcre2_code    *re_valid;        /* the same without MATCH_INVALID_UTF, for
+                                         * subjects known to be valid UTF-8 */
         struct rule_atoms atoms;        /* the prefilter's condition */
         bool           always;          /* no atom: checked on every notice */
         int            wconj;           /* regex: the condition whose lmax bounds
@@ -168,6 +170,7 @@ struct engine_scratch {
         const char **segs[NFIELDS];     /* segment strings per field */
         size_t   *seglen[NFIELDS];
         uint32_t *segtok[NFIELDS];      /* first token of each segment */
+        bool     *segvalid[NFIELDS];    /* the segment is valid UTF-8 */
         size_t    nsegs[NFIELDS], segcap[NFIELDS];
         unsigned  present;              /* field bits with any text */
 

@@ -261,6 +261,29 @@ conj_copy_into(struct rule_atoms *dst, const struct rule_atoms *src)
         }
 }
 
+void
+rule_atoms_prune(struct rule_atoms *ra, double max_cost)
+{
+        size_t w = ra->n ? 1 : 0;
+        bool bounded = ra->n && ra->conj[0].lmax >= 0;
+
+        for (size_t i = 1; i < ra->n; i++) {
+                bool keep = set_cost(&ra->conj[i]) <= max_cost;
+
+                /* the cheapest condition with a match-start bound stays:
+                 * it gives the engine its PCRE2 windows */
+                if (!bounded && ra->conj[i].lmax >= 0) {
+                        bounded = true;
+                        keep = true;
+                }
+                if (keep)
+                        ra->conj[w++] = ra->conj[i];
+                else
+                        atom_set_done(&ra->conj[i]);
+        }
+        ra->n = w;
+}
+
 char *
 rule_atoms_format(const struct rule_atoms *ra)
 {

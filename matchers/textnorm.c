@@ -123,6 +123,7 @@ tn_reset(struct tn_text *t)
 {
         t->n = 0;
         t->flen = 0;
+        t->invalid = 0;
 }
 
 static void
@@ -164,6 +165,8 @@ tn_tokenize(struct tn_text *t, const char *s, size_t len, uint32_t seg, uint32_t
 
                                 if (tn_fold_cp(cp, f))
                                         break;
+                                if (l == 1)     /* only an invalid sequence is 1 byte */
+                                        t->invalid++;
                                 i += l;
                         }
                 }
@@ -187,8 +190,12 @@ tn_tokenize(struct tn_text *t, const char *s, size_t len, uint32_t seg, uint32_t
                                 size_t l = tn_utf8_decode(p + i, len - i, &cp);
 
                                 k = tn_fold_cp(cp, f);
-                                if (k == 0)
+                                if (k == 0) {
+                                        if (l == 1)
+                                                t->invalid++;
+                                        i += l;
                                         break;
+                                }
                                 for (size_t j = 0; j < k; j++) {
                                         t->fold[t->flen++] = f[j];
                                         h = (h ^ (unsigned char)f[j]) * 0x100000001b3ull;

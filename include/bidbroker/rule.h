@@ -62,6 +62,11 @@ struct rule_atoms {
 
 void rule_atoms_init(struct rule_atoms *ra);
 void rule_atoms_done(struct rule_atoms *ra);     /* frees; ra reusable */
+/* Drop the conditions after the first whose cost exceeds max_cost (but
+ * keep the cheapest one with an lmax bound): a common extra condition
+ * rarely removes a candidate but costs a postings entry on nearly every
+ * notice. */
+void rule_atoms_prune(struct rule_atoms *ra, double max_cost);
 /* "WORD:window & WORD:cleaning", "PREFIX:grass|PREFIX:verge", "" for none;
  * caller frees. */
 char *rule_atoms_format(const struct rule_atoms *ra);

@@ -41,6 +41,7 @@ struct tn_text {
         size_t           n, cap;
         char            *fold;  /* folded token text, not NUL-separated */
         size_t           flen, fcap;
+        size_t           invalid;       /* invalid UTF-8 sequences seen */
 };
 
 void tn_init(struct tn_text *t);

@@ -899,21 +899,34 @@ count_differences(const struct engine *e, const struct match_result *a,
         return diff;
 }
 
+/* GNU grep -F -o -f LITERALS TEXT, its output read through a pipe and
+ * counted (grep stops at the first match when its output is /dev/null). */
 static double
-run_grep(const char *lit, const char *txt, int *status)
+run_grep(const char *lit, const char *txt, int *status, size_t *out_lines)
 {
         double t0 = now();
-        pid_t pid = fork();
+        int fds[2];
+        pid_t pid;
+        char buf[65536];
+        ssize_t n;
 
+        *out_lines = 0;
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                *status = -1;
+                return -1;
+        }
+        pid = fork();
         if (pid == 0) {
-                int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-                if (fd >= 0)
-                        dup2(fd, 1);
+                dup2(fds[1], 1);
                 setenv("LC_ALL", "C", 1);
                 execlp("grep", "grep", "-F", "-o", "-f", lit, txt, (char *)NULL);
                 _exit(127);
         }
+        close(fds[1]);
+        while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+                for (ssize_t i = 0; i < n; i++)
+                        *out_lines += buf[i] == '\n';
+        close(fds[0]);
         if (pid < 0 || waitpid(pid, status, 0) < 0) {
                 *status = -1;
                 return -1;
@@ -991,6 +1004,7 @@ main(int argc, char **argv)
         double t0, build_s, rebuild_s, tok_s = 0, eng_s = 0, brute_s = 0, grep_s = -1, read_s;
         double *lat;
         size_t verified = 0, cands = 0, nmatches = 0, nlit, diffs = 0, pairs = 0, brute_n = 0;
+        size_t grep_lines = 0;
         int32_t *ia, *ib;
         struct rusage ru;
         int gst = 0;
@@ -1130,7 +1144,7 @@ main(int argc, char **argv)
 
         /* grep -F and one plain read of the same text */
         if (op.grep)
-                grep_s = run_grep(lpath, tpath, &gst);
+                grep_s = run_grep(lpath, tpath, &gst, &grep_lines);
         read_s = read_once(tpath);
 
         /* a rebuild beside the live engine, as a reload does */
@@ -1162,6 +1176,7 @@ main(int argc, char **argv)
                        "\"brute_s\": %.2f, \"brute_sample\": %zu, \"brute_scaled\": true, "
                        "\"brute_vs_engine\": %.1f, "
                        "\"grep_s\": %.3f, \"grep_literals\": %zu, \"grep_status\": %d, "
+                       "\"grep_hits\": %zu, "
                        "\"read_s\": %.4f, "
                        "\"verified_rule_ratio\": %.5f, \"candidate_rule_ratio\": %.5f, "
                        "\"verified_per_notice\": %.1f, \"candidates_per_notice\": %.1f, "
@@ -1173,7 +1188,7 @@ main(int argc, char **argv)
                        engine_always_count(e), which, (double)ns.text_bytes / 1e6,
                        eng_s, n / eng_s, tok_s, eng_s / tok_s,
                        brute_full, brute_n, brute_full / eng_s,
-                       grep_s, nlit, WIFEXITED(gst) ? WEXITSTATUS(gst) : -1,
+                       grep_s, nlit, WIFEXITED(gst) ? WEXITSTATUS(gst) : -1, grep_lines,
                        read_s,
                        (double)verified / n / (double)npat, (double)cands / n / (double)npat,
                        (double)verified / n, (double)cands / n, (double)nmatches / n,
