@@ -936,28 +936,18 @@ out:
 /* ---- members -------------------------------------------------------------------------- */
 
 static json_t *
-strv_json(const struct strv *v)
-{
-        json_t *a = json_array();
-
-        for (size_t i = 0; i < v->n; i++)
-                json_array_append_new(a, json_string(v->v[i]));
-        return a;
-}
-
-static json_t *
 member_json(const struct member *m)
 {
         json_t *o = json_object(), *rules = json_array();
 
         json_object_set_new(o, "id", json_string(m->id));
         json_object_set_new(o, "name", json_string(m->name));
-        json_object_set_new(o, "email", strv_json(&m->emails));
+        json_object_set_new(o, "email", strv_to_json(&m->emails));
         json_object_set_new(o, "cluster", m->cluster ? json_string(m->cluster) : json_null());
         json_object_set_new(o, "postcode", m->postcode ? json_string(m->postcode) :
                             json_null());
-        json_object_set_new(o, "regions", strv_json(&m->regions));
-        json_object_set_new(o, "capabilities", strv_json(&m->capabilities));
+        json_object_set_new(o, "regions", strv_to_json(&m->regions));
+        json_object_set_new(o, "capabilities", strv_to_json(&m->capabilities));
         for (size_t i = 0; i < m->nrules; i++) {
                 const struct rule *r = &m->rules[i];
                 struct buf f;

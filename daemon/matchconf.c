@@ -1,6 +1,5 @@
 /* matchconf.c — the matching engine from the configuration (see matchconf.h). */
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "bidbroker/config.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
+#include "bidbroker/hash.h"
 #include "bidbroker/err.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/register.h"
@@ -102,45 +102,15 @@ matchconf_check(const struct config *cfg, bool *checked, struct diag *d)
 /* ---- fingerprint ---------------------------------------------------------- */
 
 static void
-h_str(crypto_generichash_state *h, const char *s)
+h_rules(struct hasher *h, const struct rule *r, size_t n)
 {
-        unsigned char len[8];
-        size_t n = s ? strlen(s) + 1 : 0;      /* NULL and "" differ */
-
-        for (int i = 0; i < 8; i++)
-                len[i] = (unsigned char)(n >> (8 * i));
-        crypto_generichash_update(h, len, sizeof(len));
-        if (s)
-                crypto_generichash_update(h, (const unsigned char *)s, n);
-}
-
-static void
-h_num(crypto_generichash_state *h, double v)
-{
-        char tmp[64];
-
-        snprintf(tmp, sizeof(tmp), "%.17g", v);
-        h_str(h, tmp);
-}
-
-static void
-h_strv(crypto_generichash_state *h, const struct strv *v)
-{
-        h_num(h, (double)v->n);
-        for (size_t i = 0; i < v->n; i++)
-                h_str(h, v->v[i]);
-}
-
-static void
-h_rules(crypto_generichash_state *h, const struct rule *r, size_t n)
-{
-        h_num(h, (double)n);
+        hasher_int(h, (int64_t)n);
         for (size_t i = 0; i < n; i++) {
-                h_num(h, r[i].kind);
-                h_str(h, r[i].text);
-                h_num(h, r[i].fields);
-                h_num(h, r[i].weight);
-                h_num(h, r[i].exclude);
+                hasher_int(h, r[i].kind);
+                hasher_str(h, r[i].text);
+                hasher_int(h, r[i].fields);
+                hasher_num(h, r[i].weight);
+                hasher_int(h, r[i].exclude);
         }
 }
 
@@ -149,23 +119,18 @@ matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN
 {
         const struct taxonomy *tx = engine_taxonomy(e);
         const struct member_register *reg = engine_members(e);
-        crypto_generichash_state h;
-        unsigned char md[32];
+        struct hasher h;
 
-        if (sodium_init() < 0) {
-                /* BLAKE2b needs no CPU feature detection; go on regardless */
-        }
-        crypto_generichash_init(&h, NULL, 0, sizeof(md));
-        h_str(&h, "bidbroker match v1");
+        hasher_init(&h, "bidbroker/match-config/v1");
         for (size_t i = 0; tx && i < tx->ncaps; i++) {
                 const struct capability *c = &tx->caps[i];
 
-                h_str(&h, c->id);
-                h_str(&h, c->label);
-                h_strv(&h, &c->cpv);
-                h_strv(&h, &c->cpv_exclude);
+                hasher_str(&h, c->id);
+                hasher_str(&h, c->label);
+                hasher_strv(&h, &c->cpv);
+                hasher_strv(&h, &c->cpv_exclude);
                 h_rules(&h, c->rules, c->nrules);
-                h_num(&h, c->weight);
+                hasher_num(&h, c->weight);
         }
         for (size_t i = 0; reg && i < reg->n; i++) {
                 const struct member *m = &reg->members[i];
@@ -173,9 +138,8 @@ matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN
 
                 buf_init(&b);
                 member_format(m, &b);
-                h_str(&h, b.data);
+                hasher_str(&h, b.data);
                 buf_done(&b);
         }
-        crypto_generichash_final(&h, md, sizeof(md));
-        sodium_bin2hex(out, MATCHCONF_FINGERPRINT_LEN, md, sizeof(md));
+        hasher_hex(&h, out);
 }

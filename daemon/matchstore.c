@@ -1,6 +1,5 @@
 /* matchstore.c — stored matches and the matching pass (see matchstore.h). */
 #include <errno.h>
-#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,68 +11,34 @@
 #include "bidbroker/matchstore.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/register.h"
+#include "bidbroker/hash.h"
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
 
 /* ---- content hash ------------------------------------------------------------ */
 
-static void
-h_str(crypto_generichash_state *h, const char *s)
-{
-        unsigned char len[8];
-        size_t n = s ? strlen(s) + 1 : 0;
-
-        for (int i = 0; i < 8; i++)
-                len[i] = (unsigned char)(n >> (8 * i));
-        crypto_generichash_update(h, len, sizeof(len));
-        if (s)
-                crypto_generichash_update(h, (const unsigned char *)s, n);
-}
-
-static void
-h_int(crypto_generichash_state *h, int64_t v)
-{
-        char tmp[32];
-
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
-        h_str(h, tmp);
-}
-
-static void
-h_strv(crypto_generichash_state *h, const struct strv *v)
-{
-        h_int(h, (int64_t)v->n);
-        for (size_t i = 0; i < v->n; i++)
-                h_str(h, v->v[i]);
-}
-
 void
 match_content_hash(const struct opportunity *o, char out[MATCH_HASH_LEN])
 {
-        crypto_generichash_state h;
-        unsigned char md[32];
+        struct hasher h;
 
-        if (sodium_init() < 0) {
-                /* BLAKE2b needs no CPU feature detection; go on regardless */
-        }
-        crypto_generichash_init(&h, NULL, 0, sizeof(md));
-        h_str(&h, o->title);
-        h_str(&h, o->description);
-        h_str(&h, o->buyer_name);
-        h_strv(&h, &o->lot_titles);
-        h_strv(&h, &o->item_descriptions);
-        h_strv(&h, &o->cpv);
-        h_strv(&h, &o->regions);
-        h_int(&h, o->anywhere);
-        h_strv(&h, &o->postcodes);
-        h_int(&h, o->value_stated);
-        h_int(&h, o->value_max);
-        h_int(&h, o->value_min);
-        h_str(&h, o->currency);
-        h_int(&h, o->suitable_sme);
-        h_int(&h, o->suitable_vcse);
-        crypto_generichash_final(&h, md, sizeof(md));
-        sodium_bin2hex(out, MATCH_HASH_LEN, md, sizeof(md));
+        hasher_init(&h, "bidbroker/match-content/v1");
+        hasher_str(&h, o->title);
+        hasher_str(&h, o->description);
+        hasher_str(&h, o->buyer_name);
+        hasher_strv(&h, &o->lot_titles);
+        hasher_strv(&h, &o->item_descriptions);
+        hasher_strv(&h, &o->cpv);
+        hasher_strv(&h, &o->regions);
+        hasher_int(&h, o->anywhere);
+        hasher_strv(&h, &o->postcodes);
+        hasher_int(&h, o->value_stated);
+        hasher_int(&h, o->value_max);
+        hasher_int(&h, o->value_min);
+        hasher_str(&h, o->currency);
+        hasher_int(&h, o->suitable_sme);
+        hasher_int(&h, o->suitable_vcse);
+        hasher_hex(&h, out);
 }
 
 /* ---- reasons as JSON ------------------------------------------------------------ */

@@ -35,8 +35,8 @@ tri_json(enum tristate t)
         return t == TRI_UNKNOWN ? json_null() : json_boolean(t == TRI_YES);
 }
 
-static json_t *
-strv_json(const struct strv *v)
+json_t *
+strv_to_json(const struct strv *v)
 {
         json_t *a = json_array();
 
@@ -67,10 +67,10 @@ opportunity_to_json(const struct opportunity *o, bool full)
         json_object_set_new(j, "deadline", time_or_null(o->deadline));
         json_object_set_new(j, "published", time_or_null(o->published));
         json_object_set_new(j, "updated", time_or_null(o->updated));
-        json_object_set_new(j, "cpv", strv_json(&o->cpv));
-        json_object_set_new(j, "regions", strv_json(&o->regions));
+        json_object_set_new(j, "cpv", strv_to_json(&o->cpv));
+        json_object_set_new(j, "regions", strv_to_json(&o->regions));
         json_object_set_new(j, "anywhere", json_boolean(o->anywhere));
-        json_object_set_new(j, "postcodes", strv_json(&o->postcodes));
+        json_object_set_new(j, "postcodes", strv_to_json(&o->postcodes));
         json_object_set_new(j, "url", str_or_null(o->url));
         json_object_set_new(j, "status", json_string(opp_status_name(o->status)));
         json_object_set_new(j, "amended", json_boolean(o->amended));
@@ -85,8 +85,8 @@ opportunity_to_json(const struct opportunity *o, bool full)
 
                 json_object_set_new(j, "release_id", str_or_null(o->release_id));
                 json_object_set_new(j, "description", str_or_null(o->description));
-                json_object_set_new(j, "lot_titles", strv_json(&o->lot_titles));
-                json_object_set_new(j, "item_descriptions", strv_json(&o->item_descriptions));
+                json_object_set_new(j, "lot_titles", strv_to_json(&o->lot_titles));
+                json_object_set_new(j, "item_descriptions", strv_to_json(&o->item_descriptions));
                 if (o->raw != NULL)
                         raw = json_loads(o->raw, JSON_DECODE_ANY, NULL);
                 /* a feed entry's raw XML is kept as a string */

@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "bidbroker/err.h"
+#include "bidbroker/hash.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
@@ -636,105 +637,47 @@ bad:
  * decides those).  Changing this format makes every re-put look like a change:
  * bump the domain string if you ever must.
  */
-struct hasher {
-        crypto_generichash_state st;
-};
-
-static void
-h_bytes(struct hasher *h, const void *p, size_t n)
-{
-        crypto_generichash_update(&h->st, p, n);
-}
-
-static void
-h_u64(struct hasher *h, uint64_t v)
-{
-        unsigned char b[8];
-
-        for (int i = 0; i < 8; i++)
-                b[i] = (unsigned char)(v >> (8 * i));
-        h_bytes(h, b, sizeof(b));
-}
-
-static void
-h_str(struct hasher *h, const char *s)
-{
-        unsigned char tag = s ? 1 : 0;
-
-        h_bytes(h, &tag, 1);
-        if (s != NULL) {
-                size_t n = strlen(s);
-
-                h_u64(h, n);
-                h_bytes(h, s, n);
-        }
-}
-
-static void
-h_int(struct hasher *h, int64_t v)
-{
-        unsigned char tag = 2;
-
-        h_bytes(h, &tag, 1);
-        h_u64(h, (uint64_t)v);
-}
-
-static void
-h_strv(struct hasher *h, const struct strv *v)
-{
-        unsigned char tag = 3;
-
-        h_bytes(h, &tag, 1);
-        h_u64(h, v->n);
-        for (size_t i = 0; i < v->n; i++)
-                h_str(h, v->v[i]);
-}
-
 static void
 opp_hash(const struct opportunity *o, char hex[65])
 {
-        static const char domain[] = "bidbroker/opportunity/v1";
-        unsigned char out[32];
         char cur[4] = { 0 };
         struct hasher h;
 
         memcpy(cur, o->currency, strnlen(o->currency, 3));
-        crypto_generichash_init(&h.st, NULL, 0, sizeof(out));
-        h_bytes(&h, domain, sizeof(domain));
-        h_str(&h, o->source);
-        h_str(&h, o->notice_id);
-        h_str(&h, o->ocid);
-        h_str(&h, o->release_id);
-        h_str(&h, opp_stage_name(o->stage));
-        h_str(&h, o->notice_type);
-        h_str(&h, o->title);
-        h_str(&h, o->description);
-        h_str(&h, o->buyer_name);
-        h_str(&h, o->buyer_id);
-        h_int(&h, o->value_stated);
-        h_int(&h, o->value_max);
-        h_int(&h, o->value_min);
-        h_int(&h, o->value_gross);
-        h_str(&h, cur);
-        h_strv(&h, &o->cpv);
-        h_strv(&h, &o->regions);
-        h_int(&h, o->anywhere);
-        h_strv(&h, &o->postcodes);
-        h_strv(&h, &o->lot_titles);
-        h_strv(&h, &o->item_descriptions);
-        h_int(&h, o->published);
-        h_int(&h, o->updated);
-        h_int(&h, o->deadline);
-        h_int(&h, o->above_threshold);
-        h_str(&h, o->procurement_method);
-        h_str(&h, o->procurement_method_details);
-        h_int(&h, o->suitable_sme);
-        h_int(&h, o->suitable_vcse);
-        h_str(&h, o->url);
-        h_str(&h, opp_status_name(o->status));
-        h_str(&h, o->raw);
-        crypto_generichash_final(&h.st, out, sizeof(out));
-        sodium_bin2hex(hex, 65, out, sizeof(out));
+        hasher_init(&h, "bidbroker/opportunity/v1");
+        hasher_str(&h, o->source);
+        hasher_str(&h, o->notice_id);
+        hasher_str(&h, o->ocid);
+        hasher_str(&h, o->release_id);
+        hasher_str(&h, opp_stage_name(o->stage));
+        hasher_str(&h, o->notice_type);
+        hasher_str(&h, o->title);
+        hasher_str(&h, o->description);
+        hasher_str(&h, o->buyer_name);
+        hasher_str(&h, o->buyer_id);
+        hasher_int(&h, o->value_stated);
+        hasher_int(&h, o->value_max);
+        hasher_int(&h, o->value_min);
+        hasher_int(&h, o->value_gross);
+        hasher_str(&h, cur);
+        hasher_strv(&h, &o->cpv);
+        hasher_strv(&h, &o->regions);
+        hasher_int(&h, o->anywhere);
+        hasher_strv(&h, &o->postcodes);
+        hasher_strv(&h, &o->lot_titles);
+        hasher_strv(&h, &o->item_descriptions);
+        hasher_int(&h, o->published);
+        hasher_int(&h, o->updated);
+        hasher_int(&h, o->deadline);
+        hasher_int(&h, o->above_threshold);
+        hasher_str(&h, o->procurement_method);
+        hasher_str(&h, o->procurement_method_details);
+        hasher_int(&h, o->suitable_sme);
+        hasher_int(&h, o->suitable_vcse);
+        hasher_str(&h, o->url);
+        hasher_str(&h, opp_status_name(o->status));
+        hasher_str(&h, o->raw);
+        hasher_hex(&h, hex);
 }
 
 /* ---- open, migrate, close ----------------------------------------------- */
