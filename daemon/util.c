@@ -283,6 +283,15 @@ str_iequal(const char *a, const char *b)
         return strcasecmp(a, b) == 0;
 }
 
+bool
+str_has_control(const char *s)
+{
+        for (; *s; s++)
+                if ((unsigned char)*s < 0x20 || *s == 0x7f)
+                        return true;
+        return false;
+}
+
 void
 str_split(const char *s, char sep, struct strv *out)
 {

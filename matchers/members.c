@@ -137,15 +137,6 @@ valid_email(const char *s)
         return true;
 }
 
-static bool
-has_control(const char *s)
-{
-        for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f)
-                        return true;
-        return false;
-}
-
 /* ---- struct member ------------------------------------------------------------ */
 
 void
@@ -408,7 +399,7 @@ set_text(char **dst, const char *key, const char *v, struct apply_ctx *c)
                 *dst = NULL;
                 return true;
         }
-        if (has_control(v) || strlen(v) > MEMBER_MAX_TEXT) {
+        if (str_has_control(v) || strlen(v) > MEMBER_MAX_TEXT) {
                 diag_add(c->d, c->file, c->line, "'%s' must be one line of at most %d "
                          "characters", key, MEMBER_MAX_TEXT);
                 return false;

@@ -145,15 +145,6 @@ check_regex(const char *pat, const char *file, unsigned line, struct diag *d)
         return true;
 }
 
-static bool
-has_control(const char *s)
-{
-        for (; *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f)
-                        return true;
-        return false;
-}
-
 int
 rule_parse(enum rule_kind kind, bool exclude, const char *value, unsigned default_fields,
            double weight, const char *file, unsigned line, struct rule *out, struct diag *d)
@@ -189,7 +180,7 @@ rule_parse(enum rule_kind kind, bool exclude, const char *value, unsigned defaul
                          kind == RULE_KEYWORD ? KEYWORD_MAX_TEXT : RULE_MAX_TEXT);
                 return -EINVAL;
         }
-        if (has_control(text)) {
+        if (str_has_control(text)) {
                 diag_add(d, file, line, "'%s' contains a control character", key);
                 return -EINVAL;
         }
@@ -386,7 +377,7 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                         *seen = true;
                         if (k[0] == 'w') {
                                 parse_weight(p->value, k, ini->path, p->line, &c->weight, d);
-                        } else if (*p->value == '\0' || has_control(p->value)) {
+                        } else if (*p->value == '\0' || str_has_control(p->value)) {
                                 diag_add(d, ini->path, p->line, "'label' must be a line "
                                          "of text");
                         } else {

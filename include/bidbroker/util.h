@@ -54,6 +54,8 @@ void strv_copy(struct strv *dst, const struct strv *src);  /* dst initialised */
 char *str_trim(char *s);
 bool str_startswith(const char *s, const char *prefix);
 bool str_iequal(const char *a, const char *b);
+/* True when s holds an ASCII control character (below 0x20, or DEL). */
+bool str_has_control(const char *s);
 /* Split s on sep (e.g. ';' or ','), trimming items, skipping empty ones. */
 void str_split(const char *s, char sep, struct strv *out);
 /* Split a config list: items separated by ',' or ';' (either, or both). */
