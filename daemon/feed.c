@@ -17,9 +17,13 @@
  *  - errors go to a structured handler on this context (nothing is printed,
  *    no global handler is changed, xmlCleanupParser is never called);
  *  - size limits: the input, the number of entries, every field.
- * Text that carries HTML (RSS descriptions, Atom type="html", or "text" that
- * plainly is HTML) is turned into plain text here, with our own entity
- * decoder: one pass, a fixed table, no recursion.
+ * Text.  Every field goes through text_clean() (text.h), the one cleaner
+ * the OCDS parser uses too: text that carries HTML (RSS title, description
+ * and content:encoded, Atom type="html", or "text" that plainly is HTML)
+ * has its tags stripped and entities decoded there, once, from a fixed
+ * table; plain text keeps its '<' and '&' (TEXT_PLAIN).  Only what needs
+ * the tree stays here: collecting text nodes (entity references are never
+ * resolved) and walking Atom type="xhtml" content.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -53,6 +57,9 @@
 #define MAX_CATEGORIES  64
 #define MAX_CATEGORY    256
 #define MAX_CAT_LIST    4096            /* bytes of categories, per entry */
+/* Ids are read up to this, so that one over FEED_MAX_ID stays over it and
+ * is rejected (a cut would only trim it at a space). */
+#define ID_CAP          (4 * FEED_MAX_ID)
 
 /* ======================================================================
  * Parser context: refusal of DTD declarations, error capture
@@ -232,8 +239,18 @@ parse_xml(const char *name, const char *data, size_t len, struct err *err)
 }
 
 /* ======================================================================
- * Text: collecting, HTML to plain text, entities, white space
+ * Text: collecting it from the tree; cleaning is text_clean()'s (text.h)
  * ====================================================================== */
+
+/* Append at most cap - b->len bytes of s, cut at a character boundary. */
+static void
+add_capped(struct buf *b, const xmlChar *s, size_t cap)
+{
+        size_t n = s ? strlen((const char *)s) : 0;
+
+        if (b->len < cap)
+                buf_add(b, s, text_utf8_cut((const char *)s, n, cap - b->len));
+}
 
 /* The characters of node's text and CDATA descendants (entity references
  * are skipped, never resolved), at most cap bytes. */
@@ -241,371 +258,91 @@ static void
 collect_text(const xmlNode *node, struct buf *b, size_t cap)
 {
         for (const xmlNode *c = node->children; c != NULL && b->len < cap; c = c->next) {
-                if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-                        size_t n = c->content ? strlen((const char *)c->content) : 0;
-
-                        buf_add(b, c->content, n < cap - b->len ? n : cap - b->len);
-                } else if (c->type == XML_ELEMENT_NODE) {
+                if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE)
+                        add_capped(b, c->content, cap);
+                else if (c->type == XML_ELEMENT_NODE)
                         collect_text(c, b, cap);
-                }
         }
 }
 
+/* What the start or end of an element of kind k adds, as its tags would
+ * in text_clean(): a line break for a block (one for "</p><p>"), a space
+ * for a cell or image (none after a space or break), else nothing. */
 static void
-utf8_put(struct buf *b, unsigned long cp)
+add_separator(struct buf *b, enum text_tag k)
 {
-        char s[4];
+        char last = b->len > 0 ? b->data[b->len - 1] : '\n';
 
-        if (cp < 0x80) {
-                buf_addc(b, (char)cp);
-        } else if (cp < 0x800) {
-                s[0] = (char)(0xC0 | (cp >> 6));
-                s[1] = (char)(0x80 | (cp & 0x3F));
-                buf_add(b, s, 2);
-        } else if (cp < 0x10000) {
-                s[0] = (char)(0xE0 | (cp >> 12));
-                s[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                s[2] = (char)(0x80 | (cp & 0x3F));
-                buf_add(b, s, 3);
-        } else {
-                s[0] = (char)(0xF0 | (cp >> 18));
-                s[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                s[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                s[3] = (char)(0x80 | (cp & 0x3F));
-                buf_add(b, s, 4);
-        }
+        if (k == TEXT_TAG_BLOCK && last != '\n')
+                buf_addc(b, '\n');
+        else if (k == TEXT_TAG_SPACE && last != '\n' && last != ' ')
+                buf_addc(b, ' ');
 }
 
-/* HTML5 maps numeric references 0x80..0x9F to Windows-1252. */
-static const unsigned short cp1252[32] = {
-        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
-        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-};
-
-static const struct { const char *name; unsigned short cp; } html_entities[] = {
-        { "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' }, { "apos", '\'' },
-        { "nbsp", ' ' }, { "ensp", ' ' }, { "emsp", ' ' }, { "thinsp", ' ' },
-        { "pound", 0xA3 }, { "euro", 0x20AC }, { "cent", 0xA2 }, { "yen", 0xA5 },
-        { "copy", 0xA9 }, { "reg", 0xAE }, { "trade", 0x2122 }, { "deg", 0xB0 },
-        { "plusmn", 0xB1 }, { "times", 0xD7 }, { "divide", 0xF7 }, { "micro", 0xB5 },
-        { "para", 0xB6 }, { "sect", 0xA7 }, { "middot", 0xB7 }, { "bull", 0x2022 },
-        { "hellip", 0x2026 }, { "ndash", 0x2013 }, { "mdash", 0x2014 },
-        { "lsquo", 0x2018 }, { "rsquo", 0x2019 }, { "sbquo", 0x201A },
-        { "ldquo", 0x201C }, { "rdquo", 0x201D }, { "bdquo", 0x201E },
-        { "laquo", 0xAB }, { "raquo", 0xBB }, { "frac12", 0xBD }, { "frac14", 0xBC },
-        { "frac34", 0xBE }, { "sup2", 0xB2 }, { "sup3", 0xB3 }, { "iexcl", 0xA1 },
-        { "iquest", 0xBF }, { "shy", 0 }, { "zwj", 0 }, { "zwnj", 0 },
-        { "Agrave", 0xC0 }, { "Aacute", 0xC1 }, { "Acirc", 0xC2 }, { "Auml", 0xC4 },
-        { "Aring", 0xC5 }, { "AElig", 0xC6 }, { "Ccedil", 0xC7 }, { "Egrave", 0xC8 },
-        { "Eacute", 0xC9 }, { "Ecirc", 0xCA }, { "Euml", 0xCB }, { "Iacute", 0xCD },
-        { "Iuml", 0xCF }, { "Ntilde", 0xD1 }, { "Oacute", 0xD3 }, { "Ouml", 0xD6 },
-        { "Oslash", 0xD8 }, { "Uacute", 0xDA }, { "Uuml", 0xDC }, { "szlig", 0xDF },
-        { "agrave", 0xE0 }, { "aacute", 0xE1 }, { "acirc", 0xE2 }, { "auml", 0xE4 },
-        { "aring", 0xE5 }, { "aelig", 0xE6 }, { "ccedil", 0xE7 }, { "egrave", 0xE8 },
-        { "eacute", 0xE9 }, { "ecirc", 0xEA }, { "euml", 0xEB }, { "iacute", 0xED },
-        { "icirc", 0xEE }, { "iuml", 0xEF }, { "ntilde", 0xF1 }, { "oacute", 0xF3 },
-        { "ocirc", 0xF4 }, { "ouml", 0xF6 }, { "oslash", 0xF8 }, { "uacute", 0xFA },
-        { "ucirc", 0xFB }, { "uuml", 0xFC }, { "yacute", 0xFD }, { "yuml", 0xFF },
-        { "rarr", 0x2192 }, { "larr", 0x2190 }, { "check", 0x2713 },
-};
-
-/* Decode one entity at s (s[0] == '&', n bytes available).  Appends the
- * character and returns the bytes consumed, or 0 if it is not a reference
- * we know (the caller keeps the '&' as it is).  Never recursive. */
-static size_t
-decode_entity(const char *s, size_t n, struct buf *out)
-{
-        size_t i = 1;
-        unsigned long cp = 0;
-
-        if (i < n && s[i] == '#') {
-                bool hex = false;
-                size_t start, digits = 0;
-
-                i++;
-                if (i < n && (s[i] == 'x' || s[i] == 'X'))
-                        hex = true, i++;
-                start = i;
-                while (i < n && digits < 8 &&
-                       (hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i]))) {
-                        int d = isdigit((unsigned char)s[i]) ? s[i] - '0' :
-                                (tolower((unsigned char)s[i]) - 'a' + 10);
-
-                        cp = cp * (hex ? 16 : 10) + (unsigned long)d;
-                        i++, digits++;
-                }
-                if (i == start || i >= n || s[i] != ';')
-                        return 0;
-                if (cp >= 0x80 && cp <= 0x9F)
-                        cp = cp1252[cp - 0x80];
-                if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF ||
-                    cp == 0xFFFE || cp == 0xFFFF)
-                        cp = 0xFFFD;
-                else if (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')
-                        cp = ' ';               /* no control characters */
-                else if (cp == 0x7F)
-                        cp = ' ';
-                else if (cp == 0xA0)
-                        cp = ' ';
-                utf8_put(out, cp);
-                return i + 1;
-        }
-        while (i < n && i < 12 && isalnum((unsigned char)s[i]))
-                i++;
-        if (i == 1 || i >= n || s[i] != ';')
-                return 0;
-        for (size_t k = 0; k < ARRAY_SIZE(html_entities); k++) {
-                const char *e = html_entities[k].name;
-
-                if (strlen(e) == i - 1 && memcmp(e, s + 1, i - 1) == 0) {
-                        if (html_entities[k].cp != 0)
-                                utf8_put(out, html_entities[k].cp);
-                        return i + 1;
-                }
-        }
-        return 0;
-}
-
-static bool
-tag_in(const char *name, const char *const *list, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(name, list[i]) == 0)
-                        return true;
-        return false;
-}
-
-static const char *const block_tags[] = {
-        "p", "br", "div", "li", "ul", "ol", "dl", "dt", "dd", "tr", "table", "tbody",
-        "thead", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "pre",
-        "section", "article", "header", "footer", "address", "caption", "form",
-};
-static const char *const cell_tags[] = { "td", "th" };
-static const char *const html_hint_tags[] = {
-        "p", "br", "div", "li", "ul", "ol", "b", "i", "em", "strong", "a", "span",
-        "table", "tr", "td", "h1", "h2", "h3", "h4", "u", "font", "img", "hr",
-};
-
-/* Read a tag name (lower-cased, at most 15 chars) at s; returns its length. */
-static size_t
-tag_name(const char *s, size_t n, char name[16])
-{
-        size_t i = 0;
-
-        while (i < n && i < 15 && isalnum((unsigned char)s[i])) {
-                name[i] = (char)tolower((unsigned char)s[i]);
-                i++;
-        }
-        name[i] = '\0';
-        return i;
-}
-
-/* Does s look like HTML markup (a known tag)? */
-static bool
-looks_like_html(const char *s)
-{
-        for (const char *p = strchr(s, '<'); p != NULL; p = strchr(p + 1, '<')) {
-                char name[16];
-                const char *q = p + 1;
-
-                if (*q == '/')
-                        q++;
-                if (tag_name(q, strlen(q), name) > 0 &&
-                    (q[strlen(name)] == '>' || q[strlen(name)] == ' ' ||
-                     q[strlen(name)] == '/') &&
-                    tag_in(name, html_hint_tags, ARRAY_SIZE(html_hint_tags)))
-                        return true;
-        }
-        return false;
-}
-
-/* Find the '>' closing a tag that starts at s[0] == '<', honouring quoted
- * attribute values.  Returns its index or 0 when there is none. */
-static size_t
-tag_end(const char *s, size_t n)
-{
-        char quote = 0;
-
-        for (size_t i = 1; i < n; i++) {
-                if (quote) {
-                        if (s[i] == quote)
-                                quote = 0;
-                } else if (s[i] == '"' || s[i] == '\'') {
-                        quote = s[i];
-                } else if (s[i] == '>') {
-                        return i;
-                }
-        }
-        return 0;
-}
-
-/* Skip past "</NAME ... >" (case-insensitive) from s; returns bytes to skip
- * (all of s if there is no end tag). */
-static size_t
-skip_element_body(const char *s, size_t n, const char *name)
-{
-        size_t nl = strlen(name);
-
-        for (size_t i = 0; i + 2 + nl <= n; i++) {
-                if (s[i] == '<' && s[i + 1] == '/' && strncasecmp(s + i + 2, name, nl) == 0) {
-                        size_t e = tag_end(s + i, n - i);
-
-                        return e ? i + e + 1 : n;
-                }
-        }
-        return n;
-}
-
-/* Turn an HTML fragment into text: tags dropped (block tags become line
- * breaks), comments, scripts and styles removed, entities decoded. */
-static void
-html_to_text(const char *s, size_t n, struct buf *out)
-{
-        size_t i = 0;
-
-        while (i < n) {
-                char c = s[i];
-
-                if (c == '<' && i + 1 < n && s[i + 1] == '!' && i + 3 < n &&
-                    s[i + 2] == '-' && s[i + 3] == '-') {
-                        const char *e = memmem(s + i + 4, n - i - 4, "-->", 3);
-
-                        i = e ? (size_t)(e - s) + 3 : n;
-                        buf_addc(out, ' ');
-                } else if (c == '<' && i + 1 < n &&
-                           (isalpha((unsigned char)s[i + 1]) || s[i + 1] == '/' ||
-                            s[i + 1] == '!' || s[i + 1] == '?')) {
-                        size_t e = tag_end(s + i, n - i);
-                        char name[16];
-                        bool closing = s[i + 1] == '/';
-
-                        if (e == 0) {           /* a lone '<' */
-                                buf_addc(out, '<');
-                                i++;
-                                continue;
-                        }
-                        tag_name(s + i + 1 + closing, e - 1 - closing, name);
-                        i += e + 1;
-                        if (!closing && (strcmp(name, "script") == 0 ||
-                                         strcmp(name, "style") == 0))
-                                i += skip_element_body(s + i, n - i, name);
-                        if (tag_in(name, block_tags, ARRAY_SIZE(block_tags)))
-                                buf_addc(out, '\n');
-                        else if (tag_in(name, cell_tags, ARRAY_SIZE(cell_tags)))
-                                buf_addc(out, ' ');
-                } else if (c == '&') {
-                        size_t used = decode_entity(s + i, n - i, out);
-
-                        if (used == 0) {
-                                buf_addc(out, '&');
-                                i++;
-                        } else {
-                                i += used;
-                        }
-                } else {
-                        buf_addc(out, c);
-                        i++;
-                }
-        }
-}
-
-/* Collapse white space: runs containing a line break become one "\n" when
- * keep_lines, everything else one space; control characters and U+00A0
- * count as space; leading/trailing space is dropped.  At most cap bytes,
- * cut at a character boundary.  Returns a new string. */
-static char *
-normalise_space(const char *s, bool keep_lines, size_t cap)
-{
-        struct buf b;
-        int pending = 0;                /* 0 none, 1 space, 2 line break */
-
-        buf_init(&b);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7F || *p == ' ' ||
-                    (p[0] == 0xC2 && p[1] == 0xA0)) {
-                        if (p[0] == 0xC2)
-                                p++;
-                        if (*p == '\n' && keep_lines)
-                                pending = 2;
-                        else if (pending == 0)
-                                pending = 1;
-                        continue;
-                }
-                if (pending && b.len > 0)
-                        buf_addc(&b, pending == 2 ? '\n' : ' ');
-                pending = 0;
-                buf_addc(&b, (char)*p);
-        }
-        if (b.len > cap) {
-                size_t n = cap;
-
-                while (n > 0 && ((unsigned char)b.data[n] & 0xC0) == 0x80)
-                        n--;            /* do not split a UTF-8 sequence */
-                b.data[n] = '\0';
-                b.len = n;
-        }
-        return buf_steal(&b);
-}
-
-/* Plain text of an XHTML content tree (Atom type="xhtml"). */
+/* Plain text of an XHTML content tree (Atom type="xhtml"), its elements
+ * treated as text_clean() treats their tags (text_html_tag): script and
+ * style dropped, blocks on lines of their own, cells apart by a space. */
 static void
 xhtml_text(const xmlNode *node, struct buf *b, size_t cap)
 {
         for (const xmlNode *c = node->children; c != NULL && b->len < cap; c = c->next) {
                 if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-                        buf_adds(b, (const char *)c->content);
+                        add_capped(b, c->content, cap);
                 } else if (c->type == XML_ELEMENT_NODE) {
-                        char name[16];
-                        const char *nm = (const char *)c->name;
+                        enum text_tag k = text_html_tag((const char *)c->name);
 
-                        tag_name(nm, strlen(nm), name);
-                        if (strcmp(name, "script") == 0 || strcmp(name, "style") == 0)
+                        if (k == TEXT_TAG_HIDDEN)
                                 continue;
+                        add_separator(b, k);
                         xhtml_text(c, b, cap);
-                        if (tag_in(name, block_tags, ARRAY_SIZE(block_tags)))
-                                buf_addc(b, '\n');
-                        else if (tag_in(name, cell_tags, ARRAY_SIZE(cell_tags)))
-                                buf_addc(b, ' ');
+                        add_separator(b, k);
                 }
         }
 }
 
-enum text_kind { TEXT_PLAIN, TEXT_HTML, TEXT_XHTML, TEXT_AUTO };
+enum content_kind {
+        CONTENT_PLAIN,                  /* text as it is */
+        CONTENT_HTML,                   /* an HTML fragment */
+        CONTENT_XHTML,                  /* an XHTML tree */
+        CONTENT_AUTO,                   /* HTML if it plainly is (text_looks_like_html) */
+};
 
-/* The plain text of an element, or NULL when it has none. */
+/* The plain text of an element, at most cap bytes, or NULL when it has
+ * none.  Lines are kept when keep_lines, else joined. */
 static char *
-element_text(const xmlNode *node, enum text_kind kind, bool keep_lines, size_t cap)
+element_text(const xmlNode *node, enum content_kind kind, bool keep_lines, size_t cap)
 {
-        struct buf raw, txt;
-        char *r, *fixed;
+        unsigned flags = keep_lines ? 0 : TEXT_SINGLE_LINE;
+        struct buf raw;
+        char *r;
 
+        /* as much as text_clean() itself would look at */
         buf_init(&raw);
-        buf_init(&txt);
-        if (kind == TEXT_XHTML) {
-                xhtml_text(node, &raw, 4 * cap + 4096);
-                buf_add(&txt, raw.data ? raw.data : "", raw.len);
+        buf_add(&raw, "", 0);
+        if (kind == CONTENT_XHTML) {
+                xhtml_text(node, &raw, 8 * cap + 4096);
+                flags |= TEXT_PLAIN;    /* the tree's text is text, not markup */
         } else {
-                collect_text(node, &raw, 4 * cap + 4096);
-                if (raw.len > 0 && (kind == TEXT_HTML ||
-                                    (kind == TEXT_AUTO && looks_like_html(raw.data))))
-                        html_to_text(raw.data, raw.len, &txt);
-                else
-                        buf_add(&txt, raw.data ? raw.data : "", raw.len);
+                collect_text(node, &raw, 8 * cap + 4096);
+                if (kind == CONTENT_PLAIN ||
+                    (kind == CONTENT_AUTO && !text_looks_like_html(raw.data, raw.len)))
+                        flags |= TEXT_PLAIN;
         }
+        r = text_clean(raw.data, raw.len, cap, flags);
         buf_done(&raw);
-        /* UTF-8 that was read as Windows-1252 and encoded again upstream
-         * ("Â£", "â€™"): repaired as the OCDS parser does (text.h). */
-        fixed = text_fix_mojibake(txt.data ? txt.data : "", txt.len);
-        buf_done(&txt);
-        r = normalise_space(fixed, keep_lines, cap);
-        free(fixed);
         if (*r == '\0') {
                 free(r);
                 return NULL;
         }
         return r;
+}
+
+/* Plain single-line text of a string that is not HTML (attributes,
+ * fallbacks), at most cap bytes. */
+static char *
+plain_line(const char *s, size_t cap)
+{
+        return text_clean_str(s, cap, TEXT_PLAIN | TEXT_SINGLE_LINE);
 }
 
 /* ======================================================================
@@ -952,7 +689,7 @@ add_category(struct entry *e, const char *term, const char *scheme)
 
         if (term == NULL)
                 return;
-        t = normalise_space(term, false, MAX_CATEGORY);
+        t = plain_line(term, MAX_CATEGORY);
         if (*t != '\0' && cpv_code(t, code)) {
                 if (e->cpv.n < MAX_CATEGORIES)
                         strv_add_unique(&e->cpv, code);
@@ -969,6 +706,15 @@ add_category(struct entry *e, const char *term, const char *scheme)
                 strv_add(&e->categories, t);
         }
         free(t);
+}
+
+static bool
+name_in(const char *name, const char *const *list, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(name, list[i]) == 0)
+                        return true;
+        return false;
 }
 
 /* Lower-case name without '-', '_' into out. */
@@ -1016,17 +762,17 @@ extension(struct entry *e, const xmlNode *n)
         char *txt;
 
         squash_name((const char *)n->name, name, sizeof(name));
-        txt = element_text(n, TEXT_PLAIN, false, 256);
+        txt = element_text(n, CONTENT_PLAIN, false, 256);
         if (txt == NULL)
                 return;
-        if (tag_in(name, deadline_names, ARRAY_SIZE(deadline_names))) {
+        if (name_in(name, deadline_names, ARRAY_SIZE(deadline_names))) {
                 int64_t t = parse_date_text(txt);
 
                 if (t != TIME_UNKNOWN && e->deadline == TIME_UNKNOWN)
                         e->deadline = t;
-        } else if (tag_in(name, value_names, ARRAY_SIZE(value_names)) ||
-                   tag_in(name, value_min_names, ARRAY_SIZE(value_min_names))) {
-                bool is_min = tag_in(name, value_min_names, ARRAY_SIZE(value_min_names));
+        } else if (name_in(name, value_names, ARRAY_SIZE(value_names)) ||
+                   name_in(name, value_min_names, ARRAY_SIZE(value_min_names))) {
+                bool is_min = name_in(name, value_min_names, ARRAY_SIZE(value_min_names));
                 char *cur = attr(n, "currency");
                 int64_t pence;
 
@@ -1053,21 +799,21 @@ extension(struct entry *e, const xmlNode *n)
         free(txt);
 }
 
-static enum text_kind
+static enum content_kind
 atom_kind(const xmlNode *n)
 {
         char *t = attr(n, "type");
-        enum text_kind k = TEXT_AUTO;
+        enum content_kind k = CONTENT_AUTO;
 
         if (t != NULL) {
                 if (strcmp(t, "html") == 0 || strcmp(t, "text/html") == 0)
-                        k = TEXT_HTML;
+                        k = CONTENT_HTML;
                 else if (strcmp(t, "xhtml") == 0 || strcmp(t, "application/xhtml+xml") == 0)
-                        k = TEXT_XHTML;
+                        k = CONTENT_XHTML;
                 else if (strcmp(t, "text") == 0 || strcmp(t, "text/plain") == 0)
-                        k = TEXT_AUTO;
+                        k = CONTENT_AUTO;
                 else
-                        k = TEXT_PLAIN;
+                        k = CONTENT_PLAIN;
         }
         free(t);
         return k;
@@ -1079,7 +825,7 @@ child_text(const xmlNode *n, const char *ns, const char *name, size_t cap)
 {
         for (const xmlNode *c = n->children; c != NULL; c = c->next)
                 if (is_el(c, ns, name))
-                        return element_text(c, TEXT_PLAIN, false, cap);
+                        return element_text(c, CONTENT_PLAIN, false, cap);
         return NULL;
 }
 
@@ -1116,7 +862,7 @@ atom_entry(struct entry *e, const xmlNode *entry)
                         continue;
                 if (!ns_is(c, NS_ATOM)) {
                         if (ns_is(c, NS_DC) && strcmp((const char *)c->name, "subject") == 0) {
-                                char *t = element_text(c, TEXT_PLAIN, false, MAX_CATEGORY);
+                                char *t = element_text(c, CONTENT_PLAIN, false, MAX_CATEGORY);
 
                                 add_category(e, t, NULL);
                                 free(t);
@@ -1126,7 +872,7 @@ atom_entry(struct entry *e, const xmlNode *entry)
                         continue;
                 }
                 if (is_el(c, NS_ATOM, "id")) {
-                        set_once(&e->id, element_text(c, TEXT_PLAIN, false, FEED_MAX_ID + 1));
+                        set_once(&e->id, element_text(c, CONTENT_PLAIN, false, ID_CAP));
                 } else if (is_el(c, NS_ATOM, "title")) {
                         set_once(&e->title, element_text(c, atom_kind(c), false,
                                                          FEED_MAX_TITLE));
@@ -1143,13 +889,13 @@ atom_entry(struct entry *e, const xmlNode *entry)
                                                                    FEED_MAX_DESCRIPTION));
                         free(src);
                 } else if (is_el(c, NS_ATOM, "published")) {
-                        char *t = element_text(c, TEXT_PLAIN, false, 64);
+                        char *t = element_text(c, CONTENT_PLAIN, false, 64);
 
                         if (e->published == TIME_UNKNOWN)
                                 e->published = parse_date_text(t);
                         free(t);
                 } else if (is_el(c, NS_ATOM, "updated")) {
-                        char *t = element_text(c, TEXT_PLAIN, false, 64);
+                        char *t = element_text(c, CONTENT_PLAIN, false, 64);
 
                         if (e->updated == TIME_UNKNOWN)
                                 e->updated = parse_date_text(t);
@@ -1187,9 +933,8 @@ rss_item(struct entry *e, const xmlNode *item, const char *core_ns)
                             strcmp((const char *)a->ns->href, NS_RDF) == 0 &&
                             strcmp((const char *)a->name, "about") == 0 &&
                             a->children && a->children->content)
-                                set_once(&guid, normalise_space(
-                                        (const char *)a->children->content, false,
-                                        FEED_MAX_ID + 1));
+                                set_once(&guid, plain_line(
+                                        (const char *)a->children->content, ID_CAP));
         }
         for (const xmlNode *c = item->children; c != NULL; c = c->next) {
                 const char *nm = (const char *)c->name;
@@ -1198,28 +943,28 @@ rss_item(struct entry *e, const xmlNode *item, const char *core_ns)
                         continue;
                 if (ns_is(c, core_ns)) {
                         if (strcmp(nm, "title") == 0) {
-                                set_once(&e->title, element_text(c, TEXT_HTML, false,
+                                set_once(&e->title, element_text(c, CONTENT_HTML, false,
                                                                  FEED_MAX_TITLE));
                         } else if (strcmp(nm, "link") == 0) {
                                 set_once(&e->link, clean_url(element_text(
-                                        c, TEXT_PLAIN, false, FEED_MAX_URL + 1)));
+                                        c, CONTENT_PLAIN, false, FEED_MAX_URL + 1)));
                         } else if (strcmp(nm, "description") == 0) {
-                                set_once(&e->summary, element_text(c, TEXT_HTML, true,
+                                set_once(&e->summary, element_text(c, CONTENT_HTML, true,
                                                                    FEED_MAX_DESCRIPTION));
                         } else if (strcmp(nm, "guid") == 0 && guid == NULL) {
                                 char *pl = attr(c, "isPermaLink");
 
                                 guid_permalink = pl == NULL || strcmp(pl, "true") == 0;
                                 free(pl);
-                                guid = element_text(c, TEXT_PLAIN, false, FEED_MAX_ID + 1);
+                                guid = element_text(c, CONTENT_PLAIN, false, ID_CAP);
                         } else if (strcmp(nm, "pubDate") == 0) {
-                                char *t = element_text(c, TEXT_PLAIN, false, 64);
+                                char *t = element_text(c, CONTENT_PLAIN, false, 64);
 
                                 if (e->published == TIME_UNKNOWN)
                                         e->published = parse_date_text(t);
                                 free(t);
                         } else if (strcmp(nm, "category") == 0) {
-                                char *t = element_text(c, TEXT_PLAIN, false, MAX_CATEGORY);
+                                char *t = element_text(c, CONTENT_PLAIN, false, MAX_CATEGORY);
                                 char *domain = attr(c, "domain");
 
                                 add_category(e, t, domain);
@@ -1227,9 +972,9 @@ rss_item(struct entry *e, const xmlNode *item, const char *core_ns)
                                 free(domain);
                         }
                 } else if (ns_is(c, NS_DC)) {
-                        char *t = element_text(c, TEXT_PLAIN, false,
+                        char *t = element_text(c, CONTENT_PLAIN, false,
                                                strcmp(nm, "identifier") == 0 ?
-                                               FEED_MAX_ID + 1 : FEED_MAX_TITLE);
+                                               ID_CAP : FEED_MAX_TITLE);
 
                         if (strcmp(nm, "date") == 0) {
                                 if (e->published == TIME_UNKNOWN)
@@ -1245,7 +990,7 @@ rss_item(struct entry *e, const xmlNode *item, const char *core_ns)
                         }
                         free(t);
                 } else if (ns_is(c, NS_DCTERMS)) {
-                        char *t = element_text(c, TEXT_PLAIN, false, 64);
+                        char *t = element_text(c, CONTENT_PLAIN, false, 64);
 
                         if (strcmp(nm, "modified") == 0 && e->updated == TIME_UNKNOWN)
                                 e->updated = parse_date_text(t);
@@ -1255,11 +1000,11 @@ rss_item(struct entry *e, const xmlNode *item, const char *core_ns)
                         free(t);
                 } else if (ns_is(c, NS_CONTENT)) {
                         if (strcmp(nm, "encoded") == 0)
-                                set_once(&e->content, element_text(c, TEXT_HTML, true,
+                                set_once(&e->content, element_text(c, CONTENT_HTML, true,
                                                                    FEED_MAX_DESCRIPTION));
                 } else if (ns_is(c, NS_ATOM)) {
                         if (strcmp(nm, "updated") == 0 || strcmp(nm, "published") == 0) {
-                                char *t = element_text(c, TEXT_PLAIN, false, 64);
+                                char *t = element_text(c, CONTENT_PLAIN, false, 64);
                                 int64_t *slot = nm[0] == 'u' ? &e->updated : &e->published;
 
                                 if (*slot == TIME_UNKNOWN)
@@ -1338,7 +1083,7 @@ emit(struct ocds_page *page, const struct feed_meta *m, struct entry *e,
         o.stage = STAGE_TENDER;
         o.status = STATUS_ACTIVE;
         desc = e->content ? e->content : e->summary;
-        o.title = e->title ? e->title : normalise_space(desc, false, 120);
+        o.title = e->title ? e->title : plain_line(desc, 120);
         e->title = NULL;
         o.description = xstrdup(desc);
         /* the buyer: the entry's publisher/author, the feed's, then dc:creator */
@@ -1407,7 +1152,7 @@ rss_channel_meta(const xmlNode *channel, struct feed_meta *m)
                 if (is_el(c, NS_DC, "publisher") || (m->buyer == NULL &&
                                                      is_el(c, NS_DC, "creator"))) {
                         free(m->buyer);
-                        m->buyer = element_text(c, TEXT_PLAIN, false, FEED_MAX_TITLE);
+                        m->buyer = element_text(c, CONTENT_PLAIN, false, FEED_MAX_TITLE);
                 }
 }
 

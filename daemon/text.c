@@ -390,7 +390,8 @@ entity_at(const char *s, size_t len, uint32_t *ret)
                 }
                 if (i == start || i >= len || s[i] != ';')
                         return 0;
-                if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+                if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
+                    v == 0xFFFE || v == 0xFFFF)
                         *ret = REPLACEMENT;
                 else if (v >= 0x80 && v <= 0x9F)
                         *ret = cp1252_to_unicode((unsigned char)v);     /* as browsers do */
@@ -442,67 +443,123 @@ text_decode_entities(const char *s, size_t len)
 
 /* ---- HTML tags ---- */
 
-/* Tags that end a line of text when stripped; every other known tag vanishes. */
-static const char *const block_tags[] = {
-        "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "footer",
-        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre",
-        "section", "table", "tbody", "thead", "tfoot", "tr", "ul",
-};
-static const char *const inline_tags[] = {
-        "a", "abbr", "b", "big", "center", "cite", "code", "col", "colgroup", "del",
-        "em", "font", "i", "img", "ins", "mark", "s", "small", "span", "strike",
-        "strong", "sub", "sup", "td", "th", "u",
+#define TAG_SCAN_MAX    512     /* bytes a tag may span without quoted values */
+
+struct html_element {
+        const char   *name;
+        enum text_tag kind;
 };
 
-static bool
-in_list(const char *name, const char *const *list, size_t n)
+/* The HTML element names text_clean() strips (HTML 4, HTML5 and the common
+ * obsolete ones); any other name in angle brackets stays as text.  Sorted
+ * by name (strcmp) for bsearch. */
+static const struct html_element html_elements[] = {
+        { "a", TEXT_TAG_INLINE }, { "abbr", TEXT_TAG_INLINE },
+        { "acronym", TEXT_TAG_INLINE }, { "address", TEXT_TAG_BLOCK },
+        { "area", TEXT_TAG_INLINE }, { "article", TEXT_TAG_BLOCK },
+        { "aside", TEXT_TAG_BLOCK }, { "audio", TEXT_TAG_SPACE },
+        { "b", TEXT_TAG_INLINE }, { "base", TEXT_TAG_INLINE },
+        { "bdi", TEXT_TAG_INLINE }, { "bdo", TEXT_TAG_INLINE },
+        { "big", TEXT_TAG_INLINE }, { "blockquote", TEXT_TAG_BLOCK },
+        { "body", TEXT_TAG_BLOCK }, { "br", TEXT_TAG_BLOCK },
+        { "button", TEXT_TAG_SPACE }, { "canvas", TEXT_TAG_SPACE },
+        { "caption", TEXT_TAG_BLOCK }, { "center", TEXT_TAG_SPACE },
+        { "cite", TEXT_TAG_INLINE }, { "code", TEXT_TAG_INLINE },
+        { "col", TEXT_TAG_INLINE }, { "colgroup", TEXT_TAG_INLINE },
+        { "data", TEXT_TAG_INLINE }, { "dd", TEXT_TAG_BLOCK },
+        { "del", TEXT_TAG_INLINE }, { "details", TEXT_TAG_BLOCK },
+        { "dfn", TEXT_TAG_INLINE }, { "dialog", TEXT_TAG_BLOCK },
+        { "div", TEXT_TAG_BLOCK }, { "dl", TEXT_TAG_BLOCK },
+        { "dt", TEXT_TAG_BLOCK }, { "em", TEXT_TAG_INLINE },
+        { "embed", TEXT_TAG_SPACE }, { "fieldset", TEXT_TAG_BLOCK },
+        { "figcaption", TEXT_TAG_BLOCK }, { "figure", TEXT_TAG_BLOCK },
+        { "font", TEXT_TAG_INLINE }, { "footer", TEXT_TAG_BLOCK },
+        { "form", TEXT_TAG_BLOCK }, { "h1", TEXT_TAG_BLOCK },
+        { "h2", TEXT_TAG_BLOCK }, { "h3", TEXT_TAG_BLOCK },
+        { "h4", TEXT_TAG_BLOCK }, { "h5", TEXT_TAG_BLOCK },
+        { "h6", TEXT_TAG_BLOCK }, { "head", TEXT_TAG_BLOCK },
+        { "header", TEXT_TAG_BLOCK }, { "hgroup", TEXT_TAG_BLOCK },
+        { "hr", TEXT_TAG_BLOCK }, { "html", TEXT_TAG_BLOCK },
+        { "i", TEXT_TAG_INLINE }, { "iframe", TEXT_TAG_SPACE },
+        { "img", TEXT_TAG_SPACE }, { "input", TEXT_TAG_SPACE },
+        { "ins", TEXT_TAG_INLINE }, { "kbd", TEXT_TAG_INLINE },
+        { "label", TEXT_TAG_INLINE }, { "legend", TEXT_TAG_BLOCK },
+        { "li", TEXT_TAG_BLOCK }, { "link", TEXT_TAG_INLINE },
+        { "main", TEXT_TAG_BLOCK }, { "map", TEXT_TAG_INLINE },
+        { "mark", TEXT_TAG_INLINE }, { "menu", TEXT_TAG_BLOCK },
+        { "meta", TEXT_TAG_INLINE }, { "meter", TEXT_TAG_SPACE },
+        { "nav", TEXT_TAG_BLOCK }, { "nobr", TEXT_TAG_INLINE },
+        { "noscript", TEXT_TAG_INLINE }, { "object", TEXT_TAG_SPACE },
+        { "ol", TEXT_TAG_BLOCK }, { "optgroup", TEXT_TAG_BLOCK },
+        { "option", TEXT_TAG_BLOCK }, { "output", TEXT_TAG_INLINE },
+        { "p", TEXT_TAG_BLOCK }, { "param", TEXT_TAG_INLINE },
+        { "picture", TEXT_TAG_INLINE }, { "pre", TEXT_TAG_BLOCK },
+        { "progress", TEXT_TAG_SPACE }, { "q", TEXT_TAG_INLINE },
+        { "rp", TEXT_TAG_INLINE }, { "rt", TEXT_TAG_INLINE },
+        { "ruby", TEXT_TAG_INLINE }, { "s", TEXT_TAG_INLINE },
+        { "samp", TEXT_TAG_INLINE }, { "script", TEXT_TAG_HIDDEN },
+        { "section", TEXT_TAG_BLOCK }, { "select", TEXT_TAG_SPACE },
+        { "small", TEXT_TAG_INLINE }, { "source", TEXT_TAG_INLINE },
+        { "span", TEXT_TAG_INLINE }, { "strike", TEXT_TAG_INLINE },
+        { "strong", TEXT_TAG_INLINE }, { "style", TEXT_TAG_HIDDEN },
+        { "sub", TEXT_TAG_INLINE }, { "summary", TEXT_TAG_BLOCK },
+        { "sup", TEXT_TAG_INLINE }, { "table", TEXT_TAG_BLOCK },
+        { "tbody", TEXT_TAG_BLOCK }, { "td", TEXT_TAG_SPACE },
+        { "textarea", TEXT_TAG_SPACE }, { "tfoot", TEXT_TAG_BLOCK },
+        { "th", TEXT_TAG_SPACE }, { "thead", TEXT_TAG_BLOCK },
+        { "time", TEXT_TAG_INLINE }, { "title", TEXT_TAG_BLOCK },
+        { "tr", TEXT_TAG_BLOCK }, { "track", TEXT_TAG_INLINE },
+        { "tt", TEXT_TAG_INLINE }, { "u", TEXT_TAG_INLINE },
+        { "ul", TEXT_TAG_BLOCK }, { "var", TEXT_TAG_INLINE },
+        { "video", TEXT_TAG_SPACE }, { "wbr", TEXT_TAG_INLINE },
+};
+
+static int
+element_cmp(const void *key, const void *elem)
 {
-        for (size_t i = 0; i < n; i++)
-                if (strcasecmp(name, list[i]) == 0)
-                        return true;
-        return false;
+        return strcmp(key, ((const struct html_element *)elem)->name);
 }
 
-/*
- * If s[0] == '<' starts a tag we strip, return its length and whether it
- * breaks the line; 0 otherwise.  A tag is '<', optional '/', a known name
- * (or any name with a ':' such as Word's <o:p>), then white space, '/' or
- * '>', and a '>' within 512 bytes with no '<' before it.  Comments
- * "<!-- ... -->" go too.
- */
-static size_t
-tag_at(const char *s, size_t len, bool *block)
+enum text_tag
+text_html_tag(const char *name)
 {
-        char name[24];
-        size_t i = 1, n = 0;
-        bool colon = false;
+        const struct html_element *e;
+        char lower[16];
+        size_t n = 0;
 
-        *block = false;
-        if (len >= 4 && memcmp(s, "<!--", 4) == 0) {
-                for (i = 4; i + 2 < len; i++)
-                        if (memcmp(s + i, "-->", 3) == 0)
-                                return i + 3;
-                return 0;
+        if (name == NULL)
+                return TEXT_TAG_NONE;
+        for (; name[n] != '\0'; n++) {
+                if (n >= sizeof(lower) - 1)
+                        return TEXT_TAG_NONE;
+                lower[n] = (char)tolower((unsigned char)name[n]);
         }
-        if (i < len && s[i] == '/')
-                i++;
-        if (i >= len || !isalpha((unsigned char)s[i]))
-                return 0;
-        while (i < len && (isalnum((unsigned char)s[i]) || s[i] == ':')) {
-                if (n >= sizeof(name) - 1)
-                        return 0;
-                if (s[i] == ':')
-                        colon = true;
-                name[n++] = s[i++];
-        }
-        name[n] = '\0';
-        if (i >= len || !(isspace((unsigned char)s[i]) || s[i] == '/' || s[i] == '>'))
-                return 0;
-        if (in_list(name, block_tags, ARRAY_SIZE(block_tags)))
-                *block = true;
-        else if (!colon && !in_list(name, inline_tags, ARRAY_SIZE(inline_tags)))
-                return 0;
-        for (; i < len && i < 512; i++) {
+        lower[n] = '\0';
+        e = bsearch(lower, html_elements, ARRAY_SIZE(html_elements),
+                    sizeof(html_elements[0]), element_cmp);
+        return e ? e->kind : TEXT_TAG_NONE;
+}
+
+/* What a scan of one text has learnt, so that the work stays linear. */
+struct tag_scan {
+        bool no_comment_end;    /* a "<!--" found no "-->": none will */
+        bool short_tags;        /* a quoted tag ran long and failed: no more */
+};
+
+/* A tag found at '<'. */
+struct tag {
+        enum text_tag kind;     /* TEXT_TAG_NONE: a comment, declaration or PI */
+        bool          closing;  /* </name> */
+        bool          empty;    /* <name ... /> */
+        char          name[24];
+};
+
+/* The first '>' from s[i] within TAG_SCAN_MAX bytes of s with no '<' before
+ * it: the index after it, or 0. */
+static size_t
+tag_close_plain(const char *s, size_t len, size_t i)
+{
+        for (; i < len && i < TAG_SCAN_MAX; i++) {
                 if (s[i] == '<')
                         return 0;
                 if (s[i] == '>')
@@ -511,17 +568,155 @@ tag_at(const char *s, size_t len, bool *block)
         return 0;
 }
 
+/* The end of a tag whose name ends at s[i]: the index after its '>', or 0.
+ * Attribute values in quotes (a quote after '=') may hold '>' and '<' and
+ * make the tag longer than TAG_SCAN_MAX; outside them a '<' means this is
+ * no tag.  With a quote that never closes, the plain rule decides. */
+static size_t
+tag_close(const char *s, size_t len, size_t i, struct tag_scan *sc)
+{
+        size_t lim = sc->short_tags && len > TAG_SCAN_MAX ? TAG_SCAN_MAX : len;
+        char quote = 0, prev = 0;       /* prev: the last non-blank outside quotes */
+        bool quoted = false;
+        size_t j;
+
+        for (j = i; j < lim; j++) {
+                char c = s[j];
+
+                if (quote) {
+                        if (c == quote)
+                                quote = 0;
+                } else if ((c == '"' || c == '\'') && prev == '=') {
+                        quote = c;
+                        quoted = true;
+                } else if (c == '<') {
+                        break;
+                } else if (c == '>') {
+                        return j + 1;
+                } else if (!isspace((unsigned char)c)) {
+                        prev = c;
+                }
+        }
+        /* A failed scan past TAG_SCAN_MAX happens once per text: after it,
+         * tags keep to TAG_SCAN_MAX, so no byte is scanned over and over. */
+        if (j > TAG_SCAN_MAX)
+                sc->short_tags = true;
+        return quoted ? tag_close_plain(s, len, i) : 0;
+}
+
+/*
+ * If s[0] == '<' starts a tag we strip, fill *t and return its length; 0
+ * otherwise.  A tag is '<', optional '/', a known HTML element name (or any
+ * name with a ':' such as Word's <o:p>), then white space, '/' or '>', and
+ * its closing '>' (tag_close).  Comments "<!-- ... -->", declarations
+ * ("<!DOCTYPE ...>", Word's "<![if ...]>") and processing instructions
+ * ("<?xml:namespace ...>") go too.
+ */
+static size_t
+tag_at(const char *s, size_t len, struct tag_scan *sc, struct tag *t)
+{
+        size_t i = 1, n = 0, end;
+        bool colon = false;
+
+        memset(t, 0, sizeof(*t));
+        if (len >= 4 && memcmp(s, "<!--", 4) == 0) {
+                const char *e = sc->no_comment_end ? NULL : memmem(s + 4, len - 4, "-->", 3);
+
+                if (e == NULL) {
+                        sc->no_comment_end = true;
+                        return 0;
+                }
+                return (size_t)(e - s) + 3;
+        }
+        if (len >= 3 && (s[1] == '!' || s[1] == '?')) {
+                i = s[1] == '!' && s[2] == '[' ? 3 : 2;
+                if (i >= len || !isalpha((unsigned char)s[i]) ||
+                    (len >= 9 && memcmp(s, "<![CDATA[", 9) == 0))
+                        return 0;
+                return tag_close_plain(s, len, i);
+        }
+        if (i < len && s[i] == '/') {
+                t->closing = true;
+                i++;
+        }
+        if (i >= len || !isalpha((unsigned char)s[i]))
+                return 0;
+        while (i < len && (isalnum((unsigned char)s[i]) || s[i] == ':')) {
+                if (n >= sizeof(t->name) - 1)
+                        return 0;
+                if (s[i] == ':')
+                        colon = true;
+                t->name[n++] = s[i++];
+        }
+        t->name[n] = '\0';
+        if (i >= len || !(isspace((unsigned char)s[i]) || s[i] == '/' || s[i] == '>'))
+                return 0;
+        t->kind = colon ? TEXT_TAG_INLINE : text_html_tag(t->name);
+        if (t->kind == TEXT_TAG_NONE)
+                return 0;
+        end = tag_close(s, len, i, sc);
+        t->empty = end >= 2 && s[end - 2] == '/';
+        return end;
+}
+
+/* Bytes from s up to and including the end tag </name ...> (all of s when
+ * there is none: a browser would hide the rest too). */
+static size_t
+hidden_body(const char *s, size_t len, const char *name)
+{
+        size_t nl = strlen(name);
+
+        for (size_t i = 0; i < len;) {
+                const char *lt = memchr(s + i, '<', len - i);
+
+                if (lt == NULL)
+                        break;
+                i = (size_t)(lt - s);
+                if (len - i >= nl + 3 && s[i + 1] == '/' &&
+                    strncasecmp(s + i + 2, name, nl) == 0 &&
+                    !isalnum((unsigned char)s[i + 2 + nl])) {
+                        const char *gt = memchr(s + i, '>', len - i);
+
+                        return gt ? (size_t)(gt - s) + 1 : len;
+                }
+                i++;
+        }
+        return len;
+}
+
+bool
+text_looks_like_html(const char *s, size_t len)
+{
+        struct tag_scan sc = { 0 };
+        struct tag t;
+
+        if (s == NULL)
+                return false;
+        for (size_t i = 0; i < len;) {
+                const char *lt = memchr(s + i, '<', len - i);
+
+                if (lt == NULL)
+                        break;
+                i = (size_t)(lt - s);
+                if (tag_at(s + i, len - i, &sc, &t) > 0 && t.kind != TEXT_TAG_NONE)
+                        return true;
+                i++;
+        }
+        return false;
+}
+
 static char *
 strip_tags(const char *s, size_t len)
 {
+        struct tag_scan sc = { 0 };
         struct buf b;
 
         buf_init(&b);
         buf_add(&b, "", 0);
         for (size_t i = 0; i < len;) {
                 const char *lt = memchr(s + i, '<', len - i);
+                struct tag t;
                 size_t n;
-                bool block;
 
                 if (lt == NULL) {
                         buf_add(&b, s + i, len - i);
@@ -529,38 +724,58 @@ strip_tags(const char *s, size_t len)
                 }
                 buf_add(&b, s + i, (size_t)(lt - (s + i)));
                 i = (size_t)(lt - s);
-                n = tag_at(s + i, len - i, &block);
+                n = tag_at(s + i, len - i, &sc, &t);
                 if (n == 0) {
                         buf_addc(&b, '<');
                         i++;
-                } else {
-                        /* inline tags may separate words ("a<td>b"): keep a
-                         * space; comments vanish */
-                        if (s[i + 1] == '!')
-                                ;
-                        else if (!block)
-                                buf_addc(&b, ' ');
-                        else if (b.len == 0 || b.data[b.len - 1] != '\n')
-                                buf_addc(&b, '\n');    /* "</p><p>": one break */
-                        i += n;
+                        continue;
                 }
+                i += n;
+                if (t.kind == TEXT_TAG_HIDDEN && !t.closing && !t.empty)
+                        i += hidden_body(s + i, len - i, t.name);
+                /* blocks: a line break, one for "</p><p>"; cells, images:
+                 * a space ("a<td>b"), none after a space or break ("</li>
+                 * <img><p>" is one line break, not an empty line) */
+                if (t.kind == TEXT_TAG_BLOCK && (b.len == 0 || b.data[b.len - 1] != '\n'))
+                        buf_addc(&b, '\n');
+                else if (t.kind == TEXT_TAG_SPACE && b.len > 0 &&
+                         b.data[b.len - 1] != '\n' && b.data[b.len - 1] != ' ')
+                        buf_addc(&b, ' ');
         }
         return buf_steal(&b);
 }
 
 /* ---- white space and control characters ---- */
 
+/* Unicode space separators other than U+0020 (no-break and fixed-width
+ * spaces): kept between words, dropped at line starts and ends. */
+static bool
+is_space_separator(uint32_t cp)
+{
+        return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+               cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* Invisible characters dropped like controls: the byte order mark, the
+ * soft hyphen and the zero-width (non-)joiners ("ten&shy;der" is "tender"). */
+static bool
+is_invisible(uint32_t cp)
+{
+        return cp == 0xFEFF || cp == 0xAD || cp == 0x200C || cp == 0x200D;
+}
+
 static char *
 normalise_space(const char *s, size_t len, unsigned flags)
 {
         const unsigned char *p = (const unsigned char *)s;
         bool single = flags & TEXT_SINGLE_LINE;
-        struct buf b;
+        struct buf b, held;             /* held: space separators after the last text */
         int pending_nl = 0;             /* line breaks seen since the last text */
         bool pending_sp = false;
 
         buf_init(&b);
         buf_add(&b, "", 0);
+        buf_init(&held);
         for (size_t i = 0; i < len;) {
                 uint32_t cp;
                 size_t n = utf8_decode(p + i, len - i, &cp);
@@ -582,24 +797,39 @@ normalise_space(const char *s, size_t len, unsigned flags)
                 if (cp == '\n') {
                         pending_nl++;
                         pending_sp = false;
+                        buf_reset(&held);      /* at a line end: dropped */
                         continue;
                 }
                 if (cp == ' ' || cp == '\t' || cp == '\v' || cp == '\f') {
                         pending_sp = true;
                         continue;
                 }
-                if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFEFF)
-                        continue;               /* controls, C1, BOM: dropped */
-                if (b.len > 0) {
-                        if (pending_nl)
-                                buf_add(&b, "\n\n", pending_nl > 1 ? 2 : 1);
-                        else if (pending_sp)
-                                buf_addc(&b, ' ');
+                if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_invisible(cp))
+                        continue;               /* controls, C1, BOM, ...: dropped */
+                if (is_space_separator(cp)) {
+                        if (b.len == 0 || pending_nl)
+                                continue;       /* at a line start: dropped */
+                        if (pending_sp)
+                                buf_addc(&held, ' ');
+                        pending_sp = false;
+                        text_put_utf8(&held, cp);
+                        continue;
                 }
+                if (b.len > 0) {
+                        if (pending_nl) {
+                                buf_add(&b, "\n\n", pending_nl > 1 ? 2 : 1);
+                        } else {
+                                buf_add(&b, held.data, held.len);
+                                if (pending_sp)
+                                        buf_addc(&b, ' ');
+                        }
+                }
+                buf_reset(&held);
                 pending_nl = 0;
                 pending_sp = false;
                 text_put_utf8(&b, cp);
         }
+        buf_done(&held);
         return buf_steal(&b);
 }
 
@@ -632,10 +862,12 @@ text_clean(const char *s, size_t len, size_t max, unsigned flags)
         n = drop_nul(a, n);
         t = text_fix_mojibake(a, n);
         free(a);
-        a = strip_tags(t, strlen(t));
-        free(t);
-        t = text_decode_entities(a, strlen(a));
-        free(a);
+        if (!(flags & TEXT_PLAIN)) {
+                a = strip_tags(t, strlen(t));
+                free(t);
+                t = text_decode_entities(a, strlen(a));
+                free(a);
+        }
         a = normalise_space(t, strlen(t), flags);
         free(t);
         n = strlen(a);

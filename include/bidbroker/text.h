@@ -20,22 +20,45 @@
 
 enum text_flags {
         TEXT_SINGLE_LINE = 1 << 0,      /* line breaks become spaces (titles, names) */
+        TEXT_PLAIN       = 1 << 1,      /* not HTML: tags and entities stay as written */
 };
 
 /*
  * Clean len bytes of s into plain UTF-8 of at most max bytes (cut at a
  * character boundary, max 0 means no cap), in this order: invalid UTF-8
- * bytes read as Windows-1252; mojibake repaired; simple HTML tags stripped
- * (<p>, <br>, <div>, <li> ... become line breaks, inline tags vanish);
- * entities decoded; \r\n and \r become \n; control characters removed;
- * runs of blanks collapsed to one space, blanks at line ends dropped, at
- * most one empty line in a row; leading and trailing space trimmed.
+ * bytes read as Windows-1252; mojibake repaired; tags of HTML elements
+ * stripped (<p>, <br>, <div>, <li> ... become line breaks, <td>, <img> ...
+ * a space, <b>, <span>, <a> ... nothing, <script> and <style> go with their
+ * content; comments, <!DOCTYPE> and <?...?> vanish; anything else with a
+ * '<' stays, see text_html_tag()); entities
+ * decoded once; \r\n and \r become \n; control characters, the BOM, soft
+ * hyphens and zero-width joiners removed; runs of blanks collapsed to one
+ * space, blanks (and no-break spaces) at line starts and ends dropped, at
+ * most one empty line in a row; leading and trailing space trimmed.  With
+ * TEXT_PLAIN the tag and entity steps are skipped.
  * Never NULL (s NULL gives "").  Caller frees.
  */
 char *text_clean(const char *s, size_t len, size_t max, unsigned flags);
 
 /* The same for a NUL-terminated string. */
 char *text_clean_str(const char *s, size_t max, unsigned flags);
+
+/* How text_clean() treats an HTML element. */
+enum text_tag {
+        TEXT_TAG_NONE,          /* not an element it knows: "<foo>" stays as text */
+        TEXT_TAG_INLINE,        /* the tag vanishes, text flows on (b, i, span, a, ...) */
+        TEXT_TAG_SPACE,         /* the tag becomes a space (td, th, img, input, ...) */
+        TEXT_TAG_BLOCK,         /* the tag becomes a line break (p, br, div, li, tr, ...) */
+        TEXT_TAG_HIDDEN,        /* the element vanishes with its content (script, style) */
+};
+
+/* The treatment of the element called name (case-insensitive, no prefix). */
+enum text_tag text_html_tag(const char *name);
+
+/* True when the len bytes of s contain a tag of an element text_clean()
+ * would strip: text that plainly is HTML rather than plain text which
+ * happens to hold a '<' ("a < b", "<foo>"). */
+bool text_looks_like_html(const char *s, size_t len);
 
 /* True when the len bytes of s are valid UTF-8 (no overlongs, surrogates,
  * or code points above U+10FFFF). */

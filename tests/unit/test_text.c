@@ -198,6 +198,126 @@ t_helpers(void **state)
         assert_int_equal(text_cp1252_char(0xA3), 0xA3);
 }
 
+static void
+t_html_elements(void **state)
+{
+        (void)state;
+        /* script and style go with their content; unterminated: the rest */
+        check("a <script type=\"x\">alert('<p>')</script>b<STYLE>p{x:1}</Style >c",
+              0, 0, "a bc");
+        check("before<script>var s = \"</p>\";</SCRIPT>after", 0, 0, "beforeafter");
+        check("<p>kept</p><script>all the rest", 0, 0, "kept");
+        check("<script src=\"x.js\"/>kept", 0, 0, "kept");
+        check("</script>kept", 0, 0, "kept");
+        /* formatting tags vanish, cells and images are a space */
+        check("<b>W</b>ord, <a href=\"x\">link</a>. m<sup>2</sup>", 0, 0, "Word, link. m2");
+        check("<table><tr><th>A</th><td>B</td><td>C</td></tr></table>", 0, 0, "A B C");
+        check("a<img src=\"x.png\">b", 0, 0, "a b");
+        check("<ul><li>one</li></ul><img src=x><p>two</p>", 0, 0, "one\ntwo");
+        /* more elements: document and form structure */
+        check("<html><head><title>T</title></head><body><p>b</p></body></html>", 0, 0, "T\nb");
+        check("<table><caption>Cap</caption></table><form><label>L</label>"
+              "<input type=text></form>", 0, 0, "Cap\nL");
+        /* quoted attribute values may hold '>' and '<' */
+        check("<a href=\"x\" title='>'>link</a> 3 < 4", 0, 0, "link 3 < 4");
+        check("<span title=\"a<b\">x</span>", 0, 0, "x");
+        /* a quote that never closes: the first '>' ends the tag */
+        check("a <p class=\"open>text</p> b", 0, 0, "a\ntext\nb");
+        /* declarations and processing instructions (Word) vanish */
+        check("<!DOCTYPE html><?xml:namespace prefix = o ns = \"urn:x\" />"
+              "<![if !supportLists]>1.<![endif]>Item", 0, 0, "1.Item");
+        check("<![CDATA[x]]> <? y", 0, 0, "<![CDATA[x]]> <? y");
+        /* still text: unknown names, an apostrophe is no quote */
+        check("<foo>x</foo> <time", 0, 0, "<foo>x</foo> <time");
+        check("<p class=x don't>y</p>", 0, 0, "y");
+}
+
+static void
+t_plain(void **state)
+{
+        (void)state;
+        /* TEXT_PLAIN: tags and entities stay, the rest is cleaned */
+        check("a <b>x</b> &amp; &lt;  y\r\nz", 0, TEXT_PLAIN, "a <b>x</b> &amp; &lt; y\nz");
+        check(" Caf\xc3\x83\xc2\xa9 \x01<p>", 0, TEXT_PLAIN | TEXT_SINGLE_LINE, "Caf\u00e9 <p>");
+        check("<p>x</p>", 3, TEXT_PLAIN, "<p>");
+}
+
+static void
+t_looks_like_html(void **state)
+{
+        static const char *const html[] = {
+                "x <b>y</b>", "<P CLASS=\"a\">t", "a<br/>b", "Word<o:p></o:p>",
+                "<script>x</script>", "line<br>",
+        };
+        static const char *const plain[] = {
+                "a < b", "a > b", "x <foo> y", "<!-- c -->", "<b unterminated", "",
+                "<!DOCTYPE x>", "AT&amp;T", "<<>>",
+        };
+
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(html); i++)
+                if (!text_looks_like_html(html[i], strlen(html[i])))
+                        fail_msg("'%s' not taken for HTML", html[i]);
+        for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+                if (text_looks_like_html(plain[i], strlen(plain[i])))
+                        fail_msg("'%s' taken for HTML", plain[i]);
+        assert_false(text_looks_like_html(NULL, 0));
+        assert_int_equal(text_html_tag("P"), TEXT_TAG_BLOCK);
+        assert_int_equal(text_html_tag("li"), TEXT_TAG_BLOCK);
+        assert_int_equal(text_html_tag("Span"), TEXT_TAG_INLINE);
+        assert_int_equal(text_html_tag("td"), TEXT_TAG_SPACE);
+        assert_int_equal(text_html_tag("style"), TEXT_TAG_HIDDEN);
+        assert_int_equal(text_html_tag("foo"), TEXT_TAG_NONE);
+        assert_int_equal(text_html_tag("blockquoteblockquote"), TEXT_TAG_NONE);
+        assert_int_equal(text_html_tag(""), TEXT_TAG_NONE);
+        assert_int_equal(text_html_tag(NULL), TEXT_TAG_NONE);
+}
+
+static void
+t_invisible_and_edge_spaces(void **state)
+{
+        (void)state;
+        /* soft hyphen and zero-width (non-)joiners are dropped */
+        check("ten&shy;der ten\xc2\xad" "der a&zwj;b&zwnj;c", 0, 0, "tender tender abc");
+        /* no-break and other fixed spaces stay between words... */
+        check("a&nbsp;b&ensp;c \xe2\x80\xaf" "d", 0, 0, "a\u00a0b\u2002c \u202fd");
+        /* ...but go at line starts and ends: "<p>&nbsp;</p>" is an empty line */
+        check("<p>a&nbsp;</p><p>&nbsp;</p><p>&nbsp; b &nbsp;</p>", 0, 0, "a\n\nb");
+        check("&nbsp;x&nbsp;", 0, TEXT_SINGLE_LINE, "x");
+        check("a&nbsp;\nb", 0, TEXT_SINGLE_LINE, "a\u00a0 b");
+        /* noncharacters from references are invalid */
+        check("&#xFFFE;&#65535;", 0, 0, "\ufffd\ufffd");
+}
+
+/* Hostile markup costs linear time: unclosed quotes, comments and scripts
+ * repeated over a 512 KiB string.  (Scanning for "-->" from every "<!--",
+ * as text.c once did, takes some 16 s on the first of the comment cases.) */
+static void
+t_hostile_markup(void **state)
+{
+        static const char *const units[] = {
+                "<a title=\"", "<a title=\"<b>", "<!--", "<!-- x <p>", "<p x='>",
+                "<script>", "<span ", "<a title=\"x\" ", "<![if ",
+        };
+        size_t n = 512u << 10;
+        char *big = xmalloc(n + 1);
+
+        (void)state;
+        for (size_t u = 0; u < ARRAY_SIZE(units); u++) {
+                size_t k = strlen(units[u]);
+                char *s;
+
+                for (size_t i = 0; i < n; i++)
+                        big[i] = units[u][i % k];
+                big[n] = '\0';
+                s = text_clean(big, n, TEXT_DESCRIPTION_MAX, 0);
+                assert_true(text_utf8_valid(s, strlen(s)));
+                free(s);
+                (void)text_looks_like_html(big, n);
+        }
+        free(big);
+}
+
 int
 main(void)
 {
@@ -210,6 +330,11 @@ main(void)
                 cmocka_unit_test(t_invalid_utf8),
                 cmocka_unit_test(t_cap),
                 cmocka_unit_test(t_helpers),
+                cmocka_unit_test(t_html_elements),
+                cmocka_unit_test(t_plain),
+                cmocka_unit_test(t_looks_like_html),
+                cmocka_unit_test(t_invisible_and_edge_spaces),
+                cmocka_unit_test(t_hostile_markup),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
