@@ -45,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size < 1)
                 return 0;
         max = caps[data[0] & 7];
-        flags = (data[0] & 8) ? TEXT_SINGLE_LINE : 0;
+        flags = ((data[0] & 8) ? TEXT_SINGLE_LINE : 0) | ((data[0] & 16) ? TEXT_PLAIN : 0);
         s = (const char *)data + 1;
         len = size - 1;
 
@@ -53,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_assert(out != NULL);
         check_clean(out, max, flags);
         free(out);
+        (void)text_looks_like_html(s, len);     /* must not crash on any bytes */
 
         rep = text_utf8_repair(s, len, &rlen);
         fuzz_assert(rep != NULL && rep[rlen] == '\0');
