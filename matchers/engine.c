@@ -1652,9 +1652,9 @@ region_bits(const struct engine *e, struct engine_scratch *s, const struct oppor
 }
 
 /* Candidate members: (fired capabilities' members | members whose own rule
- * fired) & region bits, as an ascending list. */
+ * fired) & region bits & value band, as an ascending list. */
 static void
-member_candidates(const struct engine *e, struct engine_scratch *s)
+member_candidates(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
 {
         uint64_t *mb = s->mbits;
         bool rfilter = s->rfilter;
@@ -1678,9 +1678,12 @@ member_candidates(const struct engine *e, struct engine_scratch *s)
                 uint64_t x = rfilter ? mb[w] & s->rbits[w] : mb[w];
 
                 while (x) {
-                        unsigned b = (unsigned)__builtin_ctzll(x);
+                        uint32_t m = (uint32_t)(w * 64 + (unsigned)__builtin_ctzll(x));
 
-                        s->mlist[s->nmlist++] = (uint32_t)(w * 64 + b);
+                        /* the value band is checked here too: outside it a
+                         * member cannot match (no need to evaluate it) */
+                        if (member_eligible(e, s, o, m))
+                                s->mlist[s->nmlist++] = m;
                         x &= x - 1;
                 }
         }
@@ -1709,7 +1712,7 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
         engine_finish_caps(e, s, o, out);
         s->rfilter = region_bits(e, s, o);
         verify_members(e, s, o);
-        member_candidates(e, s);
+        member_candidates(e, s, o);
         engine_finish_members(e, s, o, flags, s->mlist, s->nmlist, false, out);
         return 0;
 }
