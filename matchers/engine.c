@@ -810,6 +810,10 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->cpvhits);
         free(s->mbits);
         free(s->rbits);
+        for (size_t i = 0; i < RCACHE_SLOTS; i++) {
+                free(s->rcache[i].key);
+                free(s->rcache[i].bits);
+        }
         free(s->mlist);
         free(s->val_epoch);
         free(s->mem_fired);
@@ -1607,14 +1611,49 @@ region_bits_code(const struct engine *e, uint64_t *rb, const char *nr)
         }
 }
 
+static void region_bits_compute(const struct engine *e, uint64_t *rb,
+                                const struct opportunity *o);
+
 /* The region bitset of the notice; false when every member may fit. */
 static bool
 region_bits(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
 {
-        uint64_t *rb = s->rbits;
+        uint64_t *rb = s->rbits, h = 0xcbf29ce484222325ull;
+        struct rcache *rc;
+        struct buf key;
 
         if (o->anywhere || (o->regions.n == 0 && o->postcodes.n == 0))
                 return false;
+        /* notices share few region lists: remember the last bitsets */
+        buf_init(&key);
+        for (size_t i = 0; i < o->regions.n; i++) {
+                buf_adds(&key, o->regions.v[i]);
+                buf_addc(&key, ',');
+        }
+        buf_addc(&key, '|');
+        for (size_t i = 0; i < o->postcodes.n; i++) {
+                buf_adds(&key, o->postcodes.v[i]);
+                buf_addc(&key, ',');
+        }
+        h = tn_hash(key.data, key.len);
+        rc = &s->rcache[h % RCACHE_SLOTS];
+        if (rc->key && strcmp(rc->key, key.data) == 0) {
+                memcpy(rb, rc->bits, e->nwords * sizeof(*rb));
+                buf_done(&key);
+                return true;
+        }
+        region_bits_compute(e, rb, o);
+        free(rc->key);
+        rc->key = buf_steal(&key);
+        if (rc->bits == NULL)
+                rc->bits = xcalloc(e->nwords, sizeof(*rc->bits));
+        memcpy(rc->bits, rb, e->nwords * sizeof(*rb));
+        return true;
+}
+
+static void
+region_bits_compute(const struct engine *e, uint64_t *rb, const struct opportunity *o)
+{
         memcpy(rb, e->bits + e->everywhere_bits, e->nwords * sizeof(*rb));
         for (size_t i = 0; i < o->regions.n; i++)
                 region_bits_code(e, rb, o->regions.v[i]);
@@ -1648,7 +1687,6 @@ region_bits(const struct engine *e, struct engine_scratch *s, const struct oppor
                                 bits_or(rb, e->bits + e->regkeys[lo].bits, e->nwords);
                 }
         }
-        return true;
 }
 
 /* Candidate members: (fired capabilities' members | members whose own rule

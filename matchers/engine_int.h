@@ -211,6 +211,11 @@ struct engine_scratch {
 
         /* members */
         uint64_t *mbits, *rbits;
+#define RCACHE_SLOTS 64
+        struct rcache {                 /* region list -> region bitset */
+                char     *key;
+                uint64_t *bits;
+        } rcache[RCACHE_SLOTS];
         bool      rfilter;              /* rbits holds the region-eligible members */
         uint32_t *mem_fired;            /* per member: epoch when an own rule fired */
         uint32_t *val_epoch;            /* per member: value band checked ... */
