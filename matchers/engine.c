@@ -501,6 +501,14 @@ build(struct engine *e, struct diag *d)
         for (size_t i = 0; i < e->nrefs; i++)
                 e->pat_own[count[e->refs[i].pat]++] = (uint32_t)i;
         free(count);
+        e->pat_own_mem = xcalloc(e->nrefs ? e->nrefs : 1, sizeof(*e->pat_own_mem));
+        for (size_t j = 0; j < e->nrefs; j++) {
+                const struct eref *er = &e->refs[e->pat_own[j]];
+
+                /* -1: a capability's; -2 - m: member m's exclusion */
+                e->pat_own_mem[j] = er->member < 0 ? -1 : er->exclude ? -2 - er->member
+                                                                      : er->member;
+        }
 
         /* atoms -> dictionary and postings */
         e->pat_fields = xcalloc(e->npats ? e->npats : 1, 1);
@@ -641,6 +649,7 @@ engine_free(struct engine *e)
         free(e->mem_ref);
         free(e->pat_own);
         free(e->pat_own_off);
+        free(e->pat_own_mem);
         free(e->pat_fields);
         free(e->pat_full);
         free(e->pat_wconj);
@@ -720,12 +729,7 @@ engine_scratch_new(const struct engine *e)
         s->e = e;
         tn_init(&s->tn);
         tn_init(&s->kw);
-        s->pat_cand = xcalloc(np, sizeof(uint32_t));
-        s->pat_cfields = xcalloc(np, 1);
-        s->pat_mask = xcalloc(np, 1);
-        s->pat_first = xcalloc(np * 4, sizeof(uint32_t));
-        s->pat_whead = xcalloc(np, sizeof(uint32_t));
-        s->pat_wtail = xcalloc(np, sizeof(uint32_t));
+        s->ps = xcalloc(np, sizeof(*s->ps));
         s->pat_fired = xcalloc(np, sizeof(uint32_t));
         s->pat_hit = xcalloc(np, sizeof(uint32_t));
         s->ref_fired = xcalloc(nr, sizeof(uint32_t));
@@ -793,12 +797,7 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->term_epoch);
         free(s->term_head);
         free(s->term_tail);
-        free(s->pat_cand);
-        free(s->pat_cfields);
-        free(s->pat_mask);
-        free(s->pat_first);
-        free(s->pat_whead);
-        free(s->pat_wtail);
+        free(s->ps);
         free(s->wocc);
         free(s->pat_fired);
         free(s->pat_hit);
@@ -854,7 +853,7 @@ new_epoch(struct engine_scratch *s)
         const struct engine *e = s->e;
 
         if (++s->epoch == 0) {
-                memset(s->pat_cand, 0, (e->npats ? e->npats : 1) * sizeof(uint32_t));
+                memset(s->ps, 0, (e->npats ? e->npats : 1) * sizeof(*s->ps));
                 memset(s->pat_fired, 0, (e->npats ? e->npats : 1) * sizeof(uint32_t));
                 memset(s->ref_fired, 0, (e->nrefs ? e->nrefs : 1) * sizeof(uint32_t));
                 memset(s->term_epoch, 0, (e->nterms ? e->nterms : 1) * sizeof(uint32_t));
@@ -994,7 +993,7 @@ regex_hinted(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigne
                         int rc;
 
                         for (size_t c = 0; c < ra->n; c++) {
-                                uint32_t t = s->pat_first[p * 4 + c];
+                                uint32_t t = s->ps[p].first[c];
                                 size_t src, lo;
 
                                 if (t >= te) {
@@ -1052,7 +1051,7 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
         unsigned nwin = 0;
 
         /* the tokens of the entries meeting the condition, in text order */
-        for (uint32_t w = s->pat_whead[p]; w != NONE32; w = s->wocc[w].next)
+        for (uint32_t w = s->ps[p].whead; w != NONE32; w = s->wocc[w].next)
                 for (uint32_t t = s->tc_ent[s->wocc[w].ent].ohead; t != NONE32;
                      t = s->occ2_next[t]) {
                         if (!(fields & (1u << s->tok_field[t])))
@@ -1063,7 +1062,7 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
                         }
                         s->wtok[n++] = t;
                 }
-        if (n > 1 && s->wocc[s->pat_whead[p]].next != NONE32)
+        if (n > 1 && s->wocc[s->ps[p].whead].next != NONE32)
                 qsort(s->wtok, n, sizeof(*s->wtok), u32cmp);
         for (size_t i = 0; i < n;) {
                 const struct tn_token *tk = &s->tn.tok[s->wtok[i]];
@@ -1328,37 +1327,37 @@ mark(struct engine_scratch *s, const uint8_t *full, uint32_t pc, uint8_t fbits, 
         uint32_t p = pc >> 2;
         unsigned m, bit = 1u << (pc & 3);
 
-        if (s->pat_cand[p] != s->epoch) {
-                s->pat_cand[p] = s->epoch;
-                s->pat_mask[p] = 0;
-                s->pat_cfields[p] = 0;
+        if (s->ps[p].cand != s->epoch) {
+                s->ps[p].cand = s->epoch;
+                s->ps[p].mask = 0;
+                s->ps[p].cfields = 0;
         }
         if ((pc & 3) == 0)
-                s->pat_cfields[p] |= fbits;
+                s->ps[p].cfields |= fbits;
         if ((pc & 3) == s->e->pat_wconj[p]) {
-                if (!(s->pat_mask[p] & bit) || s->wocc[s->pat_wtail[p]].ent != ent) {
+                if (!(s->ps[p].mask & bit) || s->wocc[s->ps[p].wtail].ent != ent) {
                         if (s->nwocc == s->wocc_cap) {
                                 s->wocc_cap = s->wocc_cap ? 2 * s->wocc_cap : 4096;
                                 s->wocc = xreallocarray(s->wocc, s->wocc_cap, sizeof(*s->wocc));
                         }
                         s->wocc[s->nwocc].ent = ent;
                         s->wocc[s->nwocc].next = NONE32;
-                        if (!(s->pat_mask[p] & bit))
-                                s->pat_whead[p] = (uint32_t)s->nwocc;
+                        if (!(s->ps[p].mask & bit))
+                                s->ps[p].whead = (uint32_t)s->nwocc;
                         else
-                                s->wocc[s->pat_wtail[p]].next = (uint32_t)s->nwocc;
-                        s->pat_wtail[p] = (uint32_t)s->nwocc++;
+                                s->wocc[s->ps[p].wtail].next = (uint32_t)s->nwocc;
+                        s->ps[p].wtail = (uint32_t)s->nwocc++;
                 }
         }
-        m = s->pat_mask[p];
+        m = s->ps[p].mask;
         if (!(m & bit)) {
-                s->pat_first[pc] = tok;
+                s->ps[p].first[pc & 3] = tok;
                 m |= bit;
                 if ((m & 0x7f) == full[p]) {
                         m |= 0x80;
                         push_cand(s, p);
                 }
-                s->pat_mask[p] = (uint8_t)m;
+                s->ps[p].mask = (uint8_t)m;
         }
 }
 
@@ -1425,9 +1424,9 @@ candidates(struct engine_scratch *s)
 
                 if (!(pf[p] & s->present))
                         continue;
-                s->pat_cand[p] = s->epoch;
-                s->pat_mask[p] = 0x80;
-                s->pat_cfields[p] = (uint8_t)s->present;
+                s->ps[p].cand = s->epoch;
+                s->ps[p].mask = 0x80;
+                s->ps[p].cfields = (uint8_t)s->present;
                 push_cand(s, p);
         }
 }
@@ -1479,7 +1478,7 @@ verify_one(struct engine_scratch *s, uint32_t p)
                 if (pa->wconj >= 0)
                         ok = regex_windows(s, pa, p, pa->fields, &h);
                 else
-                        ok = regex_hinted(s, pa, p, pa->fields & s->pat_cfields[p], &h);
+                        ok = regex_hinted(s, pa, p, pa->fields & s->ps[p].cfields, &h);
                 s->verified++;
         }
         if (!ok)
@@ -1540,8 +1539,11 @@ verify_members(const struct engine *e, struct engine_scratch *s, const struct op
 
                 if (e->pat_capown[p])
                         continue;
-                for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1] && !need; j++)
-                        need = member_eligible(e, s, o, (uint32_t)e->refs[e->pat_own[j]].member);
+                for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1] && !need; j++) {
+                        int32_t m = e->pat_own_mem[j];
+
+                        need = member_eligible(e, s, o, (uint32_t)(m >= 0 ? m : -2 - m));
+                }
                 if (need)
                         verify_one(s, p);
         }
@@ -1705,10 +1707,10 @@ member_candidates(const struct engine *e, struct engine_scratch *s, const struct
                 uint32_t p = s->fired[k];
 
                 for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1]; j++) {
-                        const struct eref *r = &e->refs[e->pat_own[j]];
+                        int32_t m = e->pat_own_mem[j];
 
-                        if (r->member >= 0 && !r->exclude)
-                                mb[r->member / 64] |= 1ull << (r->member % 64);
+                        if (m >= 0)
+                                mb[m / 64] |= 1ull << (m % 64);
                 }
         }
         s->nmlist = 0;

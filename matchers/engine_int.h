@@ -90,6 +90,8 @@ struct engine {
         uint32_t     *cap_ref;          /* ncaps + 1 offsets into refs */
         uint32_t     *mem_ref;          /* nmembers + 1 offsets into refs */
         uint32_t     *pat_own, *pat_own_off;    /* pattern -> its erefs */
+        int32_t      *pat_own_mem;      /* per pat_own entry: member, -1 capability,
+                                         * -2 - member for a member's exclusion */
         uint8_t      *pat_fields;       /* copy of pats[].fields, hot */
         uint8_t      *pat_full;         /* bit per condition (rule_atoms.conj) */
         uint8_t      *pat_wconj;        /* pats[].wconj, 0xFF for none */
@@ -188,11 +190,14 @@ struct engine_scratch {
         uint32_t *term_epoch, *term_head, *term_tail;
 
         /* patterns (engine) and rules (brute) */
-        uint32_t *pat_cand, *pat_fired, *pat_hit;
-        uint8_t  *pat_cfields;          /* fields where condition 0 was met */
-        uint8_t  *pat_mask;             /* conditions met; 0x80: a candidate */
-        uint32_t *pat_first;            /* [p * 4 + c]: first token meeting condition c */
-        uint32_t *pat_whead, *pat_wtail; /* cache entries meeting the window condition */
+        struct pstate {                 /* per pattern, this notice (one cache line) */
+                uint32_t cand;          /* epoch when a condition was first met */
+                uint8_t  mask;          /* conditions met; 0x80: a candidate */
+                uint8_t  cfields;       /* fields where condition 0 was met */
+                uint32_t first[4];      /* first token meeting each condition */
+                uint32_t whead, wtail;  /* cache entries meeting the window condition */
+        } *ps;
+        uint32_t *pat_fired, *pat_hit;
         struct wocc { uint32_t ent, next; } *wocc;
         size_t    nwocc, wocc_cap;
         uint32_t *occ2_next;            /* per token: next token of the same entry */
