@@ -376,6 +376,7 @@ build_members(struct engine *e, struct diag *d)
                 keys[k].bits = (uint32_t)((e->tx->ncaps + 1 + k) * e->nwords);
                 if (strncmp(keys[k].key, "PC:", 3) == 0) {
                         e->has_pc_keys = true;
+                        keys[k].is_pc = true;
                         keys[k].itl1 = postcode_area_region(keys[k].key + 3);
                 }
         }

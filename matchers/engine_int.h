@@ -76,6 +76,7 @@ struct term {
 struct regkey {                         /* a region members name, and who */
         const char *key;                /* "UKG31", "PC:B" */
         const char *itl1;               /* PC keys: the area's ITL1 region */
+        bool        is_pc;              /* "PC:X" */
         uint32_t    bits;               /* offset of its member bitset */
 };
 

@@ -222,15 +222,18 @@ pc_area_eq(const char *pc, const char *area)
         return postcode_area(pc, a) == 0 && strcmp(a, area) == 0;
 }
 
-/* Where a notice lies within one member region entry mr ("UKG31",
- * "PC:B"): the notice region or postcode (its copy in the result) that fits,
- * or NULL. */
+/* Where a notice lies within one member region entry (regkey k: "UKG31",
+ * "PC:B"): the notice region or postcode (its copy in the result) that
+ * fits, or NULL. */
 static const char *
-region_place(const struct engine_scratch *s, const char *mr, const struct opportunity *o)
+region_place(const struct engine *e, const struct engine_scratch *s, uint32_t k,
+             const struct opportunity *o)
 {
-        if (strncmp(mr, "PC:", 3) == 0) {
+        const char *mr = e->regkeys[k].key;
+
+        if (e->regkeys[k].is_pc) {
                 const char *area = mr + 3;
-                const char *itl1 = postcode_area_region(area);
+                const char *itl1 = e->regkeys[k].itl1;
 
                 for (size_t j = 0; j < o->postcodes.n; j++)
                         if (pc_area_eq(o->postcodes.v[j], area))
@@ -283,7 +286,7 @@ region_check(const struct engine *e, struct engine_scratch *s, uint32_t mi,
 
                 if (s->rk_epoch[k] != s->epoch) {
                         s->rk_epoch[k] = s->epoch;
-                        s->rk_place[k] = region_place(s, e->regkeys[k].key, o);
+                        s->rk_place[k] = region_place(e, s, k, o);
                 }
                 if (s->rk_place[k]) {
                         rr->member_region = e->regkeys[k].key;
@@ -802,10 +805,10 @@ engine_finish_members(const struct engine *e, struct engine_scratch *s,
                         uint32_t p = s->fired[k];
 
                         for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1]; j++) {
-                                int32_t m = e->refs[e->pat_own[j]].member;
+                                int32_t m = e->pat_own_mem[j];
 
-                                if (m >= 0)
-                                        s->mem_fired[m] = s->epoch;
+                                if (m != -1)
+                                        s->mem_fired[m >= 0 ? m : -2 - m] = s->epoch;
                         }
                 }
         }
