@@ -539,6 +539,9 @@ t_regions(void **state)
         fx_member(reg, "d-london", "catering", "UKI;PC:E", VALUE_NONE, VALUE_NONE);
         fx_member(reg, "e-anywhere", "catering", NULL, VALUE_NONE, VALUE_NONE);
         fx_member(reg, "f-uk", "catering", "UK", VALUE_NONE, VALUE_NONE);
+        /* a long region list (England's nine codes, then an area) */
+        fx_member(reg, "g-england", "cleaning;catering",
+                  "UKC;UKD;UKE;UKF;UKH;UKI;UKJ;UKK;PC:WS", VALUE_NONE, VALUE_NONE);
         e = build_ok(small_taxonomy(), reg);
         match_result_init(&r);
 
@@ -550,6 +553,8 @@ t_regions(void **state)
         assert_non_null(match_of(&r, "c-pc-b"));        /* area B lies in UKG */
         assert_non_null(match_of(&r, "e-anywhere"));
         assert_non_null(match_of(&r, "f-uk"));
+        assert_string_equal(reason_of(match_of(&r, "g-england"), REASON_REGION)->rule,
+                            "PC:WS");
         assert_string_equal(miss_of(&r, "d-london"),
                             "capability catering matched, but region UKG is outside your "
                             "regions (UKI, PC:E)");
@@ -586,12 +591,12 @@ t_regions(void **state)
         fx_opp(&o, "School catering", "", NULL, NULL, VALUE_NONE);
         o.anywhere = true;
         run(e, &o, 0, &r);
-        assert_int_equal(r.nmatches, 6);
+        assert_int_equal(r.nmatches, 7);
         assert_string_equal(reason_of(match_of(&r, "d-london"), REASON_REGION)->matched,
                             "anywhere");
         o.anywhere = false;
         run(e, &o, 0, &r);
-        assert_int_equal(r.nmatches, 6);
+        assert_int_equal(r.nmatches, 7);
         assert_string_equal(reason_of(match_of(&r, "d-london"), REASON_REGION)->matched,
                             "not stated");
         opportunity_done(&o);

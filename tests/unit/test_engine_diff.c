@@ -261,7 +261,7 @@ gen_engine(struct rng *r, const struct corpus *c, size_t *nrules)
                 int64_t lo = VALUE_NONE, hi = VALUE_NONE;
 
                 snprintf(id, sizeof(id), "m%04d", m);
-                for (size_t i = 0, n = rng_below(r, 4); i < n; i++) {
+                for (size_t i = 0, n = rng_below(r, m % 10 ? 4 : 7); i < n; i++) {
                         char one[16];
 
                         snprintf(one, sizeof(one), "%scap%02d", caps[0] ? ";" : "",
@@ -273,7 +273,7 @@ gen_engine(struct rng *r, const struct corpus *c, size_t *nrules)
                 if (rng_chance(r, 70))
                         hi = (int64_t)(5 + rng_below(r, 60)) * 100000;
                 mb = fx_member(reg, id, caps, NULL, lo, hi);
-                for (size_t i = 0, n = rng_below(r, 4); i < n; i++)
+                for (size_t i = 0, n = rng_below(r, m % 10 ? 4 : 8); i < n; i++)
                         strv_add_unique(&mb->regions, region_pool[rng_below(r,
                                                                 ARRAY_SIZE(region_pool))]);
                 gen_rules(r, c, &mb->rules, &mb->nrules, rng_below(r, 12), 15);
