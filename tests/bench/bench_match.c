@@ -40,6 +40,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/oppjson.h"
+#include "bidbroker/region.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/register.h"
 #include "bidbroker/rule.h"
@@ -379,11 +380,12 @@ load_itl_codes(const char *fixtures, struct strv *codes)
                         struct strv f;
 
                         strv_init(&f);
+                        /* names may hold quoted commas: take every field
+                         * that is an ITL2 or ITL3 code */
                         str_split(line, ',', &f);
-                        if (f.n >= 9 && strncmp(f.v[4], "UK", 2) == 0) {
-                                strv_add_unique(codes, f.v[4]);
-                                strv_add_unique(codes, f.v[6]);
-                        }
+                        for (size_t i = 0; i < f.n; i++)
+                                if (region_code_valid(f.v[i]) && strlen(f.v[i]) >= 4)
+                                        strv_add_unique(codes, f.v[i]);
                         strv_done(&f);
                 }
         }
