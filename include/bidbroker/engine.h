@@ -31,7 +31,8 @@
  *   member has no regions, or the notice is "anywhere" or states no region
  *   at all, or a notice region and a member ITL code are prefixes one of the
  *   other, or a notice postcode lies in a member's "PC:X" area, or a notice
- *   region is a prefix of the ITL1 region of a member's "PC:X" area); and
+ *   region is a prefix of the ITL1 region of a member's "PC:X" area, or a
+ *   member ITL code overlaps the ITL1 region of a notice postcode); and
  *   the value fits (not stated: matched, REASON_VALUE_NOT_STATED; stated:
  *   the band [value_min or value_max, value_max] overlaps [min_value,
  *   max_value]).
