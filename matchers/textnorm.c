@@ -129,7 +129,7 @@ tn_reset(struct tn_text *t)
 static void
 fold_reserve(struct tn_text *t, size_t more)
 {
-        if (t->flen + more <= t->fcap)
+        if (t->fold != NULL && t->flen + more <= t->fcap)
                 return;
         t->fcap = t->fcap ? t->fcap : 4096;
         while (t->fcap < t->flen + more)
