@@ -335,6 +335,8 @@ rule_keyword_atoms(const struct strv *words, struct rule_atoms *out)
 
 enum { IT_S = -1, IT_B = -2, IT_START = -3, IT_END = -4, IT_X = -5, IT_XU = -6, IT_X0 = -7 };
 
+#define UNION_MAX 64            /* more alternatives than this: no condition */
+
 /* Items, each with the most bytes of subject it can consume (-1: no bound):
  * a W is 3 (caseless 'k' also matches the 3-byte Kelvin sign), S and X one
  * character of up to 4 bytes, edges none; IT_XU is an X without a bound
@@ -882,6 +884,8 @@ node_full(const struct node *g, int lead, int trail, struct rule_atoms *out)
                 for (size_t k = 0; !any_empty && k < ra.conj[0].n; k++)
                         atom_set_add(&u, ra.conj[0].v[k].kind, ra.conj[0].v[k].text,
                                      strlen(ra.conj[0].v[k].text));
+                if (u.n > UNION_MAX)    /* hopeless as a filter anyway */
+                        any_empty = true;
                 if (!any_empty)
                         u.lmax = i == 0 ? ra.conj[0].lmax :
                                  (u.lmax < 0 || ra.conj[0].lmax < 0) ? -1 :
@@ -899,6 +903,8 @@ node_full(const struct node *g, int lead, int trail, struct rule_atoms *out)
                                         atom_set_add(&ub, ra.conj[c].v[k].kind,
                                                      ra.conj[c].v[k].text,
                                                      strlen(ra.conj[c].v[k].text));
+                                if (ub.n > UNION_MAX)
+                                        any_unbounded = true;   /* give it up */
                                 if (ra.conj[c].lmax > ub.lmax)
                                         ub.lmax = ra.conj[c].lmax;
                         }
@@ -1195,10 +1201,15 @@ static void
 parse_alt(struct rxp *p, struct node *out, int lead)
 {
         memset(out, 0, sizeof(*out));
+        size_t cap = 0;
+
         for (;;) {
                 struct branch *br;
 
-                out->b = xreallocarray(out->b, out->nbranch + 1, sizeof(*out->b));
+                if (out->nbranch == cap) {
+                        cap = cap ? 2 * cap : 4;
+                        out->b = xreallocarray(out->b, cap, sizeof(*out->b));
+                }
                 br = &out->b[out->nbranch++];
                 memset(br, 0, sizeof(*br));
                 rule_atoms_init(&br->nested);
@@ -1216,6 +1227,8 @@ rule_regex_atoms(const char *pattern, struct rule_atoms *out)
         struct node top;
 
         rule_atoms_done(out);
+        if (p.n > RULE_PATTERN_MAX)     /* not analysed: always checked */
+                return;
         parse_alt(&p, &top, 0);
         if (!p.fail && p.i == p.n)
                 node_full(&top, 0, 0, out);

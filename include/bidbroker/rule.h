@@ -83,7 +83,10 @@ size_t rule_keyword_words(const char *text, struct strv *words);
 void rule_keyword_atoms(const struct strv *words, struct rule_atoms *out);
 
 /* Regex: the condition of pattern (PCRE2 syntax, compiled caseless, UTF,
- * UCP; extended mode, verbs, conditionals and recursion give none). */
+ * UCP; extended mode, verbs, conditionals and recursion give none, as do
+ * patterns longer than RULE_PATTERN_MAX bytes and alternations of more than
+ * 64 branch conditions). */
+#define RULE_PATTERN_MAX 8192
 void rule_regex_atoms(const char *pattern, struct rule_atoms *out);
 
 /* Estimated cost (how often it will be a candidate; lower is better). */
