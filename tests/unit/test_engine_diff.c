@@ -26,7 +26,7 @@
 
 #define NCAPS           12
 #define NMEMBERS        400
-#define NGEN_NOTICES    450
+#define NGEN_NOTICES    300
 
 static const char *const region_pool[] = {
         "UKC", "UKD", "UKE", "UKE2", "UKF", "UKG", "UKG3", "UKG31", "UKG24", "UKH", "UKI",
@@ -42,8 +42,9 @@ static const char *const postcodes[] = {
 /* Spice inserted into texts and rules: folding and boundary edge cases. */
 static const char *const spice[] = {
         "\xc3\x89", "\xc3\xa9", "\xc3\x9f", "\xe2\x84\xaa", "\xc5\xbf", "\xcc\x81", "_", "'",
-        "\xe2\x80\x99", "\xff", "\xc3", "-", "0", "\xc3\x86", "\xce\xb1", "K", "s", " ",
+        "\xe2\x80\x99", "-", "0", "\xc3\x86", "\xce\xb1", "K", "s", " ",
         "\xc2\xa0", "\xe1\xba\x9e",
+        "\xff", "\xc3",       /* invalid UTF-8: the last two, in mode 3 only */
 };
 
 static char *
@@ -62,7 +63,7 @@ mutate(struct rng *r, const char *text)
                         c = (char)(c - 32);
                 buf_addc(&b, c);
                 if (mode >= 2 && rng_chance(r, 3))
-                        buf_adds(&b, spice[rng_below(r, ARRAY_SIZE(spice))]);
+                        buf_adds(&b, spice[rng_below(r, ARRAY_SIZE(spice) - (mode == 2 ? 2 : 0))]);
         }
         return buf_steal(&b);
 }
@@ -452,7 +453,7 @@ t_engine_equals_brute(void **state)
         for (size_t i = 0; i < total; i++) {
                 struct opportunity gen;
                 const struct opportunity *o;
-                unsigned flags = (i % 5 == 0) ? ENGINE_EXPLAIN : 0;
+                unsigned flags = (i % 7 == 0) ? ENGINE_EXPLAIN : 0;
 
                 if (i < c.n) {
                         o = &c.opps[i];
