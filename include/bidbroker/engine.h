@@ -9,7 +9,7 @@
  * for true regexes).  engine_match_brute() evaluates every rule the plain way
  * and is the test oracle: both must always agree.
  *
- * Semantics (notes/engine.md has the long form):
+ * Semantics (docs/engine.md has the long form):
  * - Text.  Each field (title, description, buyer, every lot title, every
  *   item description) is normalised once per notice (textnorm.h): case and
  *   diacritics folded, tokens = runs of letters/digits with positions.
