@@ -32,7 +32,12 @@ bb list --open --low-value --region UKG
 if "$bin" match --help >/dev/null 2>&1; then
         step "match them against the member register (conf/members)"
         bb match
-        step "who matched what, and why"
+        step "who matched what"
         bb matches
+        first=$(bb matches --json | sed -n '1s/.*"opportunity": *\([0-9][0-9]*\).*/\1/p')
+        if [ -n "$first" ]; then
+                step "and why: bidbroker explain $first"
+                bb explain "$first"
+        fi
 fi
 printf '\nState is in %s/demo-state (SQLite: bidbroker.db).\n' "$top"
