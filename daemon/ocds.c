@@ -293,6 +293,28 @@ fail(struct rctx *c, const char *fmt, ...)
         va_end(ap);
 }
 
+/* An array element that must be an object: true when it is; null is
+ * skipped quietly; anything else rejects the release. */
+static bool
+element_object(struct rctx *c, const json_t *v, const char *path)
+{
+        if (json_is_object(v))
+                return true;
+        if (!json_is_null(v))
+                fail(c, "%s is not an object", path);
+        return false;
+}
+
+/* Keep a cleaned text once, up to max entries; takes s (may be NULL). */
+static void
+keep_text(struct strv *sv, char *s, size_t max)
+{
+        if (s != NULL && sv->n < max && !strv_contains(sv, s))
+                strv_take(sv, s);
+        else
+                free(s);
+}
+
 enum want { W_STR, W_NUM, W_BOOL, W_OBJ, W_ARR, W_ID };
 
 static const char *const want_name[] = {
@@ -502,11 +524,8 @@ classifications(struct rctx *c, struct opportunity *o, const json_t *obj, const 
                 if (i >= OCDS_MAX_LIST)
                         break;
                 snprintf(p, sizeof(p), "%s.additionalClassifications[%zu]", path, i);
-                if (!json_is_object(v)) {
-                        if (!json_is_null(v))
-                                fail(c, "%s is not an object", p);
+                if (!element_object(c, v, p))
                         continue;
-                }
                 classification(c, o, v, p);
         }
 }
@@ -597,11 +616,8 @@ addresses(struct rctx *c, struct places *pl, const json_t *obj, const char *path
                 if (i >= OCDS_MAX_LIST)
                         break;
                 snprintf(p, sizeof(p), "%s.deliveryAddresses[%zu]", path, i);
-                if (!json_is_object(v)) {
-                        if (!json_is_null(v))
-                                fail(c, "%s is not an object", p);
+                if (!element_object(c, v, p))
                         continue;
-                }
                 address(c, pl, v, p);
         }
         if (one != NULL) {
@@ -1173,19 +1189,12 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                 if (i >= OCDS_MAX_LIST)
                         break;
                 snprintf(p, sizeof(p), "tender.items[%zu]", i);
-                if (!json_is_object(v)) {
-                        if (!json_is_null(v))
-                                fail(c, "%s is not an object", p);
+                if (!element_object(c, v, p))
                         continue;
-                }
                 classifications(c, o, v, p);
                 addresses(c, &pl, v, p);
                 desc = field_text(c, v, "description", p, OCDS_ITEM_TEXT_MAX, 0);
-                if (desc != NULL && o->item_descriptions.n < OCDS_MAX_LOTS_KEPT &&
-                    !strv_contains(&o->item_descriptions, desc))
-                        strv_take(&o->item_descriptions, desc);
-                else
-                        free(desc);
+                keep_text(&o->item_descriptions, desc, OCDS_MAX_LOTS_KEPT);
         }
         lots = field(c, tender, "lots", W_ARR, "tender");
         json_array_foreach(lots, i, v) {
@@ -1195,19 +1204,12 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                 if (i >= OCDS_MAX_LIST)
                         break;
                 snprintf(p, sizeof(p), "tender.lots[%zu]", i);
-                if (!json_is_object(v)) {
-                        if (!json_is_null(v))
-                                fail(c, "%s is not an object", p);
+                if (!element_object(c, v, p))
                         continue;
-                }
                 classifications(c, o, v, p);
                 addresses(c, &pl, v, p);
                 title = field_text(c, v, "title", p, TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
-                if (title != NULL && o->lot_titles.n < OCDS_MAX_LOTS_KEPT &&
-                    !strv_contains(&o->lot_titles, title))
-                        strv_take(&o->lot_titles, title);
-                else
-                        free(title);
+                keep_text(&o->lot_titles, title, OCDS_MAX_LOTS_KEPT);
                 /* FTS states suitability per lot: any lot suitable is enough */
                 suit = field(c, v, "suitability", W_OBJ, p);
                 if (suit != NULL) {
