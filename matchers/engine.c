@@ -943,30 +943,38 @@ push_hit(struct engine_scratch *s, const struct hit *h, uint32_t *ret)
         *ret = (uint32_t)s->nhits++;
 }
 
-/* Regex: the first match, fields in order, strings in order (the JIT copy
- * for valid UTF-8, the MATCH_INVALID_UTF one otherwise). */
+/* Run pattern pa on string k of field f from byte start (the JIT copy for
+ * valid UTF-8, the MATCH_INVALID_UTF one otherwise); on a match fill h. */
+static bool
+seg_match(struct engine_scratch *s, const struct pat *pa, unsigned f, size_t k,
+          size_t start, struct hit *h)
+{
+        bool valid = s->segvalid[f][k] && pa->re_valid;
+        int rc = pcre2_match(valid ? pa->re_valid : pa->re, (PCRE2_SPTR)s->segs[f][k],
+                             s->seglen[f][k], start, valid ? PCRE2_NO_UTF_CHECK : 0, s->md,
+                             s->mctx);
+        PCRE2_SIZE *ov;
+
+        if (rc < 0)
+                return false;           /* no match, or a limit: no match */
+        ov = pcre2_get_ovector_pointer(s->md);
+        h->field = (uint8_t)f;
+        h->seg = (uint32_t)k;
+        h->start = (uint32_t)ov[0];
+        h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
+        return true;
+}
+
+/* Regex: the first match, fields in order, strings in order. */
 static bool
 regex_first(struct engine_scratch *s, const struct pat *pa, unsigned fields, struct hit *h)
 {
         for (unsigned f = 0; f < NFIELDS; f++) {
                 if (!(fields & (1u << f)))
                         continue;
-                for (size_t k = 0; k < s->nsegs[f]; k++) {
-                        bool valid = s->segvalid[f][k] && pa->re_valid;
-                        int rc = pcre2_match(valid ? pa->re_valid : pa->re,
-                                             (PCRE2_SPTR)s->segs[f][k], s->seglen[f][k], 0,
-                                             valid ? PCRE2_NO_UTF_CHECK : 0, s->md, s->mctx);
-                        PCRE2_SIZE *ov;
-
-                        if (rc < 0)
-                                continue;       /* no match, or a limit: no match */
-                        ov = pcre2_get_ovector_pointer(s->md);
-                        h->field = (uint8_t)f;
-                        h->seg = (uint32_t)k;
-                        h->start = (uint32_t)ov[0];
-                        h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
-                        return true;
-                }
+                for (size_t k = 0; k < s->nsegs[f]; k++)
+                        if (seg_match(s, pa, f, k, 0, h))
+                                return true;
         }
         return false;
 }
@@ -990,8 +998,6 @@ regex_hinted(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigne
                         const char *text = s->segs[f][k];
                         size_t start = 0;
                         bool skip = false;
-                        PCRE2_SIZE *ov;
-                        int rc;
 
                         for (size_t c = 0; c < ra->n; c++) {
                                 uint32_t t = s->ps[p].first[c];
@@ -1013,19 +1019,8 @@ regex_hinted(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigne
                                 continue;
                         while (start > 0 && ((unsigned char)text[start] & 0xC0) == 0x80)
                                 start--;
-                        rc = s->segvalid[f][k] && pa->re_valid ?
-                             pcre2_match(pa->re_valid, (PCRE2_SPTR)text, s->seglen[f][k], start,
-                                         PCRE2_NO_UTF_CHECK, s->md, s->mctx) :
-                             pcre2_match(pa->re, (PCRE2_SPTR)text, s->seglen[f][k], start, 0,
-                                         s->md, s->mctx);
-                        if (rc < 0)
-                                continue;
-                        ov = pcre2_get_ovector_pointer(s->md);
-                        h->field = (uint8_t)f;
-                        h->seg = (uint32_t)k;
-                        h->start = (uint32_t)ov[0];
-                        h->end = (uint32_t)(ov[1] >= ov[0] ? ov[1] : ov[0]);
-                        return true;
+                        if (seg_match(s, pa, f, k, start, h))
+                                return true;
                 }
         }
         return false;
