@@ -182,23 +182,6 @@ print_reasons(const json_t *arr, const struct cpvref *ref, const char *indent)
                 print_reason(r, ref, indent);
 }
 
-/* Why the filter would not pass o (NULL: it does). */
-static const char *
-filter_reason(const struct config *cfg, const struct opportunity *o, int64_t now)
-{
-        struct filter f;
-
-        filter_from_config(&f, cfg);
-        if (!opportunity_is_open(o, now))
-                return "closed (not at tender stage, cancelled, awarded or past its deadline)";
-        if (!filter_low_value(&f, o))
-                return o->value_stated ? "over the low-value cap" : "value not stated "
-                       "(and keep_value_not_stated = no)";
-        if (!filter_region(&f, o))
-                return "outside the [filter] regions";
-        return NULL;
-}
-
 static json_t *
 member_match_json(const struct member_match *mm)
 {
@@ -468,7 +451,11 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
              const struct match_result *res, const char *member, int64_t now)
 {
         json_t *j = json_object(), *a;
-        const char *why = filter_reason(cfg, o, now);
+        struct filter f;
+        const char *why;
+
+        filter_from_config(&f, cfg);
+        why = filter_reject_reason(&f, o, now);
 
         json_object_set_new(j, "opportunity", opportunity_to_json(o, false));
         json_object_set_new(j, "filter", json_pack("{s:b,s:o}", "eligible", why == NULL,

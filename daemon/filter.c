@@ -31,8 +31,20 @@ filter_region(const struct filter *f, const struct opportunity *o)
         return false;
 }
 
+const char *
+filter_reject_reason(const struct filter *f, const struct opportunity *o, int64_t now)
+{
+        if (!opportunity_is_open(o, now))
+                return "closed";
+        if (!filter_low_value(f, o))
+                return o->value_stated ? "over the value cap" : "value not stated";
+        if (!filter_region(f, o))
+                return "outside the filter regions";
+        return NULL;
+}
+
 bool
 filter_accept(const struct filter *f, const struct opportunity *o, int64_t now)
 {
-        return opportunity_is_open(o, now) && filter_low_value(f, o) && filter_region(f, o);
+        return filter_reject_reason(f, o, now) == NULL;
 }

@@ -262,19 +262,6 @@ sync_rows(struct run *r, int64_t opp, const char *hash, const struct match_resul
         return rc;
 }
 
-/* Why the filter rejects o at now, or NULL when it accepts it. */
-static const char *
-ineligible(const struct filter *f, const struct opportunity *o, int64_t now)
-{
-        if (!opportunity_is_open(o, now))
-                return "closed";
-        if (!filter_low_value(f, o))
-                return o->value_stated ? "over the value cap" : "value not stated";
-        if (!filter_region(f, o))
-                return "outside the filter regions";
-        return NULL;
-}
-
 static int
 withdraw_all(struct run *r, int64_t opp, const char *why)
 {
@@ -297,7 +284,7 @@ each_opp(const struct opportunity *o, void *arg)
 {
         struct run *r = arg;
         sqlite3_stmt *s = r->q[Q_RUN_GET];
-        const char *why = ineligible(r->f, o, r->now);
+        const char *why = filter_reject_reason(r->f, o, r->now);
         char hash[MATCH_HASH_LEN];
         bool same = false;
         int rc;

@@ -34,5 +34,10 @@ bool filter_low_value(const struct filter *f, const struct opportunity *o);
 bool filter_region(const struct filter *f, const struct opportunity *o);
 /* open && low value (or not stated and kept) && region */
 bool filter_accept(const struct filter *f, const struct opportunity *o, int64_t now);
+/* Why filter_accept() refuses o at now: "closed", "over the value cap",
+ * "value not stated" or "outside the filter regions"; NULL when it accepts.
+ * (Stored as the reason a match was withdrawn, shown by explain.) */
+const char *filter_reject_reason(const struct filter *f, const struct opportunity *o,
+                                 int64_t now);
 
 #endif
