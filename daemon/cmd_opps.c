@@ -283,7 +283,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
                 { NULL, 0, NULL, 0 },
         };
         struct list_opts lo = { 0 };
-        struct store_query q = { .updated_since = TIME_UNKNOWN };
+        struct store_query q;
         struct store *st = NULL;
         struct err err = { 0 };
         struct winsize ws;
@@ -317,6 +317,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
                 cli_error("list", "unexpected argument '%s'", argv[optind]);
                 return EXIT_USAGE;
         }
+        store_query_init(&q);
+        q.skip_raw = true;              /* list never shows the raw record */
         filter_from_config(&lo.filter, cli->cfg);
         lo.now = cli->now;
         lo.width = 100;
