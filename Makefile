@@ -30,6 +30,9 @@ CFLAGS  ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wstrict-prototypes \
            -Wmissing-prototypes -Wold-style-definition -Wpointer-arith -Wvla \
            -Wwrite-strings -Wshadow -Wno-format-nonliteral -fno-common
+# Read when make reads this file: targets that may first install packages
+# (check, demo, bench) therefore build in a sub-make, after `deps`.
+PKG_OK     := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -DBIDBROKER_VERSION='"$(VERSION)"' -Iinclude \
@@ -43,7 +46,9 @@ else
 ALL_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 
-LIB_SRCS  = $(filter-out daemon/main.c,$(wildcard daemon/*.c matchers/*.c))
+SRC_DIRS  = daemon daemon/base daemon/model daemon/event daemon/ingest daemon/store \
+            daemon/cli matchers/engine matchers/register
+LIB_SRCS  = $(filter-out daemon/cli/main.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -52,8 +57,8 @@ FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BUILD)/tests/bench_match
 
-.PHONY: all check check-one test unit integration demo bench install uninstall \
-        clean deps lint fuzz fuzz-run
+.PHONY: all check check-one test unit integration demo demo-run bench bench-run \
+        install uninstall clean deps pkgcheck lint fuzz fuzz-run
 
 all: $(BIN)
 
@@ -63,7 +68,7 @@ else
 Q = @
 endif
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | pkgcheck
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -72,7 +77,7 @@ $(BUILD)/libbidbroker.a: $(LIB_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BIN): $(BUILD)/daemon/main.o $(BUILD)/libbidbroker.a
+$(BIN): $(BUILD)/daemon/cli/main.o $(BUILD)/libbidbroker.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -95,11 +100,20 @@ $(BENCH_BIN): $(BENCH_SRCS) $(BUILD)/libbidbroker.a
 	@$(if $(Q),echo "  BENCH   $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRCS) $(BUILD)/libbidbroker.a $(LDFLAGS) $(LDLIBS)
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/daemon/cli/main.d
 
 # ---- Debian packages -------------------------------------------------------
 deps:
 	@sh tests/deps.sh $(DEB_PKGS)
+
+# the libraries' pkg-config files come with the -dev packages: say so plainly
+pkgcheck:
+ifneq ($(PKG_OK),yes)
+	@pkg-config --exists --print-errors $(PKGS) || true
+	@echo "build: library headers missing; 'make deps' (as root) installs them," \
+	      "or run 'make demo' / 'make check', which do it first" >&2
+	@exit 1
+endif
 
 # ---- tests -----------------------------------------------------------------
 # test: the suite against one build (BUILD/BIN); check: deps, then normal and
@@ -117,10 +131,17 @@ unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 
 # ---- demo and benchmark ------------------------------------------------------
-demo: deps $(BIN)
+# after deps, in a sub-make: the pkg-config flags are read once the packages exist
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: $(BIN)
 	@sh tests/demo.sh $(abspath $(BIN))
 
-bench: deps $(BENCH_BIN) $(BIN)
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: $(BENCH_BIN) $(BIN)
 	@$(BENCH_BIN) --out $(BUILD)/bench
 
 # ---- fuzzing (clang + libFuzzer; not part of check) ----------------------------
@@ -188,7 +209,7 @@ lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	  --suppress=missingIncludeSystem --include=/usr/include/jansson.h \
 	  -Iinclude daemon matchers
-	clang-tidy --quiet $(LIB_SRCS) daemon/main.c -- $(ALL_CFLAGS)
+	clang-tidy --quiet $(LIB_SRCS) daemon/cli/main.c -- $(ALL_CFLAGS)
 
 clean:
 	rm -rf build build-asan build-fuzz bidbroker demo-state

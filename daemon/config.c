@@ -10,6 +10,7 @@
 
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
+#include "bidbroker/filter.h"
 #include "bidbroker/ini.h"
 #include "bidbroker/util.h"
 
@@ -331,4 +332,12 @@ config_source(const struct config *c, const char *name)
                 if (strcmp(c->sources[i].name, name) == 0)
                         return &c->sources[i];
         return NULL;
+}
+
+void
+filter_from_config(struct filter *f, const struct config *cfg)
+{
+        f->max_value = cfg->max_value;
+        f->keep_value_not_stated = cfg->keep_value_not_stated;
+        f->regions = &cfg->regions;
 }

@@ -425,7 +425,7 @@ generation_build(struct daemon *d, struct config *cfg, struct generation *g,
         }
 
         if (g->nsources > 0) {
-                r = pollset_new(cfg, d->store, &po, &g->ps, &e);
+                r = pollset_new(cfg->sources, cfg->nsources, d->store, &po, &g->ps, &e);
                 if (r < 0) {
                         diag_add(diag, NULL, 0, "pollset: %s", e.msg);
                         goto fail;

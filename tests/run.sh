@@ -37,6 +37,11 @@ for t in "$UNIT_DIR"/fuzz_*; do
         n=$(basename "$t")
         run_one "fuzz/$n" "$t" "$top/tests/fuzz/corpus/${n#fuzz_}"
 done
+# static checks of the tree (include layering)
+for t in "$top"/tests/static/test_*.py; do
+        [ -f "$t" ] || continue
+        run_one "static/$(basename "$t")" /usr/bin/python3 "$t"
+done
 for t in "$top"/tests/integration/test_*; do
         case "$t" in
         *.sh) run_one "integration/$(basename "$t")" sh "$t" ;;

@@ -44,7 +44,7 @@ int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_poll(struct cli *cli, int argc, char **argv);
 int cmd_run(struct cli *cli, int argc, char **argv);
 
-/* daemon/cmd_match.c: matching (docs/matching.md) */
+/* daemon/cli/cmd_match.c: matching (docs/matching.md) */
 int cmd_match(struct cli *cli, int argc, char **argv);
 int cmd_matches(struct cli *cli, int argc, char **argv);
 int cmd_explain(struct cli *cli, int argc, char **argv);

@@ -18,7 +18,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct config;
 struct opportunity;
 struct strv;
 
@@ -27,8 +26,6 @@ struct filter {
         bool               keep_value_not_stated;
         const struct strv *regions;             /* borrowed; NULL or empty: all */
 };
-
-void filter_from_config(struct filter *f, const struct config *cfg);
 
 bool filter_low_value(const struct filter *f, const struct opportunity *o);
 bool filter_region(const struct filter *f, const struct opportunity *o);

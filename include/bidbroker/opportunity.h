@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
-#define TIME_UNKNOWN INT64_MIN
 #define VALUE_NONE   INT64_MIN          /* a min/max/gross that is not given */
 
 /* Where the notice is in its life. */

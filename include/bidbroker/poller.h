@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct config;
+struct source_conf;
 struct err;
 struct store;
 struct pollset;
@@ -54,13 +54,14 @@ struct pollset_progress {
 };
 
 /*
- * A new pollset over cfg's enabled sources (or opts->only_source, enabled or
- * not), reading and writing source state in st.  cfg and st must outlive it.
+ * A new pollset over the enabled sources of the n in srcs (or
+ * opts->only_source, enabled or not), reading and writing source state in
+ * st.  srcs and st must outlive it.
  * opts->until TIME_UNKNOWN means the wall clock; without opts->once the
  * pollset runs forever: each source is polled again every 'interval'
  * (jittered) up to the wall clock, or the fixed 'until'.
  */
-int pollset_new(const struct config *cfg, struct store *st,
+int pollset_new(const struct source_conf *srcs, size_t n, struct store *st,
                 const struct pollset_opts *opts, struct pollset **ret, struct err *err);
 struct pollset *pollset_free(struct pollset *ps);       /* NULL-safe; aborts transfers */
 

@@ -111,7 +111,7 @@ int store_meta_put(struct store *s, const char *key, const char *value,
                    struct err *err);
 
 /* The raw sqlite3 handle, for modules that add their own tables by appending
- * a migration to migrations[] in daemon/store.c (matches, digests, ...).
+ * a migration to migrations[] in daemon/store/store.c (matches, digests, ...).
  * Not for ad-hoc SQL on the store's own tables. */
 struct sqlite3 *store_db(struct store *s);
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define TIME_UNKNOWN INT64_MIN          /* a time that is not given */
+
 /* Parse "2025-01-23T18:30:29Z", "...+01:00", "2025-01-23T18:30:29" (UK local),
  * "2025-01-23" (UK local midnight), fractional seconds ignored.
  * 0 or -EINVAL. */

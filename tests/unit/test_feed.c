@@ -1,5 +1,5 @@
 /*
- * test_feed.c — Atom/RSS parsing (daemon/feed.c): fields, dates, HTML in
+ * test_feed.c — Atom/RSS parsing (daemon/ingest/feed.c): fields, dates, HTML in
  * text, categories, stated values, and the refusals: XXE, billion laughs,
  * DTD declarations, not XML, too large, too many entries.
  */

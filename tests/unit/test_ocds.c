@@ -1,5 +1,5 @@
 /* test_ocds.c — OCDS parsing and normalisation on every real fixture, and on
- * malformed input (daemon/ocds.c). */
+ * malformed input (daemon/ingest/ocds.c). */
 #include "testutil.h"
 
 #include <errno.h>

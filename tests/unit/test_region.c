@@ -1,4 +1,4 @@
-/* test_region.c — region names, ITL codes, postcode areas (daemon/region.c). */
+/* test_region.c — region names, ITL codes, postcode areas (daemon/model/region.c). */
 #include "testutil.h"
 
 #include <errno.h>

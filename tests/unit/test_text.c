@@ -1,4 +1,4 @@
-/* test_text.c — feed text into plain, bounded UTF-8 (daemon/text.c). */
+/* test_text.c — feed text into plain, bounded UTF-8 (daemon/base/text.c). */
 #include "testutil.h"
 
 #include "bidbroker/text.h"

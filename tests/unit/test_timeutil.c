@@ -1,4 +1,4 @@
-/* test_timeutil.c — ISO 8601 parsing with UK local time (daemon/timeutil.c). */
+/* test_timeutil.c — ISO 8601 parsing with UK local time (daemon/base/timeutil.c). */
 #include "testutil.h"
 
 #include <errno.h>

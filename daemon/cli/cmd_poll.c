@@ -250,7 +250,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         }
         if (cli->now_fixed)
                 store_set_now(st, cli->now);
-        if (pollset_new(cli->cfg, st, &po, &ps, &err) < 0) {
+        if (pollset_new(cli->cfg->sources, cli->cfg->nsources, st, &po, &ps, &err) < 0) {
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }

@@ -1,16 +1,7 @@
 /* filter.c — open / low-value / region filter (see include/bidbroker/filter.h). */
-#include "bidbroker/config.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
-
-void
-filter_from_config(struct filter *f, const struct config *cfg)
-{
-        f->max_value = cfg->max_value;
-        f->keep_value_not_stated = cfg->keep_value_not_stated;
-        f->regions = &cfg->regions;
-}
 
 bool
 filter_low_value(const struct filter *f, const struct opportunity *o)

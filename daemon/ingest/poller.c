@@ -29,7 +29,6 @@
 
 #include <curl/curl.h>
 
-#include "bidbroker/config.h"
 #include "bidbroker/err.h"
 #include "bidbroker/feed.h"
 #include "bidbroker/fetch.h"
@@ -37,6 +36,7 @@
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/poller.h"
+#include "bidbroker/source.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
@@ -94,7 +94,6 @@ struct psource {
 };
 
 struct pollset {
-        const struct config *cfg;
         struct store        *store;
         struct pollset_opts  opts;
         CURLM               *multi;
@@ -791,14 +790,13 @@ host_index(struct pollset *ps, const char *url, const struct source_conf *sc)
 }
 
 int
-pollset_new(const struct config *cfg, struct store *st, const struct pollset_opts *opts,
+pollset_new(const struct source_conf *srcs, size_t n, struct store *st, const struct pollset_opts *opts,
             struct pollset **ret, struct err *err)
 {
         struct pollset *ps = xcalloc(1, sizeof(*ps));
         int64_t now = mono_ms(), wnow = wall_ms();
         int r;
 
-        ps->cfg = cfg;
         ps->store = st;
         ps->opts = *opts;
         if (getrandom(&ps->rng, sizeof(ps->rng), GRND_NONBLOCK) != sizeof(ps->rng))
@@ -816,10 +814,10 @@ pollset_new(const struct config *cfg, struct store *st, const struct pollset_opt
         }
         /* One connection per host is all we use; keep them for reuse. */
         curl_multi_setopt(ps->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
-        ps->src = xcalloc(cfg->nsources ? cfg->nsources : 1, sizeof(*ps->src));
-        ps->hosts = xcalloc(cfg->nsources ? cfg->nsources : 1, sizeof(*ps->hosts));
-        for (size_t i = 0; i < cfg->nsources; i++) {
-                const struct source_conf *sc = &cfg->sources[i];
+        ps->src = xcalloc(n ? n : 1, sizeof(*ps->src));
+        ps->hosts = xcalloc(n ? n : 1, sizeof(*ps->hosts));
+        for (size_t i = 0; i < n; i++) {
+                const struct source_conf *sc = &srcs[i];
                 struct psource *s;
 
                 if (opts->only_source ? strcmp(sc->name, opts->only_source) != 0 : !sc->enabled)

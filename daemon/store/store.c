@@ -115,7 +115,7 @@ static const struct migration migrations[] = {
           " key TEXT PRIMARY KEY,"
           " value TEXT"
           ");" },
-        { 2,    /* matches (daemon/matchstore.c, the register area) */
+        { 2,    /* matches (daemon/store/matchstore.c, the register area) */
           "CREATE TABLE match ("
           " opportunity_id INTEGER NOT NULL"
           "  REFERENCES opportunity (id) ON DELETE CASCADE,"
