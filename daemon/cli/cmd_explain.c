@@ -1,0 +1,245 @@
+/*
+ * cmd_explain.c — the explain command: why an opportunity matches each member, or not.
+ *
+ * explain builds its answer as one JSON document and prints it either as
+ * JSON (--json) or as readable text from that same document, so both forms
+ * always say the same thing.  See docs/matching.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidbroker/cli.h"
+#include "bidbroker/config.h"
+#include "bidbroker/cpvref.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/err.h"
+#include "bidbroker/filter.h"
+#include "bidbroker/matchconf.h"
+#include "bidbroker/matchstore.h"
+#include "bidbroker/oppjson.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/register.h"
+#include "bidbroker/store.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#include "matchcli.h"
+
+/* ---- explain ------------------------------------------------------------------------ */
+
+static json_t *
+explain_json(const struct config *cfg, const struct engine *e, const struct opportunity *o,
+             const struct match_result *res, const char *member, int64_t now)
+{
+        json_t *j = json_object(), *a;
+        struct filter f;
+        const char *why;
+
+        filter_from_config(&f, cfg);
+        why = filter_reject_reason(&f, o, now);
+
+        json_object_set_new(j, "opportunity", opportunity_to_json(o, false));
+        json_object_set_new(j, "filter", json_pack("{s:b,s:o}", "eligible", why == NULL,
+                                                   "reason", why ? json_string(why) :
+                                                   json_null()));
+        a = json_array();
+        for (size_t i = 0; i < res->nrequires; i++)
+                json_array_append_new(a, requirement_json(&res->requires[i]));
+        json_object_set_new(j, "requires", a);
+        a = json_array();
+        for (size_t i = 0; i < res->nexcluded; i++)
+                json_array_append_new(a, requirement_json(&res->excluded[i]));
+        json_object_set_new(j, "excluded", a);
+        a = json_array();
+        for (size_t i = 0; i < res->nmatches; i++)
+                if (member == NULL || strcmp(res->matches[i].member->id, member) == 0)
+                        json_array_append_new(a, member_match_json(&res->matches[i]));
+        json_object_set_new(j, "matches", a);
+        a = json_array();
+        for (size_t i = 0; i < res->nmisses; i++) {
+                const struct member_miss *mm = &res->misses[i];
+
+                if (member != NULL && strcmp(mm->member->id, member) != 0)
+                        continue;
+                json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "member", mm->member->id,
+                                                   "name", mm->member->name,
+                                                   "reason", mm->reason ? mm->reason : ""));
+        }
+        json_object_set_new(j, "misses", a);
+        (void)e;
+        return j;
+}
+
+static void
+explain_text(const json_t *j, const struct cpvref *ref)
+{
+        const json_t *o = json_object_get(j, "opportunity");
+        const json_t *f = json_object_get(j, "filter");
+        const json_t *v, *x;
+        size_t i;
+
+        printf("Opportunity %lld: %s\n", (long long)json_integer_value(json_object_get(o, "id")),
+               jstr(o, "title") ? jstr(o, "title") : "(no title)");
+        if (jstr(o, "buyer"))
+                printf("  buyer     %s\n", jstr(o, "buyer"));
+        v = json_object_get(o, "value_max");
+        if (json_is_number(v))
+                printf("  value     £%.0f\n", json_number_value(v));
+        else
+                printf("  value     not stated\n");
+        printf("  deadline  %s\n", jstr(o, "deadline") ? jstr(o, "deadline") : "not given");
+        printf("  regions   ");
+        json_array_foreach(json_object_get(o, "regions"), i, x)
+                printf("%s%s", i ? ", " : "", json_string_value(x));
+        if (json_is_true(json_object_get(o, "anywhere")))
+                printf("%sanywhere", json_array_size(json_object_get(o, "regions")) ? ", " : "");
+        if (json_array_size(json_object_get(o, "regions")) == 0 &&
+            !json_is_true(json_object_get(o, "anywhere")))
+                printf("none stated");
+        putchar('\n');
+        json_array_foreach(json_object_get(o, "cpv"), i, x) {
+                const char *name = cpvref_name(ref, json_string_value(x));
+
+                printf("  %s %s%s%s\n", i ? "         " : "CPV      ", json_string_value(x),
+                       name ? "  " : "", name ? name : "");
+        }
+        if (json_is_true(json_object_get(f, "eligible")))
+                printf("  filter    passes (open, low value or value not stated)\n");
+        else
+                printf("  filter    would not be matched by `bidbroker match`: %s\n",
+                       jstr(f, "reason"));
+
+        printf("\nRequires:\n");
+        if (json_array_size(json_object_get(j, "requires")) == 0)
+                printf("  nothing: no capability fired\n");
+        json_array_foreach(json_object_get(j, "requires"), i, x) {
+                printf("  %s (%s), score %g\n", jstr(x, "capability"), jstr(x, "label"),
+                       json_number_value(json_object_get(x, "score")));
+                print_reasons(json_object_get(x, "reasons"), ref, "      ");
+        }
+        if (json_array_size(json_object_get(j, "excluded")) > 0) {
+                printf("\nExcluded (would have fired, but an exclusion vetoed it):\n");
+                json_array_foreach(json_object_get(j, "excluded"), i, x) {
+                        printf("  %s (%s)\n", jstr(x, "capability"), jstr(x, "label"));
+                        print_reasons(json_object_get(x, "reasons"), ref, "      ");
+                }
+        }
+        printf("\nMatches:\n");
+        if (json_array_size(json_object_get(j, "matches")) == 0)
+                printf("  none\n");
+        json_array_foreach(json_object_get(j, "matches"), i, x) {
+                printf("  %s (%s), score %.2f\n", jstr(x, "member"), jstr(x, "name"),
+                       json_number_value(json_object_get(x, "score")));
+                print_reasons(json_object_get(x, "reasons"), ref, "      ");
+        }
+        if (json_array_size(json_object_get(j, "misses")) > 0) {
+                printf("\nNot matched (nearest miss):\n");
+                json_array_foreach(json_object_get(j, "misses"), i, x)
+                        printf("  %s: %s\n", jstr(x, "member"), jstr(x, "reason"));
+        }
+}
+
+int
+cmd_explain(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "member", required_argument, NULL, 'm' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *member = NULL;
+        struct engine *e = NULL;
+        struct engine_scratch *s = NULL;
+        struct store *st = NULL;
+        struct cpvref *ref = NULL;
+        struct opportunity o;
+        struct match_result res;
+        struct err err = { 0 };
+        bool json = false;
+        int64_t id;
+        int c, r, rc = 1;
+
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'm':
+                        member = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        printf("usage: bidbroker explain ID [--member M] [--json]\n\n"
+                               "Run the matching engine on one stored opportunity and show what\n"
+                               "it requires, why each member matched and, for the others, the\n"
+                               "nearest miss.\n\n"
+                               "  -m, --member M  only this member\n"
+                               "  -j, --json      {\"opportunity\", \"filter\", \"requires\", \"excluded\",\n"
+                               "                  \"matches\": [{\"member\", \"score\", \"reasons\"}],\n"
+                               "                  \"misses\": [{\"member\", \"reason\"}]}\n");
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind + 1 != argc) {
+                cli_error("explain", optind < argc ? "one opportunity id, please" :
+                          "which opportunity? (bidbroker explain ID)");
+                return EXIT_USAGE;
+        }
+        if (parse_id("explain", argv[optind], &id) < 0)
+                return EXIT_USAGE;
+        opportunity_init(&o);
+        match_result_init(&res);
+        if (load_engine(cli, "explain", &e) < 0)
+                goto out;
+        if (member != NULL && members_find(engine_members(e), member) == NULL) {
+                cli_error("explain", "no member '%s' in the register", member);
+                goto out;
+        }
+        if (store_open_readonly(cli->state_dir, &st, &err) < 0) {
+                cli_error("explain", "%s", err.msg);
+                goto out;
+        }
+        r = store_get(st, id, &o, &err);
+        if (r < 0) {
+                if (r == -ENOENT)
+                        cli_error("explain", "no opportunity %lld", (long long)id);
+                else
+                        cli_error("explain", "%s", err.msg);
+                goto out;
+        }
+        s = engine_scratch_new(e);
+        if (engine_match(e, s, &o, ENGINE_EXPLAIN, &res) < 0) {
+                cli_error("explain", "matching failed");
+                goto out;
+        }
+        {
+                json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now);
+
+                if (json) {
+                        print_json(j);
+                } else {
+                        ref = load_cpvref_quiet(cli->cfg);
+                        explain_text(j, ref);
+                }
+                json_decref(j);
+        }
+        rc = 0;
+out:
+        match_result_done(&res);
+        opportunity_done(&o);
+        engine_scratch_free(s);
+        store_close(st);
+        engine_free(e);
+        cpvref_free(ref);
+        return rc;
+}
+

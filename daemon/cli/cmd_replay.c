@@ -1,0 +1,295 @@
+/*
+ * cmd_replay.c — the replay command: what a candidate rule or register change
+ * would gain and lose against the stored notices, the live state untouched.
+ * Like explain, one JSON document printed as JSON or as text.  See docs/matching.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidbroker/cli.h"
+#include "bidbroker/config.h"
+#include "bidbroker/cpvref.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/err.h"
+#include "bidbroker/filter.h"
+#include "bidbroker/matchconf.h"
+#include "bidbroker/matchstore.h"
+#include "bidbroker/oppjson.h"
+#include "bidbroker/opportunity.h"
+#include "bidbroker/register.h"
+#include "bidbroker/store.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#include "matchcli.h"
+
+/* ---- replay ------------------------------------------------------------------------- */
+
+struct replay {
+        const struct config   *cfg;
+        const struct engine   *live, *cand;
+        struct engine_scratch *sl, *sc;
+        struct filter          f;
+        int64_t                now;
+        json_t                *members;      /* id -> {"gained": [], "lost": []} */
+        size_t                 considered, eligible, gained, lost, rescored;
+};
+
+static json_t *
+replay_member(struct replay *rp, const struct member *m)
+{
+        json_t *o = json_object_get(rp->members, m->id);
+
+        if (o == NULL) {
+                o = json_pack("{s:s,s:s,s:[],s:[]}", "member", m->id, "name",
+                              m->name ? m->name : "", "gained", "lost");
+                json_object_set_new(rp->members, m->id, o);
+        }
+        return o;
+}
+
+static const struct member_match *
+find_match(const struct match_result *r, const char *id)
+{
+        for (size_t i = 0; i < r->nmatches; i++)
+                if (strcmp(r->matches[i].member->id, id) == 0)
+                        return &r->matches[i];
+        return NULL;
+}
+
+static json_t *
+opp_brief(const struct opportunity *o)
+{
+        return json_pack("{s:I,s:o,s:o}", "opportunity", (json_int_t)o->id,
+                         "title", o->title ? json_string(o->title) : json_null(),
+                         "deadline", time_json(o->deadline));
+}
+
+static int
+replay_each(const struct opportunity *o, void *arg)
+{
+        struct replay *rp = arg;
+        struct match_result rl, rc, rx;
+        bool explained = false;
+
+        rp->considered++;
+        if (!filter_accept(&rp->f, o, rp->now))
+                return 0;
+        rp->eligible++;
+        match_result_init(&rl);
+        match_result_init(&rc);
+        match_result_init(&rx);
+        engine_match(rp->live, rp->sl, o, 0, &rl);
+        engine_match(rp->cand, rp->sc, o, 0, &rc);
+        for (size_t i = 0; i < rc.nmatches; i++) {
+                const struct member_match *mm = &rc.matches[i];
+                const struct member_match *old = find_match(&rl, mm->member->id);
+                json_t *g;
+
+                if (old != NULL) {
+                        rp->rescored += old->score != mm->score;
+                        continue;
+                }
+                g = opp_brief(o);
+                json_object_set_new(g, "score", json_real(mm->score));
+                json_object_set_new(g, "reasons", reasons_to_json(mm->reasons, mm->nreasons));
+                json_array_append_new(json_object_get(replay_member(rp, mm->member), "gained"),
+                                      g);
+                rp->gained++;
+        }
+        for (size_t i = 0; i < rl.nmatches; i++) {
+                const struct member_match *mm = &rl.matches[i];
+                const struct member *cm;
+                const char *why = NULL;
+                json_t *l;
+
+                if (find_match(&rc, mm->member->id) != NULL)
+                        continue;
+                cm = members_find(engine_members(rp->cand), mm->member->id);
+                if (cm == NULL) {
+                        why = "member is not in the candidate register";
+                } else {
+                        if (!explained) {
+                                engine_match(rp->cand, rp->sc, o, ENGINE_EXPLAIN, &rx);
+                                explained = true;
+                        }
+                        for (size_t k = 0; k < rx.nmisses; k++)
+                                if (strcmp(rx.misses[k].member->id, mm->member->id) == 0)
+                                        why = rx.misses[k].reason;
+                }
+                l = opp_brief(o);
+                json_object_set_new(l, "score", json_real(mm->score));
+                json_object_set_new(l, "reason", json_string(why ? why : "no longer matches"));
+                json_array_append_new(json_object_get(replay_member(rp, mm->member), "lost"),
+                                      l);
+                rp->lost++;
+        }
+        match_result_done(&rl);
+        match_result_done(&rc);
+        match_result_done(&rx);
+        return 0;
+}
+
+static void
+replay_text(const json_t *j, const struct cpvref *ref)
+{
+        const json_t *m, *x;
+        size_t i, k;
+
+        printf("Replayed %lld stored opportunities (%lld open and low value): live "
+               "configuration against %s\n",
+               (long long)json_integer_value(json_object_get(j, "opportunities")),
+               (long long)json_integer_value(json_object_get(j, "eligible")),
+               jstr(j, "conf"));
+        json_array_foreach(json_object_get(j, "members"), i, m) {
+                printf("\n%s (%s): %zu gained, %zu lost\n", jstr(m, "member"), jstr(m, "name"),
+                       json_array_size(json_object_get(m, "gained")),
+                       json_array_size(json_object_get(m, "lost")));
+                json_array_foreach(json_object_get(m, "gained"), k, x) {
+                        printf("  + %lld  %s\n",
+                               (long long)json_integer_value(json_object_get(x, "opportunity")),
+                               jstr(x, "title") ? jstr(x, "title") : "");
+                        print_reasons(json_object_get(x, "reasons"), ref, "        ");
+                }
+                json_array_foreach(json_object_get(m, "lost"), k, x)
+                        printf("  - %lld  %s\n        %s\n",
+                               (long long)json_integer_value(json_object_get(x, "opportunity")),
+                               jstr(x, "title") ? jstr(x, "title") : "", jstr(x, "reason"));
+        }
+        printf("\n%lld gained, %lld lost, %lld rescored (same members, other score)%s\n",
+               (long long)json_integer_value(json_object_get(j, "gained")),
+               (long long)json_integer_value(json_object_get(j, "lost")),
+               (long long)json_integer_value(json_object_get(j, "rescored")),
+               json_array_size(json_object_get(j, "members")) ? "" :
+               ": the candidate matches exactly what the live configuration does");
+}
+
+int
+cmd_replay(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "conf", required_argument, NULL, 'c' },
+                { "since", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct replay rp = { .cfg = cli->cfg, .now = cli->now };
+        struct engine *live = NULL, *cand = NULL;
+        struct store *st = NULL;
+        struct cpvref *ref = NULL;
+        struct store_query q;
+        struct err err = { 0 };
+        const char *dir = NULL;
+        int64_t since = TIME_UNKNOWN;
+        bool json = false;
+        struct diag d;
+        int c, rc = 1;
+
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "c:s:jh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'c':
+                        dir = optarg;
+                        break;
+                case 's':
+                        if (parse_since("replay", optarg, &since) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        printf("usage: bidbroker replay --conf DIR [--since DATE] [--json]\n\n"
+                               "Try a rule change before it goes live: build a second engine from\n"
+                               "DIR/capabilities.conf and DIR/members/ (a copy of the conf\n"
+                               "directory with the changes), run the live and the candidate\n"
+                               "configuration over the stored open low-value opportunities, and\n"
+                               "show per member the matches gained and lost.  Read-only: nothing\n"
+                               "stored changes.\n\n"
+                               "  -c, --conf DIR    the candidate configuration\n"
+                               "  -s, --since DATE  only notices whose latest release is this recent\n"
+                               "  -j, --json        one JSON object\n");
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind < argc || dir == NULL) {
+                cli_error("replay", dir ? "unexpected argument" : "--conf DIR is required");
+                return EXIT_USAGE;
+        }
+        if (load_engine(cli, "replay", &live) < 0)
+                goto out;
+        diag_init(&d);
+        if (matchconf_load_dir(cli->cfg, dir, &cand, &d) < 0) {
+                diag_print(&d, stderr);
+                cli_error("replay", "the candidate configuration in %s has %zu error%s", dir,
+                          diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+                diag_done(&d);
+                goto out;
+        }
+        diag_done(&d);
+        if (store_open_readonly(cli->state_dir, &st, &err) < 0) {
+                cli_error("replay", "%s", err.msg);
+                goto out;
+        }
+        rp.live = live;
+        rp.cand = cand;
+        rp.sl = engine_scratch_new(live);
+        rp.sc = engine_scratch_new(cand);
+        rp.members = json_object();
+        filter_from_config(&rp.f, cli->cfg);
+        store_query_init(&q);
+        q.updated_since = since;
+        q.skip_raw = true;
+        if (store_each(st, &q, replay_each, &rp, &err) < 0) {
+                cli_error("replay", "%s", err.msg);
+                goto out;
+        }
+        {
+                json_t *j = json_object(), *arr = json_array(), *v;
+                const char *key;
+                struct strv ids;
+
+                /* members in id order */
+                strv_init(&ids);
+                json_object_foreach(rp.members, key, v)
+                        strv_add(&ids, key);
+                strv_sort(&ids);
+                for (size_t i = 0; i < ids.n; i++)
+                        json_array_append(arr, json_object_get(rp.members, ids.v[i]));
+                strv_done(&ids);
+                json_object_set_new(j, "conf", json_string(dir));
+                json_object_set_new(j, "opportunities", json_integer((json_int_t)rp.considered));
+                json_object_set_new(j, "eligible", json_integer((json_int_t)rp.eligible));
+                json_object_set_new(j, "gained", json_integer((json_int_t)rp.gained));
+                json_object_set_new(j, "lost", json_integer((json_int_t)rp.lost));
+                json_object_set_new(j, "rescored", json_integer((json_int_t)rp.rescored));
+                json_object_set_new(j, "members", arr);
+                if (json) {
+                        print_json(j);
+                } else {
+                        ref = load_cpvref_quiet(cli->cfg);
+                        replay_text(j, ref);
+                }
+                json_decref(j);
+        }
+        rc = 0;
+out:
+        json_decref(rp.members);
+        engine_scratch_free(rp.sl);
+        engine_scratch_free(rp.sc);
+        store_close(st);
+        engine_free(live);
+        engine_free(cand);
+        cpvref_free(ref);
+        return rc;
+}
+

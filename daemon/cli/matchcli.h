@@ -1,0 +1,33 @@
+/*
+ * matchcli.h — what the matching commands (match, matches, explain, replay,
+ * members) share: loading the engine and the CPV list, argument parsing, and
+ * the JSON and text forms of reasons.  Private to daemon/cli/.
+ */
+#ifndef BIDBROKER_CLI_MATCHCLI_H
+#define BIDBROKER_CLI_MATCHCLI_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct cli;
+struct config;
+struct cpvref;
+struct engine;
+struct member_match;
+struct requirement;
+
+int load_engine(struct cli *cli, const char *cmd, struct engine **ret);
+struct cpvref *load_cpvref_quiet(const struct config *cfg);
+int parse_since(const char *cmd, const char *arg, int64_t *ret);
+int parse_id(const char *cmd, const char *arg, int64_t *ret);
+json_t *money_json(int64_t pence);
+json_t *time_json(int64_t t);
+void print_json(json_t *j);
+const char *jstr(const json_t *o, const char *key);
+const char *field_phrase(const char *field);
+void print_reason(const json_t *r, const struct cpvref *ref, const char *indent);
+void print_reasons(const json_t *arr, const struct cpvref *ref, const char *indent);
+json_t *member_match_json(const struct member_match *mm);
+json_t *requirement_json(const struct requirement *rq);
+
+#endif
