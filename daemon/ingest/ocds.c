@@ -1044,46 +1044,52 @@ raw_json(json_t *release)
         return raw ? raw : xstrdup("{}");
 }
 
-static int
-parse_release(struct rctx *c, json_t *r, struct opportunity *o)
-{
-        char p[128];
-        const char *ocid, *id, *source, *st_s;
-        json_t *tender, *tags, *items, *lots, *buyer, *v, *t;
-        const json_t *party = NULL, *buyer_addr = NULL;
-        struct doc_walk *docs = NULL;
-        struct places pl;
-        bool cancelled = false;
-        size_t i;
+/* ---- the release, phase by phase ---- */
 
-        places_init(&pl);
+/* ocid, id and publisher; the id as given in *ret_id.  -EINVAL (and c->why)
+ * when the release cannot be identified: nothing else is read then. */
+static int
+release_identity(struct rctx *c, const json_t *r, struct opportunity *o, const char **ret_id)
+{
+        const char *ocid, *id, *source;
+
         if (!json_is_object(r)) {
                 fail(c, "not an object");
-                goto out;
+                return -EINVAL;
         }
         ocid = field_str(c, r, "ocid", "");
         id = field_str(c, r, "id", "");
         if (c->why[0])
-                goto out;
+                return -EINVAL;
         if (ocid == NULL || !*ocid) {
                 fail(c, "ocid is missing");
-                goto out;
+                return -EINVAL;
         }
         if (id == NULL || !*id) {
                 fail(c, "id is missing");
-                goto out;
+                return -EINVAL;
         }
         if (release_source(c, ocid, &source) < 0)
-                goto out;
+                return -EINVAL;
         o->source = xstrdup(source);
         o->ocid = text_clean_str(ocid, OCDS_ID_MAX, TEXT_SINGLE_LINE);
         o->release_id = text_clean_str(id, OCDS_ID_MAX, TEXT_SINGLE_LINE);
         o->updated = field_time(c, r, "date", "");
+        *ret_id = id;
+        return 0;
+}
 
-        /* stage from the tags */
-        tags = json_object_get(r, "tag");
+/* Stage (the latest of the tags) and, for now, the notice type (the first
+ * tag); *cancelled when a tag is tenderCancellation. */
+static void
+release_stage(struct rctx *c, const json_t *r, struct opportunity *o, bool *cancelled)
+{
+        json_t *tags = json_object_get(r, "tag");
+        size_t i;
+        json_t *t;
+
         if (json_is_string(tags)) {
-                o->stage = tag_stage(json_string_value(tags), &cancelled);
+                o->stage = tag_stage(json_string_value(tags), cancelled);
                 o->notice_type = text_clean_str(json_string_value(tags), 64, TEXT_SINGLE_LINE);
         } else if (json_is_array(tags)) {
                 json_array_foreach(tags, i, t) {
@@ -1093,7 +1099,7 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                                 fail(c, "tag[%zu] is not a string", i);
                                 break;
                         }
-                        s = tag_stage(json_string_value(t), &cancelled);
+                        s = tag_stage(json_string_value(t), cancelled);
                         if (s > o->stage)
                                 o->stage = s;
                         if (o->notice_type == NULL)
@@ -1103,41 +1109,49 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
         } else if (tags != NULL && !json_is_null(tags)) {
                 fail(c, "tag is not an array");
         }
+}
 
-        tender = field(c, r, "tender", W_OBJ, "");
-        docs = xmalloc(sizeof(*docs));
-        collect_docs(c, r, tender, docs);
+/* FTS: the notice is the release; its type (UK4) and page from the documents. */
+static void
+fts_notice(struct rctx *c, struct opportunity *o, const struct doc_walk *docs)
+{
+        char *nt = fts_notice_type(c, docs, o->release_id, &o->url);
 
-        /* notice id, type and page */
-        if (strcmp(source, "fts") == 0) {
-                char *nt = fts_notice_type(c, docs, o->release_id, &o->url);
-
-                o->notice_id = xstrdup(o->release_id);
-                if (nt != NULL) {
-                        free(o->notice_type);
-                        o->notice_type = nt;
-                }
-                if (o->url == NULL)
-                        o->url = xasprintf(FTS_NOTICE_URL "%s", o->notice_id);
-        } else {
-                size_t n = strlen(id);
-                size_t d = n;
-
-                while (d > 0 && isdigit((unsigned char)id[d - 1]))
-                        d--;
-                if (n == 36 + 1 + (n - d) && d < n && id[36] == '-' && is_guid(id))
-                        o->notice_id = guid_dup(id);    /* "<guid>-582356" */
-                else
-                        o->notice_id = find_guid(id);   /* legacy "ocds-b5fd17-<guid>-..." */
-                if (o->notice_id == NULL)
-                        o->notice_id = cf_doc_guid(docs, NULL);
-                if (o->notice_id == NULL)
-                        o->notice_id = xstrdup(o->release_id);
-                if (is_guid(o->notice_id) && strlen(o->notice_id) == 36)
-                        o->url = xasprintf(CF_NOTICE_URL "%s", o->notice_id);
+        o->notice_id = xstrdup(o->release_id);
+        if (nt != NULL) {
+                free(o->notice_type);
+                o->notice_type = nt;
         }
+        if (o->url == NULL)
+                o->url = xasprintf(FTS_NOTICE_URL "%s", o->notice_id);
+}
 
-        /* text */
+/* CF: the notice GUID from the release id ("<guid>-582356", or a legacy
+ * "ocds-b5fd17-<guid>-..."), else from a notice page link, else the id. */
+static void
+cf_notice(struct opportunity *o, const char *id, const struct doc_walk *docs)
+{
+        size_t n = strlen(id);
+        size_t d = n;
+
+        while (d > 0 && isdigit((unsigned char)id[d - 1]))
+                d--;
+        if (n == 36 + 1 + (n - d) && d < n && id[36] == '-' && is_guid(id))
+                o->notice_id = guid_dup(id);
+        else
+                o->notice_id = find_guid(id);
+        if (o->notice_id == NULL)
+                o->notice_id = cf_doc_guid(docs, NULL);
+        if (o->notice_id == NULL)
+                o->notice_id = xstrdup(o->release_id);
+        if (is_guid(o->notice_id) && strlen(o->notice_id) == 36)
+                o->url = xasprintf(CF_NOTICE_URL "%s", o->notice_id);
+}
+
+/* Title and description: the tender's, else the release's; never NULL. */
+static void
+release_text(struct rctx *c, struct opportunity *o, const json_t *tender, const json_t *r)
+{
         o->title = field_text(c, tender, "title", "tender", TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
         if (o->title == NULL)
                 o->title = field_text(c, r, "title", "", TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
@@ -1150,24 +1164,38 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                                             TEXT_DESCRIPTION_MAX, 0);
         if (o->description == NULL)
                 o->description = xstrdup("");
+}
 
-        /* buyer */
-        buyer = field(c, r, "buyer", W_OBJ, "");
+/* Buyer name and id from release.buyer, completed from its party; returns
+ * the buyer party's address (for regions), or NULL. */
+static const json_t *
+release_buyer(struct rctx *c, const json_t *r, struct opportunity *o)
+{
+        json_t *buyer = field(c, r, "buyer", W_OBJ, "");
+        const json_t *party;
+        char p[64];
+        size_t i;
+
         o->buyer_name = field_text(c, buyer, "name", "buyer", TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
         o->buyer_id = field_id(c, buyer, "id", "buyer");
         party = find_buyer_party(c, r, o->buyer_id, &i);
-        if (party != NULL) {
-                snprintf(p, sizeof(p), "parties[%zu]", i);
-                if (o->buyer_name == NULL)
-                        o->buyer_name = field_text(c, party, "name", p, TEXT_TITLE_MAX,
-                                                   TEXT_SINGLE_LINE);
-                if (o->buyer_id == NULL)
-                        o->buyer_id = field_id(c, party, "id", p);
-                buyer_addr = field(c, party, "address", W_OBJ, p);
-        }
+        if (party == NULL)
+                return NULL;
+        snprintf(p, sizeof(p), "parties[%zu]", i);
+        if (o->buyer_name == NULL)
+                o->buyer_name = field_text(c, party, "name", p, TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
+        if (o->buyer_id == NULL)
+                o->buyer_id = field_id(c, party, "id", p);
+        return field(c, party, "address", W_OBJ, p);
+}
 
-        /* status before values: award values count only at award stage */
-        st_s = field_str(c, tender, "status", "tender");
+/* The status the release states, corrected by its stage and notice type.
+ * Decided before values: award values count only at award stage. */
+static void
+release_status(struct rctx *c, struct opportunity *o, const json_t *tender, bool cancelled)
+{
+        const char *st_s = field_str(c, tender, "status", "tender");
+
         o->status = tender_status(st_s);
         if (o->stage == STAGE_AWARD && o->status != STATUS_CANCELLED &&
             !(st_s && strcasecmp(st_s, "unsuccessful") == 0))
@@ -1176,13 +1204,17 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                 o->status = STATUS_PLANNED;
         if (cancelled || (o->notice_type && strcmp(o->notice_type, "UK12") == 0))
                 o->status = STATUS_CANCELLED;
+}
 
-        values(c, o, tender, r);
+/* CPV codes, delivery places and descriptions of tender.items[]. */
+static void
+release_items(struct rctx *c, struct opportunity *o, const json_t *tender, struct places *pl)
+{
+        json_t *items = field(c, tender, "items", W_ARR, "tender");
+        char p[64];
+        size_t i;
+        json_t *v;
 
-        /* CPV, items, lots, places */
-        classifications(c, o, tender, "tender");
-        addresses(c, &pl, tender, "tender");
-        items = field(c, tender, "items", W_ARR, "tender");
         json_array_foreach(items, i, v) {
                 char *desc;
 
@@ -1192,11 +1224,21 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                 if (!element_object(c, v, p))
                         continue;
                 classifications(c, o, v, p);
-                addresses(c, &pl, v, p);
+                addresses(c, pl, v, p);
                 desc = field_text(c, v, "description", p, OCDS_ITEM_TEXT_MAX, 0);
                 keep_text(&o->item_descriptions, desc, OCDS_MAX_LOTS_KEPT);
         }
-        lots = field(c, tender, "lots", W_ARR, "tender");
+}
+
+/* CPV codes, delivery places, titles and suitability of tender.lots[]. */
+static void
+release_lots(struct rctx *c, struct opportunity *o, const json_t *tender, struct places *pl)
+{
+        json_t *lots = field(c, tender, "lots", W_ARR, "tender");
+        char p[64];
+        size_t i;
+        json_t *v;
+
         json_array_foreach(lots, i, v) {
                 char *title;
                 json_t *suit;
@@ -1207,7 +1249,7 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                 if (!element_object(c, v, p))
                         continue;
                 classifications(c, o, v, p);
-                addresses(c, &pl, v, p);
+                addresses(c, pl, v, p);
                 title = field_text(c, v, "title", p, TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
                 keep_text(&o->lot_titles, title, OCDS_MAX_LOTS_KEPT);
                 /* FTS states suitability per lot: any lot suitable is enough */
@@ -1222,16 +1264,42 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                                 o->suitable_vcse = vcse;
                 }
         }
-        decide_regions(o, &pl, buyer_addr, c);
+}
 
-        /* dates */
+/* CPV codes and regions from the tender, its items and its lots. */
+static void
+release_places(struct rctx *c, struct opportunity *o, const json_t *tender,
+               const json_t *buyer_addr)
+{
+        struct places pl;
+
+        places_init(&pl);
+        classifications(c, o, tender, "tender");
+        addresses(c, &pl, tender, "tender");
+        release_items(c, o, tender, &pl);
+        release_lots(c, o, tender, &pl);
+        decide_regions(o, &pl, buyer_addr, c);
+        places_done(&pl);
+}
+
+/* Published (tender.datePublished, else the release date) and deadline. */
+static void
+release_dates(struct rctx *c, struct opportunity *o, const json_t *tender)
+{
+        json_t *period;
+
         o->published = field_time(c, tender, "datePublished", "tender");
         if (o->published == TIME_UNKNOWN)
                 o->published = o->updated;
-        v = field(c, tender, "tenderPeriod", W_OBJ, "tender");
-        o->deadline = field_time(c, v, "endDate", "tender.tenderPeriod");
+        period = field(c, tender, "tenderPeriod", W_OBJ, "tender");
+        o->deadline = field_time(c, period, "endDate", "tender.tenderPeriod");
+}
 
-        /* procedure */
+/* Procurement method and whether it is above the threshold (FTS states it;
+ * Contracts Finder writes "Open procedure (below threshold)"). */
+static void
+release_procedure(struct rctx *c, struct opportunity *o, const json_t *tender)
+{
         o->procurement_method = field_text(c, tender, "procurementMethod", "tender",
                                            OCDS_ID_MAX, TEXT_SINGLE_LINE);
         o->procurement_method_details = field_text(c, tender, "procurementMethodDetails",
@@ -1243,9 +1311,15 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                 else if (strcasestr(o->procurement_method_details, "above threshold"))
                         o->above_threshold = TRI_YES;
         }
+}
 
-        /* suitability: tender.suitability, the legacy xClassifications, lots */
-        v = field(c, tender, "suitability", W_OBJ, "tender");
+/* Suitability for SMEs and VCSEs: tender.suitability overrides what the
+ * lots said; the legacy xClassifications fill what is still unknown. */
+static void
+release_suitability(struct rctx *c, struct opportunity *o, const json_t *tender)
+{
+        json_t *v = field(c, tender, "suitability", W_OBJ, "tender");
+
         if (v != NULL) {
                 enum tristate sme = field_tri(c, v, "sme", "tender.suitability");
                 enum tristate vcse = field_tri(c, v, "vcse", "tender.suitability");
@@ -1264,13 +1338,47 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
                         o->suitable_vcse = field_tri(c, v, "isSuitableForVco",
                                                      "tender.xClassifications");
         }
+}
 
-        if (c->why[0] == '\0')
-                o->raw = raw_json(r);
-out:
+/*
+ * One release into o.  Every phase reads on after a fault so that the first
+ * fault (in reading order) is the one reported; the raw copy is kept only
+ * for a release without faults.  0, or -EINVAL with c->why set.
+ */
+static int
+parse_release(struct rctx *c, json_t *r, struct opportunity *o)
+{
+        const char *id;
+        const json_t *tender, *buyer_addr;
+        struct doc_walk *docs;
+        bool cancelled = false;
+
+        if (release_identity(c, r, o, &id) < 0)
+                return -EINVAL;
+        release_stage(c, r, o, &cancelled);
+
+        tender = field(c, r, "tender", W_OBJ, "");
+        docs = xmalloc(sizeof(*docs));
+        collect_docs(c, r, tender, docs);
+        if (strcmp(o->source, "fts") == 0)
+                fts_notice(c, o, docs);
+        else
+                cf_notice(o, id, docs);
         free(docs);
-        places_done(&pl);
-        return c->why[0] ? -EINVAL : 0;
+
+        release_text(c, o, tender, r);
+        buyer_addr = release_buyer(c, r, o);
+        release_status(c, o, tender, cancelled);
+        values(c, o, tender, r);
+        release_places(c, o, tender, buyer_addr);
+        release_dates(c, o, tender);
+        release_procedure(c, o, tender);
+        release_suitability(c, o, tender);
+
+        if (c->why[0] != '\0')
+                return -EINVAL;
+        o->raw = raw_json(r);
+        return 0;
 }
 
 /* ---- the document ---- */
