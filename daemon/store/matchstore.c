@@ -1,6 +1,5 @@
 /* matchstore.c — stored matches and the matching pass (see matchstore.h). */
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,8 @@
 #include "bidbroker/hash.h"
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
+
+#include "db.h"
 
 /* ---- content hash ------------------------------------------------------------ */
 
@@ -70,39 +71,34 @@ reasons_to_json(const struct reason *r, size_t n)
 
 /* ---- statements -------------------------------------------------------------------- */
 
-enum {
-        Q_RUN_GET, Q_RUN_PUT, Q_ROWS, Q_INSERT, Q_UPDATE, Q_WITHDRAW, Q__N
-};
-
-static const char *const q_sql[Q__N] = {
-        [Q_RUN_GET] = "SELECT content_hash, fingerprint, eligible FROM match_run"
-                      " WHERE opportunity_id = ?1",
-        [Q_RUN_PUT] = "INSERT INTO match_run (opportunity_id, content_hash, fingerprint,"
-                      " eligible, matched_at) VALUES (?1, ?2, ?3, ?4, ?5)"
-                      " ON CONFLICT (opportunity_id) DO UPDATE SET"
-                      " content_hash = excluded.content_hash,"
-                      " fingerprint = excluded.fingerprint, eligible = excluded.eligible,"
-                      " matched_at = excluded.matched_at",
-        [Q_ROWS] = "SELECT member_id, score, reasons, content_hash, fingerprint, status"
-                   " FROM match WHERE opportunity_id = ?1 AND kind = 'single'",
-        [Q_INSERT] = "INSERT INTO match (opportunity_id, member_id, kind, score, reasons,"
-                     " content_hash, fingerprint, status, withdrawn_reason, first_matched,"
-                     " updated) VALUES (?1, ?2, 'single', ?3, ?4, ?5, ?6, 'active', NULL,"
-                     " ?7, ?7)",
-        [Q_UPDATE] = "UPDATE match SET"
-                     " updated = CASE WHEN score IS NOT ?3 OR reasons IS NOT ?4"
-                     "  OR status IS NOT 'active' THEN ?7 ELSE updated END,"
-                     " score = ?3, reasons = ?4, content_hash = ?5, fingerprint = ?6,"
-                     " status = 'active', withdrawn_reason = NULL"
-                     " WHERE opportunity_id = ?1 AND member_id = ?2 AND kind = 'single'",
-        [Q_WITHDRAW] = "UPDATE match SET status = 'withdrawn', withdrawn_reason = ?3,"
-                       " updated = ?4 WHERE opportunity_id = ?1 AND member_id = ?2"
-                       " AND kind = 'single' AND status = 'active'",
+static const char *const sql[ST__N] = {
+        [ST_MATCH_RUN_GET] = "SELECT content_hash, fingerprint, eligible FROM match_run"
+                             " WHERE opportunity_id = ?1",
+        [ST_MATCH_RUN_PUT] = "INSERT INTO match_run (opportunity_id, content_hash, fingerprint,"
+                             " eligible, matched_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+                             " ON CONFLICT (opportunity_id) DO UPDATE SET"
+                             " content_hash = excluded.content_hash,"
+                             " fingerprint = excluded.fingerprint, eligible = excluded.eligible,"
+                             " matched_at = excluded.matched_at",
+        [ST_MATCH_ROWS] = "SELECT member_id, score, reasons, content_hash, fingerprint, status"
+                          " FROM match WHERE opportunity_id = ?1 AND kind = 'single'",
+        [ST_MATCH_INSERT] = "INSERT INTO match (opportunity_id, member_id, kind, score, reasons,"
+                            " content_hash, fingerprint, status, withdrawn_reason, first_matched,"
+                            " updated) VALUES (?1, ?2, 'single', ?3, ?4, ?5, ?6, 'active', NULL,"
+                            " ?7, ?7)",
+        [ST_MATCH_UPDATE] = "UPDATE match SET"
+                            " updated = CASE WHEN score IS NOT ?3 OR reasons IS NOT ?4"
+                            "  OR status IS NOT 'active' THEN ?7 ELSE updated END,"
+                            " score = ?3, reasons = ?4, content_hash = ?5, fingerprint = ?6,"
+                            " status = 'active', withdrawn_reason = NULL"
+                            " WHERE opportunity_id = ?1 AND member_id = ?2 AND kind = 'single'",
+        [ST_MATCH_WITHDRAW] = "UPDATE match SET status = 'withdrawn', withdrawn_reason = ?3,"
+                              " updated = ?4 WHERE opportunity_id = ?1 AND member_id = ?2"
+                              " AND kind = 'single' AND status = 'active'",
 };
 
 struct run {
-        sqlite3                 *db;
-        sqlite3_stmt            *q[Q__N];
+        struct store            *st;
         const struct engine     *e;
         struct engine_scratch   *scratch;
         const char              *fingerprint;
@@ -112,27 +108,14 @@ struct run {
         struct err              *err;
 };
 
+/* The statement of slot id, ready for binding into *b. */
 static int
-db_fail(struct run *r, const char *what)
+start(struct run *r, enum stmt_id id, struct binder *b, const char *op)
 {
-        return err_set(r->err, -EIO, "match store: %s: %s", what, sqlite3_errmsg(r->db));
-}
+        int rc = db_stmt(r->st, id, sql[id], &b->st, r->err, op);
 
-static void
-q_done(sqlite3_stmt *s)
-{
-        sqlite3_reset(s);
-        sqlite3_clear_bindings(s);
-}
-
-/* Run a statement that returns no rows. */
-static int
-q_exec(struct run *r, int which, const char *what)
-{
-        int rc = sqlite3_step(r->q[which]);
-
-        q_done(r->q[which]);
-        return rc == SQLITE_DONE ? 0 : db_fail(r, what);
+        b->rc = SQLITE_OK;
+        return rc;
 }
 
 struct old_row {
@@ -144,42 +127,37 @@ struct old_row {
         bool    seen;
 };
 
-static char *
-col_text(sqlite3_stmt *s, int i)
-{
-        const unsigned char *t = sqlite3_column_text(s, i);
-
-        return t ? xstrdup((const char *)t) : NULL;
-}
-
 static int
 load_rows(struct run *r, int64_t opp, struct old_row **ret, size_t *n)
 {
-        sqlite3_stmt *s = r->q[Q_ROWS];
+        static const char op[] = "read matches";
         struct old_row *rows = NULL;
+        struct binder b;
         int rc;
 
         *n = 0;
-        sqlite3_bind_int64(s, 1, opp);
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *ret = NULL;
+        if ((rc = start(r, ST_MATCH_ROWS, &b, op)) < 0)
+                return rc;
+        bind_int(&b, 1, opp);
+        if ((rc = db_bound(r->st, &b, r->err, op)) < 0)
+                return rc;
+        while ((rc = sqlite3_step(b.st)) == SQLITE_ROW) {
                 struct old_row *o;
 
                 rows = xreallocarray(rows, *n + 1, sizeof(*rows));
                 o = &rows[(*n)++];
-                o->member = col_text(s, 0);
-                o->score = sqlite3_column_double(s, 1);
-                o->reasons = col_text(s, 2);
-                o->hash = col_text(s, 3);
-                o->fp = col_text(s, 4);
-                o->active = sqlite3_column_text(s, 5) &&
-                            strcmp((const char *)sqlite3_column_text(s, 5), "active") == 0;
+                o->member = col_str(b.st, 0);
+                o->score = sqlite3_column_double(b.st, 1);
+                o->reasons = col_str(b.st, 2);
+                o->hash = col_str(b.st, 3);
+                o->fp = col_str(b.st, 4);
+                o->active = col_is(b.st, 5, "active");
                 o->seen = false;
         }
-        q_done(s);
+        db_reset(b.st);
         *ret = rows;
-        if (rc != SQLITE_DONE)
-                return db_fail(r, "read matches");
-        return 0;
+        return rc == SQLITE_DONE ? 0 : db_err(r->st, rc, r->err, op);
 }
 
 static void
@@ -197,13 +175,60 @@ free_rows(struct old_row *rows, size_t n)
 static int
 withdraw(struct run *r, int64_t opp, const char *member, const char *why)
 {
-        sqlite3_stmt *s = r->q[Q_WITHDRAW];
+        static const char op[] = "withdraw a match";
+        struct binder b;
+        int rc;
 
-        sqlite3_bind_int64(s, 1, opp);
-        sqlite3_bind_text(s, 2, member, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 3, why, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 4, r->now);
-        return q_exec(r, Q_WITHDRAW, "withdraw a match");
+        if ((rc = start(r, ST_MATCH_WITHDRAW, &b, op)) < 0)
+                return rc;
+        bind_int(&b, 1, opp);
+        bind_str(&b, 2, member);
+        bind_str(&b, 3, why);
+        bind_int(&b, 4, r->now);
+        return db_run(r->st, &b, r->err, op);
+}
+
+/* Insert or update the row of one member's match; counts what changed. */
+static int
+put_match(struct run *r, int64_t opp, const char *hash, const struct member_match *mm,
+          struct old_row *rows, size_t nrows)
+{
+        static const char op[] = "store a match";
+        json_t *js = reasons_to_json(mm->reasons, mm->nreasons);
+        char *reasons = json_dumps(js, JSON_COMPACT);
+        struct old_row *old = NULL;
+        struct binder b;
+        int rc;
+
+        json_decref(js);
+        for (size_t j = 0; j < nrows; j++)
+                if (strcmp(rows[j].member, mm->member->id) == 0)
+                        old = &rows[j];
+        if (old == NULL) {
+                r->c->added++;
+        } else {
+                old->seen = true;
+                if (!old->active)
+                        r->c->added++;
+                else if (old->score != mm->score ||
+                         strcmp(old->reasons ? old->reasons : "", reasons) != 0)
+                        r->c->changed++;
+                else
+                        r->c->unchanged++;
+        }
+        rc = start(r, old == NULL ? ST_MATCH_INSERT : ST_MATCH_UPDATE, &b, op);
+        if (rc == 0) {
+                bind_int(&b, 1, opp);
+                bind_str(&b, 2, mm->member->id);
+                bind_double(&b, 3, mm->score);
+                bind_str(&b, 4, reasons);
+                bind_str(&b, 5, hash);
+                bind_str(&b, 6, r->fingerprint);
+                bind_int(&b, 7, r->now);
+                rc = db_run(r->st, &b, r->err, op);
+        }
+        free(reasons);
+        return rc;
 }
 
 /* Bring the rows of one evaluated opportunity in line with res. */
@@ -215,43 +240,8 @@ sync_rows(struct run *r, int64_t opp, const char *hash, const struct match_resul
         int rc;
 
         rc = load_rows(r, opp, &rows, &nrows);
-        for (size_t i = 0; rc == 0 && i < res->nmatches; i++) {
-                const struct member_match *mm = &res->matches[i];
-                json_t *js = reasons_to_json(mm->reasons, mm->nreasons);
-                char *reasons = json_dumps(js, JSON_COMPACT);
-                struct old_row *old = NULL;
-                int which;
-                sqlite3_stmt *s;
-
-                json_decref(js);
-                for (size_t j = 0; j < nrows; j++)
-                        if (strcmp(rows[j].member, mm->member->id) == 0)
-                                old = &rows[j];
-                if (old == NULL) {
-                        which = Q_INSERT;
-                        r->c->added++;
-                } else {
-                        old->seen = true;
-                        which = Q_UPDATE;
-                        if (!old->active)
-                                r->c->added++;
-                        else if (old->score != mm->score ||
-                                 strcmp(old->reasons ? old->reasons : "", reasons) != 0)
-                                r->c->changed++;
-                        else
-                                r->c->unchanged++;
-                }
-                s = r->q[which];
-                sqlite3_bind_int64(s, 1, opp);
-                sqlite3_bind_text(s, 2, mm->member->id, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_double(s, 3, mm->score);
-                sqlite3_bind_text(s, 4, reasons, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(s, 5, hash, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_text(s, 6, r->fingerprint, -1, SQLITE_TRANSIENT);
-                sqlite3_bind_int64(s, 7, r->now);
-                rc = q_exec(r, which, "store a match");
-                free(reasons);
-        }
+        for (size_t i = 0; rc == 0 && i < res->nmatches; i++)
+                rc = put_match(r, opp, hash, &res->matches[i], rows, nrows);
         for (size_t j = 0; rc == 0 && j < nrows; j++) {
                 if (rows[j].seen || !rows[j].active)
                         continue;
@@ -279,32 +269,60 @@ withdraw_all(struct run *r, int64_t opp, const char *why)
         return rc;
 }
 
+/* Was o matched before with the same content, engine and filter verdict? */
+static int
+same_as_last_run(struct run *r, int64_t id, const char *hash, bool eligible, bool *same)
+{
+        static const char op[] = "read match state";
+        struct binder b;
+        int rc;
+
+        *same = false;
+        if ((rc = start(r, ST_MATCH_RUN_GET, &b, op)) < 0)
+                return rc;
+        bind_int(&b, 1, id);
+        if ((rc = db_bound(r->st, &b, r->err, op)) < 0)
+                return rc;
+        rc = sqlite3_step(b.st);
+        if (rc == SQLITE_ROW)
+                *same = col_is(b.st, 0, hash) && col_is(b.st, 1, r->fingerprint) &&
+                        sqlite3_column_int(b.st, 2) == eligible;
+        db_reset(b.st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(r->st, rc, r->err, op);
+}
+
+static int
+record_run(struct run *r, int64_t id, const char *hash, bool eligible)
+{
+        static const char op[] = "record the match run";
+        struct binder b;
+        int rc;
+
+        if ((rc = start(r, ST_MATCH_RUN_PUT, &b, op)) < 0)
+                return rc;
+        bind_int(&b, 1, id);
+        bind_str(&b, 2, hash);
+        bind_str(&b, 3, r->fingerprint);
+        bind_int(&b, 4, eligible);
+        bind_int(&b, 5, r->now);
+        return db_run(r->st, &b, r->err, op);
+}
+
 static int
 each_opp(const struct opportunity *o, void *arg)
 {
         struct run *r = arg;
-        sqlite3_stmt *s = r->q[Q_RUN_GET];
         const char *why = filter_reject_reason(r->f, o, r->now);
         char hash[MATCH_HASH_LEN];
-        bool same = false;
+        bool same;
         int rc;
 
         r->c->considered++;
         if (why == NULL)
                 r->c->eligible++;
         match_content_hash(o, hash);
-        sqlite3_bind_int64(s, 1, o->id);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-                const char *h = (const char *)sqlite3_column_text(s, 0);
-                const char *fp = (const char *)sqlite3_column_text(s, 1);
-
-                same = h && fp && strcmp(h, hash) == 0 && strcmp(fp, r->fingerprint) == 0 &&
-                       sqlite3_column_int(s, 2) == (why == NULL);
-        }
-        q_done(s);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return db_fail(r, "read match state");
+        if ((rc = same_as_last_run(r, o->id, hash, why == NULL, &same)) < 0)
+                return rc;
         if (same) {
                 r->c->skipped++;
                 return 0;
@@ -326,13 +344,7 @@ each_opp(const struct opportunity *o, void *arg)
         }
         if (rc < 0)
                 return rc;
-        s = r->q[Q_RUN_PUT];
-        sqlite3_bind_int64(s, 1, o->id);
-        sqlite3_bind_text(s, 2, hash, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 3, r->fingerprint, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(s, 4, why == NULL);
-        sqlite3_bind_int64(s, 5, r->now);
-        return q_exec(r, Q_RUN_PUT, "record the match run");
+        return record_run(r, o->id, hash, why == NULL);
 }
 
 int
@@ -340,18 +352,12 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
                const struct filter *f, int64_t now, int64_t since,
                struct match_counts *counts, struct err *err)
 {
-        struct run r = { .db = store_db(st), .e = e, .fingerprint = fingerprint, .f = f,
+        struct run r = { .st = st, .e = e, .fingerprint = fingerprint, .f = f,
                          .now = now, .c = counts, .err = err };
         struct store_query q;
-        int rc = 0;
+        int rc;
 
         memset(counts, 0, sizeof(*counts));
-        for (int i = 0; i < Q__N; i++) {
-                if (sqlite3_prepare_v2(r.db, q_sql[i], -1, &r.q[i], NULL) != SQLITE_OK) {
-                        rc = db_fail(&r, "prepare");
-                        goto out;
-                }
-        }
         r.scratch = engine_scratch_new(e);
         store_query_init(&q);
         q.updated_since = since;
@@ -366,8 +372,6 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
                 store_rollback(st);
 out:
         engine_scratch_free(r.scratch);
-        for (int i = 0; i < Q__N; i++)
-                sqlite3_finalize(r.q[i]);
         return rc < 0 ? rc : 0;
 }
 
@@ -375,24 +379,31 @@ int
 matchstore_each(struct store *st, const char *member, bool all, matchstore_each_fn fn,
                 void *arg, struct err *err)
 {
-        static const char sql[] =
+        static const char op[] = "list matches";
+        static const char sql_each[] =
                 "SELECT opportunity_id, member_id, kind, score, reasons, content_hash,"
                 " fingerprint, status, withdrawn_reason, first_matched, updated FROM match"
                 " WHERE (?1 IS NULL OR member_id = ?1) AND (?2 OR status = 'active')"
                 " ORDER BY member_id, score DESC, opportunity_id";
-        sqlite3 *db = store_db(st);
         sqlite3_stmt *s = NULL;
-        int rc, r = 0;
+        struct binder b;
+        int64_t tables = 0;
+        int rc, r;
 
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-                if (strstr(sqlite3_errmsg(db), "no such table") != NULL)
-                        return err_set(err, -ENOENT, "no matches are stored yet (run "
-                                       "bidbroker match)");
-                return err_set(err, -EIO, "match store: %s", sqlite3_errmsg(db));
-        }
-        if (member)
-                sqlite3_bind_text(s, 1, member, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(s, 2, all);
+        r = db_query_int(st, "SELECT count(*) FROM sqlite_schema"
+                         " WHERE type = 'table' AND name = 'match'", &tables, err, op);
+        if (r < 0)
+                return r;
+        if (tables == 0)
+                return err_set(err, -ENOENT, "no matches are stored yet (run bidbroker match)");
+        rc = sqlite3_prepare_v2(st->db, sql_each, -1, &s, NULL);
+        if (rc != SQLITE_OK)
+                return db_err(st, rc, err, op);
+        b = binder_of(s);
+        bind_str(&b, 1, member);
+        bind_int(&b, 2, all);
+        if ((r = db_bound(st, &b, err, op)) < 0)
+                goto out;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
                 struct stored_match m = {
                         .opportunity_id = sqlite3_column_int64(s, 0),
@@ -413,7 +424,8 @@ matchstore_each(struct store *st, const char *member, bool all, matchstore_each_
                         break;
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = err_set(err, -EIO, "match store: %s", sqlite3_errmsg(db));
+                r = db_err(st, rc, err, op);
+out:
         sqlite3_finalize(s);
         return r;
 }

@@ -1,7 +1,7 @@
 /*
  * matchstore.h — stored match results (table `match`, with `match_run`
- * recording when each opportunity was last evaluated; migration 2+ in
- * daemon/store/store.c) and the matching pass over the store that fills them.
+ * recording when each opportunity was last evaluated; migration 2 in
+ * daemon/store/schema.c) and the matching pass over the store that fills them.
  *
  * A match row is one (opportunity, member) pair: score, kind ("single"),
  * reasons as a JSON array, the content hash of the opportunity's matching

@@ -3,8 +3,11 @@
  *
  * One row per notice, keyed by (source, notice_id), with the normalised fields,
  * the raw record and a content hash: putting the same data twice changes
- * nothing.  Schema changes are numbered migrations run by store_open().
- * The store never logs; errors come back in struct err.
+ * nothing.  Schema changes are numbered migrations (daemon/store/schema.c)
+ * run by store_open().  The store never logs; errors come back in struct err
+ * as a negative errno (SQLite's code mapped: -EBUSY for a lock another
+ * process holds, -ENOSPC for a full disk, -EROFS, -ENOMEM, -EIO, ...) and a
+ * message naming the operation.
  *
  * Ownership: struct store owns the sqlite3 handle and its prepared statements.
  * Opportunities handed to callbacks are owned by the store and valid only for
@@ -110,9 +113,9 @@ int store_meta_get(struct store *s, const char *key, char **ret, struct err *err
 int store_meta_put(struct store *s, const char *key, const char *value,
                    struct err *err);
 
-/* The raw sqlite3 handle, for modules that add their own tables by appending
- * a migration to migrations[] in daemon/store/store.c (matches, digests, ...).
- * Not for ad-hoc SQL on the store's own tables. */
+/* The raw sqlite3 handle, for tests and diagnostics.  Modules that add tables
+ * live in daemon/store/ (a migration appended in schema.c, statements through
+ * db.h); nothing outside that folder runs SQL on the store's tables. */
 struct sqlite3 *store_db(struct store *s);
 
 #endif

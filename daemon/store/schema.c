@@ -1,0 +1,205 @@
+/*
+ * schema.c — the store's schema as numbered migrations (see schema.h).
+ *
+ * Applied in order by store_open(), each in its own transaction together
+ * with PRAGMA user_version = N.  Append new migrations at the end of
+ * migrations[]; never edit a released one.  Number them consecutively; the
+ * SQL may hold several statements.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bidbroker/err.h"
+#include "bidbroker/util.h"
+
+#include "db.h"
+#include "schema.h"
+
+struct migration {
+        int         version;
+        const char *sql;
+};
+
+static const struct migration migrations[] = {
+        { 1,
+          "PRAGMA application_id = 1114195010;"   /* STORE_APPLICATION_ID */
+          "CREATE TABLE opportunity ("
+          " id INTEGER PRIMARY KEY,"
+          " source TEXT NOT NULL,"
+          " notice_id TEXT NOT NULL,"
+          " ocid TEXT,"
+          " release_id TEXT,"
+          " stage TEXT NOT NULL,"                 /* opp_stage_name() */
+          " notice_type TEXT,"
+          " title TEXT,"
+          " description TEXT,"
+          " buyer_name TEXT,"
+          " buyer_id TEXT,"
+          " value_stated INTEGER NOT NULL,"
+          " value_max INTEGER,"                   /* pence; NULL: VALUE_NONE */
+          " value_min INTEGER,"
+          " value_gross INTEGER,"
+          " currency TEXT,"
+          " cpv TEXT NOT NULL,"                   /* JSON array of strings */
+          " regions TEXT NOT NULL,"
+          " anywhere INTEGER NOT NULL,"
+          " postcodes TEXT NOT NULL,"
+          " lot_titles TEXT NOT NULL,"
+          " item_descriptions TEXT NOT NULL,"
+          " published INTEGER,"                   /* Unix seconds; NULL: unknown */
+          " updated INTEGER,"
+          " deadline INTEGER,"
+          " above_threshold INTEGER,"             /* NULL/0/1 */
+          " procurement_method TEXT,"
+          " procurement_method_details TEXT,"
+          " suitable_sme INTEGER,"
+          " suitable_vcse INTEGER,"
+          " url TEXT,"
+          " status TEXT NOT NULL,"                /* effective (closed by award/cancel) */
+          " status_given TEXT NOT NULL,"          /* as the notice stated it */
+          " amended INTEGER NOT NULL,"
+          " orphan INTEGER NOT NULL DEFAULT 0,"   /* keyed by an amendment's id */
+          " content_hash TEXT NOT NULL,"          /* BLAKE2b-256 hex */
+          " first_seen INTEGER NOT NULL,"
+          " last_changed INTEGER NOT NULL,"
+          " raw TEXT,"                            /* last: large, read only when asked */
+          " UNIQUE (source, notice_id)"
+          ");"
+          "CREATE INDEX opportunity_ocid ON opportunity (source, ocid);"
+          "CREATE INDEX opportunity_deadline ON opportunity (deadline);"
+          "CREATE INDEX opportunity_updated ON opportunity (updated);"
+          "CREATE INDEX opportunity_changed ON opportunity (last_changed);"
+          "CREATE TABLE notice_alias ("
+          " source TEXT NOT NULL,"
+          " notice_id TEXT NOT NULL,"
+          " opportunity_id INTEGER NOT NULL"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " PRIMARY KEY (source, notice_id)"
+          ") WITHOUT ROWID;"
+          "CREATE INDEX notice_alias_opp ON notice_alias (opportunity_id);"
+          "CREATE TABLE source_state ("
+          " source TEXT PRIMARY KEY,"
+          " watermark INTEGER,"
+          " etag TEXT,"
+          " last_modified TEXT,"
+          " failures INTEGER NOT NULL DEFAULT 0,"
+          " next_attempt INTEGER,"
+          " last_error TEXT,"
+          " last_success INTEGER"
+          ");"
+          "CREATE TABLE meta ("
+          " key TEXT PRIMARY KEY,"
+          " value TEXT"
+          ");" },
+        { 2,    /* matches (matchstore.c) */
+          "CREATE TABLE match ("
+          " opportunity_id INTEGER NOT NULL"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " member_id TEXT NOT NULL,"
+          " kind TEXT NOT NULL DEFAULT 'single',"
+          " score REAL NOT NULL,"
+          " reasons TEXT NOT NULL,"               /* JSON array of reason objects */
+          " content_hash TEXT NOT NULL,"          /* of the matching fields, then */
+          " fingerprint TEXT NOT NULL,"           /* of the engine's configuration */
+          " status TEXT NOT NULL DEFAULT 'active',"  /* active, withdrawn */
+          " withdrawn_reason TEXT,"
+          " first_matched INTEGER NOT NULL,"
+          " updated INTEGER NOT NULL,"
+          " UNIQUE (opportunity_id, member_id)"
+          ");"
+          "CREATE INDEX match_member ON match (member_id, status);"
+          "CREATE TABLE match_run ("               /* when each notice was last matched */
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " content_hash TEXT NOT NULL,"
+          " fingerprint TEXT NOT NULL,"
+          " eligible INTEGER NOT NULL,"           /* the filter accepted it */
+          " matched_at INTEGER NOT NULL"
+          ");" },
+        /* append new migrations here; never edit a released one */
+};
+
+int
+schema_latest(void)
+{
+        return migrations[ARRAY_SIZE(migrations) - 1].version;
+}
+
+int
+schema_check(struct store *s, int64_t *ret_version, struct err *err)
+{
+        int64_t app = 0, ver = 0, tables = 0;
+        int r;
+
+        char *op = xasprintf("open %s", s->path);
+
+        /* One read transaction, so the three answers come from one snapshot:
+         * another process may be creating the schema right now. */
+        r = db_exec_sql(s, "BEGIN", err, op);
+        if (r == 0)
+                r = db_query_int(s, "PRAGMA application_id", &app, err, op);
+        if (r == 0)
+                r = db_query_int(s, "PRAGMA user_version", &ver, err, op);
+        if (r == 0)
+                r = db_query_int(s, "SELECT count(*) FROM sqlite_schema", &tables, err, op);
+        if (!sqlite3_get_autocommit(s->db))
+                (void)sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        free(op);
+        if (r < 0)
+                return r;
+        if (app != 0 && app != STORE_APPLICATION_ID)
+                return err_set(err, -EINVAL, "store: %s is not a bidbroker database "
+                               "(application_id %" PRId64 ")", s->path, app);
+        if (app == 0 && tables > 0)
+                return err_set(err, -EINVAL, "store: %s is not a bidbroker database "
+                               "(it has tables but no bidbroker schema)", s->path);
+        if (ver > schema_latest())
+                return err_set(err, -EPROTO, "store: %s has schema version %" PRId64
+                               ", newer than this bidbroker understands (%d)",
+                               s->path, ver, schema_latest());
+        *ret_version = ver;
+        return 0;
+}
+
+int
+schema_migrate(struct store *s, struct err *err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(migrations); i++) {
+                const struct migration *m = &migrations[i];
+                char op[64], pragma[64];
+                int64_t ver = 0;
+                int r;
+
+                snprintf(op, sizeof(op), "migration %d", m->version);
+                if ((r = db_exec_sql(s, "BEGIN IMMEDIATE", err, op)) < 0)
+                        return r;
+                /* Re-read inside the transaction: another process may have
+                 * migrated while we waited for the lock. */
+                if ((r = db_query_int(s, "PRAGMA user_version", &ver, err, op)) < 0)
+                        goto fail;
+                if (ver >= m->version) {
+                        if ((r = db_exec_sql(s, "COMMIT", err, op)) < 0)
+                                goto fail;
+                        continue;
+                }
+                if (ver != m->version - 1) {
+                        r = err_set(err, -EPROTO, "store: %s: schema version %" PRId64
+                                    " cannot be migrated to %d", op, ver, m->version);
+                        goto fail;
+                }
+                snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
+                if ((r = db_exec_sql(s, m->sql, err, op)) < 0 ||
+                    (r = db_exec_sql(s, pragma, err, op)) < 0 ||
+                    (r = db_exec_sql(s, "COMMIT", err, op)) < 0)
+                        goto fail;
+                continue;
+fail:
+                if (!sqlite3_get_autocommit(s->db))
+                        (void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                return r;
+        }
+        return 0;
+}
+
