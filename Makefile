@@ -19,6 +19,7 @@ DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 BUILD   ?= build
@@ -185,13 +186,33 @@ fuzz-run: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 	if [ -n "$$fail" ]; then echo "fuzz: crashes in:$$fail (see $(BUILD)/artifacts)"; exit 1; fi
 
 # ---- install -------------------------------------------------------------------
+# Configuration files are conffiles (as Debian treats them): installed when
+# absent; when the installed one differs (staff edited it), it is kept and the
+# new version is written beside it as FILE.dist, with a line saying so; an
+# identical file is left alone.  The shipped bidbroker.conf names the CPV list
+# as "cpv2008.json" (conf/cpv2008.json in the tree); the installed copy names
+# DATADIR/bidbroker/cpv2008.json, where the list is installed.
+CONF_FILES = conf/bidbroker.conf conf/capabilities.conf
+CONFDIR    = $(SYSCONFDIR)/bidbroker
+PKGDATADIR = $(DATADIR)/bidbroker
+define install_conffile
+conffile() { src=$$1; dst=$$2; \
+  if [ ! -e "$$dst" ]; then install -m 644 "$$src" "$$dst"; \
+  elif ! cmp -s "$$src" "$$dst"; then install -m 644 "$$src" "$$dst.dist"; \
+    echo "install: kept your $$dst; the new version is $$dst.dist (compare and merge)"; fi; }
+endef
+
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bidbroker \
-	           $(DESTDIR)$(SYSCONFDIR)/bidbroker/members $(DESTDIR)$(UNITDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(CONFDIR)/members \
+	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PKGDATADIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/bidbroker
-	install -m 644 conf/bidbroker.conf $(DESTDIR)$(SYSCONFDIR)/bidbroker/bidbroker.conf
-	@for f in conf/capabilities.conf; do \
-	  [ -f $$f ] || continue; install -m 644 $$f $(DESTDIR)$(SYSCONFDIR)/bidbroker/; done
+	install -m 644 conf/cpv2008.json $(DESTDIR)$(PKGDATADIR)/cpv2008.json
+	@$(install_conffile); tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT; \
+	for f in $(CONF_FILES); do \
+	  [ -f $$f ] || continue; \
+	  sed -e 's|^cpv_reference = cpv2008.json$$|cpv_reference = $(PKGDATADIR)/cpv2008.json|' \
+	      $$f > "$$tmp"; \
+	  conffile "$$tmp" $(DESTDIR)$(CONFDIR)/$${f#conf/} || exit 1; done
 	@# units name /usr/local/bin and /etc: rewrite them to BINDIR and SYSCONFDIR
 	@for f in systemd/*.service; do \
 	  [ -f $$f ] || continue; \
@@ -203,7 +224,8 @@ install: $(BIN)
 	  install -m 644 systemd/bidbroker.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/bidbroker.conf; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/bidbroker $(DESTDIR)$(UNITDIR)/bidbroker.service
+	rm -f $(DESTDIR)$(BINDIR)/bidbroker $(DESTDIR)$(UNITDIR)/bidbroker.service \
+	      $(DESTDIR)$(PKGDATADIR)/cpv2008.json
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

@@ -1,23 +1,57 @@
 #!/bin/sh
 # make install honours PREFIX and DESTDIR and installs the binary, the example
-# configuration, the taxonomy and the systemd unit.
+# configuration, the taxonomy, the CPV list and the systemd unit; a second
+# install (an upgrade) keeps configuration files staff edited and writes the
+# new version beside them as FILE.dist, saying so.
 set -e
 top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
-make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
-        BIN="$BIDBROKER" >/dev/null
+inst() {
+        make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
+                BIN="$BIDBROKER" >"$dest.out" 2>&1 || { cat "$dest.out" >&2; exit 1; }
+        cat "$dest.out"; rm -f "$dest.out"
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
+out=$(inst)
+[ -z "$out" ] || fail "first install printed: $out"
+etc=$dest/etc/bidbroker
 [ -x "$dest/usr/bin/bidbroker" ] || fail "binary not installed under PREFIX"
-[ -f "$dest/etc/bidbroker/bidbroker.conf" ] || fail "bidbroker.conf not installed"
-if [ -f "$top/conf/capabilities.conf" ]; then
-        [ -f "$dest/etc/bidbroker/capabilities.conf" ] || fail "taxonomy not installed"
-fi
-if [ -f "$top/systemd/bidbroker.service" ]; then
-        [ -f "$dest/usr/lib/systemd/system/bidbroker.service" ] || fail "unit not installed"
-fi
-# the installed config is valid as installed
-"$dest/usr/bin/bidbroker" --config "$dest/etc/bidbroker/bidbroker.conf" check-config >/dev/null \
+[ -f "$etc/bidbroker.conf" ] || fail "bidbroker.conf not installed"
+[ -f "$etc/capabilities.conf" ] || fail "taxonomy not installed"
+[ -d "$etc/members" ] || fail "member directory not created"
+[ -f "$dest/usr/lib/systemd/system/bidbroker.service" ] || fail "unit not installed"
+# the CPV list is installed and the installed config names it
+cpv=$dest/usr/share/bidbroker/cpv2008.json
+[ -f "$cpv" ] && [ ! -L "$cpv" ] || fail "CPV list not installed as a file"
+cmp -s "$cpv" "$top/tests/fixtures/reference/ref-cpv2008-xterr-cpvCodes.json" \
+        || fail "installed CPV list differs from the reference"
+grep -qx 'cpv_reference = /usr/share/bidbroker/cpv2008.json' "$etc/bidbroker.conf" \
+        || fail "installed bidbroker.conf does not name /usr/share/bidbroker/cpv2008.json"
+# the installed config is valid as installed (paths under DESTDIR for the test)
+sed "s|= /usr/share/|= $dest/usr/share/|" "$etc/bidbroker.conf" >"$etc/test.conf"
+"$dest/usr/bin/bidbroker" --config "$etc/test.conf" check-config >/dev/null \
         || fail "installed configuration does not pass check-config"
+rm "$etc/test.conf"
+
+# ---- upgrade: nothing edited -> nothing said, nothing written
+out=$(inst)
+[ -z "$out" ] || fail "re-install over unedited files printed: $out"
+ls "$etc" | grep -q '\.dist$' && fail "re-install over unedited files wrote .dist files"
+
+# ---- upgrade after staff edited both files
+orig_conf=$(cat "$etc/bidbroker.conf")
+printf '\n# edited by staff\n' >>"$etc/bidbroker.conf"
+printf '\n# edited by staff too\n' >>"$etc/capabilities.conf"
+cp "$etc/bidbroker.conf" "$dest/conf.edited"
+cp "$etc/capabilities.conf" "$dest/caps.edited"
+out=$(inst)
+cmp -s "$etc/bidbroker.conf" "$dest/conf.edited" || fail "upgrade overwrote the edited bidbroker.conf"
+cmp -s "$etc/capabilities.conf" "$dest/caps.edited" || fail "upgrade overwrote the edited capabilities.conf"
+[ "$(cat "$etc/bidbroker.conf.dist")" = "$orig_conf" ] || fail "bidbroker.conf.dist is not the new version"
+cmp -s "$etc/capabilities.conf.dist" "$top/conf/capabilities.conf" || fail "capabilities.conf.dist is not the new version"
+echo "$out" | grep -q "kept your $etc/bidbroker.conf; the new version is $etc/bidbroker.conf.dist" \
+        || fail "upgrade did not say it kept bidbroker.conf: $out"
+echo "$out" | grep -q "capabilities.conf.dist" || fail "upgrade did not say it kept capabilities.conf: $out"
 find "$dest" -path '*/home/*' -print | grep -q . && fail "wrote outside DESTDIR"
-echo "install: ok"
+echo "install: ok (upgrade keeps edits, writes .dist)"
