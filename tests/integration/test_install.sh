@@ -8,7 +8,7 @@ top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 inst() {
-        make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
+        MAKEFLAGS= MFLAGS= MAKELEVEL= make -s -C "$top" install DESTDIR="$dest" PREFIX=/usr SYSCONFDIR=/etc \
                 BIN="$BIDBROKER" >"$dest.out" 2>&1 || { cat "$dest.out" >&2; exit 1; }
         cat "$dest.out"; rm -f "$dest.out"
 }
