@@ -12,6 +12,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/ini.h"
+#include "bidbroker/region.h"
 #include "bidbroker/util.h"
 
 #define DAY_MS  (86400LL * 1000)
@@ -31,7 +32,8 @@ static const struct ini_key filter_keys[] = {
         { "keep_value_not_stated", INI_BOOL, G(keep_value_not_stated), 0, 0,
           "keep opportunities that state no value (flagged); default yes" },
         { "regions", INI_LIST, G(regions), 0, 0,
-          "ITL prefixes to keep (e.g. UKG, UKG3); empty keeps every region" },
+          "regions to keep: ITL codes (UKG, UKG3), region names (West Midlands) or "
+          "postcode areas (B); empty keeps every region" },
 };
 
 static const struct ini_key match_keys[] = {
@@ -222,6 +224,29 @@ drop_sources(struct config *c)
         c->nsources = 0;
 }
 
+/* [filter] regions as people write them -> region_normalise()d entries;
+ * every entry it does not know is an error naming the accepted forms. */
+static void
+filter_regions(struct config *c, const struct ini *ini, const struct ini_section *sec,
+               struct diag *d)
+{
+        const struct ini_pair *p = ini_get(sec, "regions");
+        struct strv norm;
+
+        if (p == NULL)
+                return;
+        strv_init(&norm);
+        for (size_t i = 0; i < c->regions.n; i++) {
+                const char *why = NULL;
+
+                if (region_normalise(c->regions.v[i], &norm, &why) < 0)
+                        diag_add(d, ini->path, p->line, "[filter] regions: '%s' is %s",
+                                 c->regions.v[i], why);
+        }
+        strv_done(&c->regions);
+        c->regions = norm;
+}
+
 static void
 apply_file(struct config *c, const struct ini *ini, struct diag *d)
 {
@@ -268,6 +293,7 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                                          "warning, notice, info or debug, not '%s'", lv->value);
                 } else if (strcmp(sec->type, "filter") == 0) {
                         ini_apply(ini, sec, filter_keys, ARRAY_SIZE(filter_keys), c, NULL, d);
+                        filter_regions(c, ini, sec, d);
                 } else if (strcmp(sec->type, "match") == 0) {
                         ini_apply(ini, sec, match_keys, ARRAY_SIZE(match_keys), c, NULL, d);
                 } else {

@@ -246,7 +246,10 @@ format_status(struct daemon *d, char *buf, size_t len)
                 char *sp;
 
                 time_format_uk(d->last_poll, when, sizeof(when));
-                sp = strrchr(when, ' ');        /* "23 Jan 2025 18:30" -> "18:30" */
+                /* "23 Jan 2025 18:30 GMT" -> "18:30 GMT" */
+                sp = strchr(when, ' ');
+                for (int k = 0; k < 2 && sp != NULL; k++)
+                        sp = strchr(sp + 1, ' ');
                 if (sp != NULL)
                         memmove(when, sp + 1, strlen(sp + 1) + 1);      /* with its NUL */
         }

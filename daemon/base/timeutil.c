@@ -195,17 +195,19 @@ time_format_uk(int64_t t, char *buf, size_t len)
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
         int y, m, d;
         int64_t local, days, secs;
+        bool bst;
 
         if (t == TIME_UNKNOWN) {
                 if (len)
                         buf[0] = '\0';
                 return buf;
         }
-        local = t + (uk_is_bst_utc(t) ? 3600 : 0);
+        bst = uk_is_bst_utc(t);
+        local = t + (bst ? 3600 : 0);
         days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
         secs = local - days * 86400;
         civil_from_days(days, &y, &m, &d);
-        snprintf(buf, len, "%d %s %04d %02d:%02d", d, mon[m - 1], y,
-                 (int)(secs / 3600), (int)(secs / 60 % 60));
+        snprintf(buf, len, "%d %s %04d %02d:%02d %s", d, mon[m - 1], y,
+                 (int)(secs / 3600), (int)(secs / 60 % 60), bst ? "BST" : "GMT");
         return buf;
 }

@@ -20,6 +20,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/human.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/oppjson.h"
@@ -89,11 +90,23 @@ explain_text(const json_t *j, const struct cpvref *ref)
         if (jstr(o, "buyer"))
                 printf("  buyer     %s\n", jstr(o, "buyer"));
         v = json_object_get(o, "value_max");
-        if (json_is_number(v))
-                printf("  value     £%.0f\n", json_number_value(v));
-        else
+        if (json_is_number(v)) {
+                char b[HUMAN_MONEY_MAX];
+
+                printf("  value     %s\n", human_money(llround(json_number_value(v) * 100),
+                                                     jstr(o, "currency"), b, sizeof(b)));
+        } else {
                 printf("  value     not stated\n");
-        printf("  deadline  %s\n", jstr(o, "deadline") ? jstr(o, "deadline") : "not given");
+        }
+        {
+                int64_t t;
+                char b[32];
+
+                if (jstr(o, "deadline") && time_parse_iso8601(jstr(o, "deadline"), &t) == 0)
+                        printf("  deadline  %s\n", time_format_uk(t, b, sizeof(b)));
+                else
+                        printf("  deadline  not given\n");
+        }
         printf("  regions   ");
         json_array_foreach(json_object_get(o, "regions"), i, x)
                 printf("%s%s", i ? ", " : "", json_string_value(x));

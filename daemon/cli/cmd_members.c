@@ -16,6 +16,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/human.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/oppjson.h"
@@ -72,7 +73,9 @@ print_money(const char *label, int64_t pence)
 {
         if (pence == VALUE_NONE)
                 return;
-        printf("  %-15s £%.2f\n", label, (double)pence / 100.0);
+        char b[HUMAN_MONEY_MAX];
+
+        printf("  %-15s %s\n", label, human_money(pence, NULL, b, sizeof(b)));
 }
 
 static void

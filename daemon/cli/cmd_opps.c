@@ -16,9 +16,11 @@
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/human.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
+#include "bidbroker/region.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
@@ -152,7 +154,7 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
 
 struct list_opts {
         bool        open, low_value, json;
-        const char *region;
+        struct strv regions;            /* --region, region_normalise()d */
         const char *cpv;
         struct filter filter;
         int64_t     now;
@@ -167,11 +169,10 @@ list_wants(const struct list_opts *lo, const struct opportunity *o)
                 return false;
         if (lo->low_value && !filter_low_value(&lo->filter, o))
                 return false;
-        if (lo->region != NULL) {
-                struct strv one = { (char *[]){ (char *)lo->region }, 1, 1 };
+        if (lo->regions.n > 0) {
                 struct filter f = lo->filter;
 
-                f.regions = &one;
+                f.regions = &lo->regions;
                 if (!filter_region(&f, o))
                         return false;
         }
@@ -187,31 +188,13 @@ list_wants(const struct list_opts *lo, const struct opportunity *o)
         return true;
 }
 
-/* "£24,999" or "—"; buf at least 32 bytes. */
+/* "£24,999", "£2,000.50" or "not stated"; buf HUMAN_MONEY_MAX bytes. */
 static const char *
 money_short(const struct opportunity *o, char *buf, size_t len)
 {
-        char digits[32], *w = buf;
-        int64_t pounds;
-        size_t n;
-
         if (!o->value_stated || o->value_max == VALUE_NONE)
                 return "not stated";
-        pounds = (o->value_max + 50) / 100;
-        n = (size_t)snprintf(digits, sizeof(digits), "%lld", (long long)pounds);
-        if (strcmp(o->currency, "GBP") == 0 || o->currency[0] == '\0') {
-                memcpy(w, "\xc2\xa3", 2);
-                w += 2;
-        } else {
-                w += snprintf(w, 5, "%s ", o->currency);
-        }
-        for (size_t i = 0; i < n && (size_t)(w - buf) < len - 2; i++) {
-                *w++ = digits[i];
-                if ((n - i - 1) % 3 == 0 && i + 1 < n)
-                        *w++ = ',';
-        }
-        *w = '\0';
-        return buf;
+        return human_money(o->value_max, o->currency, buf, len);
 }
 
 /* A short label for a notice's regions: "anywhere", "England", "UK", "UKG",
@@ -294,18 +277,29 @@ cmd_list(struct cli *cli, int argc, char **argv)
                 switch (c) {
                 case 'o': lo.open = true; break;
                 case 'l': lo.low_value = true; break;
-                case 'r': lo.region = optarg; break;
+                case 'r': {
+                        const char *why = NULL;
+
+                        if (region_normalise(optarg, &lo.regions, &why) < 0) {
+                                cli_error("list", "--region: '%s' is %s", optarg, why);
+                                strv_done(&lo.regions);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                }
                 case 'p': lo.cpv = optarg; break;
                 case 'j': lo.json = true; break;
                 case 'h':
-                        printf("usage: bidbroker list [--open] [--low-value] [--region ITL] "
+                        printf("usage: bidbroker list [--open] [--low-value] [--region R] "
                                "[--cpv PREFIX] [--json]\n\n"
                                "List stored opportunities, soonest deadline first.\n"
                                "  --open        at tender stage, not closed, deadline ahead\n"
                                "  --low-value   stated value <= [filter] max_value, or no value\n"
                                "                stated (kept and flagged unless\n"
                                "                keep_value_not_stated = no)\n"
-                               "  --region ITL  deliverable in this ITL region (e.g. UKG)\n"
+                               "  --region R    deliverable in region R: an ITL code (UKG, ukg31),\n"
+                               "                a region name (\"West Midlands\") or a postcode\n"
+                               "                area (B); repeat for several\n"
                                "  --cpv PREFIX  a CPV code starting with PREFIX\n"
                                "  --json        one JSON object per line\n");
                         return 0;
@@ -315,6 +309,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
         }
         if (optind < argc) {
                 cli_error("list", "unexpected argument '%s'", argv[optind]);
+                strv_done(&lo.regions);
                 return EXIT_USAGE;
         }
         store_query_init(&q);
@@ -326,6 +321,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
                 lo.width = ws.ws_col;
         if (store_open(cli->state_dir, &st, &err) < 0) {
                 cli_error("list", "%s", err.msg);
+                strv_done(&lo.regions);
                 return 1;
         }
         if (!lo.json)
@@ -333,6 +329,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
                        "TITLE");
         r = store_each(st, &q, list_row, &lo, &err);
         store_close(st);
+        strv_done(&lo.regions);
         if (r < 0) {
                 cli_error("list", "%s", err.msg);
                 return 1;
@@ -364,7 +361,7 @@ tri(enum tristate t)
 static void
 show_text(const struct opportunity *o)
 {
-        char t1[32], t2[32], t3[32], money[48];
+        char t1[48], t2[32], t3[32], money[HUMAN_MONEY_MAX];
 
         printf("%s\n", o->title ? o->title : "(untitled)");
         printf("%-14s %lld\n", "id", (long long)o->id);
@@ -377,14 +374,15 @@ show_text(const struct opportunity *o)
                o->buyer_id ? " (" : "", o->buyer_id ? o->buyer_id : "", o->buyer_id ? ")" : "");
         printf("%-14s %s", "value", money_short(o, money, sizeof(money)));
         if (o->value_stated && o->value_min != VALUE_NONE)
-                printf(" (from %.2f)", (double)o->value_min / 100);
+                printf(" (from %s)", human_money(o->value_min, o->currency, t1, sizeof(t1)));
         if (o->value_gross != VALUE_NONE)
-                printf(" ex VAT, %.2f inc VAT", (double)o->value_gross / 100);
+                printf(" ex VAT, %s inc VAT",
+                       human_money(o->value_gross, o->currency, t1, sizeof(t1)));
         printf("\n");
         printf("%-14s %s\n", "deadline", o->deadline == TIME_UNKNOWN ? "not stated" :
-               time_format_utc(o->deadline, t1, sizeof(t1)));
-        printf("%-14s %s\n", "published", time_format_utc(o->published, t2, sizeof(t2)));
-        printf("%-14s %s\n", "updated", time_format_utc(o->updated, t3, sizeof(t3)));
+               time_format_uk(o->deadline, t1, sizeof(t1)));
+        printf("%-14s %s\n", "published", time_format_uk(o->published, t2, sizeof(t2)));
+        printf("%-14s %s\n", "updated", time_format_uk(o->updated, t3, sizeof(t3)));
         show_list("cpv", &o->cpv);
         if (o->anywhere)
                 printf("%-14s anywhere\n", "regions");

@@ -17,7 +17,7 @@ filter_region(const struct filter *f, const struct opportunity *o)
         if (f->regions == NULL || f->regions->n == 0)
                 return true;
         for (size_t j = 0; j < f->regions->n; j++)
-                if (region_list_matches(&o->regions, o->anywhere, f->regions->v[j]))
+                if (region_entry_holds(f->regions->v[j], &o->regions, &o->postcodes, o->anywhere))
                         return true;
         return false;
 }

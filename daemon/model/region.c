@@ -4,8 +4,10 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bidbroker/region.h"
 
@@ -317,6 +319,134 @@ region_list_simplify(struct strv *regions)
                 if (regions->v[i] != NULL)
                         regions->v[keep++] = regions->v[i];
         regions->n = keep;
+}
+
+/* ---- the one vocabulary people type ---- */
+
+/* A postcode area written alone ("B", "ws") or after "PC:", upper-cased
+ * into area.  1 when s has that shape, 0 when not. */
+static int
+area_shape(const char *s, char area[3])
+{
+        size_t n = strlen(s);
+
+        if (n < 1 || n > 2 || !isalpha((unsigned char)s[0]) ||
+            (n == 2 && !isalpha((unsigned char)s[1])))
+                return 0;
+        area[0] = (char)toupper((unsigned char)s[0]);
+        area[1] = n == 2 ? (char)toupper((unsigned char)s[1]) : '\0';
+        area[2] = '\0';
+        return 1;
+}
+
+int
+region_normalise(const char *in, struct strv *out, const char **why)
+{
+        static const char unknown[] = "not a region bidbroker knows; use " REGION_ACCEPTED;
+        char code[REGION_CODE_MAX], area[3], name[96], *trimmed;
+        struct strv codes;
+        const char *s;
+        int r = -EINVAL;
+
+        trimmed = xstrdup(in ? in : "");
+        s = str_trim(trimmed);
+        strv_init(&codes);
+        *why = unknown;
+        if (*s == '\0') {
+                *why = "empty; use " REGION_ACCEPTED;
+                goto out;
+        }
+        if (strncasecmp(s, "PC:", 3) == 0) {
+                if (!area_shape(s + 3, area)) {
+                        *why = "not a postcode area: PC: must be followed by one such as B or WS";
+                        goto out;
+                }
+        } else if (!area_shape(s, area)) {
+                area[0] = '\0';
+        }
+        if (area[0] != '\0' && postcode_area_region(area) != NULL) {
+                char pc[8];
+
+                snprintf(pc, sizeof(pc), "PC:%s", area);
+                strv_add_unique(out, pc);
+                r = 0;
+                goto out;
+        }
+        if (strncasecmp(s, "PC:", 3) == 0) {
+                *why = "not a UK postcode area (e.g. B, WS)";
+                goto out;
+        }
+        if (region_code_normalise(s, code) == 0) {
+                strv_add_unique(out, code);
+                r = 0;
+                goto out;
+        }
+        /* the whole UK is one entry, "UK", however it is written */
+        if (normalise_name(s, name, sizeof(name))) {
+                for (size_t i = 0; i < ARRAY_SIZE(place_names); i++) {
+                        if (strcmp(name, place_names[i].name) == 0 &&
+                            (place_names[i].place == P_UK ||
+                             place_names[i].place == P_ANYWHERE)) {
+                                strv_add_unique(out, "UK");
+                                r = 0;
+                                goto out;
+                        }
+                }
+        }
+        switch (region_parse(s, &codes)) {
+        case REGION_CODES:
+                for (size_t i = 0; i < codes.n; i++)
+                        strv_add_unique(out, codes.v[i]);
+                r = 0;
+                break;
+        case REGION_ANYWHERE:
+                strv_add_unique(out, "UK");
+                r = 0;
+                break;
+        case REGION_OUTSIDE_UK:
+                *why = "outside the UK; bidbroker serves UK regions only";
+                break;
+        case REGION_UNKNOWN:
+        default:
+                if (area[0] != '\0')
+                        *why = "not a UK postcode area, ITL code or region name; use "
+                               REGION_ACCEPTED;
+                break;
+        }
+out:
+        strv_done(&codes);
+        free(trimmed);
+        return r;
+}
+
+bool
+region_entry_holds(const char *entry, const struct strv *regions,
+                   const struct strv *postcodes, bool anywhere)
+{
+        const char *home;
+
+        if (anywhere)
+                return true;
+        if (strncmp(entry, "PC:", 3) != 0) {
+                for (size_t i = 0; regions && i < regions->n; i++)
+                        if (region_overlaps(regions->v[i], entry))
+                                return true;
+                return false;
+        }
+        for (size_t i = 0; postcodes && i < postcodes->n; i++) {
+                char area[3];
+
+                if (postcode_area(postcodes->v[i], area) == 0 && strcmp(area, entry + 3) == 0)
+                        return true;
+        }
+        home = postcode_area_region(entry + 3);
+        for (size_t i = 0; home && regions && i < regions->n; i++) {
+                size_t n = strlen(regions->v[i]);
+
+                if (n <= strlen(home) && strncmp(home, regions->v[i], n) == 0)
+                        return true;
+        }
+        return false;
 }
 
 /* ---- postcodes ---- */

@@ -32,7 +32,7 @@ struct config {
         /* [filter] */
         int64_t  max_value;             /* pence; the low-value cap */
         bool     keep_value_not_stated;
-        struct strv regions;            /* ITL prefixes; empty: anywhere */
+        struct strv regions;            /* region_normalise()d entries; empty: all */
 
         /* [match] */
         char    *taxonomy;              /* capability taxonomy file */

@@ -8,9 +8,10 @@
  *  low value  a stated value (the maximum of a range) <= max_value; a notice
  *             with no value stated is kept and flagged when
  *             keep_value_not_stated (the default), never counted as low;
- *  region     no region filter, or the notice is deliverable anywhere, or one
- *             of its ITL regions overlaps one of the filter's prefixes (UKG
- *             covers UKG31; a notice for all of UKG is deliverable in UKG31).
+ *  region     no region filter, or the notice lies in one of the filter's
+ *             entries (region_entry_holds(): anywhere notices always; UKG
+ *             covers UKG31 and a notice for all of UKG is deliverable in
+ *             UKG31; "PC:B" by postcode area; "UK" every UK notice).
  */
 #ifndef BIDBROKER_FILTER_H
 #define BIDBROKER_FILTER_H
@@ -24,7 +25,8 @@ struct strv;
 struct filter {
         int64_t            max_value;           /* pence */
         bool               keep_value_not_stated;
-        const struct strv *regions;             /* borrowed; NULL or empty: all */
+        const struct strv *regions;             /* borrowed, region_normalise()d
+                                                 * entries; NULL or empty: all */
 };
 
 bool filter_low_value(const struct filter *f, const struct opportunity *o);

@@ -73,6 +73,40 @@ bool region_list_matches(const struct strv *regions, bool anywhere, const char *
  * when "UKG" is there), keeping the order of the rest. */
 void region_list_simplify(struct strv *regions);
 
+/* ---- the one vocabulary people type ---- */
+
+/*
+ * A region as a person writes it anywhere bidbroker asks for one ([filter]
+ * regions, `list --region`, a member's regions) -> normalised entries
+ * appended to out (no duplicates):
+ *   ITL codes, any case, NUTS or ITL 2021 spelling: "UKG", "ukg31", "TLG" -> "UKG31"...;
+ *   region names, case, "&" and spacing ignored: "West Midlands" -> "UKG",
+ *     "England" -> its nine ITL1 codes, "Scotland" -> "UKM";
+ *   the whole UK: "UK", "United Kingdom", "GB", "anywhere" -> "UK";
+ *   postcode areas, any case, "PC:" optional: "B", "ws", "PC:WS" -> "PC:WS".
+ * 0, or -EINVAL with a reason in why (static text that lists the accepted
+ * forms, REGION_ACCEPTED).
+ */
+int region_normalise(const char *s, struct strv *out, const char **why);
+
+/* The accepted forms, for error messages. */
+#define REGION_ACCEPTED                                                                   \
+        "an ITL code (UKC to UKN, e.g. UKG or UKG31), a region name (North East, North "  \
+        "West, Yorkshire and the Humber, East Midlands, West Midlands, East of England, " \
+        "London, South East, South West, Wales, Scotland, Northern Ireland, England, UK) " \
+        "or a postcode area (e.g. B, WS)"
+
+/*
+ * Does a notice with these regions, postcodes (either may be NULL) and
+ * anywhere flag lie in one normalised entry of region_normalise()?  "UK"
+ * holds every UK notice; an ITL code overlaps as region_overlaps(); a
+ * postcode area "PC:B" holds notices with a postcode in B and notices for
+ * a whole region containing B (UKG, or all of the UK), as the matching
+ * engine reads a member's postcode areas.  An anywhere notice lies in all.
+ */
+bool region_entry_holds(const char *entry, const struct strv *regions,
+                        const struct strv *postcodes, bool anywhere);
+
 /* ---- postcodes ---- */
 
 /* True for the shape of a full UK postcode: outward code (A9, A99, A9A,

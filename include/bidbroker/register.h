@@ -137,14 +137,7 @@ int taxonomy_load_ref(const char *path, const struct cpvref *ref,
 int weekday_parse(const char *s, enum weekday *ret);
 const char *weekday_name(enum weekday d);               /* "monday" */
 
-/*
- * A region as members write it -> normalised entries appended to out: ITL
- * codes ("UKG", "ukg31" -> "UKG31"), "UK" / "anywhere" / "United Kingdom"
- * (the whole UK: "UK"), Contracts Finder region names ("West Midlands" ->
- * "UKG", "England" -> its nine ITL1 codes) and postcode areas ("B", "WS" or
- * "PC:WS" -> "PC:WS").  0, or -EINVAL with a reason in why (static text).
- */
-int region_normalise(const char *s, struct strv *out, const char **why);
+/* A member's regions are parsed by region_normalise() (bidbroker/region.h). */
 
 /* One member file (DIR/ID.conf).  Every error in d; 0 or -EINVAL. */
 int member_load_file(const char *path, const struct taxonomy *tx,

@@ -20,7 +20,8 @@ int64_t time_from_uk_local(int year, int mon, int day, int hour, int min, int se
 
 /* "2025-01-23T18:30:29Z" into buf (at least 21 bytes); "" for TIME_UNKNOWN. */
 char *time_format_utc(int64_t t, char *buf, size_t len);
-/* "23 Jan 2025 18:30" in UK local time, for people. */
+/* "23 Jan 2025 18:30 GMT" / "20 Oct 2022 10:42 BST": UK local time with
+ * its zone, the one time format for people (buf at least 26 bytes). */
 char *time_format_uk(int64_t t, char *buf, size_t len);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "bidbroker/human.h"
 #include "bidbroker/region.h"
 #include "bidbroker/util.h"
 
@@ -182,28 +183,7 @@ hit_words(struct match_result *out, const struct engine_scratch *s, struct hit *
 static void
 money(char *buf, size_t size, int64_t pence, const char *currency)
 {
-        char digits[32];
-        int64_t pounds = pence / 100, p = pence % 100;
-        size_t n, o = 0;
-        bool neg = pounds < 0 || p < 0;
-
-        if (pounds < 0)
-                pounds = -pounds;
-        if (p < 0)
-                p = -p;
-        n = (size_t)snprintf(digits, sizeof(digits), "%" PRId64, pounds);
-        if (currency == NULL || currency[0] == '\0' || strcmp(currency, "GBP") == 0)
-                o = (size_t)snprintf(buf, size, "%s£", neg ? "-" : "");
-        else
-                o = (size_t)snprintf(buf, size, "%s%s ", neg ? "-" : "", currency);
-        for (size_t i = 0; i < n && o + 2 < size; i++) {
-                if (i > 0 && (n - i) % 3 == 0)
-                        buf[o++] = ',';
-                buf[o++] = digits[i];
-        }
-        buf[o] = '\0';
-        if (p != 0 && o + 4 < size)
-                snprintf(buf + o, size - o, ".%02d", (int)p);
+        human_money(pence, currency, buf, size);
 }
 
 /* ---- region and value (exact) ------------------------------------------- */

@@ -55,63 +55,6 @@ weekday_name(enum weekday d)
         return d >= DAY_MON && d <= DAY_SUN ? day_names[d] : "monday";
 }
 
-int
-region_normalise(const char *s, struct strv *out, const char **why)
-{
-        char code[REGION_CODE_MAX];
-        char area[3];
-        const char *a = s;
-        size_t n;
-
-        if (strcasecmp(s, "UK") == 0 || strcasecmp(s, "United Kingdom") == 0 ||
-            strcasecmp(s, "anywhere") == 0) {
-                strv_add_unique(out, "UK");
-                return 0;
-        }
-        if (strncasecmp(a, "PC:", 3) == 0)
-                a += 3;
-        n = strlen(a);
-        if (n >= 1 && n <= 2 && isalpha((unsigned char)a[0]) &&
-            (n == 1 || isalpha((unsigned char)a[1]))) {
-                char *pc;
-
-                area[0] = (char)toupper((unsigned char)a[0]);
-                area[1] = n == 2 ? (char)toupper((unsigned char)a[1]) : '\0';
-                area[2] = '\0';
-                if (postcode_area_region(area) == NULL) {
-                        *why = "not a UK postcode area";
-                        return -EINVAL;
-                }
-                pc = xasprintf("PC:%s", area);
-                strv_add_unique(out, pc);
-                free(pc);
-                return 0;
-        }
-        if (a != s) {
-                *why = "PC: must be followed by a postcode area such as B or WS";
-                return -EINVAL;
-        }
-        if (region_code_normalise(s, code) == 0) {
-                strv_add_unique(out, code);
-                return 0;
-        }
-        switch (region_parse(s, out)) {
-        case REGION_CODES:
-                return 0;
-        case REGION_ANYWHERE:
-                strv_add_unique(out, "UK");
-                return 0;
-        case REGION_OUTSIDE_UK:
-                *why = "outside the UK";
-                return -EINVAL;
-        case REGION_UNKNOWN:
-        default:
-                *why = "not an ITL code (UKG, UKG31), a region name (West Midlands) or a "
-                       "postcode area (B, WS)";
-                return -EINVAL;
-        }
-}
-
 static bool
 valid_member_id(const char *s)
 {

@@ -78,7 +78,7 @@ t_good_file(void **state)
         path = write_conf("# comment\n"
                           "[bidbroker]\nstate_dir = state\nlog_level = debug\n\n"
                           "[filter]\nmax_value = £20,000\nkeep_value_not_stated = no\n"
-                          "regions = UKG, UKF\n"
+                          "regions = West Midlands, ukf, b\n"
                           "[match]\ntaxonomy = /etc/x.conf\nmembers = members\n"
                           "[source portal]\ntype = feed\nurl = \"http://127.0.0.1:1/feed.xml\"\n"
                           "min_interval = 0.5\ninterval = 5m\n", &dir);
@@ -95,8 +95,10 @@ t_good_file(void **state)
         assert_int_equal(c->log_level, LOG_LVL_DEBUG);
         assert_int_equal(c->max_value, 2000000);
         assert_false(c->keep_value_not_stated);
-        assert_int_equal(c->regions.n, 2);
+        assert_int_equal(c->regions.n, 3);                      /* one vocabulary */
+        assert_string_equal(c->regions.v[0], "UKG");
         assert_string_equal(c->regions.v[1], "UKF");
+        assert_string_equal(c->regions.v[2], "PC:B");
         assert_int_equal(c->nsources, 1);                       /* file replaces built-ins */
         assert_string_equal(c->sources[0].url, "http://127.0.0.1:1/feed.xml");
         assert_int_equal(c->sources[0].min_interval_ms, 500);
@@ -150,6 +152,26 @@ t_every_error_reported(void **state)
         assert_true(has_msg(&d, ":14: [source fts] defined twice"));
         assert_true(has_msg(&d, ":16: section header must end with ']'"));
         assert_int_equal(diag_count(&d), 11);
+        diag_done(&d);
+        cleanup(path, dir);
+}
+
+static void
+t_filter_regions_unknown(void **state)
+{
+        char *dir, *path;
+        struct config *c = NULL;
+        struct diag d;
+
+        (void)state;
+        path = write_conf("[filter]\nregions = UKG, Narnia\n", &dir);
+        diag_init(&d);
+        assert_int_equal(config_load(path, &c, &d), -EINVAL);
+        assert_null(c);
+        assert_int_equal(diag_count(&d), 1);
+        assert_true(has_msg(&d, ":2: [filter] regions: 'Narnia' is not a region"));
+        assert_true(strstr(d.msg[0], "West Midlands") != NULL);        /* the accepted forms */
+        assert_true(strstr(d.msg[0], "postcode area") != NULL);
         diag_done(&d);
         cleanup(path, dir);
 }
@@ -242,6 +264,7 @@ main(void)
                 cmocka_unit_test(t_defaults),
                 cmocka_unit_test(t_good_file),
                 cmocka_unit_test(t_every_error_reported),
+                cmocka_unit_test(t_filter_regions_unknown),
                 cmocka_unit_test(t_missing_file),
                 cmocka_unit_test(t_ini_quoting_and_outside),
                 cmocka_unit_test(t_numbers),

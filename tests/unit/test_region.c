@@ -252,6 +252,111 @@ t_postcode_table(void **state)
         assert_null(postcode_area_region("BF"));
 }
 
+/* region_normalise() of s: the entries joined with ',', or "!" + why. */
+static void
+check_norm(const char *s, const char *want)
+{
+        struct strv out;
+        struct buf b;
+        const char *why = NULL;
+
+        strv_init(&out);
+        buf_init(&b);
+        buf_add(&b, "", 0);
+        if (region_normalise(s, &out, &why) < 0) {
+                assert_non_null(why);
+                assert_int_equal(out.n, 0);
+                buf_printf(&b, "!%s", why);
+        }
+        for (size_t i = 0; i < out.n; i++)
+                buf_printf(&b, "%s%s", i ? "," : "", out.v[i]);
+        if (want[0] == '!')
+                assert_true(str_startswith(b.data, want));
+        else
+                assert_string_equal(b.data, want);
+        buf_done(&b);
+        strv_done(&out);
+}
+
+static void
+t_normalise(void **state)
+{
+        (void)state;
+        /* ITL codes, any case and spelling */
+        check_norm("UKG", "UKG");
+        check_norm("ukg", "UKG");
+        check_norm(" ukg31 ", "UKG31");
+        check_norm("TLG3", "UKG3");
+        check_norm("UKG31 - Birmingham", "UKG31");
+        /* region names */
+        check_norm("West Midlands", "UKG");
+        check_norm("WEST  midlands", "UKG");
+        check_norm("Yorkshire & the Humber", "UKE");
+        check_norm("the North East", "UKC");
+        check_norm("Scotland", "UKM");
+        check_norm("England", "UKC,UKD,UKE,UKF,UKG,UKH,UKI,UKJ,UKK");
+        /* the whole UK, however written */
+        check_norm("UK", "UK");
+        check_norm("United Kingdom", "UK");
+        check_norm("gb", "UK");
+        check_norm("anywhere", "UK");
+        /* postcode areas */
+        check_norm("B", "PC:B");
+        check_norm("ws", "PC:WS");
+        check_norm("PC:wv", "PC:WV");
+        check_norm("NE", "PC:NE");              /* the area, not "North East" */
+        /* garbage and places we do not serve */
+        check_norm("Narnia", "!not a region bidbroker knows; use an ITL code");
+        check_norm("UKZ", "!not a region");
+        check_norm("UKG3199999", "!not a region");
+        check_norm("", "!empty");
+        check_norm("   ", "!empty");
+        check_norm("PC:", "!not a postcode area");
+        check_norm("PC:ZZ", "!not a UK postcode area");
+        check_norm("ZZ", "!not a UK postcode area, ITL code or region name");
+        check_norm("Isle of Man", "!outside the UK");
+        check_norm("IM", "!not a UK postcode area");
+        check_norm("B5 5SE", "!not a region");
+        check_norm("West Midlandz", "!not a region");
+}
+
+static void
+t_entry_holds(void **state)
+{
+        struct strv ukg, ukg31, none, pcb, pcws;
+
+        (void)state;
+        strv_init(&ukg);
+        strv_init(&ukg31);
+        strv_init(&none);
+        strv_init(&pcb);
+        strv_init(&pcws);
+        strv_add(&ukg, "UKG");
+        strv_add(&ukg31, "UKG31");
+        strv_add(&pcb, "B5 5SE");
+        strv_add(&pcws, "WS1 1AA");
+        /* ITL entries: overlap both ways */
+        assert_true(region_entry_holds("UKG", &ukg31, NULL, false));
+        assert_true(region_entry_holds("UKG31", &ukg, NULL, false));
+        assert_false(region_entry_holds("UKF", &ukg, NULL, false));
+        assert_false(region_entry_holds("UKG", &none, NULL, false));
+        assert_true(region_entry_holds("UKF", &none, NULL, true));     /* anywhere */
+        /* the whole UK */
+        assert_true(region_entry_holds("UK", &ukg31, NULL, false));
+        assert_false(region_entry_holds("UK", &none, &none, false));
+        /* postcode areas: by the notice's postcode, or a region holding all of it */
+        assert_true(region_entry_holds("PC:B", &none, &pcb, false));
+        assert_false(region_entry_holds("PC:WS", &none, &pcb, false));
+        assert_true(region_entry_holds("PC:WS", &none, &pcws, false));
+        assert_true(region_entry_holds("PC:B", &ukg, NULL, false));
+        assert_false(region_entry_holds("PC:B", &ukg31, NULL, false));
+        strv_done(&ukg);
+        strv_done(&ukg31);
+        strv_done(&none);
+        strv_done(&pcb);
+        strv_done(&pcws);
+}
+
 int
 main(void)
 {
@@ -261,6 +366,8 @@ main(void)
                 cmocka_unit_test(t_overlaps),
                 cmocka_unit_test(t_postcodes),
                 cmocka_unit_test(t_postcode_table),
+                cmocka_unit_test(t_normalise),
+                cmocka_unit_test(t_entry_holds),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

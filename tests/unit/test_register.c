@@ -15,6 +15,7 @@
 #include "bidbroker/csv.h"
 #include "bidbroker/err.h"
 #include "bidbroker/opportunity.h"
+#include "bidbroker/region.h"
 #include "bidbroker/register.h"
 #include "bidbroker/util.h"
 
@@ -442,7 +443,7 @@ t_member_errors(void **state)
         assert_diag(&d, p, 2, "'id' is 'acme-ltd' but the file is named acme.conf");
         assert_diag(&d, p, 3, "unknown capability 'cleanin' (the taxonomy has: cleaning, "
                     "catering, grounds)");
-        assert_diag(&d, p, 4, "'regions': 'Narnia' is not an ITL code");
+        assert_diag(&d, p, 4, "'regions': 'Narnia' is not a region bidbroker knows; use an ITL code");
         assert_diag(&d, p, 4, "'regions': 'PC:QQ' is not a UK postcode area");
         assert_diag(&d, p, 4, "'regions': 'Isle of Man' is outside the UK");
         assert_diag(&d, p, 5, "'min_value' must be an amount in pounds");

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "bidbroker/opportunity.h"
+#include "bidbroker/human.h"
 #include "bidbroker/timeutil.h"
 
 static int64_t
@@ -89,11 +90,31 @@ t_format(void **state)
         assert_string_equal(time_format_utc(0, buf, sizeof(buf)), "1970-01-01T00:00:00Z");
         assert_string_equal(time_format_utc(-1, buf, sizeof(buf)), "1969-12-31T23:59:59Z");
         assert_string_equal(time_format_utc(TIME_UNKNOWN, buf, sizeof(buf)), "");
-        assert_string_equal(time_format_uk(1737657029, buf, sizeof(buf)), "23 Jan 2025 18:30");
-        assert_string_equal(time_format_uk(1666255333, buf, sizeof(buf)), "20 Oct 2022 09:42");
+        assert_string_equal(time_format_uk(1737657029, buf, sizeof(buf)), "23 Jan 2025 18:30 GMT");
+        assert_string_equal(time_format_uk(1666255333, buf, sizeof(buf)), "20 Oct 2022 09:42 BST");
         assert_string_equal(time_format_uk(TIME_UNKNOWN, buf, sizeof(buf)), "");
         /* round trip */
         assert_int_equal(parse(time_format_utc(1778281199, buf, sizeof(buf))), 1778281199);
+}
+
+static void
+t_human_money(void **state)
+{
+        char b[HUMAN_MONEY_MAX];
+
+        (void)state;
+        assert_string_equal(human_money(1200000, NULL, b, sizeof(b)), "\xc2\xa3" "12,000");
+        assert_string_equal(human_money(83700000, "GBP", b, sizeof(b)), "\xc2\xa3" "837,000");
+        assert_string_equal(human_money(200050, "", b, sizeof(b)), "\xc2\xa3" "2,000.50");
+        assert_string_equal(human_money(200000, NULL, b, sizeof(b)), "\xc2\xa3" "2,000");
+        assert_string_equal(human_money(5, NULL, b, sizeof(b)), "\xc2\xa3" "0.05");
+        assert_string_equal(human_money(0, NULL, b, sizeof(b)), "\xc2\xa3" "0");
+        assert_string_equal(human_money(99999, NULL, b, sizeof(b)), "\xc2\xa3" "999.99");
+        assert_string_equal(human_money(-123456, NULL, b, sizeof(b)), "-\xc2\xa3" "1,234.56");
+        assert_string_equal(human_money(100000000, "EUR", b, sizeof(b)), "EUR 1,000,000");
+        assert_string_equal(human_money(INT64_MIN, "EUR", b, sizeof(b)),
+                            "-EUR 92,233,720,368,547,758.08");
+        assert_string_equal(human_money(1200000, NULL, b, 5), "\xc2\xa3" "12");
 }
 
 int
@@ -104,6 +125,7 @@ main(void)
                 cmocka_unit_test(t_uk_local),
                 cmocka_unit_test(t_invalid),
                 cmocka_unit_test(t_format),
+                cmocka_unit_test(t_human_money),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
