@@ -105,6 +105,16 @@ source_type_name(enum source_type t)
         return "?";
 }
 
+bool
+source_is_live(const struct source_conf *s)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(source_types); i++)
+                if (source_types[i].type == s->type && source_types[i].url != NULL &&
+                    s->url != NULL && strcmp(s->url, source_types[i].url) == 0)
+                        return true;
+        return false;
+}
+
 static void
 source_defaults(struct source_conf *s)
 {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bidbroker/config.h"
 #include "bidbroker/cpvref.h"
@@ -75,7 +76,18 @@ matchconf_load_dir(const struct config *cfg, const char *dir, struct engine **re
 {
         char *tax = path_join(dir, "capabilities.conf");
         char *mem = path_join(dir, "members");
-        int r = load_paths(cfg, tax, mem, ret, d);
+        int r;
+
+        /* what DIR does not hold is the live configuration's */
+        if (access(tax, F_OK) != 0 && cfg->taxonomy != NULL) {
+                free(tax);
+                tax = xstrdup(cfg->taxonomy);
+        }
+        if (access(mem, F_OK) != 0 && cfg->members != NULL) {
+                free(mem);
+                mem = xstrdup(cfg->members);
+        }
+        r = load_paths(cfg, tax, mem, ret, d);
 
         free(tax);
         free(mem);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
@@ -35,10 +36,10 @@ struct replay {
         const struct config   *cfg;
         const struct engine   *live, *cand;
         struct engine_scratch *sl, *sc;
-        struct filter          f;
+        struct filter          f, fc;         /* live and candidate [filter] */
         int64_t                now;
-        json_t                *members;      /* id -> {"gained": [], "lost": []} */
-        size_t                 considered, eligible, gained, lost, rescored;
+        json_t                *members;      /* id -> {"gained", "lost", "rescored": []} */
+        size_t                 considered, eligible, cand_eligible, gained, lost, rescored;
 };
 
 static json_t *
@@ -47,8 +48,8 @@ replay_member(struct replay *rp, const struct member *m)
         json_t *o = json_object_get(rp->members, m->id);
 
         if (o == NULL) {
-                o = json_pack("{s:s,s:s,s:[],s:[]}", "member", m->id, "name",
-                              m->name ? m->name : "", "gained", "lost");
+                o = json_pack("{s:s,s:s,s:[],s:[],s:[]}", "member", m->id, "name",
+                              m->name ? m->name : "", "gained", "lost", "rescored");
                 json_object_set_new(rp->members, m->id, o);
         }
         return o;
@@ -76,28 +77,42 @@ replay_each(const struct opportunity *o, void *arg)
 {
         struct replay *rp = arg;
         struct match_result rl, rc, rx;
-        bool explained = false;
+        const char *cand_drop = filter_reject_reason(&rp->fc, o, rp->now);
+        bool live_ok = filter_accept(&rp->f, o, rp->now), explained = false;
 
         rp->considered++;
-        if (!filter_accept(&rp->f, o, rp->now))
+        if (!live_ok && cand_drop != NULL)
                 return 0;
-        rp->eligible++;
+        rp->eligible += live_ok;
+        rp->cand_eligible += cand_drop == NULL;
         match_result_init(&rl);
         match_result_init(&rc);
         match_result_init(&rx);
-        engine_match(rp->live, rp->sl, o, 0, &rl);
-        engine_match(rp->cand, rp->sc, o, 0, &rc);
+        if (live_ok)
+                engine_match(rp->live, rp->sl, o, 0, &rl);
+        if (cand_drop == NULL)
+                engine_match(rp->cand, rp->sc, o, 0, &rc);
         for (size_t i = 0; i < rc.nmatches; i++) {
                 const struct member_match *mm = &rc.matches[i];
                 const struct member_match *old = find_match(&rl, mm->member->id);
                 json_t *g;
 
                 if (old != NULL) {
-                        rp->rescored += old->score != mm->score;
+                        if (old->score != mm->score) {
+                                g = opp_brief(o);
+                                json_object_set_new(g, "old_score", json_real(old->score));
+                                json_object_set_new(g, "score", json_real(mm->score));
+                                json_array_append_new(json_object_get(replay_member(rp,
+                                                      mm->member), "rescored"), g);
+                                rp->rescored++;
+                        }
                         continue;
                 }
                 g = opp_brief(o);
                 json_object_set_new(g, "score", json_real(mm->score));
+                if (!live_ok)
+                        json_object_set_new(g, "live_filter",
+                                            json_string(filter_reject_reason(&rp->f, o, rp->now)));
                 json_object_set_new(g, "reasons", reasons_to_json(mm->reasons, mm->nreasons));
                 json_array_append_new(json_object_get(replay_member(rp, mm->member), "gained"),
                                       g);
@@ -107,12 +122,17 @@ replay_each(const struct opportunity *o, void *arg)
                 const struct member_match *mm = &rl.matches[i];
                 const struct member *cm;
                 const char *why = NULL;
+                char dropped[96];
                 json_t *l;
 
                 if (find_match(&rc, mm->member->id) != NULL)
                         continue;
                 cm = members_find(engine_members(rp->cand), mm->member->id);
-                if (cm == NULL) {
+                if (cand_drop != NULL) {
+                        snprintf(dropped, sizeof(dropped), "the candidate [filter] drops it: %s",
+                                 cand_drop);
+                        why = dropped;
+                } else if (cm == NULL) {
                         why = "member is not in the candidate register";
                 } else {
                         if (!explained) {
@@ -136,6 +156,12 @@ replay_each(const struct opportunity *o, void *arg)
         return 0;
 }
 
+static const char *
+title_of(const json_t *x)
+{
+        return jstr(x, "title") ? jstr(x, "title") : "(untitled)";
+}
+
 static void
 replay_text(const json_t *j, const struct cpvref *ref)
 {
@@ -147,20 +173,34 @@ replay_text(const json_t *j, const struct cpvref *ref)
                (long long)json_integer_value(json_object_get(j, "opportunities")),
                (long long)json_integer_value(json_object_get(j, "eligible")),
                jstr(j, "conf"));
+        if (jstr(j, "filter_conf"))
+                printf("Candidate [filter] from %s: %lld open and low value\n",
+                       jstr(j, "filter_conf"),
+                       (long long)json_integer_value(json_object_get(j, "candidate_eligible")));
         json_array_foreach(json_object_get(j, "members"), i, m) {
-                printf("\n%s (%s): %zu gained, %zu lost\n", jstr(m, "member"), jstr(m, "name"),
-                       json_array_size(json_object_get(m, "gained")),
-                       json_array_size(json_object_get(m, "lost")));
+                printf("\n%s (%s): %zu gained, %zu lost, %zu rescored\n", jstr(m, "member"),
+                       jstr(m, "name"), json_array_size(json_object_get(m, "gained")),
+                       json_array_size(json_object_get(m, "lost")),
+                       json_array_size(json_object_get(m, "rescored")));
                 json_array_foreach(json_object_get(m, "gained"), k, x) {
-                        printf("  + %lld  %s\n",
+                        printf("  + %lld  %s  (score %.2f)\n",
                                (long long)json_integer_value(json_object_get(x, "opportunity")),
-                               jstr(x, "title") ? jstr(x, "title") : "");
+                               title_of(x), json_number_value(json_object_get(x, "score")));
+                        if (jstr(x, "live_filter"))
+                                printf("        the live [filter] drops it: %s\n",
+                                       jstr(x, "live_filter"));
                         print_reasons(json_object_get(x, "reasons"), ref, "        ");
                 }
                 json_array_foreach(json_object_get(m, "lost"), k, x)
-                        printf("  - %lld  %s\n        %s\n",
+                        printf("  - %lld  %s  (was %.2f)\n        %s\n",
                                (long long)json_integer_value(json_object_get(x, "opportunity")),
-                               jstr(x, "title") ? jstr(x, "title") : "", jstr(x, "reason"));
+                               title_of(x), json_number_value(json_object_get(x, "score")),
+                               jstr(x, "reason"));
+                json_array_foreach(json_object_get(m, "rescored"), k, x)
+                        printf("  ~ %lld  %s  (score %.2f \xe2\x86\x92 %.2f)\n",
+                               (long long)json_integer_value(json_object_get(x, "opportunity")),
+                               title_of(x), json_number_value(json_object_get(x, "old_score")),
+                               json_number_value(json_object_get(x, "score")));
         }
         printf("\n%lld gained, %lld lost, %lld rescored (same members, other score)%s\n",
                (long long)json_integer_value(json_object_get(j, "gained")),
@@ -187,6 +227,8 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         struct store_query q;
         struct err err = { 0 };
         const char *dir = NULL;
+        struct config *fcfg = NULL;             /* DIR/bidbroker.conf, for its [filter] */
+        char *fconf = NULL;
         int64_t since = TIME_UNKNOWN;
         bool json = false;
         struct diag d;
@@ -207,12 +249,15 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                         break;
                 case 'h':
                         printf("usage: bidbroker replay --conf DIR [--since DATE] [--json]\n\n"
-                               "Try a rule change before it goes live: build a second engine from\n"
+                               "Try a change before it goes live: build a second engine from\n"
                                "DIR/capabilities.conf and DIR/members/ (a copy of the conf\n"
-                               "directory with the changes), run the live and the candidate\n"
-                               "configuration over the stored open low-value opportunities, and\n"
-                               "show per member the matches gained and lost.  Read-only: nothing\n"
-                               "stored changes.\n\n"
+                               "directory with the changes; what DIR lacks is the live one's),\n"
+                               "and when DIR/bidbroker.conf exists, take its [filter] as the\n"
+                               "candidate filter (the rest of that file is ignored).  Run the\n"
+                               "live and the candidate configuration over the stored\n"
+                               "opportunities and show per member the notices gained, lost\n"
+                               "(with why) and rescored (old -> new score).  Read-only:\n"
+                               "nothing stored changes.\n\n"
                                "  -c, --conf DIR    the candidate configuration\n"
                                "  -s, --since DATE  only notices whose latest release is this recent\n"
                                "  -j, --json        one JSON object\n");
@@ -227,6 +272,18 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         }
         if (load_engine(cli, "replay", &live) < 0)
                 goto out;
+        fconf = path_join(dir, "bidbroker.conf");
+        if (access(fconf, F_OK) == 0) {
+                diag_init(&d);
+                if (config_load(fconf, &fcfg, &d) < 0) {
+                        diag_print(&d, stderr);
+                        cli_error("replay", "the candidate %s has %zu error%s", fconf,
+                                  diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+                        diag_done(&d);
+                        goto out;
+                }
+                diag_done(&d);
+        }
         diag_init(&d);
         if (matchconf_load_dir(cli->cfg, dir, &cand, &d) < 0) {
                 diag_print(&d, stderr);
@@ -246,6 +303,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         rp.sc = engine_scratch_new(cand);
         rp.members = json_object();
         filter_from_config(&rp.f, cli->cfg);
+        filter_from_config(&rp.fc, fcfg ? fcfg : cli->cfg);
         store_query_init(&q);
         q.updated_since = since;
         q.skip_raw = true;
@@ -269,6 +327,9 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                 json_object_set_new(j, "conf", json_string(dir));
                 json_object_set_new(j, "opportunities", json_integer((json_int_t)rp.considered));
                 json_object_set_new(j, "eligible", json_integer((json_int_t)rp.eligible));
+                json_object_set_new(j, "filter_conf", fcfg ? json_string(fconf) : json_null());
+                json_object_set_new(j, "candidate_eligible",
+                                    json_integer((json_int_t)rp.cand_eligible));
                 json_object_set_new(j, "gained", json_integer((json_int_t)rp.gained));
                 json_object_set_new(j, "lost", json_integer((json_int_t)rp.lost));
                 json_object_set_new(j, "rescored", json_integer((json_int_t)rp.rescored));
@@ -290,6 +351,8 @@ out:
         engine_free(live);
         engine_free(cand);
         cpvref_free(ref);
+        config_free(fcfg);
+        free(fconf);
         return rc;
 }
 

@@ -78,58 +78,6 @@ usage(FILE *f)
                 fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
 }
 
-int
-cmd_check_config(struct cli *cli, int argc, char **argv)
-{
-        static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-        };
-        struct config *cfg = NULL;
-        struct diag d;
-        bool matching = false;
-        int c;
-
-        cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                if (c == 'h') {
-                        printf("usage: bidbroker [--config FILE] check-config\n\n"
-                               "Validate the configuration; print every error as FILE:LINE: "
-                               "message.\nWhen [match] taxonomy and members are set, the "
-                               "capability taxonomy and every\nmember file are checked too.  "
-                               "Exit 0 when all is valid, 1 otherwise.\n");
-                        return 0;
-                }
-                return EXIT_USAGE;
-        }
-        if (optind < argc) {
-                cli_error("check-config", "unexpected argument '%s'", argv[optind]);
-                return EXIT_USAGE;
-        }
-        diag_init(&d);
-        if (config_load(cli->config_path, &cfg, &d) < 0) {
-                diag_print(&d, stderr);
-                fprintf(stderr, "bidbroker: %s: configuration has %zu error%s\n",
-                        cli->config_path ? cli->config_path : "(built-in)",
-                        diag_count(&d), diag_count(&d) == 1 ? "" : "s");
-                diag_done(&d);
-                return 1;
-        }
-        if (matchconf_check(cfg, &matching, &d) < 0) {
-                diag_print(&d, stderr);
-                fprintf(stderr, "bidbroker: %s: the capability taxonomy and member register "
-                        "have %zu error%s\n", cli->config_path ? cli->config_path : "(built-in)",
-                        diag_count(&d), diag_count(&d) == 1 ? "" : "s");
-                diag_done(&d);
-                config_free(cfg);
-                return 1;
-        }
-        diag_done(&d);
-        printf("%s: configuration OK%s\n", cli->config_path ? cli->config_path :
-               "(built-in defaults)", matching ? " (taxonomy and member register too)" : "");
-        config_free(cfg);
-        return 0;
-}
-
 static const struct command *
 find_command(const char *name)
 {

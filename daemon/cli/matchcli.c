@@ -35,6 +35,12 @@ load_engine(struct cli *cli, const char *cmd, struct engine **ret)
         struct diag d;
         int r;
 
+        if (cli->cfg->taxonomy == NULL && cli->cfg->members == NULL) {
+                cli_error(cmd, "matching is not configured: set [match] taxonomy (the "
+                          "capability file) and members (the member directory) in %s",
+                          cli->cfg->path ? cli->cfg->path : CONFIG_DEFAULT_PATH);
+                return -EINVAL;
+        }
         diag_init(&d);
         r = matchconf_load(cli->cfg, ret, &d);
         if (r < 0) {

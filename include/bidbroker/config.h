@@ -52,6 +52,9 @@ struct config *config_free(struct config *c);   /* NULL-safe, returns NULL */
 
 const struct source_conf *config_source(const struct config *c, const char *name);
 const char *source_type_name(enum source_type t);
+/* s polls the live public service (its type's default URL: Find a Tender,
+ * Contracts Finder), not a test server or a feed. */
+bool source_is_live(const struct source_conf *s);
 /* The [filter] settings of cfg as a filter (borrows cfg's region list). */
 void filter_from_config(struct filter *f, const struct config *cfg);
 

@@ -24,8 +24,8 @@ struct engine;
 int matchconf_load(const struct config *cfg, struct engine **ret, struct diag *d);
 
 /* The same from a directory laid out like conf/: DIR/capabilities.conf and
- * DIR/members/ (replay's candidate configuration).  The CPV reference is
- * still cfg's. */
+ * DIR/members/ (replay's candidate configuration); either one DIR does not
+ * have is cfg's.  The CPV reference is still cfg's. */
 int matchconf_load_dir(const struct config *cfg, const char *dir, struct engine **ret,
                        struct diag *d);
 

@@ -50,6 +50,12 @@ for line in 'Type=notify' 'NotifyAccess=main' 'ExecReload=/bin/kill -HUP $MAINPI
 done
 grep -q '^WatchdogSec=' "$unit" || fail "unit has no WatchdogSec="
 grep -q '^ExecStartPre=.* check-config$' "$unit" || fail "no check-config before start"
+# reload: check-config first, so a rejected config fails `systemctl reload`
+reloads=$(sed -n 's/^ExecReload=//p' "$unit")
+[ "$(printf '%s\n' "$reloads" | head -n 1 | sed 's/.* //')" = check-config ] \
+        || fail "ExecReload does not run check-config first: $reloads"
+[ "$(printf '%s\n' "$reloads" | tail -n 1)" = '/bin/kill -HUP $MAINPID' ] \
+        || fail "ExecReload does not send HUP last: $reloads"
 grep -q '^ExecStart=.* run$' "$unit" || fail "ExecStart does not run the daemon"
 grep -q '^MemoryDenyWriteExecute=yes' "$unit" && fail "MemoryDenyWriteExecute=yes breaks PCRE2's JIT"
 # the command lines work as written (with the binary under test)

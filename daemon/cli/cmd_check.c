@@ -1,0 +1,200 @@
+/*
+ * cmd_check.c — check-config: every error in the configuration, the
+ * taxonomy and the member register (exit 1), then what will not work the way
+ * staff may expect (warnings, exit 0): matching not configured, the live
+ * services polled without a contact, no members, and files the service
+ * account cannot read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bidbroker/cli.h"
+#include "bidbroker/config.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/err.h"
+#include "bidbroker/matchconf.h"
+#include "bidbroker/register.h"
+#include "bidbroker/util.h"
+
+#include "svcuser.h"
+
+struct check {
+        const struct config *cfg;
+        const char          *file;      /* the config file, or "(built-in defaults)" */
+        size_t               warnings;
+};
+
+static void warn(struct check *ck, unsigned line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* "FILE:LINE: warning: message" on stderr (no LINE when 0). */
+static void
+warn(struct check *ck, unsigned line, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (line > 0)
+                fprintf(stderr, "%s:%u: warning: ", ck->file, line);
+        else
+                fprintf(stderr, "%s: warning: ", ck->file);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        ck->warnings++;
+}
+
+static void
+check_sources(struct check *ck)
+{
+        for (size_t i = 0; i < ck->cfg->nsources; i++) {
+                const struct source_conf *s = &ck->cfg->sources[i];
+
+                if (!s->enabled || !source_is_live(s) || (s->contact && *s->contact))
+                        continue;
+                warn(ck, s->line, "[source %s] polls the live %s service without 'contact': "
+                     "set contact = a URL or e-mail address where the service can reach "
+                     "you (sent in the User-Agent)%s", s->name,
+                     s->type == SOURCE_FTS ? "Find a Tender" : "Contracts Finder",
+                     s->line ? "" : "; this source is built in (the file defines no "
+                     "[source]), so add a [source] section");
+        }
+}
+
+static void
+check_readable(struct check *ck, const struct svcuser *u, const char *what, const char *path,
+               bool dir)
+{
+        char why[512];
+
+        if (path == NULL || svcuser_can_read(u, path, dir, why, sizeof(why)))
+                return;
+        warn(ck, 0, "the service user %s cannot read %s: %s (the daemon will fail on start "
+             "or reload; e.g. chmod %s, chgrp %s)", u->name, what, why, dir ? "750" : "640",
+             u->name);
+}
+
+/* Every file the daemon reads, as the service account. */
+static void
+check_access(struct check *ck, const char *user, bool user_given,
+             const struct member_register *reg)
+{
+        struct svcuser u;
+
+        if (svcuser_lookup(user, &u) < 0) {
+                if (user_given)
+                        warn(ck, 0, "--user %s: no such account; file access not checked", user);
+                return;
+        }
+        check_readable(ck, &u, "the configuration", ck->cfg->path, false);
+        check_readable(ck, &u, "the capability taxonomy", ck->cfg->taxonomy, false);
+        check_readable(ck, &u, "the member register", ck->cfg->members, true);
+        check_readable(ck, &u, "the CPV list", ck->cfg->cpv_reference, false);
+        for (size_t i = 0; reg && i < reg->n; i++)
+                check_readable(ck, &u, "a member file", reg->members[i].file, false);
+        svcuser_done(&u);
+}
+
+static void
+usage(void)
+{
+        printf("usage: bidbroker [--config FILE] check-config [--user NAME]\n\n"
+               "Validate the configuration; print every error as FILE:LINE: message.\n"
+               "When [match] taxonomy and members are set, the capability taxonomy and\n"
+               "every member file are checked too.  Then warn (FILE:LINE: warning: ...)\n"
+               "about what will not work as expected:\n"
+               "  - matching is not configured ([match] taxonomy and members unset);\n"
+               "  - a source polls the live Find a Tender or Contracts Finder service\n"
+               "    without 'contact';\n"
+               "  - the member register has no members;\n"
+               "  - a file the daemon reads (config, taxonomy, member files, CPV list) is\n"
+               "    not readable by the service account, judged by its mode, owner and\n"
+               "    group (skipped when the account does not exist).\n\n"
+               "  -u, --user NAME   the service account (default %s)\n\n"
+               "Exit 0 when all is valid (warnings or not), 1 on any error.\n",
+               SVCUSER_DEFAULT);
+}
+
+int
+cmd_check_config(struct cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "user", required_argument, NULL, 'u' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        struct check ck = { 0 };
+        struct config *cfg = NULL;
+        struct engine *e = NULL;
+        const struct member_register *reg = NULL;
+        const char *user = SVCUSER_DEFAULT;
+        bool user_given = false;
+        struct diag d;
+        int c, rc = 1;
+
+        cli_getopt_reset();
+        while ((c = getopt_long(argc, argv, "u:h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'u':
+                        user = optarg;
+                        user_given = true;
+                        break;
+                case 'h':
+                        usage();
+                        return 0;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+        if (optind < argc) {
+                cli_error("check-config", "unexpected argument '%s'", argv[optind]);
+                return EXIT_USAGE;
+        }
+        ck.file = cli->config_path ? cli->config_path : "(built-in defaults)";
+        diag_init(&d);
+        if (config_load(cli->config_path, &cfg, &d) < 0) {
+                diag_print(&d, stderr);
+                fprintf(stderr, "bidbroker: %s: configuration has %zu error%s\n", ck.file,
+                        diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+                goto out;
+        }
+        ck.cfg = cfg;
+        if (cfg->taxonomy != NULL || cfg->members != NULL) {
+                if (matchconf_load(cfg, &e, &d) < 0) {
+                        diag_print(&d, stderr);
+                        fprintf(stderr, "bidbroker: %s: the capability taxonomy and member "
+                                "register have %zu error%s\n", ck.file, diag_count(&d),
+                                diag_count(&d) == 1 ? "" : "s");
+                        goto out;
+                }
+                reg = engine_members(e);
+        }
+        check_sources(&ck);
+        if (e == NULL)
+                warn(&ck, 0, "matching is not configured: nothing will be matched until "
+                     "[match] names 'taxonomy' (the capability file, e.g. "
+                     "/etc/bidbroker/capabilities.conf) and 'members' (the member "
+                     "directory, e.g. /etc/bidbroker/members)");
+        else if (reg->n == 0)
+                warn(&ck, 0, "the member register %s has no members: nothing will be "
+                     "matched (bidbroker members import FILE.csv, or write ID.conf files)",
+                     cfg->members);
+        check_access(&ck, user, user_given, reg);
+        printf("%s: configuration OK%s", ck.file,
+               e ? " (taxonomy and member register too)" : "");
+        if (ck.warnings)
+                printf(", %zu warning%s (above)", ck.warnings, ck.warnings == 1 ? "" : "s");
+        printf("\n");
+        rc = 0;
+out:
+        diag_done(&d);
+        engine_free(e);
+        config_free(cfg);
+        return rc;
+}
