@@ -106,6 +106,17 @@ unquote(char *v)
         return true;
 }
 
+/* "asbestos  # added by hand": a '#' after a space in an unquoted value is
+ * almost always a comment the writer expected to be ignored. */
+static bool
+trailing_comment(const char *v)
+{
+        for (const char *p = strchr(v, '#'); p != NULL; p = strchr(p + 1, '#'))
+                if (p > v && (p[-1] == ' ' || p[-1] == '\t'))
+                        return true;
+        return false;
+}
+
 int
 ini_parse(const char *name, const char *text, size_t len, struct ini **ret,
           struct diag *d)
@@ -155,6 +166,11 @@ ini_parse(const char *name, const char *text, size_t len, struct ini **ret,
 
                         if (!valid_ident(key)) {
                                 diag_add(d, name, lineno, "bad key '%.60s'", key);
+                        } else if (*val != '"' && trailing_comment(val)) {
+                                diag_add(d, name, lineno, "'#' after the value of '%s' is "
+                                         "not a comment: put the comment on a line of its "
+                                         "own, or quote the value (\"...\") to keep the '#'",
+                                         key);
                         } else if (*val == '"' && !unquote(val)) {
                                 diag_add(d, name, lineno, "unterminated quoted value for '%s'", key);
                         } else {

@@ -4,7 +4,8 @@
  *
  * Syntax: "[section]" or "[section NAME]", "key = value", "#" or ";" comments
  * on their own line, blank lines ignored.  A value may be quoted with "..."
- * to keep leading/trailing spaces or a '#'.  Every problem is reported as
+ * to keep leading/trailing spaces or a '#'; an unquoted value with a '#'
+ * after a space ("x = y  # note") is an error, not a silent part of the value.  Every problem is reported as
  * "FILE:LINE: message" into a struct diag, and reading goes on, so a user
  * sees every bad line at once.
  */
