@@ -24,6 +24,8 @@ static const struct ini_key general_keys[] = {
           "directory for the SQLite database and maildir" },
         { "log_level", INI_STR, G(log_level_name), 0, 0,
           "error, warning, notice, info or debug" },
+        { "group", INI_STR, G(group), 0, 0,
+          "the service's group: member files are written readable by it" },
 };
 
 static const struct ini_key filter_keys[] = {
@@ -352,6 +354,7 @@ config_free(struct config *c)
         free(c->dir);
         free(c->state_dir);
         free(c->log_level_name);
+        free(c->group);
         strv_done(&c->regions);
         free(c->taxonomy);
         free(c->members);

@@ -480,16 +480,42 @@ read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 int
 write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
+        return write_file_atomic_group(path, data, len, mode, (unsigned)-1);
+}
+
+/* fsync the directory holding path, so a rename in it is durable. */
+static void
+sync_dir_of(const char *path)
+{
+        char *dir = path_dirname(path);
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0) {
+                (void)fsync(fd);
+                close(fd);
+        }
+        free(dir);
+}
+
+int
+write_file_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
+                        unsigned gid)
+{
         char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
         const char *p = data;
         int fd, r = 0;
 
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0) {
                 r = -errno;
                 goto out;
         }
-        while (len > 0) {
+        /* group first, then the exact mode (chown may clear set-id bits) */
+        if (gid != (unsigned)-1 && fchown(fd, (uid_t)-1, (gid_t)gid) < 0)
+                r = -errno;
+        if (r == 0 && fchmod(fd, (mode_t)mode) < 0)
+                r = -errno;
+        while (r == 0 && len > 0) {
                 ssize_t n = write(fd, p, len);
 
                 if (n < 0) {
@@ -509,6 +535,8 @@ write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
                 r = -errno;
         if (r < 0)
                 unlink(tmp);
+        else
+                sync_dir_of(path);
 out:
         free(tmp);
         return r;

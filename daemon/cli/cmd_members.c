@@ -1,5 +1,6 @@
 /*
- * cmd_members.c — the members command: list, show ID, import FILE.csv.  See docs/matching.md.
+ * cmd_members.c — the members command: list, show ID, export, import FILE.csv,
+ * remove ID.  See docs/matching.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -64,6 +65,7 @@ member_json(const struct member *m)
         json_object_set_new(o, "accreditations", m->accreditations ?
                             json_string(m->accreditations) : json_null());
         json_object_set_new(o, "digest_day", json_string(weekday_name(m->digest_day)));
+        json_object_set_new(o, "paused", json_boolean(m->paused));
         json_object_set_new(o, "file", m->file ? json_string(m->file) : json_null());
         return o;
 }
@@ -118,6 +120,8 @@ member_text(const struct member *m, const struct taxonomy *tx)
         if (m->accreditations)
                 printf("  %-15s %s\n", "accreditations", m->accreditations);
         printf("  %-15s %s\n", "digest_day", weekday_name(m->digest_day));
+        if (m->paused)
+                printf("  %-15s %s\n", "paused", "yes: not matched until paused = no");
         printf("  %-15s %s\n", "file", m->file ? m->file : "-");
 }
 
@@ -229,9 +233,24 @@ members_show(struct cli *cli, const char *id, bool json)
         return rc;
 }
 
+/* The group member files are given ([bidbroker] group, else "bidbroker" if it
+ * exists, else ours); -1 after printing the error. */
 static int
-members_import(struct cli *cli, const char *csv)
+file_group(struct cli *cli, unsigned *gid)
 {
+        struct err e = { 0 };
+
+        if (members_group(cli->cfg->group, gid, &e) < 0) {
+                cli_error("members", "%s", e.msg);
+                return -1;
+        }
+        return 0;
+}
+
+static int
+members_import(struct cli *cli, const char *csv, bool dry_run)
+{
+        struct import_opts o = { .dry_run = dry_run, .gid = (unsigned)-1 };
         struct taxonomy *tx = NULL;
         struct import_counts n;
         struct diag d;
@@ -244,66 +263,160 @@ members_import(struct cli *cli, const char *csv)
         }
         if (load_register(cli, "members", &tx, NULL) < 0)
                 return 1;
+        if (!dry_run && file_group(cli, &o.gid) < 0) {
+                taxonomy_free(tx);
+                return 1;
+        }
         diag_init(&d);
-        r = members_import_csv(csv, cli->cfg->members, tx, &n, &d);
+        r = members_import_csv(csv, cli->cfg->members, tx, &o, &n, &d);
         diag_print(&d, stderr);
         diag_done(&d);
         taxonomy_free(tx);
         if (r < 0) {
+                import_counts_done(&n);
                 cli_error("members", "%s: nothing imported", csv);
                 return 1;
         }
-        printf("%s: %zu created, %zu updated, %zu unchanged, %zu rejected\n", csv, n.created,
-               n.updated, n.unchanged, n.rejected);
+        for (size_t i = 0; i < n.changes.n; i++)
+                printf("%s\n", n.changes.v[i]);
+        if (dry_run)
+                printf("%s (dry run, nothing written): would create %zu, update %zu; "
+                       "%zu unchanged, %zu rejected\n", csv, n.created, n.updated,
+                       n.unchanged, n.rejected);
+        else
+                printf("%s: %zu created, %zu updated, %zu unchanged, %zu rejected\n", csv,
+                       n.created, n.updated, n.unchanged, n.rejected);
+        import_counts_done(&n);
         return n.rejected > 0 ? 1 : 0;
 }
+
+static int
+members_export(struct cli *cli, bool json)
+{
+        struct taxonomy *tx = NULL;
+        struct member_register *reg = NULL;
+        struct buf out;
+
+        if (load_register(cli, "members", &tx, &reg) < 0 || reg == NULL)
+                return 1;
+        if (json) {
+                for (size_t i = 0; i < reg->n; i++) {
+                        json_t *j = member_json(&reg->members[i]);
+
+                        print_json(j);
+                        json_decref(j);
+                }
+        } else {
+                buf_init(&out);
+                members_export_csv(reg, &out);
+                fwrite(out.data, 1, out.len, stdout);
+                buf_done(&out);
+        }
+        fprintf(stderr, "%zu member%s exported\n", reg->n, reg->n == 1 ? "" : "s");
+        members_free(reg);
+        taxonomy_free(tx);
+        return 0;
+}
+
+static int
+members_remove(struct cli *cli, const char *id)
+{
+        struct err e = { 0 };
+
+        if (cli->cfg->members == NULL) {
+                cli_error("members", "[match] members (the member directory) is not set in %s",
+                          cli->cfg->path ? cli->cfg->path : "the configuration");
+                return 1;
+        }
+        if (member_remove(cli->cfg->members, id, &e) < 0) {
+                cli_error("members", "%s", e.msg);
+                return 1;
+        }
+        printf("removed member %s (%s/%s.conf); its matches are withdrawn at the next "
+               "match run or reload\n", id, cli->cfg->members, id);
+        return 0;
+}
+
+static const char members_usage[] =
+        "usage: bidbroker members list [--json]\n"
+        "       bidbroker members show ID [--json]\n"
+        "       bidbroker members export [--csv | --json]\n"
+        "       bidbroker members import [--dry-run] FILE.csv\n"
+        "       bidbroker members remove ID\n\n"
+        "The member register: one file per member in [match] members.\n\n"
+        "  list             one line per member\n"
+        "  show ID          one member in full\n"
+        "  export           every member as CSV on stdout (columns id, name, email,\n"
+        "                   cluster, postcode, regions, capabilities, min_value,\n"
+        "                   max_value, capacity, consortium, digest_day, accreditations,\n"
+        "                   paused, rules; lists joined with '; ', rules one line each);\n"
+        "                   --json: one object per member\n"
+        "  import FILE.csv  create or update member files from such a sheet (older\n"
+        "                   sheets' keywords/exclusions columns too); prints each change\n"
+        "                   per member and field; every bad row is reported as FILE:LINE\n"
+        "                   and skipped; exit 1 when any row was rejected\n"
+        "      --dry-run    show what import would change, write nothing\n"
+        "  remove ID        delete the member's file (to stop matching for a while,\n"
+        "                   set paused = yes instead)\n\n"
+        "Files are written atomically with mode 0640, group [bidbroker] group (default\n"
+        "bidbroker when that group exists); see docs/matching.md.\n";
 
 int
 cmd_members(struct cli *cli, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "json", no_argument, NULL, 'j' },
+                { "csv", no_argument, NULL, 'c' },
+                { "dry-run", no_argument, NULL, 'n' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        bool json = false;
+        bool json = false, csv = false, dry_run = false;
         const char *sub;
-        int c;
+        int c, nargs;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "jcnh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'j':
                         json = true;
                         break;
+                case 'c':
+                        csv = true;
+                        break;
+                case 'n':
+                        dry_run = true;
+                        break;
                 case 'h':
-                        printf("usage: bidbroker members list [--json]\n"
-                               "       bidbroker members show ID [--json]\n"
-                               "       bidbroker members import FILE.csv\n\n"
-                               "The member register: one file per member in [match] members.\n"
-                               "import creates or updates member files from a spreadsheet export\n"
-                               "(header row: id, name, email, cluster, postcode, regions,\n"
-                               "capabilities, keywords, exclusions, min_value, max_value, capacity,\n"
-                               "consortium, digest_day; lists in a cell separated by ';'); every\n"
-                               "bad row is reported as FILE:LINE and skipped; exit 1 when any row\n"
-                               "was rejected.\n");
+                        fputs(members_usage, stdout);
                         return 0;
                 default:
                         return EXIT_USAGE;
                 }
         }
         if (optind >= argc) {
-                cli_error("members", "list, show ID or import FILE.csv?");
+                cli_error("members", "list, show ID, export, import FILE.csv or remove ID?");
                 return EXIT_USAGE;
         }
         sub = argv[optind];
-        if (strcmp(sub, "list") == 0 && optind + 1 == argc)
+        nargs = argc - optind - 1;
+        if ((csv && strcmp(sub, "export") != 0) || (csv && json) ||
+            (dry_run && strcmp(sub, "import") != 0)) {
+                cli_error("members", "--csv goes with export (not with --json), --dry-run "
+                          "with import");
+                return EXIT_USAGE;
+        }
+        if (strcmp(sub, "list") == 0 && nargs == 0)
                 return members_list(cli, json);
-        if (strcmp(sub, "show") == 0 && optind + 2 == argc)
+        if (strcmp(sub, "show") == 0 && nargs == 1)
                 return members_show(cli, argv[optind + 1], json);
-        if (strcmp(sub, "import") == 0 && optind + 2 == argc)
-                return members_import(cli, argv[optind + 1]);
-        cli_error("members", "usage: members list | show ID | import FILE.csv");
+        if (strcmp(sub, "export") == 0 && nargs == 0)
+                return members_export(cli, json);
+        if (strcmp(sub, "import") == 0 && nargs == 1 && !json)
+                return members_import(cli, argv[optind + 1], dry_run);
+        if (strcmp(sub, "remove") == 0 && nargs == 1 && !json)
+                return members_remove(cli, argv[optind + 1]);
+        cli_error("members", "usage: members list | show ID | export [--csv|--json] | "
+                  "import [--dry-run] FILE.csv | remove ID");
         return EXIT_USAGE;
 }
-

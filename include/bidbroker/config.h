@@ -28,6 +28,8 @@ struct config {
         char    *state_dir;
         enum log_level log_level;
         char    *log_level_name;
+        char    *group;                 /* the service's group for member files; NULL:
+                                         * "bidbroker" when it exists, else ours */
 
         /* [filter] */
         int64_t  max_value;             /* pence; the low-value cap */

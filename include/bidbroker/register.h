@@ -19,6 +19,7 @@
 struct buf;
 struct cpvref;
 struct diag;
+struct err;
 
 /* Fields of an opportunity a rule looks at (bit set). */
 enum rule_field {
@@ -82,6 +83,8 @@ struct member {
         bool         consortium;        /* bids in consortia */
         char        *accreditations;    /* free text */
         enum weekday digest_day;
+        bool         paused;            /* paused = yes: never matched (holidays, full
+                                         * order books); nothing else changes */
         char        *file;
         unsigned     line;
 };
@@ -150,21 +153,79 @@ bool member_equal(const struct member *a, const struct member *b);
 /* The canonical file text of a member (what import writes). */
 void member_format(const struct member *m, struct buf *out);
 
+/* [a-z0-9-]+, at most 64 characters, not starting with '-'. */
+bool member_id_valid(const char *id);
+
+/* ---- writing the register (members_write.c) --------------------------------- */
+
+/* Mode of every member file written: the service's group may read it. */
+#define MEMBER_FILE_MODE        0640
+/* The service account's group (systemd/bidbroker.sysusers). */
+#define MEMBER_SERVICE_GROUP    "bidbroker"
+
 /*
- * Create or update DIR/ID.conf files from a spreadsheet export (CSV, RFC
- * 4180: quoted fields, CRLF or LF, UTF-8 with or without BOM).  Header row
- * columns: id, name, email, cluster, postcode, regions, capabilities,
- * keywords, exclusions, min_value, max_value, capacity, consortium,
- * digest_day; lists in a cell are separated by ';'; an empty cell clears the
- * field; a column that is absent keeps what the member file has.  Each bad
- * row is reported "FILE.csv:LINE: message" in d and skipped; good rows are
- * written with write_file_atomic().  Returns 0 when the file could be read
- * (even with rejected rows), -errno/-EINVAL when not at all.
+ * The group member files are given: the group called name when name is set
+ * (-ENOENT with a message in e when there is none), else MEMBER_SERVICE_GROUP
+ * when it exists, else the caller's own group.
  */
+int members_group(const char *name, unsigned *gid, struct err *e);
+
+/*
+ * Write DIR/ID.conf for m: header (comment lines, each ending in '\n'; may be
+ * NULL), then member_format(m); mode MEMBER_FILE_MODE whatever the umask,
+ * group gid, atomically (temporary file, fsync, rename, fsync of DIR), so a
+ * crash leaves the old file or the new one.  0 or -errno with e set.
+ */
+int member_write_file(const char *dir, const struct member *m, const char *header,
+                      unsigned gid, struct err *e);
+/* Delete DIR/ID.conf.  0, -ENOENT (no such member) or -errno, with e set. */
+int member_remove(const char *dir, const char *id, struct err *e);
+
+/* ---- spreadsheets (members_csv.c) ---------------------------------------------- */
+
+/*
+ * Every member as CSV (RFC 4180, LF line ends, a header row):
+ *   id, name, email, cluster, postcode, regions, capabilities, min_value,
+ *   max_value, capacity, consortium, digest_day, accreditations, paused, rules
+ * Lists (email, regions, capabilities) are joined with "; "; rules holds the
+ * member file's rule lines ("keyword = x", "regex = title: y", "rule_weight =
+ * 2", ...) one per line inside the cell.  members_import_csv() reads it back
+ * to the same members (export -> import changes no file).
+ */
+void members_export_csv(const struct member_register *r, struct buf *out);
+
+/*
+ * What changes from old to new, one line per field: "email: a@x → a@x, b@y",
+ * "paused: no → yes", and per rule "rules: + exclude = asbestos" /
+ * "rules: - keyword = cleaning".  Lines appended to out.
+ */
+void member_diff(const struct member *old, const struct member *new_m, struct strv *out);
+
+/*
+ * Create or update DIR/ID.conf files from a spreadsheet (CSV, RFC 4180:
+ * quoted fields, CRLF or LF, UTF-8 with or without BOM).  Header row columns:
+ * those of members_export_csv(), plus the older keywords and exclusions
+ * (regex patterns separated by ';').  An empty cell clears the field; a
+ * column that is absent keeps what the member file has; rules replaces all
+ * the member's rules, keywords/exclusions only its plain regexes (any other
+ * rule line is kept).  Each bad row is reported "FILE.csv:LINE: message" in d
+ * and skipped.  Per member, changes gets "ID: new member (NAME)" or one "ID:
+ * " line per member_diff() line.  With opts->dry_run nothing is written;
+ * otherwise files are written with member_write_file() (group opts->gid), the
+ * comment lines of an updated file kept at its top.  Returns 0 when the file
+ * could be read (even with rejected rows), -errno/-EINVAL when not at all.
+ */
+struct import_opts {
+        bool     dry_run;
+        unsigned gid;                   /* group of written files ((unsigned)-1: ours) */
+};
 struct import_counts {
-        size_t created, updated, unchanged, rejected;
+        size_t      created, updated, unchanged, rejected;
+        struct strv changes;            /* owned: import_counts_done() */
 };
 int members_import_csv(const char *csv_path, const char *dir, const struct taxonomy *tx,
-                       struct import_counts *counts, struct diag *d);
+                       const struct import_opts *opts, struct import_counts *counts,
+                       struct diag *d);
+void import_counts_done(struct import_counts *c);
 
 #endif

@@ -74,6 +74,11 @@ int parse_duration_ms(const char *s, int64_t *ret_ms);
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 /* Write atomically: temp file in the same directory, fsync, rename. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* The same, giving the file group gid ((unsigned)-1: the creator's); the mode
+ * is set exactly (the umask does not apply) and the directory is synced after
+ * the rename, so a crash leaves either the old or the new file. */
+int write_file_atomic_group(const char *path, const void *data, size_t len, unsigned mode,
+                            unsigned gid);
 /* mkdir -p with mode. */
 int mkdir_p(const char *path, unsigned mode);
 /* Join dir and a relative path; absolute paths are returned as a copy. */

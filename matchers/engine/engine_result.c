@@ -616,6 +616,16 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         double base = 0, score;
         bool own;
 
+        if (m->paused) {                        /* paused = yes: never matched */
+                if (flags & ENGINE_EXPLAIN) {
+                        static const char why[] = "paused (paused = yes in its member file)";
+
+                        out->misses[*nmiss].member = m;
+                        out->misses[*nmiss].reason = result_strndup(out, why, sizeof(why) - 1);
+                        (*nmiss)++;
+                }
+                return;
+        }
         for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
                 int32_t q = s->cap_req[e->mem_caps[k]];
 

@@ -16,13 +16,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "bidbroker/csv.h"
 #include "bidbroker/err.h"
 #include "bidbroker/ini.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
 #include "bidbroker/register.h"
 #include "bidbroker/util.h"
+
+#include "members_int.h"
 
 #define MEMBERS_MAX             100000
 #define MEMBER_MAX_RULES        1000
@@ -55,8 +56,8 @@ weekday_name(enum weekday d)
         return d >= DAY_MON && d <= DAY_SUN ? day_names[d] : "monday";
 }
 
-static bool
-valid_member_id(const char *s)
+bool
+member_id_valid(const char *s)
 {
         if (*s == '\0' || *s == '-' || strlen(s) > 64)
                 return false;
@@ -93,7 +94,7 @@ member_init(struct member *m)
         m->digest_day = DAY_MON;
 }
 
-static void
+void
 member_clear_rules(struct member *m, bool exclusions)
 {
         size_t w = 0;
@@ -160,6 +161,7 @@ member_copy(struct member *dst, const struct member *src)
         dst->consortium = src->consortium;
         dst->accreditations = xstrdup(src->accreditations);
         dst->digest_day = src->digest_day;
+        dst->paused = src->paused;
         dst->file = xstrdup(src->file);
         dst->line = src->line;
 }
@@ -190,7 +192,8 @@ member_equal(const struct member *a, const struct member *b)
             !strv_eq(&a->capabilities, &b->capabilities) || a->nrules != b->nrules ||
             a->min_value != b->min_value || a->max_value != b->max_value ||
             a->capacity != b->capacity || a->consortium != b->consortium ||
-            !str_eq(a->accreditations, b->accreditations) || a->digest_day != b->digest_day)
+            !str_eq(a->accreditations, b->accreditations) || a->digest_day != b->digest_day ||
+            a->paused != b->paused)
                 return false;
         for (size_t i = 0; i < a->nrules; i++) {
                 const struct rule *x = &a->rules[i], *y = &b->rules[i];
@@ -205,15 +208,17 @@ member_equal(const struct member *a, const struct member *b)
 /* ---- writing a member file ----------------------------------------------------- */
 
 /* A value as the INI reader will read it back: quoted when it would
- * otherwise lose leading/trailing space or start with a quote. */
-static void
-put_value(struct buf *b, const char *key, const char *v)
+ * otherwise lose leading/trailing space, start with a quote or hold a '#'
+ * after a space (read as a misplaced comment). */
+void
+member_put_value(struct buf *b, const char *key, const char *v)
 {
         size_t n = strlen(v);
 
         buf_printf(b, "%s = ", key);
         if (n > 0 && (v[0] == '"' || isspace((unsigned char)v[0]) ||
-                      isspace((unsigned char)v[n - 1]))) {
+                      isspace((unsigned char)v[n - 1]) || strstr(v, " #") ||
+                      strstr(v, "\t#"))) {
                 buf_addc(b, '"');
                 for (const char *p = v; *p; p++) {
                         if (*p == '"' || *p == '\\')
@@ -237,7 +242,7 @@ put_list(struct buf *b, const char *key, const struct strv *l)
         buf_init(&v);
         for (size_t i = 0; i < l->n; i++)
                 buf_printf(&v, "%s%s", i ? ", " : "", l->v[i]);
-        put_value(b, key, v.data);
+        member_put_value(b, key, v.data);
         buf_done(&v);
 }
 
@@ -273,28 +278,10 @@ looks_like_fields_prefix(const char *text)
 }
 
 void
-member_format(const struct member *m, struct buf *b)
+member_format_rules(const struct member *m, struct buf *b)
 {
         double weight = 1.0;
 
-        buf_adds(b, "[member]\n");
-        put_value(b, "id", m->id ? m->id : "");
-        if (m->name)
-                put_value(b, "name", m->name);
-        put_list(b, "email", &m->emails);
-        if (m->cluster)
-                put_value(b, "cluster", m->cluster);
-        if (m->postcode)
-                put_value(b, "postcode", m->postcode);
-        put_list(b, "regions", &m->regions);
-        put_list(b, "capabilities", &m->capabilities);
-        put_money(b, "min_value", m->min_value);
-        put_money(b, "max_value", m->max_value);
-        put_money(b, "capacity", m->capacity);
-        buf_printf(b, "consortium = %s\n", m->consortium ? "yes" : "no");
-        if (m->accreditations)
-                put_value(b, "accreditations", m->accreditations);
-        buf_printf(b, "digest_day = %s\n", weekday_name(m->digest_day));
         for (size_t i = 0; i < m->nrules; i++) {
                 const struct rule *r = &m->rules[i];
                 struct buf v;
@@ -309,29 +296,45 @@ member_format(const struct member *m, struct buf *b)
                         buf_adds(&v, ": ");
                 }
                 buf_adds(&v, r->text);
-                put_value(b, rule_key(r), v.data);
+                member_put_value(b, rule_key(r), v.data);
                 buf_done(&v);
         }
 }
 
+void
+member_format(const struct member *m, struct buf *b)
+{
+        buf_adds(b, "[member]\n");
+        member_put_value(b, "id", m->id ? m->id : "");
+        if (m->name)
+                member_put_value(b, "name", m->name);
+        put_list(b, "email", &m->emails);
+        if (m->cluster)
+                member_put_value(b, "cluster", m->cluster);
+        if (m->postcode)
+                member_put_value(b, "postcode", m->postcode);
+        put_list(b, "regions", &m->regions);
+        put_list(b, "capabilities", &m->capabilities);
+        put_money(b, "min_value", m->min_value);
+        put_money(b, "max_value", m->max_value);
+        put_money(b, "capacity", m->capacity);
+        buf_printf(b, "consortium = %s\n", m->consortium ? "yes" : "no");
+        if (m->accreditations)
+                member_put_value(b, "accreditations", m->accreditations);
+        buf_printf(b, "digest_day = %s\n", weekday_name(m->digest_day));
+        if (m->paused)
+                buf_adds(b, "paused = yes\n");
+        member_format_rules(m, b);
+}
+
 /* ---- reading: one key at a time ------------------------------------------------- */
 
-struct apply_ctx {
-        const struct taxonomy *tx;
-        const char *file;
-        unsigned    line;
-        unsigned    fields;             /* default fields of the next rules */
-        double      rule_weight;
-        unsigned    seen;               /* once-only keys given (bits) */
-        struct diag *d;
-};
-
 enum { K_ID, K_NAME, K_CLUSTER, K_POSTCODE, K_MIN, K_MAX, K_CAPACITY, K_CONSORTIUM,
-       K_ACCRED, K_DAY, K_ONCE_MAX };
+       K_ACCRED, K_DAY, K_PAUSED, K_ONCE_MAX };
 
 static const char *const once_keys[K_ONCE_MAX] = {
         "id", "name", "cluster", "postcode", "min_value", "max_value", "capacity",
-        "consortium", "accreditations", "digest_day",
+        "consortium", "accreditations", "digest_day", "paused",
 };
 
 static bool
@@ -381,7 +384,7 @@ add_rule(struct member *m, const struct rule *r)
  * Apply one key = value to m.  List keys append; an empty value of a single
  * key clears it.  Returns false after reporting a problem.
  */
-static bool
+bool
 member_apply(struct member *m, const char *key, const char *v, struct apply_ctx *c)
 {
         size_t before = diag_count(c->d);
@@ -396,7 +399,7 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 c->seen |= 1u << k;
                 switch (k) {
                 case K_ID:
-                        if (!valid_member_id(v)) {
+                        if (!member_id_valid(v)) {
                                 diag_add(c->d, c->file, c->line, "'id' must be lower-case "
                                          "letters, digits and '-' (at most 64), not '%s'", v);
                                 return false;
@@ -440,6 +443,17 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                         }
                         if (parse_bool(v, &m->consortium) < 0) {
                                 diag_add(c->d, c->file, c->line, "'consortium' must be yes "
+                                         "or no, not '%s'", v);
+                                return false;
+                        }
+                        return true;
+                case K_PAUSED:
+                        if (*v == '\0') {
+                                m->paused = false;
+                                return true;
+                        }
+                        if (parse_bool(v, &m->paused) < 0) {
+                                diag_add(c->d, c->file, c->line, "'paused' must be yes "
                                          "or no, not '%s'", v);
                                 return false;
                         }
@@ -543,13 +557,13 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 diag_add(c->d, c->file, c->line, "unknown key '%s' in [member] (id, name, "
                          "email, cluster, postcode, regions, capabilities, keyword, regex, "
                          "exclude, exclude_regex, fields, rule_weight, min_value, max_value, "
-                         "capacity, consortium, accreditations, digest_day)", key);
+                         "capacity, consortium, accreditations, digest_day, paused)", key);
         }
         return diag_count(c->d) == before;
 }
 
 /* What a complete member needs; reported at (file, line). */
-static void
+void
 member_check(const struct member *m, const char *file, unsigned line, struct diag *d)
 {
         size_t positive = 0;
@@ -763,305 +777,4 @@ members_find(const struct member_register *r, const char *id)
                         hi = mid;
         }
         return NULL;
-}
-
-/* ---- CSV import -------------------------------------------------------------------- */
-
-enum col {
-        COL_ID, COL_NAME, COL_EMAIL, COL_CLUSTER, COL_POSTCODE, COL_REGIONS,
-        COL_CAPABILITIES, COL_KEYWORDS, COL_EXCLUSIONS, COL_MIN, COL_MAX, COL_CAPACITY,
-        COL_CONSORTIUM, COL_DAY, COL_ACCRED, COL_MAX_
-};
-
-static const char *const col_names[COL_MAX_] = {
-        "id", "name", "email", "cluster", "postcode", "regions", "capabilities",
-        "keywords", "exclusions", "min_value", "max_value", "capacity", "consortium",
-        "digest_day", "accreditations",
-};
-
-/* "Min value", "min-value (£)", "consortium (yes/no)" -> "min_value", ... */
-static char *
-column_key(const char *h)
-{
-        struct buf b;
-        size_t n = strcspn(h, "(");
-
-        buf_init(&b);
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)h[i];
-
-                if (c == ' ' || c == '-' || c == '_')
-                        buf_addc(&b, '_');
-                else
-                        buf_addc(&b, (char)tolower(c));
-        }
-        {
-                char *s = buf_steal(&b), *t = s;
-                size_t len;
-
-                while (*t == '_')
-                        t++;
-                memmove(s, t, strlen(t) + 1);
-                len = strlen(s);
-                while (len > 0 && s[len - 1] == '_')
-                        s[--len] = '\0';
-                if (strcmp(s, "emails") == 0)
-                        s[5] = '\0';
-                return s;
-        }
-}
-
-struct id_row {
-        const char *id;
-        size_t      row;
-};
-
-static int
-id_row_cmp(const void *a, const void *b)
-{
-        const struct id_row *x = a, *y = b;
-        int c = strcmp(x->id, y->id);
-
-        return c ? c : (x->row > y->row) - (x->row < y->row);
-}
-
-/* Apply one row's cells onto m (a copy of the existing member or a new one). */
-static void
-apply_row(struct member *m, const struct csv_row *row, const int *colmap,
-          const struct taxonomy *tx, const char *file, struct diag *d)
-{
-        struct apply_ctx c = { .tx = tx, .file = file, .line = row->line,
-                               .fields = FIELD_TEXT, .rule_weight = 1.0, .d = d };
-
-        for (int k = 0; k < COL_MAX_; k++) {
-                const char *v;
-
-                if (colmap[k] < 0 || k == COL_ID)
-                        continue;
-                v = row->cells[colmap[k]];
-                switch (k) {
-                case COL_EMAIL:
-                        strv_done(&m->emails);
-                        member_apply(m, "email", v, &c);
-                        break;
-                case COL_REGIONS:
-                        strv_done(&m->regions);
-                        member_apply(m, "regions", v, &c);
-                        break;
-                case COL_CAPABILITIES:
-                        strv_done(&m->capabilities);
-                        member_apply(m, "capabilities", v, &c);
-                        break;
-                case COL_KEYWORDS:
-                case COL_EXCLUSIONS: {
-                        bool excl = k == COL_EXCLUSIONS;
-                        struct strv pats;
-
-                        member_clear_rules(m, excl);
-                        strv_init(&pats);
-                        str_split(v, ';', &pats);
-                        for (size_t i = 0; i < pats.n; i++)
-                                member_apply(m, excl ? "exclude_regex" : "regex", pats.v[i], &c);
-                        strv_done(&pats);
-                        break;
-                }
-                default:
-                        member_apply(m, col_names[k], v, &c);
-                        break;
-                }
-        }
-}
-
-static bool
-row_blank(const struct csv_row *row)
-{
-        for (size_t i = 0; i < row->n; i++)
-                if (str_trim(row->cells[i])[0] != '\0')
-                        return false;
-        return true;
-}
-
-int
-members_import_csv(const char *csv_path, const char *dir, const struct taxonomy *tx,
-                   struct import_counts *counts, struct diag *d)
-{
-        struct csv *csv = NULL;
-        char *text = NULL;
-        size_t len = 0, before = diag_count(d);
-        int colmap[COL_MAX_];
-        unsigned *first_line = NULL;
-        int r;
-
-        memset(counts, 0, sizeof(*counts));
-        r = read_file(csv_path, CSV_FILE_MAX, &text, &len);
-        if (r < 0) {
-                diag_add(d, csv_path, 0, "cannot read: %s",
-                         r == -EFBIG ? "file too large" : strerror(-r));
-                return r;
-        }
-        r = csv_parse(csv_path, text, len, &csv, d);
-        free(text);
-        if (r < 0)
-                goto out;
-        if (csv->nrows == 0 || csv->rows[0].bad) {
-                if (csv->nrows == 0)
-                        diag_add(d, csv_path, 0, "empty file: expected a header row (id, "
-                                 "name, email, ...)");
-                r = -EINVAL;
-                goto out;
-        }
-        /* the header row */
-        for (int k = 0; k < COL_MAX_; k++)
-                colmap[k] = -1;
-        for (size_t i = 0; i < csv->rows[0].n; i++) {
-                char *key = column_key(csv->rows[0].cells[i]);
-                int k;
-
-                for (k = 0; k < COL_MAX_; k++)
-                        if (strcmp(key, col_names[k]) == 0)
-                                break;
-                if (k == COL_MAX_)
-                        diag_add(d, csv_path, csv->rows[0].line, "unknown column '%s' "
-                                 "(id, name, email, cluster, postcode, regions, capabilities, "
-                                 "keywords, exclusions, min_value, max_value, capacity, "
-                                 "consortium, digest_day, accreditations)",
-                                 csv->rows[0].cells[i]);
-                else if (colmap[k] >= 0)
-                        diag_add(d, csv_path, csv->rows[0].line, "column '%s' given twice",
-                                 col_names[k]);
-                else
-                        colmap[k] = (int)i;
-                free(key);
-        }
-        if (colmap[COL_ID] < 0)
-                diag_add(d, csv_path, csv->rows[0].line, "no 'id' column");
-        if (diag_count(d) > before) {
-                r = -EINVAL;
-                goto out;
-        }
-        r = mkdir_p(dir, 0755);
-        if (r < 0) {
-                diag_add(d, dir, 0, "cannot create the member directory: %s", strerror(-r));
-                goto out;
-        }
-        /* ids given on more than one row are all rejected: which is right?
-         * Sorted by id, duplicates are neighbours (O(n log n) for big sheets). */
-        first_line = xcalloc(csv->nrows, sizeof(*first_line));
-        {
-                struct id_row *ids = xcalloc(csv->nrows, sizeof(*ids));
-                size_t n = 0;
-
-                for (size_t i = 1; i < csv->nrows; i++) {
-                        struct csv_row *row = &csv->rows[i];
-
-                        if (row->bad || (size_t)colmap[COL_ID] >= row->n)
-                                continue;
-                        ids[n].id = str_trim(row->cells[colmap[COL_ID]]);
-                        ids[n].row = i;
-                        if (ids[n].id[0] != '\0')
-                                n++;
-                }
-                if (n > 0)
-                        qsort(ids, n, sizeof(*ids), id_row_cmp);
-                for (size_t i = 1; i < n; i++) {
-                        if (strcmp(ids[i - 1].id, ids[i].id) != 0)
-                                continue;
-                        /* report each against the first other row with the id */
-                        size_t a = ids[i - 1].row, b = ids[i].row;
-
-                        if (first_line[a] == 0)
-                                first_line[a] = csv->rows[b].line;
-                        if (first_line[b] == 0)
-                                first_line[b] = csv->rows[a].line;
-                }
-                free(ids);
-        }
-        for (size_t i = 1; i < csv->nrows; i++) {
-                struct csv_row *row = &csv->rows[i];
-                size_t row_before = diag_count(d);
-                struct member *old = NULL, m;
-                char *path = NULL, *id;
-                struct buf out;
-                bool exists;
-                struct stat st;
-
-                if (row->bad) {
-                        counts->rejected++;
-                        continue;
-                }
-                if (row_blank(row))
-                        continue;
-                if (row->n != csv->rows[0].n) {
-                        diag_add(d, csv_path, row->line, "row has %zu fields but the header "
-                                 "has %zu", row->n, csv->rows[0].n);
-                        counts->rejected++;
-                        continue;
-                }
-                for (size_t j = 0; j < row->n; j++)
-                        str_trim(row->cells[j]);
-                id = row->cells[colmap[COL_ID]];
-                if (!valid_member_id(id)) {
-                        diag_add(d, csv_path, row->line, "'id' must be lower-case letters, "
-                                 "digits and '-' (at most 64), not '%s'", id);
-                        counts->rejected++;
-                        continue;
-                }
-                if (first_line[i] != 0) {
-                        diag_add(d, csv_path, row->line, "id '%s' is also on line %u: "
-                                 "neither row is imported", id, first_line[i]);
-                        counts->rejected++;
-                        continue;
-                }
-                path = xasprintf("%s/%s.conf", dir, id);
-                exists = stat(path, &st) == 0;
-                if (exists) {
-                        struct diag fd;
-
-                        diag_init(&fd);
-                        if (member_load_file(path, tx, &old, &fd) < 0) {
-                                diag_add(d, csv_path, row->line, "the existing member file %s "
-                                         "has errors (fix or remove it first):", path);
-                                diag_merge(d, &fd);
-                                diag_done(&fd);
-                                counts->rejected++;
-                                free(path);
-                                continue;
-                        }
-                        diag_done(&fd);
-                        member_copy(&m, old);
-                } else {
-                        member_init(&m);
-                        m.id = xstrdup(id);
-                }
-                apply_row(&m, row, colmap, tx, csv_path, d);
-                member_check(&m, csv_path, row->line, d);
-                if (diag_count(d) > row_before) {
-                        counts->rejected++;
-                } else if (old != NULL && member_equal(old, &m)) {
-                        counts->unchanged++;
-                } else {
-                        buf_init(&out);
-                        buf_printf(&out, "# %s — written by `bidbroker members import` from "
-                                   "%s line %u\n", id, csv_path, row->line);
-                        member_format(&m, &out);
-                        r = write_file_atomic(path, out.data, out.len, 0644);
-                        buf_done(&out);
-                        if (r < 0) {
-                                diag_add(d, path, 0, "cannot write: %s", strerror(-r));
-                                counts->rejected++;
-                        } else if (old != NULL) {
-                                counts->updated++;
-                        } else {
-                                counts->created++;
-                        }
-                }
-                member_done(&m);
-                member_free(old);
-                free(path);
-        }
-        r = 0;
-out:
-        free(first_line);
-        csv_free(csv);
-        return r;
 }

@@ -21,6 +21,9 @@
 
 /* ---- helpers --------------------------------------------------------------------- */
 
+/* import that writes, files in the caller's group */
+static const struct import_opts wr = { .dry_run = false, .gid = (unsigned)-1 };
+
 struct tmp {
         char dir[64];
 };
@@ -647,7 +650,8 @@ t_import(void **state)
         char *path;
 
         diag_init(&d);
-        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), 0);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        import_counts_done(&n);
         assert_int_equal(n.created, 2);
         assert_int_equal(n.updated, 0);
         assert_int_equal(n.unchanged, 0);
@@ -686,7 +690,8 @@ t_import(void **state)
 
         /* the same file again: nothing changes */
         diag_init(&d);
-        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), 0);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        import_counts_done(&n);
         assert_int_equal(n.created, 0);
         assert_int_equal(n.unchanged, 2);
         assert_int_equal(n.rejected, 7);
@@ -699,7 +704,8 @@ t_import(void **state)
                   "green-hands,grounds,\n"
                   "new-one,cleaning,tue\n");
         diag_init(&d);
-        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), 0);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        import_counts_done(&n);
         assert_int_equal(n.updated, 1);
         assert_int_equal(n.unchanged, 1);
         assert_int_equal(n.rejected, 1);                        /* new-one has no name */
@@ -718,13 +724,15 @@ t_import(void **state)
         free(csv);
         csv = put(t, "header.csv", "id,name,capabilites\nx,X,cleaning\n");
         diag_init(&d);
-        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), -EINVAL);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), -EINVAL);
+        import_counts_done(&n);
         assert_diag(&d, csv, 1, "unknown column 'capabilites'");
         diag_done(&d);
         free(csv);
         csv = put(t, "noid.csv", "name\nX\n");
         diag_init(&d);
-        assert_int_equal(members_import_csv(csv, dir, tx, &n, &d), -EINVAL);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), -EINVAL);
+        import_counts_done(&n);
         assert_diag(&d, csv, 1, "no 'id' column");
         diag_done(&d);
 
@@ -732,6 +740,317 @@ t_import(void **state)
         free(path);
         free(csv);
         free(dir);
+}
+
+/* ---- the register as a spreadsheet ------------------------------------------------ */
+
+/* A member file using everything a file can hold (rules with fields and
+ * weights, keyword and regex, exclusions, two emails, paused), with a hand
+ * comment. */
+static const char rich_member[] =
+        "# Digbeth Clean: the brokerage's notes\n"
+        "[member]\n"
+        "id = digbeth-clean\n"
+        "name = Digbeth Clean, CIC \"the best\"\n"
+        "email = ops@digbeth.example, jo@digbeth.example\n"
+        "cluster = Digbeth\n"
+        "postcode = B5 5SE\n"
+        "regions = UKG, PC:B\n"
+        "capabilities = cleaning\n"
+        "min_value = 1000.50\n"
+        "max_value = 25000\n"
+        "consortium = yes\n"
+        "accreditations = ISO 9001; SafeContractor\n"
+        "digest_day = friday\n"
+        "paused = yes\n"
+        "keyword = deep clean\n"
+        "# the next one only in titles\n"
+        "regex = title: \\bjanitor(?:ial)?\\b\n"
+        "rule_weight = 2\n"
+        "keyword = note: a colon\n"
+        "exclude = \"asbestos # not a comment\"\n"
+        "exclude_regex = \\bprison;s?\\b\n";
+
+static char *
+slurp(const char *path)
+{
+        char *text = NULL;
+        size_t len = 0;
+
+        assert_int_equal(read_file(path, 1u << 20, &text, &len), 0);
+        return text;
+}
+
+static struct member_register *
+load_dir(const char *dir, const struct taxonomy *tx)
+{
+        struct member_register *reg = NULL;
+        struct diag d;
+
+        diag_init(&d);
+        if (members_load(dir, tx, &reg, &d) < 0) {
+                diag_print(&d, stderr);
+                fail_msg("register %s does not load", dir);
+        }
+        diag_done(&d);
+        return reg;
+}
+
+static void
+t_export_roundtrip(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *a = put(t, "members/digbeth-clean.conf", rich_member);
+        char *b = put(t, "members/green-hands.conf",
+                      "[member]\nid = green-hands\nname = Green Hands\ncapabilities = grounds\n");
+        char *dir = xasprintf("%s/members", t->dir), *dir2 = xasprintf("%s/fresh", t->dir);
+        char *before_a = slurp(a), *before_b = slurp(b), *csv;
+        struct member_register *reg = load_dir(dir, tx), *reg2;
+        struct import_counts n;
+        struct buf out;
+        struct diag d;
+
+        buf_init(&out);
+        members_export_csv(reg, &out);
+        assert_true(str_startswith(out.data, "id,name,email,cluster,postcode,regions,"
+                                   "capabilities,min_value,max_value,capacity,consortium,"
+                                   "digest_day,accreditations,paused,rules\n"));
+        assert_non_null(strstr(out.data, ",ops@digbeth.example; jo@digbeth.example,"));
+        assert_non_null(strstr(out.data, ",\"Digbeth Clean, CIC \"\"the best\"\"\","));
+        csv = put(t, "export.csv", out.data);
+
+        /* export -> import over the same register: nothing written */
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        if (diag_count(&d) > 0)
+                diag_print(&d, stderr);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(n.unchanged, 2);
+        assert_int_equal(n.updated + n.created + n.rejected, 0);
+        assert_int_equal(n.changes.n, 0);
+        import_counts_done(&n);
+        diag_done(&d);
+        {
+                char *x = slurp(a), *y = slurp(b);
+
+                assert_string_equal(x, before_a);
+                assert_string_equal(y, before_b);
+                free(x);
+                free(y);
+        }
+
+        /* into an empty directory: the same members, field for field */
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir2, tx, &wr, &n, &d), 0);
+        assert_int_equal(n.created, 2);
+        import_counts_done(&n);
+        diag_done(&d);
+        reg2 = load_dir(dir2, tx);
+        assert_int_equal(reg2->n, 2);
+        for (size_t i = 0; i < reg->n; i++)
+                assert_true(member_equal(&reg->members[i], &reg2->members[i]));
+        assert_true(reg2->members[0].paused);
+        members_free(reg2);
+        members_free(reg);
+        buf_done(&out);
+        taxonomy_free(tx);
+        free(before_a);
+        free(before_b);
+        free(a);
+        free(b);
+        free(csv);
+        free(dir);
+        free(dir2);
+}
+
+static void
+t_import_dry_run(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *a = put(t, "members/digbeth-clean.conf", rich_member);
+        char *dir = xasprintf("%s/members", t->dir), *before = slurp(a), *after, *csv;
+        struct member_register *reg = load_dir(dir, tx);
+        const struct import_opts dry = { .dry_run = true, .gid = (unsigned)-1 };
+        struct import_counts n;
+        struct buf out;
+        struct diag d;
+        char *cell;
+
+        buf_init(&out);
+        members_export_csv(reg, &out);
+        /* edit one cell: the digest day */
+        cell = strstr(out.data, ",friday,");
+        assert_non_null(cell);
+        memcpy(cell, ",monday,", 8);
+        csv = put(t, "edited.csv", out.data);
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &dry, &n, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(n.updated, 1);
+        assert_int_equal(n.changes.n, 1);
+        assert_string_equal(n.changes.v[0], "digbeth-clean: digest_day: friday → monday");
+        import_counts_done(&n);
+        after = slurp(a);
+        assert_string_equal(after, before);             /* a dry run writes nothing */
+        free(after);
+
+        /* the import itself: the change, the comments kept */
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        assert_int_equal(n.updated, 1);
+        import_counts_done(&n);
+        diag_done(&d);
+        after = slurp(a);
+        assert_non_null(strstr(after, "digest_day = monday\n"));
+        assert_non_null(strstr(after, "# Digbeth Clean: the brokerage's notes\n"));
+        assert_non_null(strstr(after, "# the next one only in titles\n"));
+        free(after);
+
+        members_free(reg);
+        buf_done(&out);
+        taxonomy_free(tx);
+        free(before);
+        free(a);
+        free(csv);
+        free(dir);
+}
+
+/* An older sheet (keywords/exclusions columns of regexes) re-imported after a
+ * hand edit keeps the rule lines those columns cannot express. */
+static void
+t_import_keeps_rules(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *a = put(t, "members/kitchen-co.conf",
+                      "[member]\nid = kitchen-co\nname = Kitchen Co\n"
+                      "email = a@k.example, b@k.example\ncapabilities = catering\n"
+                      "regex = \\bbuffets?\\b\n"
+                      "keyword = wedding breakfast\n"
+                      "exclude = asbestos\n"
+                      "regex = title: \\bcanapes\\b\n");
+        char *dir = xasprintf("%s/members", t->dir), *csv;
+        struct member *m = NULL;
+        struct import_counts n;
+        struct diag d;
+
+        csv = put(t, "old.csv", "id,name,keywords,exclusions\n"
+                  "kitchen-co,Kitchen Co,\\bbuffets?\\b;\\bhog roast\\b,\\bprison\\b\n");
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(n.updated, 1);
+        assert_int_equal(n.changes.n, 2);
+        assert_string_equal(n.changes.v[0], "kitchen-co: rules: + regex = \\bhog roast\\b");
+        assert_string_equal(n.changes.v[1], "kitchen-co: rules: + exclude_regex = \\bprison\\b");
+        import_counts_done(&n);
+        assert_int_equal(member_load_file(a, tx, &m, &d), 0);
+        diag_done(&d);
+        assert_int_equal(m->emails.n, 2);
+        assert_int_equal(m->nrules, 6);
+        assert_string_equal(m->rules[0].text, "\\bbuffets?\\b");
+        assert_string_equal(rule_key(&m->rules[1]), "keyword");
+        assert_string_equal(m->rules[1].text, "wedding breakfast");
+        assert_string_equal(rule_key(&m->rules[2]), "exclude");
+        assert_int_equal(m->rules[3].fields, FIELD_TITLE);
+        member_free(m);
+
+        /* a 'rules' cell: errors name the sheet's line; '#' after a value refused */
+        free(csv);
+        csv = put(t, "rules.csv", "id,rules\n"
+                  "kitchen-co,\"keyword = buffets\nexclude = asbestos  # by hand\n"
+                  "colour = red\"\n");
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        assert_int_equal(n.rejected, 1);
+        assert_diag(&d, csv, 3, "'rules' cell: '#' after the value of 'exclude' is not a "
+                    "comment");
+        assert_diag(&d, csv, 4, "'rules' cell: 'colour' is not a rule line");
+        import_counts_done(&n);
+        diag_done(&d);
+        free(csv);
+        csv = put(t, "both.csv", "id,rules,keywords\nkitchen-co,,\n");
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), -EINVAL);
+        assert_diag(&d, csv, 1, "either a 'rules' column or 'keywords'");
+        import_counts_done(&n);
+        diag_done(&d);
+
+        taxonomy_free(tx);
+        free(a);
+        free(csv);
+        free(dir);
+}
+
+/* Files are written 0640 whatever the umask, and member_remove deletes. */
+static void
+t_write_mode_remove(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t);
+        char *dir = xasprintf("%s/new/members", t->dir), *path;
+        char *csv = put(t, "m.csv", "id,name,capabilities\nwalsall-wash,Walsall Wash,cleaning\n");
+        struct import_counts n;
+        struct err e = { 0 };
+        struct diag d;
+        struct stat st;
+        mode_t old = umask(077);
+
+        diag_init(&d);
+        assert_int_equal(members_import_csv(csv, dir, tx, &wr, &n, &d), 0);
+        umask(old);
+        assert_int_equal(n.created, 1);
+        import_counts_done(&n);
+        diag_done(&d);
+        path = xasprintf("%s/walsall-wash.conf", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(stat(dir, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0750);
+        assert_int_equal(member_remove(dir, "nobody-here", &e), -ENOENT);
+        assert_non_null(strstr(e.msg, "no member 'nobody-here'"));
+        assert_int_equal(member_remove(dir, "../x", &e), -EINVAL);
+        assert_int_equal(member_remove(dir, "walsall-wash", &e), 0);
+        assert_int_equal(access(path, F_OK), -1);
+        taxonomy_free(tx);
+        free(path);
+        free(csv);
+        free(dir);
+}
+
+/* '#' after a value: an error with FILE:LINE in member and taxonomy files
+ * (it used to be stored as part of the value and the rule never fired); a
+ * quoted value keeps its '#'. */
+static void
+t_hash_after_value(void **state)
+{
+        struct tmp *t = *state;
+        struct taxonomy *tx = small_taxonomy(t), *tx2 = NULL;
+        char *m1 = put(t, "members/a.conf", "[member]\nid = a\nname = A\n"
+                       "capabilities = cleaning\nexclude = asbestos  # added by hand\n");
+        char *m2 = put(t, "members2/b.conf", "[member]\nid = b\nname = B\n"
+                       "capabilities = cleaning\nexclude = \"C # sharp\"\nkeyword = c#\n");
+        char *tf = put(t, "tax2.conf", "[capability x]\ncpv = 9091\t# cleaning\n");
+        struct member *m = NULL;
+        struct diag d;
+
+        diag_init(&d);
+        assert_int_equal(member_load_file(m1, tx, &m, &d), -EINVAL);
+        assert_diag(&d, m1, 5, "'#' after the value of 'exclude' is not a comment");
+        diag_done(&d);
+        diag_init(&d);
+        assert_int_equal(member_load_file(m2, tx, &m, &d), 0);
+        assert_string_equal(m->rules[0].text, "C # sharp");
+        assert_string_equal(m->rules[1].text, "c#");
+        member_free(m);
+        assert_int_equal(taxonomy_load(tf, &tx2, &d), -EINVAL);
+        assert_diag(&d, tf, 2, "'#' after the value of 'cpv' is not a comment");
+        diag_done(&d);
+        taxonomy_free(tx);
+        free(m1);
+        free(m2);
+        free(tf);
 }
 
 int
@@ -748,6 +1067,11 @@ main(void)
                 cmocka_unit_test(t_weekday_region),
                 cmocka_unit_test(t_csv),
                 cmocka_unit_test_setup_teardown(t_import, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_export_roundtrip, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_import_dry_run, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_import_keeps_rules, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_write_mode_remove, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_hash_after_value, tmp_setup, tmp_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
