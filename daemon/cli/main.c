@@ -34,7 +34,9 @@ static const struct command commands[] = {
         { "explain", cmd_explain, "why an opportunity matches each member, or not", true },
         { "replay", cmd_replay, "compare a candidate rule/register change with the live one",
           true },
-        { "members", cmd_members, "the member register: list, show ID, import FILE.csv", true },
+        { "members", cmd_members, "the member register: list, show, export, import, remove",
+          true },
+        { "backup", cmd_backup, "copy the store to FILE, safely while the daemon runs", true },
 };
 
 void

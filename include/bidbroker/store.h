@@ -118,4 +118,13 @@ int store_meta_put(struct store *s, const char *key, const char *value,
  * db.h); nothing outside that folder runs SQL on the store's tables. */
 struct sqlite3 *store_db(struct store *s);
 
+/*
+ * A consistent copy of the store in dest, a new file (never overwritten:
+ * -EEXIST), made with SQLite's online backup API while the daemon may be
+ * writing (daemon/store/backup.c): one committed state, checked (PRAGMA
+ * quick_check), a single file without -wal (mode 0600), written under a
+ * temporary name and renamed into place.  0 or -errno with err set.
+ */
+int store_backup(struct store *s, const char *dest, struct err *err);
+
 #endif
