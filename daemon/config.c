@@ -13,6 +13,7 @@
 #include "bidbroker/filter.h"
 #include "bidbroker/ini.h"
 #include "bidbroker/region.h"
+#include "bidbroker/store.h"
 #include "bidbroker/util.h"
 
 #define DAY_MS  (86400LL * 1000)
@@ -26,6 +27,8 @@ static const struct ini_key general_keys[] = {
           "error, warning, notice, info or debug" },
         { "group", INI_STR, G(group), 0, 0,
           "the service's group: member files are written readable by it" },
+        { "busy_timeout", INI_DURATION, G(busy_timeout_ms), 0, HOUR_MS,
+          "how long a store operation waits for another process's lock (default 5s)" },
 };
 
 static const struct ini_key filter_keys[] = {
@@ -214,6 +217,7 @@ config_defaults(void)
                 c->state_dir = xstrdup("/var/lib/bidbroker");
         }
         c->log_level = LOG_LVL_INFO;
+        c->busy_timeout_ms = STORE_BUSY_TIMEOUT_MS;
         c->max_value = 25000 * 100;
         c->keep_value_not_stated = true;
         strv_init(&c->regions);

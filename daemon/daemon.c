@@ -650,7 +650,7 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
                 log_err("signalfd: %s", strerror(-r));
                 goto out;
         }
-        r = store_open(d->state_dir, &d->store, &e);
+        r = store_open_mode(d->state_dir, STORE_READ_WRITE, cfg->busy_timeout_ms, &d->store, &e);
         if (r < 0) {
                 log_err("%s", e.msg);
                 goto out;

@@ -217,7 +217,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 cli_error("explain", "no member '%s' in the register", member);
                 goto out;
         }
-        if (store_open_readonly(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("explain", "%s", err.msg);
                 goto out;
         }

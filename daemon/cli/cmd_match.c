@@ -77,7 +77,8 @@ cmd_match(struct cli *cli, int argc, char **argv)
         }
         if (load_engine(cli, "match", &e) < 0)
                 return 1;
-        if (store_open(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_WRITE, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("match", "%s", err.msg);
                 goto out;
         }
@@ -245,7 +246,8 @@ cmd_matches(struct cli *cli, int argc, char **argv)
                 cli_error("matches", "unexpected argument '%s'", argv[optind]);
                 return EXIT_USAGE;
         }
-        if (store_open_readonly(cli->state_dir, &ctx.st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &ctx.st,
+                            &err) < 0) {
                 cli_error("matches", "%s", err.msg);
                 return 1;
         }

@@ -134,7 +134,8 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
                 cli_error("ingest", "no files given (see bidbroker ingest --help)");
                 return EXIT_USAGE;
         }
-        if (store_open(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_WRITE, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("ingest", "%s", err.msg);
                 return 1;
         }
@@ -319,7 +320,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
         lo.width = 100;
         if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
                 lo.width = ws.ws_col;
-        if (store_open(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("list", "%s", err.msg);
                 strv_done(&lo.regions);
                 return 1;
@@ -432,7 +434,8 @@ cmd_show(struct cli *cli, int argc, char **argv)
                 cli_error("show", "expected one opportunity ID (a number from bidbroker list)");
                 return EXIT_USAGE;
         }
-        if (store_open(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("show", "%s", err.msg);
                 return 1;
         }

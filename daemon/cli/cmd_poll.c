@@ -244,7 +244,8 @@ cmd_poll(struct cli *cli, int argc, char **argv)
                 cli_error("poll", "%s: %s", cli->state_dir, strerror(-r));
                 goto out;
         }
-        if (store_open(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_WRITE, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }

@@ -293,7 +293,8 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                 goto out;
         }
         diag_done(&d);
-        if (store_open_readonly(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("replay", "%s", err.msg);
                 goto out;
         }

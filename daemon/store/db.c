@@ -63,6 +63,11 @@ db_err(struct store *s, int rc, struct err *err, const char *op)
 {
         const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
 
+        if (db_errno(rc) == -EBUSY && s != NULL && s->path != NULL)
+                return err_set(err, -EBUSY, "store: %s: %s (another process held the lock "
+                               "on %s for longer than busy_timeout, %lld ms; nothing was "
+                               "written, try again later)", op, msg, s->path,
+                               (long long)s->busy_timeout_ms);
         return err_set(err, db_errno(rc), "store: %s: %s", op, msg);
 }
 
@@ -121,6 +126,10 @@ db_exec_sql(struct store *s, const char *sql, struct err *err, const char *op)
         char *msg = NULL;
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
 
+        if (rc != SQLITE_OK && db_errno(rc) == -EBUSY) {
+                sqlite3_free(msg);
+                return db_err(s, rc, err, op);
+        }
         if (rc != SQLITE_OK) {
                 int r = err_set(err, db_errno(rc), "store: %s: %s", op,
                                 msg ? msg : sqlite3_errmsg(s->db));
@@ -267,16 +276,114 @@ precreate(const char *path, struct err *err)
         return 0;
 }
 
+/* The state directory exists (created 0750 if missing) and is a directory;
+ * the database file exists (created 0640). */
 static int
-open_common(const char *dir, bool readonly, struct store **ret, struct err *err)
+create_files(const char *dir, const char *path, struct err *err)
+{
+        struct stat sb;
+        int r;
+
+        if (stat(dir, &sb) < 0) {
+                r = errno == ENOENT ? mkdir_p(dir, 0750) : -errno;
+                if (r < 0)
+                        return err_set(err, r, "store: create state directory %s: %s",
+                                       dir, strerror(-r));
+        } else if (!S_ISDIR(sb.st_mode)) {
+                return err_set(err, -ENOTDIR, "store: state directory %s is not a directory",
+                               dir);
+        }
+        return precreate(path, err);
+}
+
+/* A read-only open needs the database to be there; say what to do if not. */
+static int
+check_exists(const char *path, struct err *err)
+{
+        struct stat sb;
+
+        if (stat(path, &sb) == 0)
+                return 0;
+        if (errno == ENOENT || errno == ENOTDIR)
+                return err_set(err, -ENOENT, "store: no store at %s (nothing stored yet: "
+                               "run 'bidbroker ingest' or 'bidbroker poll' first, or check "
+                               "--state / state_dir)", path);
+        return err_set(err, -errno, "store: open %s: %s", path, strerror(errno));
+}
+
+/* Switch the file to WAL (a no-op when it already is).  Switching a new file
+ * needs an exclusive lock, and SQLite does not wait on the busy handler for
+ * it: when another process is opening the same new database at this moment,
+ * retry for up to the busy timeout. */
+static int
+set_wal(struct store *s, int64_t busy_timeout_ms, struct err *err)
+{
+        char mode[16] = "";
+        int64_t waited = 0;
+        int rc;
+
+        for (;;) {
+                sqlite3_stmt *st = NULL;
+
+                rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+                if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                        snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(st, 0));
+                        rc = SQLITE_OK;
+                }
+                sqlite3_finalize(st);
+                if ((rc & 0xff) != SQLITE_BUSY || waited >= busy_timeout_ms)
+                        break;
+                sqlite3_sleep(10);
+                waited += 10;
+        }
+        if (rc != SQLITE_OK)
+                return db_err(s, rc, err, "set journal_mode=WAL");
+        if (strcmp(mode, "wal") != 0)
+                return err_set(err, -EIO, "store: %s: cannot use WAL journal (got %s)",
+                               s->path, mode);
+        return 0;
+}
+
+/* Connection settings, then the schema: migrated when older (read-write), or
+ * required current (read-only; checked with a read, no write lock). */
+static int
+prepare_connection(struct store *s, int64_t busy_timeout_ms, struct err *err)
+{
+        char pragma[64];
+        int64_t ver = 0;
+        int r;
+
+        sqlite3_extended_result_codes(s->db, 1);
+        snprintf(pragma, sizeof(pragma), "PRAGMA busy_timeout = %lld",
+                 (long long)busy_timeout_ms);
+        if ((r = db_exec_sql(s, pragma, err, "set busy_timeout")) < 0 ||
+            (r = schema_check(s, &ver, err)) < 0)
+                return r;
+        if (s->readonly) {
+                if (ver != schema_latest())
+                        return err_set(err, -EPROTO, "store: %s has schema version %" PRId64
+                                       ", expected %d; open it once read-write to migrate",
+                                       s->path, ver, schema_latest());
+                return db_exec_sql(s, "PRAGMA foreign_keys = ON; PRAGMA query_only = 1",
+                                   err, "set pragmas");
+        }
+        if ((r = set_wal(s, busy_timeout_ms, err)) < 0 ||
+            (r = db_exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                             err, "set pragmas")) < 0)
+                return r;
+        return ver < schema_latest() ? schema_migrate(s, err) : 0;
+}
+
+int
+store_open_mode(const char *dir, enum store_mode mode, int64_t busy_timeout_ms,
+                struct store **ret, struct err *err)
 {
         struct store *s = xcalloc(1, sizeof(*s));
-        int64_t ver = 0;
-        struct stat sb;
         int flags, rc, r;
 
-        s->readonly = readonly;
+        s->readonly = mode == STORE_READ_ONLY;
         s->now = TIME_UNKNOWN;
+        s->busy_timeout_ms = busy_timeout_ms < 0 ? 0 : busy_timeout_ms;
         if (dir == NULL || dir[0] == '\0') {
                 r = err_set(err, -EINVAL, "store: no state directory given");
                 goto fail;
@@ -286,85 +393,18 @@ open_common(const char *dir, bool readonly, struct store **ret, struct err *err)
                 r = err_set(err, -EIO, "store: libsodium initialisation failed");
                 goto fail;
         }
-        if (readonly) {
-                if (stat(s->path, &sb) < 0) {
-                        r = err_set(err, -errno, "store: open %s: %s", s->path, strerror(errno));
-                        goto fail;
-                }
-                flags = SQLITE_OPEN_READONLY;
-        } else {
-                if (stat(dir, &sb) < 0) {
-                        r = errno == ENOENT ? mkdir_p(dir, 0750) : -errno;
-                        if (r < 0) {
-                                err_set(err, r, "store: create state directory %s: %s",
-                                        dir, strerror(-r));
-                                goto fail;
-                        }
-                } else if (!S_ISDIR(sb.st_mode)) {
-                        r = err_set(err, -ENOTDIR, "store: state directory %s is not a directory",
-                                    dir);
-                        goto fail;
-                }
-                if ((r = precreate(s->path, err)) < 0)
-                        goto fail;
-                flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-        }
+        r = s->readonly ? check_exists(s->path, err) : create_files(dir, s->path, err);
+        if (r < 0)
+                goto fail;
+        flags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
         rc = sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOFOLLOW, NULL);
         if (rc != SQLITE_OK) {
                 r = err_set(err, db_errno(rc), "store: open %s: %s", s->path,
                             s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
                 goto fail;
         }
-        sqlite3_extended_result_codes(s->db, 1);
-        if ((r = db_exec_sql(s, "PRAGMA busy_timeout = 5000", err, "set busy_timeout")) < 0)
+        if ((r = prepare_connection(s, s->busy_timeout_ms, err)) < 0)
                 goto fail;
-        if ((r = schema_check(s, &ver, err)) < 0)
-                goto fail;
-        if (!readonly) {
-                char mode[16] = "";
-                sqlite3_stmt *st = NULL;
-
-                /* Switching a new file to WAL needs an exclusive lock, and
-                 * SQLite does not wait on the busy handler for it: when
-                 * another process is opening the same new database at this
-                 * moment, retry for up to the busy timeout. */
-                for (int tries = 0; ; tries++) {
-                        rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
-                                                NULL);
-                        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                                snprintf(mode, sizeof(mode), "%s", sqlite3_column_text(st, 0));
-                                rc = SQLITE_OK;
-                        }
-                        sqlite3_finalize(st);
-                        st = NULL;
-                        if ((rc & 0xff) != SQLITE_BUSY || tries >= 500)
-                                break;
-                        sqlite3_sleep(10);
-                }
-                if (rc != SQLITE_OK) {
-                        r = db_err(s, rc, err, "set journal_mode=WAL");
-                        goto fail;
-                }
-                if (strcmp(mode, "wal") != 0) {
-                        r = err_set(err, -EIO, "store: %s: cannot use WAL journal (got %s)",
-                                    s->path, mode);
-                        goto fail;
-                }
-                if ((r = db_exec_sql(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                                  err, "set pragmas")) < 0 ||
-                    (r = schema_migrate(s, err)) < 0)
-                        goto fail;
-        } else {
-                if (ver != schema_latest()) {
-                        r = err_set(err, -EPROTO, "store: %s has schema version %" PRId64
-                                    ", expected %d; open it once read-write to migrate",
-                                    s->path, ver, schema_latest());
-                        goto fail;
-                }
-                if ((r = db_exec_sql(s, "PRAGMA foreign_keys = ON; PRAGMA query_only = 1",
-                                  err, "set pragmas")) < 0)
-                        goto fail;
-        }
         *ret = s;
         return 0;
 fail:
@@ -375,13 +415,13 @@ fail:
 int
 store_open(const char *dir, struct store **ret, struct err *err)
 {
-        return open_common(dir, false, ret, err);
+        return store_open_mode(dir, STORE_READ_WRITE, STORE_BUSY_TIMEOUT_MS, ret, err);
 }
 
 int
 store_open_readonly(const char *dir, struct store **ret, struct err *err)
 {
-        return open_common(dir, true, ret, err);
+        return store_open_mode(dir, STORE_READ_ONLY, STORE_BUSY_TIMEOUT_MS, ret, err);
 }
 
 struct store *

@@ -43,6 +43,7 @@ struct store {
         char         *path;             /* DIR/bidbroker.db */
         bool          readonly;
         int64_t       now;              /* TIME_UNKNOWN: the system clock */
+        int64_t       busy_timeout_ms;  /* SQLite's busy handler waits this long */
         sqlite3_stmt *st[ST__N];        /* NULL until first used */
 };
 
@@ -56,7 +57,8 @@ int64_t db_now(const struct store *s);
  * FULL -ENOSPC, CANTOPEN -ENOENT, TOOBIG -E2BIG, CONSTRAINT/MISMATCH/RANGE
  * -EINVAL, anything else (CORRUPT, NOTADB, IOERR, ...) -EIO. */
 int db_errno(int rc);
-/* err = "store: OP: <SQLite's message>", returns db_errno(rc). */
+/* err = "store: OP: <SQLite's message>", returns db_errno(rc); for -EBUSY
+ * the message says another process held the lock past busy_timeout. */
 int db_err(struct store *s, int rc, struct err *err, const char *op);
 
 /* ---- statements ------------------------------------------------------------ */

@@ -30,6 +30,7 @@ struct config {
         char    *log_level_name;
         char    *group;                 /* the service's group for member files; NULL:
                                          * "bidbroker" when it exists, else ours */
+        int64_t  busy_timeout_ms;       /* store lock wait (STORE_BUSY_TIMEOUT_MS) */
 
         /* [filter] */
         int64_t  max_value;             /* pence; the low-value cap */

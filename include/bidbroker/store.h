@@ -25,9 +25,31 @@ struct store;
 
 #define STORE_DB_NAME "bidbroker.db"
 
-/* Open (creating if needed) DIR/bidbroker.db, migrate the schema. */
+/* How long a store operation waits for a lock another process holds
+ * (SQLite's busy handler) unless told otherwise: [bidbroker] busy_timeout. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+enum store_mode {
+        /* create DIR (0750) and DIR/bidbroker.db (0640) if missing, migrate
+         * the schema (only when it is older: taking the write lock) */
+        STORE_READ_WRITE,
+        /* an existing, current database, opened SQLITE_OPEN_READONLY: never
+         * creates anything, never takes the write lock (WAL readers run next
+         * to a writer); -ENOENT naming the path when there is no store */
+        STORE_READ_ONLY,
+};
+
+/*
+ * Open DIR/bidbroker.db.  Every statement and transaction waits up to
+ * busy_timeout_ms (>= 0) for a lock another process holds; when it is still
+ * held the operation fails with -EBUSY and a message saying so, having
+ * written nothing (a caller can back off and try again).
+ */
+int store_open_mode(const char *dir, enum store_mode mode, int64_t busy_timeout_ms,
+                    struct store **ret, struct err *err);
+/* store_open_mode(dir, STORE_READ_WRITE, STORE_BUSY_TIMEOUT_MS, ...) */
 int store_open(const char *dir, struct store **ret, struct err *err);
-/* Open an existing database read-only (for replay and reporting). */
+/* store_open_mode(dir, STORE_READ_ONLY, STORE_BUSY_TIMEOUT_MS, ...) */
 int store_open_readonly(const char *dir, struct store **ret, struct err *err);
 struct store *store_close(struct store *s);             /* NULL-safe, returns NULL */
 
@@ -36,7 +58,7 @@ struct store *store_close(struct store *s);             /* NULL-safe, returns NU
 void store_set_now(struct store *s, int64_t now);
 
 /* Explicit transactions: one per ingested batch (file, page). */
-int store_begin(struct store *s, struct err *err);      /* BEGIN IMMEDIATE */
+int store_begin(struct store *s, struct err *err);      /* BEGIN IMMEDIATE; -EBUSY */
 int store_commit(struct store *s, struct err *err);
 int store_rollback(struct store *s);                    /* never fails loudly */
 
