@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "bidbroker/cli.h"
+#include "bidbroker/config.h"
 #include "bidbroker/err.h"
 #include "bidbroker/store.h"
 
@@ -48,7 +49,8 @@ cmd_backup(struct cli *cli, int argc, char **argv)
                 cli_error("backup", "which file? usage: bidbroker backup FILE");
                 return EXIT_USAGE;
         }
-        if (store_open_readonly(cli->state_dir, &st, &err) < 0) {
+        if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
                 cli_error("backup", "%s", err.msg);
                 return 1;
         }
