@@ -16,7 +16,12 @@
  *    subset is never loaded and external entities never resolved;
  *  - errors go to a structured handler on this context (nothing is printed,
  *    no global handler is changed, xmlCleanupParser is never called);
- *  - size limits: the input, the number of entries, every field.
+ *  - size limits: the input, the number of entries, every field;
+ *  - shape limits, checked before libxml2 sees the document by a linear
+ *    scan (xmlshape.c): attributes per element (libxml2 2.9.14 is
+ *    quadratic in them), elements, depth, text; and libxml2 is stopped at
+ *    its first fatal error, so it never goes on parsing (unchecked by the
+ *    scan, which stops there too) after one.
  * Text.  Every field goes through text_clean() (text.h), the one cleaner
  * the OCDS parser uses too: text that carries HTML (RSS title, description
  * and content:encoded, Atom type="html", or "text" that plainly is HTML)
@@ -45,6 +50,8 @@
 #include "bidbroker/text.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
+
+#include "xmlshape.h"
 
 #define NS_ATOM    "http://www.w3.org/2005/Atom"
 #define NS_RSS10   "http://purl.org/rss/1.0/"
@@ -174,6 +181,10 @@ sax_structured_error(void *ctx, xmlErrorPtr e)
         n = strlen(st->error);
         while (n > 0 && (st->error[n - 1] == '\n' || st->error[n - 1] == ' '))
                 st->error[--n] = '\0';
+        /* Not well-formed: go no further (libxml2 would otherwise read on,
+         * without building anything, past where the shape scan stopped). */
+        if (e->level >= XML_ERR_FATAL)
+                xmlStopParser((xmlParserCtxtPtr)ctx);
 }
 
 /* Parse data into a tree.  On failure returns NULL with err set. */
@@ -1174,6 +1185,11 @@ parse_rss_items(const xmlNode *parent, xmlDocPtr doc, const char *core_ns,
         }
 }
 
+static const struct xml_limits shape_limits = {
+        .max_attrs = FEED_MAX_ATTRS, .max_elements = FEED_MAX_ELEMENTS,
+        .max_depth = FEED_MAX_DEPTH, .max_text = FEED_MAX_TEXT,
+};
+
 int
 feed_parse(const char *name, const char *source, const char *data, size_t len,
            struct ocds_page *page, struct err *err)
@@ -1190,6 +1206,8 @@ feed_parse(const char *name, const char *source, const char *data, size_t len,
                                "%d MiB)", m.name, len, FEED_MAX_BYTES >> 20);
         if (len == 0)
                 return err_set(err, -EINVAL, "%s: empty document", m.name);
+        if (xml_shape_check(m.name, data, len, &shape_limits, err) < 0)
+                return -EINVAL;
         doc = parse_xml(m.name, data, len, err);
         if (doc == NULL)
                 return -EINVAL;

@@ -1,7 +1,9 @@
 /*
  * test_feed.c — Atom/RSS parsing (daemon/ingest/feed.c): fields, dates, HTML in
  * text, categories, stated values, and the refusals: XXE, billion laughs,
- * DTD declarations, not XML, too large, too many entries.
+ * DTD declarations, not XML, too large, too many entries, and hostile
+ * shapes (attributes per element, elements, depth, text, encodings the
+ * shape scan could not read).
  */
 #include "testutil.h"
 
@@ -519,11 +521,243 @@ test_deep_nesting(void **state)
                 buf_adds(&b, "</x:a>");
         buf_adds(&b, "</x:a></item>" RSS_TAIL);
         ocds_page_init(&p);
-        /* libxml2's depth limit holds: XML_PARSE_HUGE is never set */
+        /* refused by the shape scan (FEED_MAX_DEPTH) before libxml2's own
+         * depth limit of 256 (XML_PARSE_HUGE is never set) is reached */
         assert_int_equal(parse_str(b.data, &p, &e), -EINVAL);
-        assert_non_null(strstr(e.msg, "not well-formed"));
+        if (strstr(e.msg, "element <x:a> at line 1 is nested more than 100 deep") == NULL)
+                fail_msg("message: %s", e.msg);
         ocds_page_done(&p);
         buf_done(&b);
+}
+
+/* An Atom feed of one good entry and, before it, an <entry> with nattr
+ * attributes (on line 3). */
+static char *
+many_attrs(size_t nattr)
+{
+        struct buf b;
+
+        buf_init(&b);
+        buf_adds(&b, "<?xml version='1.0'?>\n<feed xmlns='http://www.w3.org/2005/Atom'>\n<entry");
+        for (size_t i = 0; i < nattr; i++)
+                buf_printf(&b, " a%zu=\"\"", i);
+        buf_adds(&b, "><id>evil</id><title>t</title></entry>"
+                 "<entry><id>good</id><title>kept</title></entry></feed>");
+        return buf_steal(&b);
+}
+
+static void
+expect_shape_refused(const char *xml, size_t len, const char *msg)
+{
+        struct ocds_page p;
+        struct err e = { 0 };
+
+        ocds_page_init(&p);
+        if (feed_parse("evil", "feed:evil", xml, len, &p, &e) != -EINVAL ||
+            strstr(e.msg, msg) == NULL)
+                fail_msg("message '%s', want '%s'", e.msg, msg);
+        assert_int_equal(p.n, 0);
+        ocds_page_done(&p);
+}
+
+static void
+test_attribute_limit(void **state)
+{
+        struct ocds_page p;
+        struct err e = { 0 };
+        char *xml;
+
+        (void)state;
+        /* the shape that takes libxml2 2.9.14 37 s: refused in linear time */
+        xml = many_attrs(60000);
+        expect_shape_refused(xml, strlen(xml),
+                             "evil: refused: element <entry> at line 3 has more than 256 "
+                             "attributes");
+        free(xml);
+        xml = many_attrs(FEED_MAX_ATTRS + 1);
+        expect_shape_refused(xml, strlen(xml), "has more than 256 attributes");
+        free(xml);
+        /* at the limit: parsed */
+        xml = many_attrs(FEED_MAX_ATTRS);
+        ocds_page_init(&p);
+        assert_int_equal(parse_str(xml, &p, &e), 0);
+        assert_int_equal(p.n, 2);
+        ocds_page_done(&p);
+        free(xml);
+}
+
+/* What the scan must skip without counting: attributes written inside a
+ * comment, a CDATA section, a processing instruction, an attribute value,
+ * a DOCTYPE (with ']' and '>' in quotes) are not attributes. */
+static void
+test_shape_scan_skips(void **state)
+{
+        const char *wrappers[][2] = {
+                { "<!-- ", " -->" },
+                { "<![CDATA[", "]]>" },
+                { "<?pi ", "?>" },
+                { "<t:x xmlns:t='urn:t' v='", "'/>" },
+                { "<t:x xmlns:t='urn:t' v=\"", "\"/>" },
+        };
+        struct ocds_page p;
+        struct err e;
+        struct buf fake, b;
+
+        (void)state;
+        buf_init(&fake);
+        buf_adds(&fake, "<entry");
+        for (int i = 0; i < 300; i++)
+                buf_printf(&fake, " a%d=%c%c", i, i % 2 ? '"' : '\'', i % 2 ? '"' : '\'');
+        buf_adds(&fake, "> ]]");
+        for (size_t w = 0; w < ARRAY_SIZE(wrappers); w++) {
+                const char *inner = fake.data;
+
+                buf_init(&b);
+                buf_adds(&b, "<!DOCTYPE feed PUBLIC '-//X//a b//EN' \"x>]'<a b=''>\">\n"
+                         "<feed xmlns='http://www.w3.org/2005/Atom'><entry><id>1</id>"
+                         "<title>t</title>");
+                buf_adds(&b, wrappers[w][0]);
+                /* an attribute value cannot hold '<' or its own quote */
+                for (const char *c = inner; *c; c++) {
+                        if (w >= 3 && *c == '<')
+                                buf_adds(&b, "&lt;");
+                        else if (w == 3 && *c == '\'')
+                                buf_adds(&b, "&apos;");
+                        else if (w == 4 && *c == '"')
+                                buf_adds(&b, "&quot;");
+                        else if (w == 1 && *c == ']')
+                                buf_addc(&b, ')');      /* no "]]>" inside CDATA */
+                        else
+                                buf_addc(&b, *c);
+                }
+                buf_adds(&b, wrappers[w][1]);
+                buf_adds(&b, "</entry></feed>");
+                memset(&e, 0, sizeof(e));
+                ocds_page_init(&p);
+                if (parse_str(b.data, &p, &e) != 0 || p.n != 1)
+                        fail_msg("wrapper %zu: %s", w, e.msg);
+                ocds_page_done(&p);
+                buf_done(&b);
+        }
+        buf_done(&fake);
+}
+
+static void
+test_element_depth_text_limits(void **state)
+{
+        struct buf b;
+        size_t big = (size_t)FEED_MAX_TEXT + 1;
+        char *filler = xmalloc(big + 1);
+
+        (void)state;
+        memset(filler, 'x', big);
+        filler[big] = '\0';
+        /* elements: FEED_MAX_ELEMENTS + 1 in all */
+        buf_init(&b);
+        buf_adds(&b, RSS_HEAD "<item><guid>g</guid><title>t</title>\n");
+        for (int i = 0; i < FEED_MAX_ELEMENTS; i++)
+                buf_adds(&b, "<x/>");
+        buf_adds(&b, "</item>" RSS_TAIL);
+        expect_shape_refused(b.data, b.len, "evil: refused: more than 250000 elements "
+                             "(element <x> at line 2)");
+        buf_done(&b);
+        /* depth: one level over */
+        buf_init(&b);
+        buf_adds(&b, "<feed xmlns='http://www.w3.org/2005/Atom'>\n\n");
+        for (int i = 1; i < FEED_MAX_DEPTH; i++)
+                buf_adds(&b, "<d>");
+        buf_adds(&b, "<deepest/>");
+        for (int i = 1; i < FEED_MAX_DEPTH; i++)
+                buf_adds(&b, "</d>");
+        buf_adds(&b, "</feed>");
+        {       /* FEED_MAX_DEPTH deep (feed + 99 d) is fine ... */
+                struct ocds_page p;
+                struct err e = { 0 };
+
+                ocds_page_init(&p);
+                assert_int_equal(parse_str(b.data, &p, &e), 0);
+                ocds_page_done(&p);
+        }
+        buf_done(&b);
+        buf_init(&b);
+        buf_adds(&b, "<feed xmlns='http://www.w3.org/2005/Atom'>\n\n");
+        for (int i = 0; i < FEED_MAX_DEPTH; i++)
+                buf_adds(&b, "<d>");
+        expect_shape_refused(b.data, b.len, "element <d> at line 3 is nested more than "
+                             "100 deep");
+        buf_done(&b);
+        /* text, CDATA and an attribute value over FEED_MAX_TEXT */
+        buf_init(&b);
+        buf_printf(&b, RSS_HEAD "\n<item><title>%s</title></item>" RSS_TAIL, filler);
+        expect_shape_refused(b.data, b.len, "refused: text at line 2 is longer than "
+                             "4194304 bytes");
+        buf_done(&b);
+        buf_init(&b);
+        buf_printf(&b, RSS_HEAD "<item><title><![CDATA[%s]]></title></item>" RSS_TAIL, filler);
+        expect_shape_refused(b.data, b.len, "refused: a CDATA section at line 1 is longer");
+        buf_done(&b);
+        buf_init(&b);
+        buf_printf(&b, RSS_HEAD "<item><category domain='%s'>c</category></item>" RSS_TAIL,
+                   filler);
+        expect_shape_refused(b.data, b.len, "element <category> at line 1 has an attribute "
+                             "value longer than 4194304 bytes");
+        buf_done(&b);
+        free(filler);
+}
+
+/* The scan must see the tags whatever the encoding: UTF-16 is read,
+ * encodings whose markup is not ASCII are refused. */
+static void
+test_shape_encodings(void **state)
+{
+        char *xml = many_attrs(300);
+        size_t n = strlen(xml);
+        char *u16 = xmalloc(2 * n + 2);
+
+        (void)state;
+        u16[0] = '\xff', u16[1] = '\xfe';
+        for (size_t i = 0; i < n; i++)
+                u16[2 + 2 * i] = xml[i], u16[3 + 2 * i] = '\0';
+        expect_shape_refused(u16, 2 * n + 2, "element <entry> at line 3 has more than 256 "
+                             "attributes");
+        free(u16);
+        free(xml);
+        expect_shape_refused("<?xml version='1.0' encoding='UTF-7'?><feed/>", 45,
+                             "names encoding 'UTF-7', which bidbroker does not read");
+        expect_shape_refused("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?><rss/>", 52,
+                             "encoding 'ISO-2022-JP'");
+        expect_shape_refused("<\0\0\0?\0\0\0x\0\0\0", 12, "UCS-4 or EBCDIC");
+        {       /* an ASCII-compatible declaration is read as before */
+                const char *ok = "<?xml version='1.0' encoding='windows-1252'?>"
+                                 "<rss version='2.0'><channel><title>t</title><item><guid>g</guid><title>\xa3 5</title></item>"
+                                 RSS_TAIL;
+                struct ocds_page p;
+                struct err e = { 0 };
+
+                ocds_page_init(&p);
+                assert_int_equal(parse_str(ok, &p, &e), 0);
+                assert_int_equal(p.n, 1);
+                assert_string_equal(p.opps[0].title, "\xc2\xa3 5");
+                ocds_page_done(&p);
+        }
+}
+
+/* Where the document stops being well-formed the scan stops; libxml2 must
+ * stop there too and not read on into a shape nobody checked. */
+static void
+test_stops_at_first_error(void **state)
+{
+        char *xml = many_attrs(60000);
+        struct buf b;
+
+        (void)state;
+        buf_init(&b);
+        buf_adds(&b, "<?xml version='1.0'?>\n<feed xmlns='http://www.w3.org/2005/Atom'>"
+                 "<entry bad></entry>\n");
+        buf_adds(&b, strstr(xml, "<entry"));
+        expect_shape_refused(b.data, b.len, "evil: not well-formed XML: line 2");
+        buf_done(&b);
+        free(xml);
 }
 
 static void
@@ -624,6 +858,11 @@ main(void)
                 cmocka_unit_test(test_external_doctype_ok),
                 cmocka_unit_test(test_not_xml),
                 cmocka_unit_test(test_deep_nesting),
+                cmocka_unit_test(test_attribute_limit),
+                cmocka_unit_test(test_shape_scan_skips),
+                cmocka_unit_test(test_element_depth_text_limits),
+                cmocka_unit_test(test_shape_encodings),
+                cmocka_unit_test(test_stops_at_first_error),
                 cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_too_many_entries),
                 cmocka_unit_test(test_stated_values),
