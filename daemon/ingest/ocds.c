@@ -11,7 +11,9 @@
  *     NaN/Infinity become null).  An offset map takes jansson's error
  *     position back to the original line and column.
  *  2. json_loadb() with JSON_ALLOW_NUL; a size cap before it and jansson's
- *     own depth limit (2048) during it.
+ *     own depth limit (2048) during it; a release package is decoded one
+ *     top-level member and one release at a time (parse_streaming), so
+ *     memory is not ten times the document.
  *  3. one normalise pass per release; any field of the wrong type rejects
  *     that release only, with its index, id and the field's path.
  */
@@ -1417,6 +1419,238 @@ id_for_message(const json_t *r)
         return id ? text_clean_str(id, 100, TEXT_SINGLE_LINE) : NULL;
 }
 
+/* Release i of the document, parsed into page or rejected with its reason. */
+static void
+add_release(struct rctx *c, struct ocds_page *page, json_t *r, size_t i)
+{
+        struct opportunity o;
+
+        opportunity_init(&o);
+        c->why[0] = '\0';
+        if (parse_release(c, r, &o) == 0) {
+                page_add(page, &o);
+        } else {
+                char *id = json_is_object(r) ? id_for_message(r) : NULL;
+
+                if (id != NULL)
+                        diag_add(&page->rejected, c->name, 0, "release %zu (id %s): %s",
+                                 i, id, c->why);
+                else
+                        diag_add(&page->rejected, c->name, 0, "release %zu: %s", i, c->why);
+                free(id);
+                opportunity_done(&o);
+        }
+}
+
+/* ---- the document, one release at a time ----
+ *
+ * jansson builds a tree of the whole document: about ten times its size in
+ * memory (631 MB for a 60 MB file).  A release package is read here instead
+ * one value at a time: a linear scan finds where each top-level member and
+ * each element of "releases" begins and ends (strings and nesting followed,
+ * nothing else checked), and jansson decodes each of those slices on its
+ * own, so only one release's tree is alive at a time.  Every byte is still
+ * decoded by jansson exactly once, so what is valid is unchanged.  Whatever
+ * the scan does not expect (not an object, a bare release, "releases" not
+ * an array, a slice jansson refuses) sends the document to the whole-tree
+ * path below, after the releases already added are taken back, so errors
+ * read exactly as before (jansson's message, line and column). */
+
+struct jscan {
+        const char *s;
+        size_t      len, i;
+};
+
+static void
+js_ws(struct jscan *j)
+{
+        while (j->i < j->len && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
+                                 j->s[j->i] == '\n' || j->s[j->i] == '\r'))
+                j->i++;
+}
+
+static bool
+js_at(struct jscan *j, char c)
+{
+        js_ws(j);
+        return j->i < j->len && j->s[j->i] == c;
+}
+
+/* Past the string starting at j->i ('"'). */
+static bool
+js_string(struct jscan *j)
+{
+        for (j->i++; j->i < j->len; j->i++) {
+                if (j->s[j->i] == '\\')
+                        j->i++;
+                else if (j->s[j->i] == '"')
+                        return ++j->i <= j->len;
+        }
+        return false;
+}
+
+/* Past one value starting at j->i (after white space). */
+static bool
+js_value(struct jscan *j)
+{
+        size_t depth = 0, start;
+
+        js_ws(j);
+        start = j->i;
+        while (j->i < j->len) {
+                char c = j->s[j->i];
+
+                if (c == '"') {
+                        if (!js_string(j))
+                                return false;
+                } else if (c == '[' || c == '{') {
+                        depth++, j->i++;
+                } else if (c == ']' || c == '}') {
+                        if (depth == 0)
+                                break;
+                        depth--, j->i++;
+                } else if (depth == 0 && (c == ',' || c == ':' || c == ' ' || c == '\t' ||
+                                          c == '\n' || c == '\r')) {
+                        break;
+                } else {
+                        j->i++;
+                }
+                if (depth == 0 && (c == '"' || c == ']' || c == '}'))
+                        break;
+        }
+        return depth == 0 && j->i > start;
+}
+
+static json_t *
+js_decode(const struct jscan *j, size_t from)
+{
+        json_error_t jerr;
+
+        return json_loadb(j->s + from, j->i - from, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
+}
+
+/* Take back what the releases of this document added to page. */
+static void
+page_truncate(struct ocds_page *page, size_t n, size_t nrel, size_t nrej, size_t dropped)
+{
+        while (page->n > n)
+                opportunity_done(&page->opps[--page->n]);
+        page->nreleases = nrel;
+        while (page->rejected.n > nrej)
+                free(page->rejected.msg[--page->rejected.n]);
+        page->rejected.dropped = dropped;
+}
+
+/* Read a release package from the prepared bytes one release at a time.
+ * true when done (0 returned in *ret; page filled); false when the
+ * whole-tree path must read the document (page as it was). */
+static bool
+parse_streaming(const char *name, const char *buf, size_t len, struct ocds_page *page)
+{
+        struct jscan j = { buf, len, 0 };
+        size_t n0 = page->n, r0 = page->nreleases, d0 = page->rejected.n;
+        size_t dd0 = page->rejected.dropped, rel = SIZE_MAX, rel_end = 0, i = 0;
+        json_t *pkg = json_object(), *links;
+        struct rctx c;
+        bool ok = false;
+
+        if (!js_at(&j, '{'))
+                goto out;
+        j.i++;
+        if (js_at(&j, '}')) {
+                j.i++;
+        } else for (;;) {
+                size_t k0, v0;
+                json_t *key, *val;
+
+                if (!js_at(&j, '"'))
+                        goto out;
+                k0 = j.i;
+                if (!js_string(&j) || (key = js_decode(&j, k0)) == NULL)
+                        goto out;
+                if (!js_at(&j, ':')) {
+                        json_decref(key);
+                        goto out;
+                }
+                j.i++;
+                js_ws(&j);
+                v0 = j.i;
+                if (!js_value(&j)) {
+                        json_decref(key);
+                        goto out;
+                }
+                if (strcmp(json_string_value(key), "releases") == 0) {
+                        rel = v0, rel_end = j.i;        /* the last one wins, as in jansson */
+                        json_object_del(pkg, "releases");
+                } else if ((val = js_decode(&j, v0)) != NULL) {
+                        json_object_set_new(pkg, json_string_value(key), val);
+                } else {
+                        json_decref(key);
+                        goto out;
+                }
+                json_decref(key);
+                if (js_at(&j, ',')) {
+                        j.i++;
+                } else if (js_at(&j, '}')) {
+                        j.i++;
+                        break;
+                } else {
+                        goto out;
+                }
+        }
+        js_ws(&j);
+        if (j.i != len || rel == SIZE_MAX || buf[rel] != '[')
+                goto out;
+
+        memset(&c, 0, sizeof(c));
+        c.name = name;
+        c.pkg_uri = json_string_value(json_object_get(pkg, "uri"));
+        j.i = rel + 1;
+        j.len = rel_end;
+        if (js_at(&j, ']')) {
+                j.i++;
+        } else for (;; i++) {
+                size_t v0;
+                json_t *r;
+
+                js_ws(&j);
+                v0 = j.i;
+                if (!js_value(&j) || (r = js_decode(&j, v0)) == NULL)
+                        goto out;
+                if (i < OCDS_MAX_RELEASES)
+                        add_release(&c, page, r, i);
+                json_decref(r);
+                if (js_at(&j, ',')) {
+                        j.i++;
+                } else if (js_at(&j, ']')) {
+                        j.i++, i++;
+                        break;
+                } else {
+                        goto out;
+                }
+        }
+        js_ws(&j);
+        if (j.i != rel_end)
+                goto out;
+        page->nreleases += i;
+        if (i > OCDS_MAX_RELEASES)
+                diag_add(&page->rejected, name, 0, "releases after the first %d ignored (%zu)",
+                         OCDS_MAX_RELEASES, i - OCDS_MAX_RELEASES);
+        links = json_object_get(pkg, "links");
+        if (json_is_object(links) && json_is_string(json_object_get(links, "next"))) {
+                free(page->next);
+                page->next = xstrdup(json_string_value(json_object_get(links, "next")));
+        }
+        ok = true;
+out:
+        if (!ok)
+                page_truncate(page, n0, r0, d0, dd0);
+        json_decref(pkg);
+        return ok;
+}
+
+/* ---- the document, as one tree ---- */
+
 int
 ocds_parse(const char *name, const char *data, size_t len, struct ocds_page *page,
            struct err *err)
@@ -1442,6 +1676,10 @@ ocds_parse(const char *name, const char *data, size_t len, struct ocds_page *pag
                                name, len, OCDS_MAX_BYTES);
 
         prepare(data, len, &prepared, &map);
+        if (parse_streaming(name, prepared.data, prepared.len, page)) {
+                ret = 0;
+                goto out;
+        }
         doc = json_loadb(prepared.data, prepared.len, JSON_ALLOW_NUL, &jerr);
         if (doc == NULL) {
                 int line = jerr.line, col = jerr.column;
@@ -1481,26 +1719,8 @@ ocds_parse(const char *name, const char *data, size_t len, struct ocds_page *pag
 
         n = json_array_size(releases);
         page->nreleases += n;
-        for (i = 0; i < n && i < OCDS_MAX_RELEASES; i++) {
-                json_t *r = json_array_get(releases, i);
-                struct opportunity o;
-
-                opportunity_init(&o);
-                c.why[0] = '\0';
-                if (parse_release(&c, r, &o) == 0) {
-                        page_add(page, &o);
-                } else {
-                        char *id = json_is_object(r) ? id_for_message(r) : NULL;
-
-                        if (id != NULL)
-                                diag_add(&page->rejected, name, 0, "release %zu (id %s): %s",
-                                         i, id, c.why);
-                        else
-                                diag_add(&page->rejected, name, 0, "release %zu: %s", i, c.why);
-                        free(id);
-                        opportunity_done(&o);
-                }
-        }
+        for (i = 0; i < n && i < OCDS_MAX_RELEASES; i++)
+                add_release(&c, page, json_array_get(releases, i), i);
         if (n > OCDS_MAX_RELEASES)
                 diag_add(&page->rejected, name, 0, "releases after the first %d ignored (%zu)",
                          OCDS_MAX_RELEASES, n - OCDS_MAX_RELEASES);

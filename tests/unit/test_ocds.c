@@ -3,7 +3,10 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
@@ -929,6 +932,126 @@ t_bare_release_and_bom(void **state)
         ocds_page_done(&p);
 }
 
+/* ---- one release at a time ---- */
+
+/* jansson's allocations, counted (json_set_alloc_funcs).  Strings that
+ * json_dumps() returns are released by the parser with free(), which this
+ * does not see: they stay counted, as if never freed. */
+static size_t jlive, jpeak;
+
+static void *
+counting_malloc(size_t n)
+{
+        void *p = malloc(n);
+
+        if (p != NULL) {
+                jlive += malloc_usable_size(p);
+                if (jlive > jpeak)
+                        jpeak = jlive;
+        }
+        return p;
+}
+
+static void
+counting_free(void *p)
+{
+        if (p != NULL)
+                jlive -= malloc_usable_size(p);
+        free(p);
+}
+
+static void
+t_one_release_at_a_time(void **state)
+{
+        struct buf b;
+        struct ocds_page p;
+        struct err e;
+        char *one;
+
+        (void)state;
+        /* 3,000 releases, each with a 1 KB description */
+        buf_init(&b);
+        buf_adds(&b, "{\"uri\": \"https://www.contractsfinder.service.gov.uk/x\",\n"
+                 " \"releases\": [");
+        for (int i = 0; i < 3000; i++) {
+                char guid[40];
+
+                snprintf(guid, sizeof(guid), "%08d-1111-1111-1111-111111111111", i);
+                one = cf_release(guid, "{\"title\":\"Cleaning\",\"description\":\""
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. "
+                                 "Office cleaning, twice a week, five sites. \","
+                                 "\"items\":[{\"id\":\"1\",\"classification\":"
+                                 "{\"scheme\":\"CPV\",\"id\":\"90919200\"}}]}");
+                buf_printf(&b, "%s\n  %s", i ? "," : "", one);
+                free(one);
+        }
+        buf_adds(&b, "],\n \"links\": {\"next\": \"https://x.example/page2\"}}");
+        jlive = jpeak = 0;
+        json_set_alloc_funcs(counting_malloc, counting_free);
+        assert_int_equal(parse_str(b.data, b.len, &p, &e), 0);
+        json_set_alloc_funcs(malloc, free);
+        assert_int_equal(p.n, 3000);
+        assert_int_equal(p.nreleases, 3000);
+        assert_string_equal(p.next, "https://x.example/page2");
+        assert_string_equal(p.opps[2999].notice_id, "00002999-1111-1111-1111-111111111111");
+        /* a tree of the whole document is 6.3 times its size (12.4 MB for
+         * these 2.0 MB); one release at a time, jansson holds one release
+         * and the raw strings handed to the page (counted, never seen
+         * freed): about the size of the document */
+        if (jpeak > 2 * b.len)
+                fail_msg("jansson held %zu bytes at once for a %zu-byte document", jpeak, b.len);
+        ocds_page_done(&p);
+        buf_done(&b);
+}
+
+/* The streaming reader and the whole-tree reader agree: members before or
+ * after "releases", a repeated "releases" (the last wins), escapes in keys;
+ * and an error anywhere, even after the releases, rejects the document
+ * with nothing added to a page that already held releases. */
+static void
+t_streaming_edges(void **state)
+{
+        char *r1 = cf_release(G1, "{\"title\":\"one\"}");
+        char *r2 = cf_release(G2, "{\"title\":\"two\"}");
+        char *doc;
+        struct ocds_page p;
+        struct err e = { 0 };
+
+        (void)state;
+        doc = xasprintf("{\"links\":{\"next\":\"n\"},\"releases\":[%s],\"rel\\u0065ases\":"
+                        "[ %s , %s ] ,\"uri\":null}", r1, r1, r2);
+        assert_int_equal(parse_str(doc, strlen(doc), &p, &e), 0);
+        assert_int_equal(p.n, 2);
+        assert_string_equal(p.opps[1].title, "two");
+        assert_string_equal(p.next, "n");
+        free(doc);
+        /* a page that holds one release already; the next document fails
+         * after its releases: the page is as it was */
+        doc = xasprintf("{\"releases\":[%s,%s],\n\"links\":{\"next\": nope}}", r1, r2);
+        assert_int_equal(ocds_parse("t.json", doc, strlen(doc), &p, &e), -EINVAL);
+        if (strncmp(e.msg, "t.json: line 2 column ", 22) != 0)
+                fail_msg("message: %s", e.msg);
+        assert_int_equal(p.n, 2);
+        assert_int_equal(p.nreleases, 2);
+        ocds_page_done(&p);
+        free(doc);
+        /* one bad release in the middle: the whole document, as before */
+        doc = xasprintf("{\"releases\":[%s,{\"a\":},%s]}", r1, r2);
+        assert_int_equal(parse_str(doc, strlen(doc), &p, &e), -EINVAL);
+        assert_int_equal(p.n, 0);
+        assert_int_equal(p.rejected.n, 0);
+        ocds_page_done(&p);
+        free(doc);
+        free(r1);
+        free(r2);
+}
+
 int
 main(void)
 {
@@ -952,6 +1075,8 @@ main(void)
                 cmocka_unit_test(t_huge_string),
                 cmocka_unit_test(t_deep_nesting),
                 cmocka_unit_test(t_bare_release_and_bom),
+                cmocka_unit_test(t_one_release_at_a_time),
+                cmocka_unit_test(t_streaming_edges),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
