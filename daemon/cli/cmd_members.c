@@ -168,6 +168,7 @@ members_list(struct cli *cli, bool json)
 {
         struct taxonomy *tx = NULL;
         struct member_register *reg = NULL;
+        size_t npaused = 0;
 
         if (load_register(cli, "members", &tx, &reg) < 0 || reg == NULL)
                 return 1;
@@ -191,15 +192,19 @@ members_list(struct cli *cli, bool json)
                                 buf_printf(&rg, "%s%s", k ? "," : "", m->regions.v[k]);
                         for (size_t k = 0; k < m->capabilities.n; k++)
                                 buf_printf(&cp, "%s%s", k ? "," : "", m->capabilities.v[k]);
-                        printf("%-22s %-30.30s %-12.12s %-20.20s %s\n", m->id,
-                               m->name ? m->name : "", m->cluster ? m->cluster : "-",
+                        printf("%-22s %s%-*.*s %-12.12s %-20.20s %s\n", m->id,
+                               m->paused ? "(paused) " : "", m->paused ? 21 : 30,
+                               m->paused ? 21 : 30, m->name ? m->name : "",
+                               m->cluster ? m->cluster : "-",
                                rg.data ? rg.data : "anywhere", cp.data ? cp.data : "-");
+                        npaused += m->paused;
                         buf_done(&rg);
                         buf_done(&cp);
                 }
         }
         if (!json)
-                fprintf(stderr, "%zu member%s\n", reg->n, reg->n == 1 ? "" : "s");
+                fprintf(stderr, "%zu member%s%s%.0zu%s\n", reg->n, reg->n == 1 ? "" : "s",
+                        npaused ? " (" : "", npaused, npaused ? " paused)" : "");
         members_free(reg);
         taxonomy_free(tx);
         return 0;

@@ -206,7 +206,7 @@ member_diff(const struct member *old, const struct member *new_m, struct strv *o
 {
         struct buf a, b;
         struct strv ra, rb;
-        size_t before = out->n;
+        size_t before;
 
         buf_init(&a);
         buf_init(&b);

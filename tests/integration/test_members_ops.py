@@ -127,6 +127,13 @@ def test_paused():
         shown = env.run("members", "show", "hampshire-school-meals").stdout
         if "paused" not in shown:
             fail("members show does not say paused:\n" + shown)
+        p = env.run("members", "list")
+        if ("hampshire-school-meals (paused) " not in p.stdout
+                or "(1 paused)" not in p.stderr):
+            fail("members list does not mark the paused member:\n" + p.stdout + p.stderr)
+        if [m["paused"] for m in env.json_lines("members", "list", "--json")
+                if m["id"] == "hampshire-school-meals"] != [True]:
+            fail("members list --json lacks paused: true")
         # unpaused by editing the file: matched again
         path = os.path.join(env.members, "hampshire-school-meals.conf")
         text = open(path).read().replace("paused = yes\n", "")
