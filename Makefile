@@ -192,7 +192,8 @@ fuzz-run: $(FUZZ:%=$(BUILD)/fuzz/fuzz_%)
 # identical file is left alone.  The shipped bidbroker.conf names the CPV list
 # as "cpv2008.json" (conf/cpv2008.json in the tree); the installed copy names
 # DATADIR/bidbroker/cpv2008.json, where the list is installed.
-CONF_FILES = conf/bidbroker.conf conf/capabilities.conf
+# every conf/*.conf but the demo's: a new configuration file is a conffile too
+CONF_FILES = $(filter-out conf/demo.conf,$(wildcard conf/*.conf))
 CONFDIR    = $(SYSCONFDIR)/bidbroker
 PKGDATADIR = $(DATADIR)/bidbroker
 define install_conffile

@@ -30,8 +30,9 @@ grep -qx 'cpv_reference = /usr/share/bidbroker/cpv2008.json' "$etc/bidbroker.con
         || fail "installed bidbroker.conf does not name /usr/share/bidbroker/cpv2008.json"
 # the installed config is valid as installed (paths under DESTDIR for the test)
 sed "s|= /usr/share/|= $dest/usr/share/|" "$etc/bidbroker.conf" >"$etc/test.conf"
-"$dest/usr/bin/bidbroker" --config "$etc/test.conf" check-config >/dev/null \
-        || fail "installed configuration does not pass check-config"
+"$dest/usr/bin/bidbroker" --config "$etc/test.conf" check-config >/dev/null 2>"$dest/check.err" \
+        || { cat "$dest/check.err" >&2; fail "installed configuration does not pass check-config"; }
+rm -f "$dest/check.err"
 rm "$etc/test.conf"
 
 # ---- upgrade: nothing edited -> nothing said, nothing written
