@@ -253,9 +253,9 @@ file_group(struct cli *cli, unsigned *gid)
 }
 
 static int
-members_import(struct cli *cli, const char *csv, bool dry_run)
+members_import(struct cli *cli, const char *csv, bool dry_run, bool force)
 {
-        struct import_opts o = { .dry_run = dry_run, .gid = (unsigned)-1 };
+        struct import_opts o = { .dry_run = dry_run, .force = force, .gid = (unsigned)-1 };
         struct taxonomy *tx = NULL;
         struct import_counts n;
         struct diag d;
@@ -346,7 +346,7 @@ static const char members_usage[] =
         "usage: bidbroker members list [--json]\n"
         "       bidbroker members show ID [--json]\n"
         "       bidbroker members export [--csv | --json]\n"
-        "       bidbroker members import [--dry-run] FILE.csv\n"
+        "       bidbroker members import [--dry-run] [--force] FILE.csv\n"
         "       bidbroker members remove ID\n\n"
         "The member register: one file per member in [match] members.\n\n"
         "  list             one line per member\n"
@@ -361,6 +361,9 @@ static const char members_usage[] =
         "                   per member and field; every bad row is reported as FILE:LINE\n"
         "                   and skipped; exit 1 when any row was rejected\n"
         "      --dry-run    show what import would change, write nothing\n"
+        "      --force      also import rows over member files changed after the\n"
+        "                   sheet was saved (by default refused: it would undo\n"
+        "                   those edits)\n"
         "  remove ID        delete the member's file (to stop matching for a while,\n"
         "                   set paused = yes instead)\n\n"
         "Files are written atomically with mode 0640, group [bidbroker] group (default\n"
@@ -373,15 +376,16 @@ cmd_members(struct cli *cli, int argc, char **argv)
                 { "json", no_argument, NULL, 'j' },
                 { "csv", no_argument, NULL, 'c' },
                 { "dry-run", no_argument, NULL, 'n' },
+                { "force", no_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        bool json = false, csv = false, dry_run = false;
+        bool json = false, csv = false, dry_run = false, force = false;
         const char *sub;
         int c, nargs;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "jcnh", opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, "jcnfh", opts, NULL)) != -1) {
                 switch (c) {
                 case 'j':
                         json = true;
@@ -391,6 +395,9 @@ cmd_members(struct cli *cli, int argc, char **argv)
                         break;
                 case 'n':
                         dry_run = true;
+                        break;
+                case 'f':
+                        force = true;
                         break;
                 case 'h':
                         fputs(members_usage, stdout);
@@ -406,9 +413,9 @@ cmd_members(struct cli *cli, int argc, char **argv)
         sub = argv[optind];
         nargs = argc - optind - 1;
         if ((csv && strcmp(sub, "export") != 0) || (csv && json) ||
-            (dry_run && strcmp(sub, "import") != 0)) {
+            ((dry_run || force) && strcmp(sub, "import") != 0)) {
                 cli_error("members", "--csv goes with export (not with --json), --dry-run "
-                          "with import");
+                          "and --force with import");
                 return EXIT_USAGE;
         }
         if (strcmp(sub, "list") == 0 && nargs == 0)
@@ -418,10 +425,10 @@ cmd_members(struct cli *cli, int argc, char **argv)
         if (strcmp(sub, "export") == 0 && nargs == 0)
                 return members_export(cli, json);
         if (strcmp(sub, "import") == 0 && nargs == 1 && !json)
-                return members_import(cli, argv[optind + 1], dry_run);
+                return members_import(cli, argv[optind + 1], dry_run, force);
         if (strcmp(sub, "remove") == 0 && nargs == 1 && !json)
                 return members_remove(cli, argv[optind + 1]);
         cli_error("members", "usage: members list | show ID | export [--csv|--json] | "
-                  "import [--dry-run] FILE.csv | remove ID");
+                  "import [--dry-run] [--force] FILE.csv | remove ID");
         return EXIT_USAGE;
 }

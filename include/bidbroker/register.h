@@ -212,11 +212,15 @@ void member_diff(const struct member *old, const struct member *new_m, struct st
  * and skipped.  Per member, changes gets "ID: new member (NAME)" or one "ID:
  * " line per member_diff() line.  With opts->dry_run nothing is written;
  * otherwise files are written with member_write_file() (group opts->gid), the
- * comment lines of an updated file kept at its top.  Returns 0 when the file
- * could be read (even with rejected rows), -errno/-EINVAL when not at all.
+ * comment lines of an updated file kept at its top.  A row that would change
+ * a member file modified after the sheet was saved (a hand edit the sheet
+ * does not have) is refused, naming the member and the fields, unless
+ * opts->force.  Returns 0 when the file could be read (even with rejected
+ * rows), -errno/-EINVAL when not at all.
  */
 struct import_opts {
         bool     dry_run;
+        bool     force;                 /* import rows over files newer than the sheet */
         unsigned gid;                   /* group of written files ((unsigned)-1: ours) */
 };
 struct import_counts {

@@ -252,16 +252,20 @@ struct import {
         struct csv               *csv;
         int                       colmap[COL_MAX_];
         unsigned                 *dup_line;     /* per row: another row's line with its id */
+        struct timespec           sheet_mtime;  /* when the sheet was last saved */
 };
 
 /* Read and parse the file; a sheet without a usable header row is refused. */
 static int
 sheet_load(struct import *im)
 {
+        struct stat st;
         char *text = NULL;
         size_t len = 0;
         int r;
 
+        if (stat(im->csv_path, &st) == 0)
+                im->sheet_mtime = st.st_mtim;
         r = read_file(im->csv_path, CSV_FILE_MAX, &text, &len);
         if (r < 0) {
                 diag_add(im->d, im->csv_path, 0, "cannot read: %s",
@@ -685,6 +689,48 @@ commit_member(struct import *im, const struct member *old, const struct member *
         }
 }
 
+static bool
+ts_after(const struct timespec *a, const struct timespec *b)
+{
+        return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
+}
+
+/*
+ * A member file changed after the sheet was saved (a hand edit, another
+ * import) that this row would change: importing would undo those edits, so
+ * the row is refused, naming the member and the fields, unless opts->force.
+ */
+static void
+check_newer(struct import *im, const char *path, const struct member *old,
+            const struct member *m, unsigned line)
+{
+        struct strv lines, fields;
+        struct buf names;
+        struct stat st;
+
+        if (im->opts->force || stat(path, &st) < 0 || !ts_after(&st.st_mtim, &im->sheet_mtime))
+                return;
+        strv_init(&lines);
+        strv_init(&fields);
+        buf_init(&names);
+        member_diff(old, m, &lines);
+        for (size_t i = 0; i < lines.n; i++) {
+                char *f = xstrndup(lines.v[i], strcspn(lines.v[i], ":"));
+
+                if (!strv_contains(&fields, f))
+                        buf_printf(&names, "%s%s", fields.n ? ", " : "", f);
+                strv_add_unique(&fields, f);
+                free(f);
+        }
+        diag_add(im->d, im->csv_path, line, "member '%s': %s was changed after this sheet was "
+                 "saved, and importing the row would change its %s (undoing those edits?): "
+                 "export a fresh sheet, or import with --force", m->id, path,
+                 names.len ? names.data : "fields");
+        buf_done(&names);
+        strv_done(&fields);
+        strv_done(&lines);
+}
+
 static void
 import_row(struct import *im, size_t i)
 {
@@ -718,6 +764,8 @@ import_row(struct import *im, size_t i)
         }
         apply_row(&m, row, im);
         member_check(&m, im->csv_path, row->line, im->d);
+        if (diag_count(im->d) == before && old != NULL && !member_equal(old, &m))
+                check_newer(im, path, old, &m, row->line);
         if (diag_count(im->d) > before)
                 im->counts->rejected++;
         else if (old != NULL && member_equal(old, &m))

@@ -190,6 +190,44 @@ def test_umask_and_group():
         env.cleanup()
 
 
+def test_stale_sheet():
+    """The issue's case: a sheet saved, then a member file edited by hand
+    (a second email, a keyword), then the old sheet imported again."""
+    env = Env()
+    try:
+        sheet = os.path.join(env.dir, "members.csv")
+        with open(sheet, "w") as f:
+            f.write(env.run("members", "export").stdout)
+        t = os.stat(sheet).st_mtime - 60
+        os.utime(sheet, (t, t))
+        hand = os.path.join(env.members, "care-brum.conf")
+        with open(hand, "a") as f:
+            f.write("keyword = befriending\nemail = second@care.example\n")
+        edited = open(hand).read()
+        p = env.run("members", "import", sheet, expect=1)
+        msg = "member 'care-brum': %s was changed after this sheet was saved" % hand
+        if msg not in p.stderr or "would change its email, rules" not in p.stderr:
+            fail("a stale sheet over a hand edit should be refused naming the fields:\n"
+                 + p.stderr)
+        if open(hand).read() != edited:
+            fail("the refused row still rewrote the hand-edited file")
+        if "1 rejected" not in p.stdout:
+            fail("counts: " + p.stdout)
+        p = env.run("members", "import", "--dry-run", sheet, expect=1)
+        if msg not in p.stderr:
+            fail("--dry-run should report the stale row too:\n" + p.stderr)
+        p = env.run("members", "import", "--force", "--dry-run", sheet)
+        if ("care-brum: email: care@carebrum.example, second@care.example → "
+                "care@carebrum.example") not in p.stdout:
+            fail("--force --dry-run should show the email change:\n" + p.stdout)
+        env.run("members", "import", "--force", sheet)
+        if "befriending" in open(hand).read():
+            fail("--force did not import the sheet")
+        env.run("members", "list", "--force", expect=2)
+    finally:
+        env.cleanup()
+
+
 SHIM = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -254,6 +292,7 @@ def test_killed_mid_import():
 if __name__ == "__main__":
     test_roundtrip_and_dry_run()
     test_paused()
+    test_stale_sheet()
     test_umask_and_group()
     test_killed_mid_import()
     print("members ops: ok")
