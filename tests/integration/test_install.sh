@@ -44,6 +44,8 @@ ls "$etc" | grep -q '\.dist$' && fail "re-install over unedited files wrote .dis
 orig_conf=$(cat "$etc/bidbroker.conf")
 printf '\n# edited by staff\n' >>"$etc/bidbroker.conf"
 printf '\n# edited by staff too\n' >>"$etc/capabilities.conf"
+printf '[member]\nid = m\nname = M\ncapabilities = cleaning\n' >"$etc/members/m.conf"
+chmod 640 "$etc/members/m.conf"
 cp "$etc/bidbroker.conf" "$dest/conf.edited"
 cp "$etc/capabilities.conf" "$dest/caps.edited"
 out=$(inst)
@@ -54,5 +56,7 @@ cmp -s "$etc/capabilities.conf.dist" "$top/conf/capabilities.conf" || fail "capa
 echo "$out" | grep -q "kept your $etc/bidbroker.conf; the new version is $etc/bidbroker.conf.dist" \
         || fail "upgrade did not say it kept bidbroker.conf: $out"
 echo "$out" | grep -q "capabilities.conf.dist" || fail "upgrade did not say it kept capabilities.conf: $out"
+[ "$(cat "$etc/members/m.conf")" = "$(printf '[member]\nid = m\nname = M\ncapabilities = cleaning')" ] \
+        && [ "$(stat -c %a "$etc/members/m.conf")" = 640 ] || fail "upgrade touched a member file"
 find "$dest" -path '*/home/*' -print | grep -q . && fail "wrote outside DESTDIR"
 echo "install: ok (upgrade keeps edits, writes .dist)"
