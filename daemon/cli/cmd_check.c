@@ -176,6 +176,14 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 reg = engine_members(e);
         }
         check_sources(&ck);
+        if (cfg->group != NULL) {               /* member files are given to it */
+                struct err ge = { 0 };
+                unsigned gid;
+
+                if (members_group(cfg->group, &gid, &ge) < 0)
+                        warn(&ck, 0, "%s: members import will refuse to write member files "
+                             "until the group exists", ge.msg);
+        }
         if (e == NULL)
                 warn(&ck, 0, "matching is not configured: nothing will be matched until "
                      "[match] names 'taxonomy' (the capability file, e.g. "

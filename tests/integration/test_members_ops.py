@@ -186,6 +186,9 @@ def test_umask_and_group():
         p = env.run("members", "import", sheet, expect=1)
         if "no group called 'no-such-group-here'" not in p.stderr:
             fail("unknown group: " + p.stderr)
+        p = env.run("check-config")
+        if "[bidbroker] group: no group called 'no-such-group-here'" not in p.stderr:
+            fail("check-config should warn about the unknown group: " + p.stderr)
     finally:
         env.cleanup()
 
