@@ -6,7 +6,9 @@
  * value is checked the same way wherever it was written.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -779,6 +781,34 @@ out:
         free(path);
 }
 
+/* Remove ID.conf.tmp.PID files an import killed mid-write left behind (their
+ * process is gone); the loader ignores them, but they would pile up. */
+static void
+sweep_temps(const char *dir)
+{
+        DIR *dh = opendir(dir);
+        struct dirent *de;
+
+        if (dh == NULL)
+                return;
+        while ((de = readdir(dh)) != NULL) {
+                const char *t = strstr(de->d_name, ".conf.tmp.");
+                char *end = NULL, *path;
+                long pid;
+
+                if (t == NULL || t == de->d_name)
+                        continue;
+                pid = strtol(t + strlen(".conf.tmp."), &end, 10);
+                if (end == NULL || *end != '\0' || pid <= 0 || pid == (long)getpid() ||
+                    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                        continue;
+                path = xasprintf("%s/%s", dir, de->d_name);
+                (void)unlink(path);
+                free(path);
+        }
+        closedir(dh);
+}
+
 /* The member directory, created when missing: mode 0750, the service's group. */
 static int
 member_dir(struct import *im)
@@ -786,8 +816,11 @@ member_dir(struct import *im)
         struct stat st;
         int r;
 
-        if (stat(im->dir, &st) == 0 || im->opts->dry_run)
+        if (stat(im->dir, &st) == 0 || im->opts->dry_run) {
+                if (!im->opts->dry_run)
+                        sweep_temps(im->dir);
                 return 0;
+        }
         r = mkdir_p(im->dir, 0750);
         if (r == 0 && im->opts->gid != (unsigned)-1 &&
             chown(im->dir, (uid_t)-1, (gid_t)im->opts->gid) < 0)

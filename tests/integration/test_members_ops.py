@@ -284,10 +284,16 @@ def test_killed_mid_import():
         if len(changed) != 2:
             fail("expected the 2 files written before the kill to be new, got %r" % changed)
         p = env.run("check-config")        # every file (old or new) is valid
-        # a second run finishes the job
+        left = [n for n in os.listdir(env.members) if ".conf.tmp." in n]
+        if len(left) != 1:
+            fail("expected the killed write's temporary file, found %r" % left)
+        # a second run finishes the job and sweeps the dead import's temporary file
         p = env.run("members", "import", sheet)
         if "%d updated" % (len(before) - 2) not in p.stdout:
             fail("re-run after the kill: " + p.stdout)
+        left = [n for n in os.listdir(env.members) if ".conf.tmp." in n]
+        if left:
+            fail("the dead import's temporary file is still there: %r" % left)
     finally:
         env.cleanup()
 
