@@ -342,11 +342,50 @@ members_remove(struct cli *cli, const char *id)
         return 0;
 }
 
+static int
+members_pause(struct cli *cli, const char *id, bool paused)
+{
+        struct taxonomy *tx = NULL;
+        struct member_register *reg = NULL;
+        const struct member *m;
+        struct err e = { 0 };
+        unsigned gid = (unsigned)-1;
+        int r, rc = 1;
+
+        if (load_register(cli, "members", &tx, &reg) < 0 || reg == NULL)
+                return 1;
+        m = members_find(reg, id);
+        if (m == NULL) {
+                cli_error("members", "no member '%s' in %s", id, cli->cfg->members);
+                goto out;
+        }
+        if (file_group(cli, &gid) < 0)
+                goto out;
+        r = member_set_paused(cli->cfg->members, m, paused, gid, &e);
+        if (r < 0) {
+                cli_error("members", "%s", e.msg);
+                goto out;
+        }
+        if (r > 0)
+                printf("%s is already %s\n", id, paused ? "paused" : "active (not paused)");
+        else
+                printf("%s %s (%s); the daemon applies it at its next reload "
+                       "(systemctl reload bidbroker)\n", id,
+                       paused ? "paused: not matched until resumed" : "resumed: matched again",
+                       m->file);
+        rc = 0;
+out:
+        members_free(reg);
+        taxonomy_free(tx);
+        return rc;
+}
+
 static const char members_usage[] =
         "usage: bidbroker members list [--json]\n"
         "       bidbroker members show ID [--json]\n"
         "       bidbroker members export [--csv | --json]\n"
         "       bidbroker members import [--dry-run] [--force] FILE.csv\n"
+        "       bidbroker members pause ID | resume ID\n"
         "       bidbroker members remove ID\n\n"
         "The member register: one file per member in [match] members.\n\n"
         "  list             one line per member\n"
@@ -364,8 +403,11 @@ static const char members_usage[] =
         "      --force      also import rows over member files changed after the\n"
         "                   sheet was saved (by default refused: it would undo\n"
         "                   those edits)\n"
+        "  pause ID         stop matching the member (holidays, a full order book):\n"
+        "                   adds paused = yes to its file, nothing else changes\n"
+        "  resume ID        match it again (removes the paused line)\n"
         "  remove ID        delete the member's file (to stop matching for a while,\n"
-        "                   set paused = yes instead)\n\n"
+        "                   pause it instead)\n\n"
         "Files are written atomically with mode 0640, group [bidbroker] group (default\n"
         "bidbroker when that group exists); see docs/matching.md.\n";
 
@@ -407,7 +449,8 @@ cmd_members(struct cli *cli, int argc, char **argv)
                 }
         }
         if (optind >= argc) {
-                cli_error("members", "list, show ID, export, import FILE.csv or remove ID?");
+                cli_error("members", "list, show ID, export, import FILE.csv, pause ID, resume ID "
+                          "or remove ID?");
                 return EXIT_USAGE;
         }
         sub = argv[optind];
@@ -428,7 +471,9 @@ cmd_members(struct cli *cli, int argc, char **argv)
                 return members_import(cli, argv[optind + 1], dry_run, force);
         if (strcmp(sub, "remove") == 0 && nargs == 1 && !json)
                 return members_remove(cli, argv[optind + 1]);
+        if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0) && nargs == 1 && !json)
+                return members_pause(cli, argv[optind + 1], sub[0] == 'p');
         cli_error("members", "usage: members list | show ID | export [--csv|--json] | "
-                  "import [--dry-run] [--force] FILE.csv | remove ID");
+                  "import [--dry-run] [--force] FILE.csv | pause ID | resume ID | remove ID");
         return EXIT_USAGE;
 }

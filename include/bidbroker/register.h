@@ -178,6 +178,15 @@ int members_group(const char *name, unsigned *gid, struct err *e);
  */
 int member_write_file(const char *dir, const struct member *m, const char *header,
                       unsigned gid, struct err *e);
+/*
+ * Pause or resume member m (loaded from DIR/ID.conf) by editing its file as
+ * text: every "paused = ..." line goes, "paused = yes" is appended when
+ * pausing; comments and every other line stay where they are.  Written like
+ * member_write_file().  1 when m already is in that state (nothing written),
+ * 0, or -errno with e set.
+ */
+int member_set_paused(const char *dir, const struct member *m, bool paused, unsigned gid,
+                      struct err *e);
 /* Delete DIR/ID.conf.  0, -ENOENT (no such member) or -errno, with e set. */
 int member_remove(const char *dir, const char *id, struct err *e);
 

@@ -76,3 +76,57 @@ member_remove(const char *dir, const char *id, struct err *e)
         free(path);
         return r;
 }
+
+/* Is line (up to its end) a "paused = ..." line? */
+static bool
+is_paused_line(const char *line)
+{
+        while (*line == ' ' || *line == '\t')
+                line++;
+        if (strncmp(line, "paused", 6) != 0)
+                return false;
+        line += 6;
+        while (*line == ' ' || *line == '\t')
+                line++;
+        return *line == '=';
+}
+
+int
+member_set_paused(const char *dir, const struct member *m, bool paused, unsigned gid,
+                  struct err *e)
+{
+        char *path, *text = NULL;
+        size_t len = 0;
+        struct buf b;
+        int r;
+
+        if (m->paused == paused)
+                return 1;
+        path = xasprintf("%s/%s.conf", dir, m->id);
+        r = read_file(path, 1u << 20, &text, &len);
+        if (r < 0) {
+                err_set(e, r, "%s: cannot read: %s", path, strerror(-r));
+                goto out;
+        }
+        buf_init(&b);
+        for (char *p = text, *nl; p != NULL && *p; p = nl ? nl + 1 : NULL) {
+                nl = strchr(p, '\n');
+                if (nl)
+                        *nl = '\0';
+                if (!is_paused_line(p))
+                        buf_printf(&b, "%s\n", p);
+        }
+        if (paused)
+                buf_adds(&b, "paused = yes\n");
+        r = write_file_atomic_group(path, b.data ? b.data : "", b.len, MEMBER_FILE_MODE, gid);
+        if (r == -EPERM && gid != (unsigned)-1)
+                err_set(e, r, "%s: cannot give the file to group %u (run as root, or as a "
+                        "member of that group): %s", path, gid, strerror(-r));
+        else if (r < 0)
+                err_set(e, r, "%s: cannot write: %s", path, strerror(-r));
+        buf_done(&b);
+out:
+        free(text);
+        free(path);
+        return r;
+}

@@ -142,6 +142,25 @@ def test_paused():
         env.run("match", now=NOW_2025)
         if not any(k[0] == "hampshire-school-meals" for k in env.matches()):
             fail("an unpaused member is not matched again")
+        # members pause / resume edit only the paused line
+        with open(path, "a") as f:
+            f.write("# a hand comment at the end\n")
+        before = open(path).read()
+        env.run("members", "pause", "hampshire-school-meals")
+        if open(path).read() != before + "paused = yes\n":
+            fail("members pause changed more than the paused line:\n" + open(path).read())
+        if os.stat(path).st_mode & 0o777 != 0o640:
+            fail("members pause: mode %o" % (os.stat(path).st_mode & 0o777))
+        p = env.run("members", "pause", "hampshire-school-meals")
+        if "already paused" not in p.stdout:
+            fail("pausing twice: " + p.stdout)
+        env.run("match", now=NOW_2025)
+        if any(k[0] == "hampshire-school-meals" for k in env.matches()):
+            fail("a member paused with 'members pause' is still matched")
+        env.run("members", "resume", "hampshire-school-meals")
+        if open(path).read() != before:
+            fail("members resume did not give back the file as it was")
+        env.run("members", "pause", "nobody-here", expect=1)
     finally:
         env.cleanup()
 
