@@ -36,6 +36,12 @@ static const struct ini_key filter_keys[] = {
           "low-value cap in pounds (default 25000)" },
         { "keep_value_not_stated", INI_BOOL, G(keep_value_not_stated), 0, 0,
           "keep opportunities that state no value (flagged); default yes" },
+        { "keep_likely_over_cap", INI_BOOL, G(keep_likely_over_cap), 0, 0,
+          "keep notices that state no value but are plainly not low value "
+          "(above threshold, framework/DPS, capital works, long term); default no" },
+        { "long_term_months", INI_LONG, G(long_term_months), 0, 1200,
+          "a contract term longer than this many months is plainly not low value "
+          "(default 60; 0 turns the signal off)" },
         { "regions", INI_LIST, G(regions), 0, 0,
           "regions to keep: ITL codes (UKG, UKG3), region names (West Midlands) or "
           "postcode areas (B); empty keeps every region" },
@@ -220,6 +226,8 @@ config_defaults(void)
         c->busy_timeout_ms = STORE_BUSY_TIMEOUT_MS;
         c->max_value = 25000 * 100;
         c->keep_value_not_stated = true;
+        c->keep_likely_over_cap = false;
+        c->long_term_months = 60;
         strv_init(&c->regions);
         c->match_delay_ms = 30 * 1000;
         add_source(c, "fts", "fts", 0);
@@ -382,5 +390,7 @@ filter_from_config(struct filter *f, const struct config *cfg)
 {
         f->max_value = cfg->max_value;
         f->keep_value_not_stated = cfg->keep_value_not_stated;
+        f->keep_likely_over_cap = cfg->keep_likely_over_cap;
+        f->long_term_months = (int)cfg->long_term_months;
         f->regions = &cfg->regions;
 }

@@ -21,6 +21,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/human.h"
+#include "bidbroker/scale.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/oppjson.h"
@@ -40,14 +41,18 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
 {
         json_t *j = json_object(), *a;
         struct filter f;
-        const char *why;
+        char scale[SCALE_REASON_MAX];
+        const char *why, *over;
 
         filter_from_config(&f, cfg);
         why = filter_reject_reason(&f, o, now);
+        over = filter_likely_over_cap(&f, o, scale, sizeof(scale));
 
         json_object_set_new(j, "opportunity", opportunity_to_json(o, false));
-        json_object_set_new(j, "filter", json_pack("{s:b,s:o}", "eligible", why == NULL,
+        json_object_set_new(j, "filter", json_pack("{s:b,s:o,s:o}", "eligible", why == NULL,
                                                    "reason", why ? json_string(why) :
+                                                   json_null(),
+                                                   "likely_over_cap", over ? json_string(over) :
                                                    json_null()));
         a = json_array();
         for (size_t i = 0; i < res->nrequires; i++)
@@ -127,6 +132,10 @@ explain_text(const json_t *j, const struct cpvref *ref)
         else
                 printf("  filter    would not be matched by `bidbroker match`: %s\n",
                        jstr(f, "reason"));
+        if (jstr(f, "likely_over_cap"))
+                printf("  scale     likely over the value cap: %s%s\n", jstr(f, "likely_over_cap"),
+                       json_is_true(json_object_get(f, "eligible")) ?
+                       " (kept: keep_likely_over_cap = yes)" : "");
 
         printf("\nRequires:\n");
         if (json_array_size(json_object_get(j, "requires")) == 0)

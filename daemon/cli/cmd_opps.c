@@ -21,6 +21,7 @@
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
+#include "bidbroker/scale.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
@@ -223,6 +224,17 @@ region_label(const struct opportunity *o, char *buf, size_t len)
         return buf;
 }
 
+/* "likely_over_cap": the scale signals of a notice that states no value
+ * (docs/parsing.md), or null. */
+static void
+add_likely_over_cap(json_t *j, const struct filter *f, const struct opportunity *o)
+{
+        char buf[SCALE_REASON_MAX];
+        const char *why = filter_likely_over_cap(f, o, buf, sizeof(buf));
+
+        json_object_set_new(j, "likely_over_cap", why ? json_string(why) : json_null());
+}
+
 static int
 list_row(const struct opportunity *o, void *arg)
 {
@@ -236,7 +248,10 @@ list_row(const struct opportunity *o, void *arg)
         lo->shown++;
         if (lo->json) {
                 json_t *j = opportunity_to_json(o, false);
-                char *s = json_dumps(j, JSON_COMPACT);
+                char *s;
+
+                add_likely_over_cap(j, &lo->filter, o);
+                s = json_dumps(j, JSON_COMPACT);
 
                 puts(s);
                 free(s);
@@ -361,9 +376,10 @@ tri(enum tristate t)
 }
 
 static void
-show_text(const struct opportunity *o)
+show_text(const struct opportunity *o, const struct filter *f)
 {
-        char t1[48], t2[32], t3[32], money[HUMAN_MONEY_MAX];
+        char t1[48], t2[32], t3[32], money[HUMAN_MONEY_MAX], scale[SCALE_REASON_MAX];
+        const char *over = filter_likely_over_cap(f, o, scale, sizeof(scale));
 
         printf("%s\n", o->title ? o->title : "(untitled)");
         printf("%-14s %lld\n", "id", (long long)o->id);
@@ -381,6 +397,8 @@ show_text(const struct opportunity *o)
                 printf(" ex VAT, %s inc VAT",
                        human_money(o->value_gross, o->currency, t1, sizeof(t1)));
         printf("\n");
+        if (over != NULL)
+                printf("%-14s likely over the value cap: %s\n", "scale", over);
         printf("%-14s %s\n", "deadline", o->deadline == TIME_UNKNOWN ? "not stated" :
                time_format_uk(o->deadline, t1, sizeof(t1)));
         printf("%-14s %s\n", "published", time_format_uk(o->published, t2, sizeof(t2)));
@@ -413,6 +431,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
         struct opportunity o;
         struct store *st = NULL;
         struct err err = { 0 };
+        struct filter f;
         bool json = false;
         long id;
         int c, r;
@@ -439,6 +458,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
                 cli_error("show", "%s", err.msg);
                 return 1;
         }
+        filter_from_config(&f, cli->cfg);
         opportunity_init(&o);
         r = store_get(st, id, &o, &err);
         store_close(st);
@@ -452,13 +472,16 @@ cmd_show(struct cli *cli, int argc, char **argv)
         }
         if (json) {
                 json_t *j = opportunity_to_json(&o, true);
-                char *s = json_dumps(j, JSON_INDENT(2));
+                char *s;
+
+                add_likely_over_cap(j, &f, &o);
+                s = json_dumps(j, JSON_INDENT(2));
 
                 puts(s);
                 free(s);
                 json_decref(j);
         } else {
-                show_text(&o);
+                show_text(&o, &f);
         }
         opportunity_done(&o);
         return 0;

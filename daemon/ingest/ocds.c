@@ -1297,6 +1297,32 @@ release_dates(struct rctx *c, struct opportunity *o, const json_t *tender)
         o->deadline = field_time(c, period, "endDate", "tender.tenderPeriod");
 }
 
+/* Whether procurementMethodDetails says above or below the threshold:
+ * "Open procedure (below threshold)", "Below threshold - open competition",
+ * "Restricted procedure (above threshold)", "sub-threshold", "OJEU". */
+static enum tristate
+threshold_words(const char *d)
+{
+        static const char *const below[] = {
+                "below threshold", "below the threshold", "under threshold",
+                "under the threshold", "sub-threshold", "sub threshold",
+        };
+        static const char *const above[] = {
+                "above threshold", "above the threshold", "over threshold",
+                "over the threshold", "ojeu", "official journal",
+        };
+
+        if (d == NULL)
+                return TRI_UNKNOWN;
+        for (size_t i = 0; i < ARRAY_SIZE(below); i++)
+                if (strcasestr(d, below[i]))
+                        return TRI_NO;
+        for (size_t i = 0; i < ARRAY_SIZE(above); i++)
+                if (strcasestr(d, above[i]))
+                        return TRI_YES;
+        return TRI_UNKNOWN;
+}
+
 /* Procurement method and whether it is above the threshold (FTS states it;
  * Contracts Finder writes "Open procedure (below threshold)"). */
 static void
@@ -1307,11 +1333,80 @@ release_procedure(struct rctx *c, struct opportunity *o, const json_t *tender)
         o->procurement_method_details = field_text(c, tender, "procurementMethodDetails",
                                                    "tender", TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
         o->above_threshold = field_tri(c, tender, "aboveThreshold", "tender");
-        if (o->above_threshold == TRI_UNKNOWN && o->procurement_method_details != NULL) {
-                if (strcasestr(o->procurement_method_details, "below threshold"))
-                        o->above_threshold = TRI_NO;
-                else if (strcasestr(o->procurement_method_details, "above threshold"))
-                        o->above_threshold = TRI_YES;
+        if (o->above_threshold == TRI_UNKNOWN)
+                o->above_threshold = threshold_words(o->procurement_method_details);
+}
+
+/* yes when any of a and b is yes; no when one is no and none yes. */
+static enum tristate
+tri_any(enum tristate a, enum tristate b)
+{
+        if (a == TRI_YES || b == TRI_YES)
+                return TRI_YES;
+        return a == TRI_NO || b == TRI_NO ? TRI_NO : TRI_UNKNOWN;
+}
+
+/* Days of obj.contractPeriod: durationInDays, else from startDate to the
+ * later of endDate and maxExtentDate (the end with every extension);
+ * TERM_NONE when it cannot be told. */
+static int64_t
+contract_days(struct rctx *c, const json_t *obj, const char *path)
+{
+        char p[96];
+        json_t *per = field(c, obj, "contractPeriod", W_OBJ, path);
+        json_t *dur;
+        int64_t start, end, ext;
+
+        if (per == NULL)
+                return TERM_NONE;
+        snprintf(p, sizeof(p), "%s.contractPeriod", path);
+        dur = field(c, per, "durationInDays", W_NUM, p);
+        start = field_time(c, per, "startDate", p);
+        end = field_time(c, per, "endDate", p);
+        ext = field_time(c, per, "maxExtentDate", p);
+        if (dur != NULL && json_number_value(dur) >= 1 && json_number_value(dur) < 36600)
+                return llround(json_number_value(dur));
+        if (ext != TIME_UNKNOWN && (end == TIME_UNKNOWN || ext > end))
+                end = ext;
+        if (start == TIME_UNKNOWN || end == TIME_UNKNOWN || end <= start)
+                return TERM_NONE;
+        return (end - start + 43200) / 86400;   /* whole days, rounded */
+}
+
+/* The techniques (framework, DPS) and contract term of obj: the tender or
+ * a lot. */
+static void
+scale_facts(struct rctx *c, struct opportunity *o, const json_t *obj, const char *path)
+{
+        char p[96];
+        json_t *t = field(c, obj, "techniques", W_OBJ, path);
+        int64_t days = contract_days(c, obj, path);
+
+        snprintf(p, sizeof(p), "%s.techniques", path);
+        o->framework = tri_any(o->framework, field_tri(c, t, "hasFrameworkAgreement", p));
+        o->dps = tri_any(o->dps, field_tri(c, t, "hasDynamicPurchasingSystem", p));
+        if (days > o->term_days)
+                o->term_days = days;
+}
+
+/* Scale facts of the tender and its lots: the longest term, and yes to a
+ * framework or DPS when the tender or any lot says so. */
+static void
+release_scale(struct rctx *c, struct opportunity *o, const json_t *tender)
+{
+        json_t *lots = field(c, tender, "lots", W_ARR, "tender");
+        char p[64];
+        size_t i;
+        json_t *v;
+
+        scale_facts(c, o, tender, "tender");
+        json_array_foreach(lots, i, v) {
+                if (i >= OCDS_MAX_LIST)
+                        break;
+                if (!json_is_object(v))
+                        continue;       /* reported by release_lots() */
+                snprintf(p, sizeof(p), "tender.lots[%zu]", i);
+                scale_facts(c, o, v, p);
         }
 }
 
@@ -1376,6 +1471,7 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
         release_dates(c, o, tender);
         release_procedure(c, o, tender);
         release_suitability(c, o, tender);
+        release_scale(c, o, tender);
 
         if (c->why[0] != '\0')
                 return -EINVAL;

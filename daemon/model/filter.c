@@ -2,12 +2,29 @@
 #include "bidbroker/filter.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
+#include "bidbroker/scale.h"
+
+const char *
+filter_likely_over_cap(const struct filter *f, const struct opportunity *o, char *buf,
+                       size_t len)
+{
+        return scale_likely_over_cap(o, f->long_term_months, buf, len);
+}
+
+/* Not stated and plainly not low, and f does not keep such notices. */
+static bool
+dropped_as_over_cap(const struct filter *f, const struct opportunity *o)
+{
+        char buf[SCALE_REASON_MAX];
+
+        return !f->keep_likely_over_cap && filter_likely_over_cap(f, o, buf, sizeof(buf));
+}
 
 bool
 filter_low_value(const struct filter *f, const struct opportunity *o)
 {
         if (!o->value_stated || o->value_max == VALUE_NONE)
-                return f->keep_value_not_stated;
+                return f->keep_value_not_stated && !dropped_as_over_cap(f, o);
         return o->value_max <= f->max_value;
 }
 
@@ -27,8 +44,12 @@ filter_reject_reason(const struct filter *f, const struct opportunity *o, int64_
 {
         if (!opportunity_is_open(o, now))
                 return "closed";
-        if (!filter_low_value(f, o))
-                return o->value_stated ? "over the value cap" : "value not stated";
+        if (!filter_low_value(f, o)) {
+                if (o->value_stated && o->value_max != VALUE_NONE)
+                        return "over the value cap";
+                return f->keep_value_not_stated ? "likely over the value cap" :
+                                                  "value not stated";
+        }
         if (!filter_region(f, o))
                 return "outside the filter regions";
         return NULL;

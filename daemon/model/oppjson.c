@@ -77,6 +77,10 @@ opportunity_to_json(const struct opportunity *o, bool full)
         json_object_set_new(j, "above_threshold", tri_json(o->above_threshold));
         json_object_set_new(j, "suitable_sme", tri_json(o->suitable_sme));
         json_object_set_new(j, "suitable_vcse", tri_json(o->suitable_vcse));
+        json_object_set_new(j, "framework", tri_json(o->framework));
+        json_object_set_new(j, "dps", tri_json(o->dps));
+        json_object_set_new(j, "term_days", o->term_days == TERM_NONE ? json_null() :
+                                            json_integer(o->term_days));
         json_object_set_new(j, "procurement_method", str_or_null(o->procurement_method));
         json_object_set_new(j, "procurement_method_details",
                             str_or_null(o->procurement_method_details));

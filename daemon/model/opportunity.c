@@ -12,6 +12,8 @@ opportunity_init(struct opportunity *o)
         o->value_max = o->value_min = o->value_gross = VALUE_NONE;
         o->published = o->updated = o->deadline = TIME_UNKNOWN;
         o->above_threshold = o->suitable_sme = o->suitable_vcse = TRI_UNKNOWN;
+        o->framework = o->dps = TRI_UNKNOWN;
+        o->term_days = TERM_NONE;
         strv_init(&o->cpv);
         strv_init(&o->regions);
         strv_init(&o->postcodes);

@@ -27,7 +27,7 @@ enum stmt_id {
         /* notices.c */
         ST_FIND_NOTICE, ST_FIND_ALIAS, ST_FIND_TENDER, ST_FIND_ORPHAN,
         ST_INSERT, ST_UPDATE, ST_RENAME, ST_CLEAR_ORPHAN, ST_ADD_ALIAS,
-        ST_CLOSERS, ST_TENDERS, ST_SET_STATUS, ST_GET, ST_EACH, ST_COUNT,
+        ST_CLOSERS, ST_TENDERS, ST_SET_STATUS, ST_GET, ST_EACH, ST_COUNT, ST_PUT_SCALE,
         /* sources.c */
         ST_SRC_GET, ST_SRC_PUT,
         /* meta.c */

@@ -28,7 +28,12 @@
         " value_gross, currency, cpv, regions, anywhere, postcodes, lot_titles," \
         " item_descriptions, published, updated, deadline, above_threshold," \
         " procurement_method, procurement_method_details, suitable_sme," \
-        " suitable_vcse, url, status, amended"
+        " suitable_vcse, url, status, amended, framework, dps, term_days"
+
+/* opportunity with its side tables, for OPP_COLS (their column names are
+ * unique, so OPP_COLS needs no qualifier) */
+#define OPP_FROM \
+        " FROM opportunity LEFT JOIN opportunity_scale ON opportunity_id = id"
 
 enum col {
         C_ID, C_SOURCE, C_NOTICE_ID, C_OCID, C_RELEASE_ID, C_STAGE, C_NOTICE_TYPE,
@@ -37,7 +42,7 @@ enum col {
         C_ANYWHERE, C_POSTCODES, C_LOT_TITLES, C_ITEM_DESCRIPTIONS, C_PUBLISHED,
         C_UPDATED, C_DEADLINE, C_ABOVE_THRESHOLD, C_PROC_METHOD,
         C_PROC_METHOD_DETAILS, C_SUITABLE_SME, C_SUITABLE_VCSE, C_URL, C_STATUS,
-        C_AMENDED, C_RAW,
+        C_AMENDED, C_FRAMEWORK, C_DPS, C_TERM_DAYS, C_RAW,
 };
 
 /* Parameters shared by ST_INSERT and ST_UPDATE (see bind_content()). */
@@ -54,7 +59,7 @@ enum param {
 #define ROW_REF_COLS "id, notice_id, ocid, stage, updated, orphan, content_hash"
 
 #define EACH_SQL \
-        "SELECT " OPP_COLS ", CASE WHEN ?5 THEN NULL ELSE raw END FROM opportunity" \
+        "SELECT " OPP_COLS ", CASE WHEN ?5 THEN NULL ELSE raw END" OPP_FROM \
         " WHERE (?1 IS NULL OR updated >= ?1) AND (?2 IS NULL OR source = ?2)" \
         " AND (?3 = 0 OR stage = 'tender') AND (?4 IS NULL OR last_changed >= ?4)" \
         " ORDER BY deadline NULLS LAST, id"
@@ -118,7 +123,10 @@ static const char *const sql[ST__N] = {
         [ST_SET_STATUS] =
                 "UPDATE opportunity SET status = ?2, last_changed = ?3"
                 " WHERE id = ?1 AND status IS NOT ?2",
-        [ST_GET] = "SELECT " OPP_COLS ", raw FROM opportunity WHERE id = ?1",
+        [ST_GET] = "SELECT " OPP_COLS ", raw" OPP_FROM " WHERE id = ?1",
+        [ST_PUT_SCALE] =
+                "INSERT OR REPLACE INTO opportunity_scale (opportunity_id, framework, dps,"
+                " term_days) VALUES (?1, ?2, ?3, ?4)",
         [ST_EACH] = EACH_SQL,
         [ST_COUNT] = "SELECT count(*) FROM opportunity",
 };
@@ -528,6 +536,23 @@ write_row(struct store *s, enum stmt_id id, const struct opportunity *o,
         return db_run(s, &b, err, what);
 }
 
+/* The scale facts of o (derived from its raw record, so outside the
+ * content hash) for row rowid. */
+static int
+put_scale(struct store *s, const struct opportunity *o, int64_t rowid, struct err *err)
+{
+        struct binder b;
+        int r;
+
+        if ((r = start(s, ST_PUT_SCALE, &b, err, "store scale facts")) < 0)
+                return r;
+        bind_int(&b, 1, rowid);
+        bind_tri(&b, 2, o->framework);
+        bind_tri(&b, 3, o->dps);
+        bind_opt(&b, 4, o->term_days == TERM_NONE ? INT64_MIN : o->term_days);
+        return db_run(s, &b, err, "store scale facts");
+}
+
 static int
 add_alias(struct store *s, const char *source, const char *notice_id, int64_t rowid,
           struct err *err)
@@ -792,6 +817,8 @@ put_locked(struct store *s, const struct opportunity *o, const char *hash,
                 written = true;
         }
 
+        if (written && *res != STORE_UNCHANGED && (e = put_scale(s, o, r.id, err)) < 0)
+                goto out;
         if (written && o->ocid != NULL && (e = reclose(s, o->source, o->ocid, err)) < 0)
                 goto out;
         if (written && r.ocid != NULL && (o->ocid == NULL || strcmp(r.ocid, o->ocid) != 0) &&
@@ -921,6 +948,11 @@ load_row(struct store *s, sqlite3_stmt *st, struct opportunity *o, struct err *e
         o->url = col_str(st, C_URL);
         o->status = col_status(st, C_STATUS);
         o->amended = sqlite3_column_int64(st, C_AMENDED) != 0;
+        o->framework = col_tri(st, C_FRAMEWORK);
+        o->dps = col_tri(st, C_DPS);
+        o->term_days = col_opt(st, C_TERM_DAYS);
+        if (o->term_days == INT64_MIN)
+                o->term_days = TERM_NONE;
         o->raw = col_str(st, C_RAW);
         return 0;
 }

@@ -118,6 +118,41 @@ static const struct migration migrations[] = {
           " eligible INTEGER NOT NULL,"           /* the filter accepted it */
           " matched_at INTEGER NOT NULL"
           ");" },
+        { 3,    /* scale facts of a notice (notices.c; docs/parsing.md "Scale signals") */
+          "CREATE TABLE opportunity_scale ("
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " framework INTEGER,"                   /* NULL/0/1: techniques.hasFrameworkAgreement */
+          " dps INTEGER,"                         /* NULL/0/1: ...hasDynamicPurchasingSystem */
+          " term_days INTEGER"                    /* longest contractPeriod; NULL: unknown */
+          ");"
+          /* The facts of the OCDS notices already stored, read from their raw
+           * records as the parser reads them (dates without an offset are
+           * taken as UTC here, as UK time by the parser: at most a day's
+           * difference in a term). */
+          "INSERT INTO opportunity_scale (opportunity_id, framework, dps, term_days)"
+          " SELECT o.id,"
+          "  (SELECT max(t.atom) FROM json_tree(o.raw, '$.tender') t"
+          "   WHERE t.key = 'hasFrameworkAgreement' AND t.type IN ('true', 'false')"
+          "   AND (t.path = '$.tender.techniques' OR (t.path LIKE '$.tender.lots[%].techniques'"
+          "   AND t.path NOT LIKE '$.tender.lots[%].%.techniques'))),"
+          "  (SELECT max(t.atom) FROM json_tree(o.raw, '$.tender') t"
+          "   WHERE t.key = 'hasDynamicPurchasingSystem' AND t.type IN ('true', 'false')"
+          "   AND (t.path = '$.tender.techniques' OR (t.path LIKE '$.tender.lots[%].techniques'"
+          "   AND t.path NOT LIKE '$.tender.lots[%].%.techniques'))),"
+          "  (SELECT max(CASE"
+          "    WHEN json_extract(p.value, '$.durationInDays') >= 1"
+          "     AND json_extract(p.value, '$.durationInDays') < 36600"
+          "    THEN CAST(round(json_extract(p.value, '$.durationInDays')) AS INTEGER)"
+          "    ELSE CAST(round(max(coalesce(julianday(json_extract(p.value, '$.endDate')), 0),"
+          "     coalesce(julianday(json_extract(p.value, '$.maxExtentDate')), 0))"
+          "     - julianday(json_extract(p.value, '$.startDate'))) AS INTEGER) END)"
+          "   FROM json_tree(o.raw, '$.tender') p"
+          "   WHERE p.key = 'contractPeriod' AND p.type = 'object'"
+          "   AND (p.path = '$.tender' OR (p.path LIKE '$.tender.lots[%]'"
+          "   AND p.path NOT LIKE '$.tender.lots[%].%')))"
+          " FROM opportunity o WHERE o.source IN ('cf', 'fts') AND json_valid(o.raw);"
+          "UPDATE opportunity_scale SET term_days = NULL WHERE term_days <= 0;" },
         /* append new migrations here; never edit a released one */
 };
 

@@ -35,6 +35,8 @@ struct config {
         /* [filter] */
         int64_t  max_value;             /* pence; the low-value cap */
         bool     keep_value_not_stated;
+        bool     keep_likely_over_cap;  /* keep value-not-stated notices that are plainly not low */
+        long     long_term_months;      /* a term longer than this is a scale signal; 0: off */
         struct strv regions;            /* region_normalise()d entries; empty: all */
 
         /* [match] */

@@ -6,7 +6,8 @@
  * buyer_id, value_max, value_min, value_gross (pounds, numbers; null when not
  * stated), value_stated, currency, deadline, published, updated (ISO 8601 UTC
  * or null), cpv, regions, postcodes (arrays), anywhere, url, status, amended,
- * above_threshold, suitable_sme, suitable_vcse (true/false/null),
+ * above_threshold, suitable_sme, suitable_vcse, framework, dps (true/false/null),
+ * term_days (the longest contract period in days, or null),
  * procurement_method, procurement_method_details; with full: description,
  * lot_titles, item_descriptions, release_id and raw (the record as received).
  */

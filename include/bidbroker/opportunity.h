@@ -17,6 +17,7 @@
 #include "bidbroker/util.h"
 
 #define VALUE_NONE   INT64_MIN          /* a min/max/gross that is not given */
+#define TERM_NONE    (-1)               /* term_days not given */
 
 /* Where the notice is in its life. */
 enum opp_stage {
@@ -74,6 +75,12 @@ struct opportunity {
         char    *procurement_method_details;
         enum tristate suitable_sme;
         enum tristate suitable_vcse;
+
+        /* Scale facts, read by the likely-over-cap verdict (scale.h). */
+        enum tristate framework;        /* techniques.hasFrameworkAgreement (tender or lot) */
+        enum tristate dps;              /* techniques.hasDynamicPurchasingSystem */
+        int64_t  term_days;             /* longest contractPeriod with extensions; TERM_NONE */
+
         char    *url;                   /* the notice's human page */
         enum opp_status status;
         bool     amended;               /* a later release updated it */
