@@ -203,7 +203,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                                "it requires, why each member matched and, for the others, the\n"
                                "nearest miss.\n\n"
                                "  -m, --member M  only this member\n"
-                               "  -j, --json      {\"opportunity\", \"filter\", \"requires\", \"excluded\",\n"
+                               "  -j, --json      {\"opportunity\", \"filter\": {\"eligible\", \"reason\",\n"
+                               "                  \"likely_over_cap\"}, \"requires\", \"excluded\",\n"
                                "                  \"matches\": [{\"member\", \"score\", \"reasons\"}],\n"
                                "                  \"misses\": [{\"member\", \"reason\"}]}\n");
                         return 0;
