@@ -50,6 +50,9 @@ class Env:
         with open(self.conf, "w") as f:
             f.write("[bidbroker]\nstate_dir = state\nlog_level = warning\n"
                     "[filter]\nmax_value = %d\nkeep_value_not_stated = yes\n"
+                    # these tests are about capability matching, not scale:
+                    # keep the notices that are likely over the cap
+                    "keep_likely_over_cap = yes\n"
                     "[match]\ntaxonomy = capabilities.conf\nmembers = members\n"
                     "cpv_reference = %s\n" % (max_value, CPVREF))
 

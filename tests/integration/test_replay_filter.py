@@ -48,7 +48,8 @@ def main():
         cand = os.path.join(env.dir, "filter-only")
         os.makedirs(cand)
         with open(os.path.join(cand, "bidbroker.conf"), "w") as f:
-            f.write("[filter]\nmax_value = 10,000\nregions = North East\n")
+            f.write("[filter]\nmax_value = 10,000\nregions = North East\n"
+                    "keep_likely_over_cap = yes\n")
         rep = env.json_lines("replay", "--conf", cand, "--json", now=NOW_2022)[0]
         want_lost = {k for k in live if not (in_north_east(opps[k[1]]) and under_10k(opps[k[1]]))}
         if not want_lost or want_lost == live:
@@ -79,7 +80,7 @@ def main():
             f.write(conf.replace("[match]", "regions = North East\n[match]"))
         env.run("match", now=NOW_2022)      # the live matches follow the live filter
         with open(os.path.join(cand, "bidbroker.conf"), "w") as f:
-            f.write("[filter]\nmax_value = 25000\n")
+            f.write("[filter]\nmax_value = 25000\nkeep_likely_over_cap = yes\n")
         rep = env.json_lines("replay", "--conf", cand, "--json", now=NOW_2022)[0]
         gained = [x for m in rep["members"] for x in m["gained"]]
         if not gained or pairs(rep, "lost"):
