@@ -37,7 +37,7 @@
 #include "bidbroker/matchstore.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/poller.h"
-#include "bidbroker/register.h"
+#include "bidbroker/members.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"

@@ -11,7 +11,7 @@
 #include "bidbroker/hash.h"
 #include "bidbroker/err.h"
 #include "bidbroker/matchconf.h"
-#include "bidbroker/register.h"
+#include "bidbroker/members.h"
 #include "bidbroker/util.h"
 
 int

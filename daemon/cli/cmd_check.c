@@ -19,7 +19,8 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/matchconf.h"
-#include "bidbroker/register.h"
+#include "bidbroker/members.h"
+#include "bidbroker/members_write.h"
 #include "bidbroker/util.h"
 
 #include "svcuser.h"

@@ -20,7 +20,6 @@
 #include "bidbroker/matchstore.h"
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"

@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "bidbroker/engine.h"
+#include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
 #include "bidbroker/rule.h"
 #include "bidbroker/textnorm.h"
 

@@ -1,7 +1,7 @@
 /*
  * members.c — the member register: one file per member, DIR/ID.conf with a
  * [member] section, and `members import` from a spreadsheet export (CSV).
- * See register.h and docs/matching.md for the keys.
+ * See members.h and docs/matching.md for the keys.
  *
  * One setter (member_apply) handles every key for both the files and the
  * CSV columns, so a value is checked the same way wherever it is written and
@@ -18,9 +18,9 @@
 
 #include "bidbroker/err.h"
 #include "bidbroker/ini.h"
+#include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
-#include "bidbroker/register.h"
 #include "bidbroker/util.h"
 
 #include "members_int.h"

@@ -1,6 +1,6 @@
 /*
  * members_csv.c — the member register as a spreadsheet: export, per-field
- * differences, and `members import` (see register.h and docs/matching.md).
+ * differences, and `members import` (see members_csv.h and docs/matching.md).
  *
  * Every cell goes through member_apply(), the setter member files use, so a
  * value is checked the same way wherever it was written.
@@ -18,8 +18,10 @@
 #include "bidbroker/csv.h"
 #include "bidbroker/err.h"
 #include "bidbroker/ini.h"
+#include "bidbroker/members.h"
+#include "bidbroker/members_csv.h"
+#include "bidbroker/members_write.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
 #include "bidbroker/util.h"
 
 #include "members_int.h"

@@ -7,7 +7,7 @@
 
 #include <stdbool.h>
 
-#include "bidbroker/register.h"
+#include "bidbroker/members.h"
 
 struct buf;
 struct diag;

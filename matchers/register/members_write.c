@@ -1,6 +1,6 @@
 /*
  * members_write.c — writing and removing member files: an exact mode, the
- * service's group, atomic replacement (see register.h).
+ * service's group, atomic replacement (see members_write.h).
  */
 #include <errno.h>
 #include <grp.h>
@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "bidbroker/err.h"
-#include "bidbroker/register.h"
+#include "bidbroker/members.h"
+#include "bidbroker/members_write.h"
 #include "bidbroker/util.h"
 
 int

@@ -1,6 +1,6 @@
 /*
  * taxonomy.c — the capability taxonomy file ([capability ID] sections) and
- * the rule lines shared with member files (see register.h).
+ * the rule lines shared with member files (see taxonomy.h).
  *
  * Keys of a [capability ID] section, in file order:
  *   label = TEXT                 once; default: the id
@@ -26,7 +26,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/ini.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
+#include "bidbroker/taxonomy.h"
 #include "bidbroker/util.h"
 
 #define TAX_MAX_CAPS            1000

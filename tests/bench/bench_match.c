@@ -39,10 +39,10 @@
 
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
+#include "bidbroker/members.h"
 #include "bidbroker/oppjson.h"
 #include "bidbroker/region.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
 #include "bidbroker/rule.h"
 #include "bidbroker/textnorm.h"
 #include "bidbroker/util.h"

@@ -12,7 +12,7 @@
 #include <errno.h>
 
 #include "bidbroker/err.h"
-#include "bidbroker/register.h"
+#include "bidbroker/members.h"
 #include "bidbroker/util.h"
 #include "fuzz.h"
 

@@ -8,8 +8,8 @@
  * only for REGION_CODES; a normalised code is valid; a postcode's region is
  * its area's region.
  */
+#include "bidbroker/members.h"
 #include "bidbroker/region.h"
-#include "bidbroker/register.h"
 #include "bidbroker/util.h"
 #include "fuzz.h"
 

@@ -8,7 +8,7 @@
  * rule_fields_format() / rule_fields_parse().
  */
 #include "bidbroker/err.h"
-#include "bidbroker/register.h"
+#include "bidbroker/taxonomy.h"
 #include "bidbroker/util.h"
 #include "fuzz.h"
 

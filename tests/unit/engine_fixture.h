@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
 #include "bidbroker/util.h"
 
 static inline struct taxonomy *

@@ -17,8 +17,8 @@
 
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
+#include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
-#include "bidbroker/register.h"
 #include "bidbroker/rule.h"
 #include "bidbroker/util.h"
 #include "engine_corpus.h"

@@ -14,9 +14,11 @@
 #include "bidbroker/cpvref.h"
 #include "bidbroker/csv.h"
 #include "bidbroker/err.h"
+#include "bidbroker/members.h"
+#include "bidbroker/members_csv.h"
+#include "bidbroker/members_write.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
-#include "bidbroker/register.h"
 #include "bidbroker/util.h"
 
 /* ---- helpers --------------------------------------------------------------------- */
