@@ -20,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +31,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/log.h"
+#include "bidbroker/loop.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/opportunity.h"
@@ -46,8 +45,6 @@
 #define BIDBROKER_VERSION "0.1.0"
 #endif
 
-#define DAEMON_MAX_TIMERS       16
-#define DAEMON_MAX_FDS          16
 #define STATUS_INTERVAL_MS      10000
 #define IDLE_WAIT_MS            60000   /* longest sleep when nothing is scheduled */
 
@@ -66,19 +63,6 @@ struct generation {
         char            fingerprint[MATCHCONF_FINGERPRINT_LEN];
 };
 
-struct dtimer {
-        const char      *name;
-        int64_t          due;
-        daemon_timer_fn  fn;
-        void            *arg;
-};
-
-struct dfd {
-        int           fd;
-        daemon_fd_fn  fn;
-        void         *arg;
-};
-
 struct daemon {
         const char        *config_path;
         char              *state_dir;           /* the store's; fixed for the run */
@@ -88,11 +72,7 @@ struct daemon {
         struct generation  gen;
         int64_t            hold_until;          /* mono ms: a rebuilt pollset waits */
 
-        int                epfd, sigfd;
-        struct dtimer      timers[DAEMON_MAX_TIMERS];
-        size_t             ntimers;
-        struct dfd         fds[DAEMON_MAX_FDS];
-        size_t             nfds;
+        struct loop       *loop;
 
         bool               stop, reload;
         int                stop_signal;
@@ -110,118 +90,6 @@ struct daemon {
         bool               match_pending;       /* a "match" timer is armed */
         int64_t            match_due;           /* mono ms: when it should run */
 };
-
-int64_t
-daemon_mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const struct config *
-daemon_config(const struct daemon *d)
-{
-        return d->gen.cfg;
-}
-
-struct store *
-daemon_store(const struct daemon *d)
-{
-        return d->store;
-}
-
-void
-daemon_stop(struct daemon *d)
-{
-        d->stop = true;
-}
-
-/* ======================================================================
- * Timers and fds
- * ====================================================================== */
-
-int
-daemon_timer_add(struct daemon *d, const char *name, int64_t due_ms, daemon_timer_fn fn,
-                 void *arg)
-{
-        if (d->ntimers == DAEMON_MAX_TIMERS)
-                return -ENOSPC;
-        d->timers[d->ntimers++] = (struct dtimer){ name, due_ms, fn, arg };
-        return 0;
-}
-
-/* Run the due timers; returns ms until the next one (-1: none). */
-static int64_t
-run_timers(struct daemon *d)
-{
-        int64_t now = daemon_mono_ms(), next = -1;
-
-        for (size_t i = 0; i < d->ntimers; ) {
-                struct dtimer *t = &d->timers[i];
-
-                if (t->due <= now) {
-                        int64_t due = t->fn(d, t->arg, now);
-
-                        t = &d->timers[i];      /* fn may have added timers */
-                        if (due < 0) {
-                                log_debug("timer %s removed", t->name);
-                                d->timers[i] = d->timers[--d->ntimers];
-                                continue;
-                        }
-                        t->due = due;
-                }
-                if (next < 0 || t->due - now < next)
-                        next = t->due > now ? t->due - now : 0;
-                i++;
-        }
-        return next;
-}
-
-int
-daemon_fd_add(struct daemon *d, int fd, uint32_t events, daemon_fd_fn fn, void *arg)
-{
-        struct epoll_event ev = { .events = events, .data.fd = fd };
-
-        if (d->nfds == DAEMON_MAX_FDS)
-                return -ENOSPC;
-        if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-                return -errno;
-        d->fds[d->nfds++] = (struct dfd){ fd, fn, arg };
-        return 0;
-}
-
-void
-daemon_fd_remove(struct daemon *d, int fd)
-{
-        for (size_t i = 0; i < d->nfds; i++)
-                if (d->fds[i].fd == fd) {
-                        epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-                        d->fds[i] = d->fds[--d->nfds];
-                        return;
-                }
-}
-
-/* Wait up to timeout_ms (-1: IDLE_WAIT_MS) for ready fds and call them. */
-static void
-dispatch(struct daemon *d, int64_t timeout_ms)
-{
-        struct epoll_event evs[DAEMON_MAX_FDS];
-        int n;
-
-        if (timeout_ms < 0 || timeout_ms > IDLE_WAIT_MS)
-                timeout_ms = IDLE_WAIT_MS;
-        n = epoll_wait(d->epfd, evs, DAEMON_MAX_FDS, (int)timeout_ms);
-        if (n < 0 && errno != EINTR)
-                log_warn("epoll_wait");
-        for (int i = 0; i < n; i++)
-                for (size_t k = 0; k < d->nfds; k++)
-                        if (d->fds[k].fd == evs[i].data.fd) {
-                                d->fds[k].fn(d, d->fds[k].arg, evs[i].data.fd, evs[i].events);
-                                break;
-                        }
-}
 
 /* ======================================================================
  * systemd: status, watchdog
@@ -318,17 +186,19 @@ note_progress(struct daemon *d)
 }
 
 static int64_t
-status_timer(struct daemon *d, void *arg, int64_t now)
+status_timer(void *arg, int64_t now)
 {
-        (void)arg;
+        struct daemon *d = arg;
+
         update_status(d, false);
         return now + STATUS_INTERVAL_MS;
 }
 
 static int64_t
-watchdog_timer(struct daemon *d, void *arg, int64_t now)
+watchdog_timer(void *arg, int64_t now)
 {
-        (void)arg;
+        struct daemon *d = arg;
+
         notify("WATCHDOG=1");
         return now + (int64_t)(d->watchdog_usec / 2000);
 }
@@ -365,9 +235,10 @@ match_pass(struct daemon *d, const char *why)
 }
 
 static int64_t
-match_timer(struct daemon *d, void *arg, int64_t now)
+match_timer(void *arg, int64_t now)
 {
-        (void)arg;
+        struct daemon *d = arg;
+
         if (now < d->match_due)
                 return d->match_due;    /* more notices came: wait for the burst to end */
         d->match_pending = false;
@@ -382,11 +253,11 @@ schedule_match(struct daemon *d)
 {
         if (d->gen.engine == NULL)
                 return;
-        d->match_due = daemon_mono_ms() + d->gen.cfg->match_delay_ms;
+        d->match_due = time_mono_ms() + d->gen.cfg->match_delay_ms;
         if (d->match_pending)
                 return;
-        if (daemon_timer_add(d, "match", d->match_due, match_timer, NULL) == 0)
-                d->match_pending = true;
+        loop_timer_add(d->loop, "match", d->match_due, match_timer, d);
+        d->match_pending = true;
 }
 
 /* ======================================================================
@@ -518,7 +389,7 @@ reload(struct daemon *d)
                         hold = g.cfg->sources[i].min_interval_ms;
         generation_free(&d->gen);
         d->gen = g;
-        d->hold_until = daemon_mono_ms() + hold;
+        d->hold_until = time_mono_ms() + hold;
         d->reloads++;
         use_log_level(d);
         size_progress(d);
@@ -534,53 +405,23 @@ reload(struct daemon *d)
  * ====================================================================== */
 
 static void
-on_signal(struct daemon *d, void *arg, int fd, uint32_t events)
+on_signal(void *arg, int signo)
 {
-        struct signalfd_siginfo si;
+        struct daemon *d = arg;
 
-        (void)arg, (void)events;
-        for (;;) {
-                ssize_t n = read(fd, &si, sizeof(si));
-
-                if (n != (ssize_t)sizeof(si)) {
-                        if (n < 0 && errno != EAGAIN && errno != EINTR)
-                                log_warn("signalfd read");
-                        return;
-                }
-                switch (si.ssi_signo) {
-                case SIGHUP:
-                        d->reload = true;
-                        break;
-                case SIGTERM:
-                case SIGINT:
-                        if (!d->stop)
-                                d->stop_signal = (int)si.ssi_signo;
-                        d->stop = true;
-                        break;
-                default:
-                        break;
-                }
+        switch (signo) {
+        case SIGHUP:
+                d->reload = true;
+                break;
+        case SIGTERM:
+        case SIGINT:
+                if (!d->stop)
+                        d->stop_signal = signo;
+                d->stop = true;
+                break;
+        default:
+                break;
         }
-}
-
-static int
-open_signalfd(struct daemon *d)
-{
-        sigset_t set;
-        int r;
-
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
-        /* cmd_run blocked them already; block again in case we are embedded */
-        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-                return -errno;
-        d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-        if (d->sigfd < 0)
-                return -errno;
-        r = daemon_fd_add(d, d->sigfd, EPOLLIN, on_signal, NULL);
-        return r;
 }
 
 /* ======================================================================
@@ -588,19 +429,20 @@ open_signalfd(struct daemon *d)
  * ====================================================================== */
 
 static int
-loop(struct daemon *d)
+run_loop(struct daemon *d)
 {
         struct err e = { 0 };
 
         while (!d->stop) {
-                int64_t now, wait, hold;
+                int64_t now, hold;
+                int r;
 
                 if (d->reload) {
                         d->reload = false;
                         reload(d);
                         continue;
                 }
-                now = daemon_mono_ms();
+                now = time_mono_ms();
                 hold = d->hold_until > now ? d->hold_until - now : 0;
                 if (d->gen.ps != NULL && hold == 0) {
                         if (pollset_step(d->gen.ps, &e) < 0) {
@@ -609,21 +451,22 @@ loop(struct daemon *d)
                         }
                         note_progress(d);
                 }
-                wait = run_timers(d);
-                if (d->stop || d->reload)
-                        continue;
-                if (hold > 0 && (wait < 0 || hold < wait))
-                        wait = hold;
                 if (d->gen.ps != NULL && hold == 0) {
-                        if (pollset_wait(d->gen.ps, d->epfd,
-                                         wait < 0 ? IDLE_WAIT_MS : wait) > 0)
-                                dispatch(d, 0);
+                        int64_t t = loop_next_timer_ms(d->loop);
+
+                        pollset_wait(d->gen.ps, loop_epoll_fd(d->loop),
+                                     t < 0 ? IDLE_WAIT_MS : t);
+                        r = loop_run_once(d->loop, 0);
                 } else {
-                        dispatch(d, wait);
+                        r = loop_run_once(d->loop, hold > 0 ? hold : IDLE_WAIT_MS);
                 }
+                if (r < 0)
+                        log_warnx("epoll_wait: %s", strerror(-r));
         }
         return 0;
 }
+
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 int
 daemon_run(const struct daemon_opts *opts, struct config *cfg)
@@ -637,15 +480,13 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         d->verbose = opts->verbose;
         d->state_dir_fixed = opts->state_dir != NULL;
         d->state_dir = xstrdup(opts->state_dir ? opts->state_dir : cfg->state_dir);
-        d->epfd = d->sigfd = -1;
         d->last_poll = TIME_UNKNOWN;
 
-        d->epfd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->epfd < 0) {
-                log_warn("epoll_create1");
+        if (loop_new(&d->loop, &e) < 0) {
+                log_err("%s", e.msg);
                 goto out;
         }
-        r = open_signalfd(d);
+        r = loop_signals(d->loop, stop_signals, ARRAY_SIZE(stop_signals), on_signal, d);
         if (r < 0) {
                 log_err("signalfd: %s", strerror(-r));
                 goto out;
@@ -669,20 +510,17 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         size_progress(d);
         refresh_notices(d);
 
-        daemon_timer_add(d, "status", daemon_mono_ms() + STATUS_INTERVAL_MS, status_timer, NULL);
+        loop_timer_add(d->loop, "status", time_mono_ms() + STATUS_INTERVAL_MS, status_timer, d);
         if (sd_watchdog_enabled(0, &d->watchdog_usec) > 0 && d->watchdog_usec >= 2000) {
                 log_info("systemd watchdog: pinging every %" PRIu64 " ms",
                          d->watchdog_usec / 2000);
-                daemon_timer_add(d, "watchdog", daemon_mono_ms(), watchdog_timer, NULL);
+                loop_timer_add(d->loop, "watchdog", time_mono_ms(), watchdog_timer, d);
         } else {
                 d->watchdog_usec = 0;
         }
         if (d->gen.engine != NULL)
                 log_notice("matching against %zu members, %zu rules",
                            engine_members(d->gen.engine)->n, engine_rule_count(d->gen.engine));
-        /* HOOK(digest, outbox): daemon_timer_add() the weekly digest schedule
-         * and the outbox retry timer here; they read daemon_store(d) and the
-         * current generation. */
 
         log_notice("bidbroker %s running (pid %ld), state in %s, configuration %s",
                    BIDBROKER_VERSION, (long)getpid(), d->state_dir,
@@ -696,7 +534,7 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
                 notify(msg);
         }
         match_pass(d, "start");         /* what arrived while we were down */
-        rc = loop(d);
+        rc = run_loop(d);
         notify("STOPPING=1\nSTATUS=stopping");
         if (d->stop_signal)
                 log_notice("%s received: stopping", d->stop_signal == SIGINT ? "SIGINT"
@@ -706,10 +544,7 @@ out:
         config_free(cfg);
         generation_free(&d->gen);
         d->store = store_close(d->store);
-        if (d->sigfd >= 0)
-                close(d->sigfd);
-        if (d->epfd >= 0)
-                close(d->epfd);
+        d->loop = loop_free(d->loop);
         free(d->prog);
         free(d->state_dir);
         free(d);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bidbroker/timeutil.h"
 
@@ -210,4 +211,13 @@ time_format_uk(int64_t t, char *buf, size_t len)
         snprintf(buf, len, "%d %s %04d %02d:%02d %s", d, mon[m - 1], y,
                  (int)(secs / 3600), (int)(secs / 60 % 60), bst ? "BST" : "GMT");
         return buf;
+}
+
+int64_t
+time_mono_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

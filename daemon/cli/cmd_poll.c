@@ -52,15 +52,6 @@ poll_usage(FILE *f)
                 "2 usage error.\n");
 }
 
-static int64_t
-mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct bar {
         bool     on;
         bool     drawn;
@@ -84,7 +75,7 @@ bar_draw(struct bar *b, const struct pollset *ps, bool force)
         struct pollset_progress p[POLL_MAX_SOURCES];
         size_t n = pollset_progress(ps, p, POLL_MAX_SOURCES), done = 0, total = 0, notices = 0;
         size_t errors = 0;
-        int64_t now = mono_ms();
+        int64_t now = time_mono_ms();
         char eta[32] = "--:--", fill[31];
         int width = 30, k;
 
@@ -255,7 +246,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }
-        bar.started = mono_ms();
+        bar.started = time_mono_ms();
         for (;;) {
                 bar_clear(&bar);
                 if (pollset_step(ps, &err) < 0) {

@@ -109,15 +109,6 @@ struct pollset {
 /* ---- clocks and randomness ------------------------------------------------ */
 
 static int64_t
-mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
 wall_ms(void)
 {
         struct timespec ts;
@@ -345,7 +336,7 @@ source_fail(struct pollset *ps, struct psource *s, enum fail_kind kind, int64_t 
             bool restart, const char *msg, struct err *err)
 {
         struct host *h = &ps->hosts[s->host];
-        int64_t now = mono_ms();
+        int64_t now = time_mono_ms();
         char *where = window_name(s);
         char d[32];
         int r;
@@ -662,7 +653,7 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                 window_finished(ps, s, NULL);
         }
         if (!next_window(s))
-                pass_complete(ps, s, mono_ms());
+                pass_complete(ps, s, time_mono_ms());
 out:
         free(next);
         free(msg);
@@ -701,7 +692,7 @@ handle_feed(struct pollset *ps, struct psource *s, const struct fetch_result *re
                 goto out;
         }
         window_finished(ps, s, not_modified ? "not modified" : NULL);
-        pass_complete(ps, s, mono_ms());
+        pass_complete(ps, s, time_mono_ms());
 out:
         free(msg);
         free(source);
@@ -794,7 +785,7 @@ pollset_new(const struct source_conf *srcs, size_t n, struct store *st, const st
             struct pollset **ret, struct err *err)
 {
         struct pollset *ps = xcalloc(1, sizeof(*ps));
-        int64_t now = mono_ms(), wnow = wall_ms();
+        int64_t now = time_mono_ms(), wnow = wall_ms();
         int r;
 
         ps->store = st;
@@ -927,7 +918,7 @@ pollset_step(struct pollset *ps, struct err *err)
                                 return r;
                 }
         }
-        now = mono_ms();
+        now = time_mono_ms();
         for (size_t k = 0; k < ps->nsrc; k++) {
                 size_t i = (ps->rr + k) % ps->nsrc;
                 struct psource *s = &ps->src[i];
@@ -948,7 +939,7 @@ pollset_step(struct pollset *ps, struct err *err)
 int64_t
 pollset_next_due_ms(const struct pollset *ps)
 {
-        int64_t now = mono_ms(), best = -1;
+        int64_t now = time_mono_ms(), best = -1;
 
         for (size_t i = 0; i < ps->nsrc; i++) {
                 const struct psource *s = &ps->src[i];

@@ -24,4 +24,8 @@ char *time_format_utc(int64_t t, char *buf, size_t len);
  * its zone, the one time format for people (buf at least 26 bytes). */
 char *time_format_uk(int64_t t, char *buf, size_t len);
 
+/* Milliseconds on CLOCK_MONOTONIC: the one clock of timers, waits and
+ * back-offs (never goes back, unaffected by setting the wall clock). */
+int64_t time_mono_ms(void);
+
 #endif
