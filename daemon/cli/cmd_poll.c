@@ -20,6 +20,7 @@
 #include "bidbroker/log.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/poller.h"
+#include "bidbroker/statelock.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
@@ -149,6 +150,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         struct pollset_opts po = { 0 };
         struct pollset *ps = NULL;
         struct store *st = NULL;
+        struct statelock *lock = NULL;
         struct err err = { 0 };
         struct bar bar = { 0 };
         sigset_t mask, old;
@@ -235,6 +237,10 @@ cmd_poll(struct cli *cli, int argc, char **argv)
                 cli_error("poll", "%s: %s", cli->state_dir, strerror(-r));
                 goto out;
         }
+        if (statelock_take(cli->state_dir, "poll", &lock, &err) < 0) {
+                cli_error("poll", "%s", err.msg);
+                goto out;
+        }
         if (store_open_mode(cli->state_dir, STORE_READ_WRITE, cli->cfg->busy_timeout_ms, &st,
                             &err) < 0) {
                 cli_error("poll", "%s", err.msg);
@@ -291,6 +297,7 @@ summary:
 out:
         pollset_free(ps);
         store_close(st);
+        statelock_release(lock);
         if (sigfd >= 0)
                 close(sigfd);
         if (masked)

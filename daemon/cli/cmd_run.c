@@ -9,7 +9,9 @@
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
 #include "bidbroker/daemon.h"
+#include "bidbroker/err.h"
 #include "bidbroker/log.h"
+#include "bidbroker/statelock.h"
 
 static void
 run_usage(FILE *f)
@@ -37,9 +39,11 @@ cmd_run(struct cli *cli, int argc, char **argv)
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         struct daemon_opts dopts = { 0 };
+        struct statelock *lock = NULL;
+        struct err err = { 0 };
         struct config *cfg;
         sigset_t set;
-        int c;
+        int c, rc;
 
         cli_getopt_reset();
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -75,10 +79,16 @@ cmd_run(struct cli *cli, int argc, char **argv)
         }
         signal(SIGPIPE, SIG_IGN);
 
+        if (statelock_take(cli->state_dir, "run", &lock, &err) < 0) {
+                cli_error("run", "%s", err.msg);
+                return 1;
+        }
         dopts.config_path = cli->config_path;
         dopts.state_dir = cli->state_dir != cli->cfg->state_dir ? cli->state_dir : NULL;
         dopts.verbose = cli->verbose;
         cfg = cli->cfg;
         cli->cfg = NULL;                /* daemon_run owns it now */
-        return daemon_run(&dopts, cfg);
+        rc = daemon_run(&dopts, cfg);
+        statelock_release(lock);
+        return rc;
 }
