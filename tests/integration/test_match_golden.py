@@ -39,6 +39,14 @@ EXPECTED_A = {
     ("saltmarsh-surveys", "ad07167a-5d8c-46d8-b01c-f863fbd16e66"):
         "'Mapping expansion and degradation of Saltmarsh' (£24,999): no capability, the "
         "member's own regex \\bsaltmarsh(?:es)?\\b",
+    ("coventry-it", "c1e3c0a7-1cf6-40b1-b807-223e65b32e7e"):
+        "'Corporate e-signature solution': software supply is it-support (#8: IT support "
+        "includes software and hardware supply); every English region overlaps UKG3",
+    ("training-any", "17b6c34a-8358-45d5-8b06-01f05ed8f58f"):
+        "'Fire Authority Member's role in driving improvement': a members' development "
+        "session is training (#8 names it as a miss of the old taxonomy)",
+    ("training-small", "17b6c34a-8358-45d5-8b06-01f05ed8f58f"):
+        "the same session: its value is within training-small's £4,000 maximum",
     ("training-any", "d4d9a189-8dff-4dc5-bd94-5df79e62c2ab"):
         "'Species Conservation Strategies workshop design, facilitation and analysis' "
         "(£5,000): 'workshop' in the title is a training rule; £5,000 is above the "
