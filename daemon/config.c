@@ -75,6 +75,8 @@ static const struct ini_key source_keys[] = {
           "TCP/TLS connect timeout (default 15s)" },
         { "low_speed_time", INI_DURATION, S(low_speed_time_ms), 1000, 600000,
           "abort a transfer slower than low_speed_limit for this long (default 30s)" },
+        { "total_timeout", INI_DURATION, S(total_timeout_ms), 1000, DAY_MS,
+          "give up one transfer that has not ended after this long (default 5m)" },
         { "low_speed_limit", INI_LONG, S(low_speed_limit), 1, 1L << 30,
           "bytes per second (default 64)" },
         { "max_body_bytes", INI_LONG, S(max_body_bytes), 1024, 1L << 30,
@@ -136,6 +138,7 @@ source_defaults(struct source_conf *s)
         s->overlap_ms = 10 * 60 * 1000;
         s->connect_timeout_ms = 15 * 1000;
         s->low_speed_time_ms = 30 * 1000;
+        s->total_timeout_ms = 5 * 60 * 1000;
         s->low_speed_limit = 64;
         s->max_body_bytes = 32L << 20;
         s->page_limit = 100;

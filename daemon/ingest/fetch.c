@@ -28,6 +28,7 @@ struct fetch {
         char                errbuf[CURL_ERROR_SIZE];
         struct buf          body;
         long                max_body;
+        int64_t             total_timeout_ms;
         bool                too_big;
         char               *retry_after;
         char               *etag;
@@ -137,6 +138,9 @@ fetch_new(const struct fetch_opts *o, struct fetch **ret, struct err *err)
         SETOPT(f->easy, CURLOPT_LOW_SPEED_LIMIT, o->low_speed_limit);
         lst = (long)((o->low_speed_time_ms + 999) / 1000);
         SETOPT(f->easy, CURLOPT_LOW_SPEED_TIME, lst < 1 ? 1L : lst);
+        if (o->total_timeout_ms > 0)
+                SETOPT(f->easy, CURLOPT_TIMEOUT_MS, (long)o->total_timeout_ms);
+        f->total_timeout_ms = o->total_timeout_ms;
         SETOPT(f->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
         SETOPT(f->easy, CURLOPT_ACCEPT_ENCODING, "");          /* all built-in: gzip, ... */
         SETOPT(f->easy, CURLOPT_USERAGENT, o->user_agent);
@@ -219,6 +223,16 @@ fetch_finish(struct fetch *f, CURLcode code)
         (void)curl_easy_getinfo(f->easy, CURLINFO_EFFECTIVE_URL, &eff);
         r->effective_url = eff ? eff : f->url;
         r->too_big = f->too_big || code == CURLE_FILESIZE_EXCEEDED;
+        r->total_timeout_ms = f->total_timeout_ms;
+        if (code == CURLE_OPERATION_TIMEDOUT && f->total_timeout_ms > 0) {
+                curl_off_t us = 0;
+
+                /* The connect and low-speed limits time out with the same
+                 * code: only a transfer that lasted the whole bound is ours
+                 * (libcurl checks its timers to the millisecond). */
+                (void)curl_easy_getinfo(f->easy, CURLINFO_TOTAL_TIME_T, &us);
+                r->timed_out = us / 1000 + 10 >= f->total_timeout_ms;
+        }
         if (code == CURLE_OK)
                 r->error = "";
         else
@@ -255,6 +269,9 @@ fetch_describe(const struct fetch_result *r, char *buf, size_t len)
 {
         if (r->too_big)
                 snprintf(buf, len, "response larger than the size cap (max_body_bytes)");
+        else if (r->timed_out)
+                snprintf(buf, len, "no complete response within total_timeout (%gs): %s",
+                         (double)r->total_timeout_ms / 1000, r->error);
         else if (r->code != CURLE_OK && r->status >= 400)
                 snprintf(buf, len, "HTTP %ld (%s)", r->status, r->error);
         else if (r->code != CURLE_OK)

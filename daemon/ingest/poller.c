@@ -423,6 +423,7 @@ start_request(struct pollset *ps, struct psource *s, int64_t now, struct err *er
         fo.connect_timeout_ms = s->sc->connect_timeout_ms;
         fo.low_speed_limit = s->sc->low_speed_limit;
         fo.low_speed_time_ms = s->sc->low_speed_time_ms;
+        fo.total_timeout_ms = s->sc->total_timeout_ms;
         fo.max_body_bytes = s->sc->max_body_bytes;
         fo.owner = s;
         if (s->sc->type == SOURCE_FEED) {

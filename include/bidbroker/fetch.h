@@ -1,7 +1,7 @@
 /*
  * fetch.h — one defensive HTTP GET as a libcurl easy handle, for the poller's
- * multi handle: connect timeout and low-speed limits instead of one flat
- * timeout, gzip accepted, a body size cap (also enforced while reading, since
+ * multi handle: connect timeout and low-speed limits, and a total timeout
+ * for a server that trickles just fast enough (total_timeout), gzip accepted, a body size cap (also enforced while reading, since
  * Content-Length may be absent), at most 5 redirects and only to http/https,
  * errors in an error buffer, conditional GET headers for feeds.  The response
  * status, body and the headers the poller needs are collected here; the
@@ -29,6 +29,7 @@ struct fetch_opts {
         int64_t     connect_timeout_ms;
         long        low_speed_limit;            /* bytes/s ... */
         int64_t     low_speed_time_ms;          /* ... for this long => abort */
+        int64_t     total_timeout_ms;           /* the whole transfer; 0: no bound */
         long        max_body_bytes;             /* response size cap */
         const char *if_none_match;              /* ETag for conditional GET, or NULL */
         const char *if_modified_since;          /* Last-Modified, or NULL */
@@ -43,6 +44,8 @@ struct fetch_result {
         const char *body;                       /* NUL-terminated */
         size_t      len;
         bool        too_big;                    /* body exceeded max_body_bytes */
+        bool        timed_out;                  /* not ended within total_timeout_ms */
+        int64_t     total_timeout_ms;           /* as set, for the message */
         const char *retry_after;                /* header values, or NULL */
         const char *etag;
         const char *last_modified;

@@ -22,6 +22,7 @@ struct source_conf {
         int64_t          overlap_ms;            /* windows re-read this much */
         int64_t          connect_timeout_ms;
         int64_t          low_speed_time_ms;     /* abort below low_speed_limit for this long */
+        int64_t          total_timeout_ms;      /* one transfer, from start to end */
         long             low_speed_limit;       /* bytes/s */
         long             max_body_bytes;        /* response size cap */
         long             page_limit;            /* limit= per page (1..100) */

@@ -1,0 +1,112 @@
+"""A server that trickles (issue #14 item 3): it answers with headers, then 50
+bytes every 0.5 s for ever — fast enough for any low-speed limit, so before
+[source] total_timeout a request stayed open indefinitely and `poll` never
+returned.  Now:
+
+- `poll` gives the trickling source up within its total_timeout (2s here,
+  with --retries 1), the error naming the source and the timeout, exit 1;
+- the other source (a good Atom feed) is still polled and stored;
+- the next `poll` tries the trickling source again.
+Run with /usr/bin/python3."""
+
+import http.server
+import os
+import socketserver
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import feedserver as fs  # noqa: E402
+from feedserver import check  # noqa: E402
+
+NOW = "2025-01-22T00:00:00Z"
+# Far above 2 retries of total_timeout = 2s even on a busy machine; without
+# total_timeout the poll does not end at all.
+BOUND_S = 40
+
+
+class Trickle:
+    """Serves /feed.atom as 50 bytes every 0.5 s until the client goes away
+    or the server stops; counts the requests."""
+
+    def __init__(self):
+        self.requests = 0
+        self.stopping = threading.Event()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/atom+xml")
+                self.end_headers()
+                chunk = b"<!-- " + b"x" * 41 + b" -->"      # 50 bytes
+                try:
+                    self.wfile.write(b'<?xml version="1.0"?>\n<feed>\n')
+                    while not outer.stopping.wait(0.5):
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except OSError:
+                    pass                    # the client gave up: expected
+
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.httpd = S(("127.0.0.1", 0), H)
+        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def stop(self):
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def good_feed():
+    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
+        return f.read()
+
+
+def test_trickle(d):
+    lm = "Mon, 20 Jan 2025 10:00:00 GMT"
+    trickle = Trickle()
+    try:
+        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+            slow = dict(fs.FAST, low_speed_limit="10", low_speed_time="1s",
+                        total_timeout="2s")
+            conf = fs.write_config(d, [
+                ("trickle", "feed", trickle.base + fs.FEED_PATH, slow),
+                ("buyer", "feed", good.base + fs.FEED_PATH, dict(fs.FAST)),
+            ])
+            p = fs.run_poll(conf, NOW, "--retries", "1", timeout=BOUND_S)
+            check(p.returncode == 1, "poll with a trickling source: exit %d, want 1\n%s"
+                  % (p.returncode, p.stderr))
+            lines = [ln for ln in p.stderr.splitlines() if "total_timeout (2s)" in ln]
+            check(lines and all("trickle" in ln for ln in lines),
+                  "no error naming the source and total_timeout (2s):\n" + p.stderr)
+            check(any("giving up" in ln for ln in lines),
+                  "the source was not given up:\n" + p.stderr)
+            check(trickle.requests >= 1, "the trickling server was never asked")
+            stored = {src for src, _ in fs.stored_notices(os.path.join(d, "state"))}
+            check("feed:buyer" in stored, "the good feed was not stored: %r\n%s"
+                  % (stored, p.stderr))
+            check("trickle:" in p.stdout and "FAILED" in p.stdout.split("trickle:", 1)[1]
+                  .split("\n", 1)[0], "the summary does not say trickle FAILED:\n" + p.stdout)
+
+            # the next poll tries again
+            before = trickle.requests
+            p = fs.run_poll(conf, NOW, "--retries", "1", "--source", "trickle",
+                            timeout=BOUND_S)
+            check(trickle.requests > before, "the next poll did not try the source again")
+            check("total_timeout (2s)" in p.stderr, "second poll:\n" + p.stderr)
+    finally:
+        trickle.stop()
+
+
+if __name__ == "__main__":
+    fs.main([test_trickle])
