@@ -36,7 +36,7 @@ cmd_backup(struct cli *cli, int argc, char **argv)
         int c, rc = 1;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "h", opts)) != -1) {
                 switch (c) {
                 case 'h':
                         fputs(backup_usage, stdout);

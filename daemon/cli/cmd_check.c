@@ -140,7 +140,7 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
         int c, rc = 1;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "u:h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "u:h", opts)) != -1) {
                 switch (c) {
                 case 'u':
                         user = optarg;
@@ -153,8 +153,7 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        if (optind < argc) {
-                cli_error("check-config", "unexpected argument '%s'", argv[optind]);
+        if (cli_no_args("check-config", argc, argv) < 0) {
                 return EXIT_USAGE;
         }
         ck.file = cli->config_path ? cli->config_path : "(built-in defaults)";

@@ -32,6 +32,7 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "term.h"
 
 /* ---- explain ------------------------------------------------------------------------ */
 
@@ -83,87 +84,87 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
 }
 
 static void
-explain_text(const json_t *j, const struct cpvref *ref)
+explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
 {
         const json_t *o = json_object_get(j, "opportunity");
         const json_t *f = json_object_get(j, "filter");
         const json_t *v, *x;
         size_t i;
 
-        printf("Opportunity %lld: %s\n", (long long)json_integer_value(json_object_get(o, "id")),
+        fprintf(out, "Opportunity %lld: %s\n", (long long)json_integer_value(json_object_get(o, "id")),
                jstr(o, "title") ? jstr(o, "title") : "(no title)");
         if (jstr(o, "buyer"))
-                printf("  buyer     %s\n", jstr(o, "buyer"));
+                fprintf(out, "  buyer     %s\n", jstr(o, "buyer"));
         v = json_object_get(o, "value_max");
         if (json_is_number(v)) {
                 char b[HUMAN_MONEY_MAX];
 
-                printf("  value     %s\n", human_money(llround(json_number_value(v) * 100),
+                fprintf(out, "  value     %s\n", human_money(llround(json_number_value(v) * 100),
                                                      jstr(o, "currency"), b, sizeof(b)));
         } else {
-                printf("  value     not stated\n");
+                fprintf(out, "  value     not stated\n");
         }
         {
                 int64_t t;
                 char b[32];
 
                 if (jstr(o, "deadline") && time_parse_iso8601(jstr(o, "deadline"), &t) == 0)
-                        printf("  deadline  %s\n", time_format_uk(t, b, sizeof(b)));
+                        fprintf(out, "  deadline  %s\n", time_format_uk(t, b, sizeof(b)));
                 else
-                        printf("  deadline  not given\n");
+                        fprintf(out, "  deadline  not given\n");
         }
-        printf("  regions   ");
+        fprintf(out, "  regions   ");
         json_array_foreach(json_object_get(o, "regions"), i, x)
-                printf("%s%s", i ? ", " : "", json_string_value(x));
+                fprintf(out, "%s%s", i ? ", " : "", json_string_value(x));
         if (json_is_true(json_object_get(o, "anywhere")))
-                printf("%sanywhere", json_array_size(json_object_get(o, "regions")) ? ", " : "");
+                fprintf(out, "%sanywhere", json_array_size(json_object_get(o, "regions")) ? ", " : "");
         if (json_array_size(json_object_get(o, "regions")) == 0 &&
             !json_is_true(json_object_get(o, "anywhere")))
-                printf("none stated");
-        putchar('\n');
+                fprintf(out, "none stated");
+        fputc('\n', out);
         json_array_foreach(json_object_get(o, "cpv"), i, x) {
                 const char *name = cpvref_name(ref, json_string_value(x));
 
-                printf("  %s %s%s%s\n", i ? "         " : "CPV      ", json_string_value(x),
+                fprintf(out, "  %s %s%s%s\n", i ? "         " : "CPV      ", json_string_value(x),
                        name ? "  " : "", name ? name : "");
         }
         if (json_is_true(json_object_get(f, "eligible")))
-                printf("  filter    passes (open, low value or value not stated)\n");
+                fprintf(out, "  filter    passes (open, low value or value not stated)\n");
         else
-                printf("  filter    would not be matched by `bidbroker match`: %s\n",
+                fprintf(out, "  filter    would not be matched by `bidbroker match`: %s\n",
                        jstr(f, "reason"));
         if (jstr(f, "likely_over_cap"))
-                printf("  scale     likely over the value cap: %s%s\n", jstr(f, "likely_over_cap"),
+                fprintf(out, "  scale     likely over the value cap: %s%s\n", jstr(f, "likely_over_cap"),
                        json_is_true(json_object_get(f, "eligible")) ?
                        " (kept: keep_likely_over_cap = yes)" : "");
 
-        printf("\nRequires:\n");
+        fprintf(out, "\nRequires:\n");
         if (json_array_size(json_object_get(j, "requires")) == 0)
-                printf("  nothing: no capability fired\n");
+                fprintf(out, "  nothing: no capability fired\n");
         json_array_foreach(json_object_get(j, "requires"), i, x) {
-                printf("  %s (%s), score %g\n", jstr(x, "capability"), jstr(x, "label"),
+                fprintf(out, "  %s (%s), score %g\n", jstr(x, "capability"), jstr(x, "label"),
                        json_number_value(json_object_get(x, "score")));
-                print_reasons(json_object_get(x, "reasons"), ref, "      ");
+                print_reasons(out, json_object_get(x, "reasons"), ref, "      ");
         }
         if (json_array_size(json_object_get(j, "excluded")) > 0) {
-                printf("\nExcluded (would have fired, but an exclusion vetoed it):\n");
+                fprintf(out, "\nExcluded (would have fired, but an exclusion vetoed it):\n");
                 json_array_foreach(json_object_get(j, "excluded"), i, x) {
-                        printf("  %s (%s)\n", jstr(x, "capability"), jstr(x, "label"));
-                        print_reasons(json_object_get(x, "reasons"), ref, "      ");
+                        fprintf(out, "  %s (%s)\n", jstr(x, "capability"), jstr(x, "label"));
+                        print_reasons(out, json_object_get(x, "reasons"), ref, "      ");
                 }
         }
-        printf("\nMatches:\n");
+        fprintf(out, "\nMatches:\n");
         if (json_array_size(json_object_get(j, "matches")) == 0)
-                printf("  none\n");
+                fprintf(out, "  none\n");
         json_array_foreach(json_object_get(j, "matches"), i, x) {
-                printf("  %s (%s), score %.2f\n", jstr(x, "member"), jstr(x, "name"),
+                fprintf(out, "  %s (%s), score %.2f\n", jstr(x, "member"), jstr(x, "name"),
                        json_number_value(json_object_get(x, "score")));
-                print_reasons(json_object_get(x, "reasons"), ref, "      ");
+                print_reasons(out, json_object_get(x, "reasons"), ref, "      ");
         }
         if (json_array_size(json_object_get(j, "misses")) > 0) {
-                printf("\nNot matched (nearest miss):\n");
+                fprintf(out, "\nNot matched (nearest miss):\n");
                 json_array_foreach(json_object_get(j, "misses"), i, x)
-                        printf("  %s: %s\n", jstr(x, "member"), jstr(x, "reason"));
+                        fprintf(out, "  %s: %s\n", jstr(x, "member"), jstr(x, "reason"));
         }
 }
 
@@ -189,7 +190,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         int c, r, rc = 1;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "m:jh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "m:jh", opts)) != -1) {
                 switch (c) {
                 case 'm':
                         member = optarg;
@@ -224,7 +225,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         if (load_engine(cli, "explain", &e) < 0)
                 goto out;
         if (member != NULL && members_find(engine_members(e), member) == NULL) {
-                cli_error("explain", "no member '%s' in the register", member);
+                cli_error("explain", "no member '%s' in %s", member, cli->cfg->members);
                 goto out;
         }
         if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
@@ -252,7 +253,10 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                         print_json(j);
                 } else {
                         ref = load_cpvref_quiet(cli->cfg);
-                        explain_text(j, ref);
+                        if (print_fitted(cli, explain_text, j, ref) < 0) {
+                                json_decref(j);
+                                goto out;
+                        }
                 }
                 json_decref(j);
         }

@@ -25,6 +25,7 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "term.h"
 
 /* ---- match ------------------------------------------------------------------------- */
 
@@ -48,7 +49,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
         int c, rc = 1;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "s:jh", opts)) != -1) {
                 switch (c) {
                 case 's':
                         if (parse_since("match", optarg, &since) < 0)
@@ -70,8 +71,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        if (optind < argc) {
-                cli_error("match", "unexpected argument '%s'", argv[optind]);
+        if (cli_no_args("match", argc, argv) < 0) {
                 return EXIT_USAGE;
         }
         if (load_engine(cli, "match", &e) < 0)
@@ -121,6 +121,16 @@ struct matches_ctx {
         struct store *st;
         bool          json;
         size_t        n;
+        struct table *table;            /* the text form */
+};
+
+static const struct table_col matches_cols[] = {
+        { "MEMBER", TABLE_KEEP, 0 },
+        { "OPP", TABLE_RIGHT | TABLE_KEEP, 0 },
+        { "SCORE", TABLE_RIGHT | TABLE_KEEP, 0 },
+        { "DEADLINE", TABLE_KEEP, 0 },
+        { "CAPABILITIES", 0, 8 },
+        { "TITLE", TABLE_FLEX, 16 },
 };
 
 static int
@@ -163,13 +173,16 @@ each_match(const struct stored_match *m, void *arg)
                 print_json(j);
                 json_decref(j);
         } else {
-                char dl[64];
+                char dl[64], id[24], score[24];
+                const char *cells[ARRAY_SIZE(matches_cols)];
+                bool active = strcmp(m->status ? m->status : "active", "active") == 0;
                 size_t i;
                 json_t *r;
                 struct strv seen;
-                struct buf caps;
+                struct buf caps, title;
 
                 buf_init(&caps);
+                buf_init(&title);
                 strv_init(&seen);
                 json_array_foreach(reasons, i, r) {
                         const char *cap = jstr(r, "capability");
@@ -180,19 +193,22 @@ each_match(const struct stored_match *m, void *arg)
                         }
                 }
                 strv_done(&seen);
-                if (c->n == 0)
-                        printf("%-20s %6s %6s  %-17s %-16s %s\n", "MEMBER", "OPP", "SCORE",
-                               "DEADLINE", "CAPABILITIES", "TITLE");
-                printf("%-20s %6lld %6.2f  %-17s %-16s %s%s%s%s\n", m->member,
-                       (long long)m->opportunity_id, m->score,
-                       have && o.deadline != TIME_UNKNOWN ?
-                       time_format_uk(o.deadline, dl, sizeof(dl)) : "-",
-                       caps.data ? caps.data : "-", have && o.title ? o.title : "?",
-                       strcmp(m->status ? m->status : "active", "active") ? " [withdrawn: " : "",
-                       strcmp(m->status ? m->status : "active", "active") ?
-                       (m->withdrawn_reason ? m->withdrawn_reason : "") : "",
-                       strcmp(m->status ? m->status : "active", "active") ? "]" : "");
+                if (!active)            /* first: a clipped title keeps it */
+                        buf_printf(&title, "(withdrawn: %s) ", m->withdrawn_reason ?
+                                   m->withdrawn_reason : m->status);
+                buf_adds(&title, have && o.title ? o.title : "?");
+                snprintf(id, sizeof(id), "%lld", (long long)m->opportunity_id);
+                snprintf(score, sizeof(score), "%.2f", m->score);
+                cells[0] = m->member;
+                cells[1] = id;
+                cells[2] = score;
+                cells[3] = have && o.deadline != TIME_UNKNOWN ?
+                           time_format_uk(o.deadline, dl, sizeof(dl)) : "-";
+                cells[4] = caps.data ? caps.data : "-";
+                cells[5] = title.data;
+                table_row(c->table, cells, active ? 0 : TABLE_ROW_DIM);
                 buf_done(&caps);
+                buf_done(&title);
                 json_decref(reasons);
         }
         c->n++;
@@ -217,7 +233,7 @@ cmd_matches(struct cli *cli, int argc, char **argv)
         int c, r;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "m:ajh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "m:ajh", opts)) != -1) {
                 switch (c) {
                 case 'm':
                         member = optarg;
@@ -241,8 +257,7 @@ cmd_matches(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        if (optind < argc) {
-                cli_error("matches", "unexpected argument '%s'", argv[optind]);
+        if (cli_no_args("matches", argc, argv) < 0) {
                 return EXIT_USAGE;
         }
         if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &ctx.st,
@@ -250,19 +265,30 @@ cmd_matches(struct cli *cli, int argc, char **argv)
                 cli_error("matches", "%s", err.msg);
                 return 1;
         }
+        if (!ctx.json)
+                ctx.table = table_new(matches_cols, ARRAY_SIZE(matches_cols));
         r = matchstore_each(ctx.st, member, all, each_match, &ctx, &err);
         store_close(ctx.st);
+        if (r < 0 && r != -ENOENT) {
+                cli_error("matches", "%s", err.msg);
+                table_free(ctx.table);
+                return 1;
+        }
+        /* an unknown member is an error, not an empty list (a member
+         * removed since keeps its stored matches) */
+        if (ctx.n == 0 && member != NULL && !member_known(cli, "matches", member)) {
+                table_free(ctx.table);
+                return 1;
+        }
         if (r == -ENOENT) {
                 if (!ctx.json)
                         fprintf(stderr, "bidbroker: matches: %s\n", err.msg);
-                return 0;
-        }
-        if (r < 0) {
-                cli_error("matches", "%s", err.msg);
-                return 1;
-        }
-        if (!ctx.json && ctx.n == 0)
+        } else if (ctx.table != NULL && ctx.n > 0) {
+                table_print(ctx.table, stdout, (size_t)cli->cols, cli->color);
+        } else if (!ctx.json && ctx.n == 0) {
                 fprintf(stderr, "no matches%s%s\n", member ? " for " : "", member ? member : "");
+        }
+        table_free(ctx.table);
         return 0;
 }
 

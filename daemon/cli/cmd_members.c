@@ -30,6 +30,7 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "term.h"
 
 /* ---- members -------------------------------------------------------------------------- */
 
@@ -127,56 +128,25 @@ member_text(const struct member *m, const struct taxonomy *tx)
         printf("  %-15s %s\n", "file", m->file ? m->file : "-");
 }
 
-/* Load the taxonomy (when configured) and the register; errors printed. */
-static int
-load_register(struct cli *cli, const char *cmd, struct taxonomy **tx,
-              struct member_register **reg)
-{
-        struct cpvref *ref = NULL;
-        struct diag d;
-        int r = 0;
-
-        *tx = NULL;
-        if (reg != NULL)
-                *reg = NULL;
-        if (cli->cfg->members == NULL) {
-                cli_error(cmd, "[match] members (the member directory) is not set in %s",
-                          cli->cfg->path ? cli->cfg->path : "the configuration");
-                return -EINVAL;
-        }
-        diag_init(&d);
-        if (cli->cfg->taxonomy != NULL) {
-                (void)matchconf_cpvref(cli->cfg, &ref, &d);
-                r = taxonomy_load_ref(cli->cfg->taxonomy, ref, tx, &d);
-                cpvref_free(ref);
-        }
-        if (r == 0 && reg != NULL)
-                r = members_load(cli->cfg->members, *tx, reg, &d);
-        if (r < 0 || diag_count(&d) > 0) {
-                diag_print(&d, stderr);
-                cli_error(cmd, "the register has errors");
-                taxonomy_free(*tx);
-                *tx = NULL;
-                if (reg != NULL)
-                        *reg = members_free(*reg);
-                r = r < 0 ? r : -EINVAL;
-        }
-        diag_done(&d);
-        return r;
-}
+static const struct table_col members_cols[] = {
+        { "ID", TABLE_KEEP, 0 },
+        { "NAME", TABLE_FLEX, 20 },
+        { "CLUSTER", 0, 7 },
+        { "REGIONS", 0, 8 },
+        { "CAPABILITIES", 0, 12 },
+};
 
 static int
 members_list(struct cli *cli, bool json)
 {
         struct taxonomy *tx = NULL;
         struct member_register *reg = NULL;
+        struct table *t;
         size_t npaused = 0;
 
         if (load_register(cli, "members", &tx, &reg) < 0 || reg == NULL)
                 return 1;
-        if (!json && reg->n > 0)
-                printf("%-22s %-30s %-12s %-20s %s\n", "ID", "NAME", "CLUSTER", "REGIONS",
-                       "CAPABILITIES");
+        t = table_new(members_cols, ARRAY_SIZE(members_cols));
         for (size_t i = 0; i < reg->n; i++) {
                 const struct member *m = &reg->members[i];
 
@@ -186,27 +156,37 @@ members_list(struct cli *cli, bool json)
                         print_json(j);
                         json_decref(j);
                 } else {
-                        struct buf rg, cp;
+                        const char *cells[ARRAY_SIZE(members_cols)];
+                        struct buf nm, rg, cp;
 
+                        buf_init(&nm);
                         buf_init(&rg);
                         buf_init(&cp);
+                        buf_printf(&nm, "%s%s", m->paused ? "(paused) " : "",
+                                   m->name ? m->name : "");
                         for (size_t k = 0; k < m->regions.n; k++)
                                 buf_printf(&rg, "%s%s", k ? "," : "", m->regions.v[k]);
                         for (size_t k = 0; k < m->capabilities.n; k++)
                                 buf_printf(&cp, "%s%s", k ? "," : "", m->capabilities.v[k]);
-                        printf("%-22s %s%-*.*s %-12.12s %-20.20s %s\n", m->id,
-                               m->paused ? "(paused) " : "", m->paused ? 21 : 30,
-                               m->paused ? 21 : 30, m->name ? m->name : "",
-                               m->cluster ? m->cluster : "-",
-                               rg.data ? rg.data : "anywhere", cp.data ? cp.data : "-");
+                        cells[0] = m->id;
+                        cells[1] = nm.data ? nm.data : "";
+                        cells[2] = m->cluster ? m->cluster : "-";
+                        cells[3] = rg.data ? rg.data : "anywhere";
+                        cells[4] = cp.data ? cp.data : "-";
+                        table_row(t, cells, m->paused ? TABLE_ROW_DIM : 0);
                         npaused += m->paused;
+                        buf_done(&nm);
                         buf_done(&rg);
                         buf_done(&cp);
                 }
         }
-        if (!json)
+        if (!json) {
+                if (reg->n > 0)
+                        table_print(t, stdout, (size_t)cli->cols, cli->color);
                 fprintf(stderr, "%zu member%s%s%.0zu%s\n", reg->n, reg->n == 1 ? "" : "s",
                         npaused ? " (" : "", npaused, npaused ? " paused)" : "");
+        }
+        table_free(t);
         members_free(reg);
         taxonomy_free(tx);
         return 0;
@@ -429,7 +409,7 @@ cmd_members(struct cli *cli, int argc, char **argv)
         int c, nargs;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "jcnfh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "jcnfh", opts)) != -1) {
                 switch (c) {
                 case 'j':
                         json = true;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "bidbroker/cli.h"
@@ -25,6 +24,8 @@
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
+
+#include "term.h"
 
 #define INGEST_MAX_FILE (256u << 20)
 
@@ -119,7 +120,7 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
         int c, failed = 0;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "h", opts)) != -1) {
                 if (c == 'h') {
                         printf("usage: bidbroker ingest FILE...\n\n"
                                "Read OCDS JSON files (Contracts Finder search pages or releases,\n"
@@ -160,8 +161,16 @@ struct list_opts {
         const char *cpv;
         struct filter filter;
         int64_t     now;
-        int         width;
         size_t      shown;
+        struct table *table;            /* the text form */
+};
+
+static const struct table_col list_cols[] = {
+        { "ID", TABLE_RIGHT | TABLE_KEEP, 0 },
+        { "DEADLINE (UK)", TABLE_KEEP, 0 },
+        { "VALUE", TABLE_RIGHT | TABLE_KEEP, 0 },
+        { "REGION", 0, 6 },
+        { "TITLE", TABLE_FLEX, 20 },
 };
 
 static bool
@@ -239,9 +248,8 @@ static int
 list_row(const struct opportunity *o, void *arg)
 {
         struct list_opts *lo = arg;
-        char dl[32], val[48], rl[16];
-        const char *region;
-        int title_w;
+        char dl[32], val[48], rl[16], id[24];
+        const char *cells[ARRAY_SIZE(list_cols)];
 
         if (!list_wants(lo, o))
                 return 0;
@@ -258,14 +266,14 @@ list_row(const struct opportunity *o, void *arg)
                 json_decref(j);
                 return 0;
         }
-        region = region_label(o, rl, sizeof(rl));
+        snprintf(id, sizeof(id), "%lld", (long long)o->id);
         time_format_uk(o->deadline, dl, sizeof(dl));
-        title_w = lo->width - 6 - 1 - 17 - 1 - 12 - 1 - 8 - 1;
-        if (title_w < 20)
-                title_w = 20;
-        printf("%6lld %-17s %12s %-8.8s %.*s\n", (long long)o->id, dl[0] ? dl : "-",
-               money_short(o, val, sizeof(val)), region, title_w,
-               o->title ? o->title : "(untitled)");
+        cells[0] = id;
+        cells[1] = dl[0] ? dl : "-";
+        cells[2] = money_short(o, val, sizeof(val));
+        cells[3] = region_label(o, rl, sizeof(rl));
+        cells[4] = o->title ? o->title : "(untitled)";
+        table_row(lo->table, cells, 0);
         return 0;
 }
 
@@ -285,11 +293,10 @@ cmd_list(struct cli *cli, int argc, char **argv)
         struct store_query q;
         struct store *st = NULL;
         struct err err = { 0 };
-        struct winsize ws;
         int c, r;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "olr:p:jh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "olr:p:jh", opts)) != -1) {
                 switch (c) {
                 case 'o': lo.open = true; break;
                 case 'l': lo.low_value = true; break;
@@ -323,8 +330,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        if (optind < argc) {
-                cli_error("list", "unexpected argument '%s'", argv[optind]);
+        if (cli_no_args("list", argc, argv) < 0) {
                 strv_done(&lo.regions);
                 return EXIT_USAGE;
         }
@@ -332,9 +338,6 @@ cmd_list(struct cli *cli, int argc, char **argv)
         q.skip_raw = true;              /* list never shows the raw record */
         filter_from_config(&lo.filter, cli->cfg);
         lo.now = cli->now;
-        lo.width = 100;
-        if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 40)
-                lo.width = ws.ws_col;
         if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,
                             &err) < 0) {
                 cli_error("list", "%s", err.msg);
@@ -342,15 +345,18 @@ cmd_list(struct cli *cli, int argc, char **argv)
                 return 1;
         }
         if (!lo.json)
-                printf("%6s %-17s %12s %-8s %s\n", "ID", "DEADLINE (UK)", "VALUE", "REGION",
-                       "TITLE");
+                lo.table = table_new(list_cols, ARRAY_SIZE(list_cols));
         r = store_each(st, &q, list_row, &lo, &err);
         store_close(st);
         strv_done(&lo.regions);
         if (r < 0) {
                 cli_error("list", "%s", err.msg);
+                table_free(lo.table);
                 return 1;
         }
+        if (lo.table != NULL)
+                table_print(lo.table, stdout, (size_t)cli->cols, cli->color);
+        table_free(lo.table);
         if (!lo.json && isatty(STDOUT_FILENO))
                 printf("(%zu opportunit%s)\n", lo.shown, lo.shown == 1 ? "y" : "ies");
         return 0;
@@ -437,7 +443,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
         int c, r;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "jh", opts)) != -1) {
                 if (c == 'j') {
                         json = true;
                 } else if (c == 'h') {

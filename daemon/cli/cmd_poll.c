@@ -25,9 +25,12 @@
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
+#include "term.h"
+
 #define POLL_MAX_SOURCES 64
 #define DEFAULT_MAX_WAIT_MS (2 * 60 * 1000)
 #define DEFAULT_RETRIES 5
+#define BAR_MAX 30                      /* the progress bar's widest */
 
 static void
 poll_usage(FILE *f)
@@ -77,8 +80,8 @@ bar_draw(struct bar *b, const struct pollset *ps, bool force)
         size_t n = pollset_progress(ps, p, POLL_MAX_SOURCES), done = 0, total = 0, notices = 0;
         size_t errors = 0;
         int64_t now = time_mono_ms();
-        char eta[32] = "--:--", fill[31];
-        int width = 30, k;
+        char eta[32] = "--:--", fill[BAR_MAX + 1], tail[160], line[sizeof(tail) + BAR_MAX + 8];
+        int width, cols, k;
 
         if (!b->on || (!force && b->drawn && now - b->last < 100))
                 return;
@@ -91,10 +94,6 @@ bar_draw(struct bar *b, const struct pollset *ps, bool force)
                 notices += p[i].notices;
                 errors += p[i].errors;
         }
-        k = total ? (int)((double)done / (double)total * width) : 0;
-        for (int i = 0; i < width; i++)
-                fill[i] = i < k ? '#' : '.';
-        fill[width] = '\0';
         if (done > 0 && total > done) {
                 int64_t left = (now - b->started) * (int64_t)(total - done) / (int64_t)done / 1000;
 
@@ -103,8 +102,24 @@ bar_draw(struct bar *b, const struct pollset *ps, bool force)
         } else if (total > 0 && done >= total) {
                 snprintf(eta, sizeof(eta), "0:00");
         }
-        fprintf(stderr, "\r\033[Kpoll [%s] %zu/%zu windows  %zu notices  %zu errors  ETA %s",
-                fill, done, total, notices, errors, eta);
+        /* the bar takes what the counts leave of the terminal's width (the
+         * last column stays free: writing there wraps some terminals) */
+        snprintf(tail, sizeof(tail), " %zu/%zu windows  %zu notices  %zu errors  ETA %s",
+                 done, total, notices, errors, eta);
+        cols = term_width(STDERR_FILENO) - 1;
+        width = cols - (int)strlen("poll []") - (int)strlen(tail);
+        if (width > BAR_MAX)
+                width = BAR_MAX;
+        if (width < 5)
+                width = 0;
+        k = total ? (int)((double)done / (double)total * width) : 0;
+        for (int i = 0; i < width; i++)
+                fill[i] = i < k ? '#' : '.';
+        fill[width] = '\0';
+        snprintf(line, sizeof(line), "poll%s%s%s%s", width ? " [" : "", fill, width ? "]" : "",
+                 tail);
+        fputs("\r\033[K", stderr);
+        term_cell(stderr, line, (size_t)cols, false, false);
         fflush(stderr);
         b->drawn = true;
         b->last = now;
@@ -161,7 +176,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         po.since = TIME_UNKNOWN;
         po.max_wait_ms = DEFAULT_MAX_WAIT_MS;
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "s:S:1w:r:Ph", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "s:S:1w:r:Ph", opts)) != -1) {
                 switch (c) {
                 case 's':
                         po.only_source = optarg;
@@ -197,12 +212,10 @@ cmd_poll(struct cli *cli, int argc, char **argv)
                         poll_usage(stdout);
                         return 0;
                 default:
-                        poll_usage(stderr);
                         return EXIT_USAGE;
                 }
         }
-        if (optind < argc) {
-                cli_error("poll", "unexpected argument '%s'", argv[optind]);
+        if (cli_no_args("poll", argc, argv) < 0) {
                 return EXIT_USAGE;
         }
         if (po.only_source != NULL && config_source(cli->cfg, po.only_source) == NULL) {

@@ -29,6 +29,7 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "term.h"
 
 /* ---- replay ------------------------------------------------------------------------- */
 
@@ -163,46 +164,46 @@ title_of(const json_t *x)
 }
 
 static void
-replay_text(const json_t *j, const struct cpvref *ref)
+replay_text(FILE *out, const json_t *j, const struct cpvref *ref)
 {
         const json_t *m, *x;
         size_t i, k;
 
-        printf("Replayed %lld stored opportunities (%lld open and low value): live "
+        fprintf(out, "Replayed %lld stored opportunities (%lld open and low value): live "
                "configuration against %s\n",
                (long long)json_integer_value(json_object_get(j, "opportunities")),
                (long long)json_integer_value(json_object_get(j, "eligible")),
                jstr(j, "conf"));
         if (jstr(j, "filter_conf"))
-                printf("Candidate [filter] from %s: %lld open and low value\n",
+                fprintf(out, "Candidate [filter] from %s: %lld open and low value\n",
                        jstr(j, "filter_conf"),
                        (long long)json_integer_value(json_object_get(j, "candidate_eligible")));
         json_array_foreach(json_object_get(j, "members"), i, m) {
-                printf("\n%s (%s): %zu gained, %zu lost, %zu rescored\n", jstr(m, "member"),
+                fprintf(out, "\n%s (%s): %zu gained, %zu lost, %zu rescored\n", jstr(m, "member"),
                        jstr(m, "name"), json_array_size(json_object_get(m, "gained")),
                        json_array_size(json_object_get(m, "lost")),
                        json_array_size(json_object_get(m, "rescored")));
                 json_array_foreach(json_object_get(m, "gained"), k, x) {
-                        printf("  + %lld  %s  (score %.2f)\n",
+                        fprintf(out, "  + %lld  %s  (score %.2f)\n",
                                (long long)json_integer_value(json_object_get(x, "opportunity")),
                                title_of(x), json_number_value(json_object_get(x, "score")));
                         if (jstr(x, "live_filter"))
-                                printf("        the live [filter] drops it: %s\n",
+                                fprintf(out, "        the live [filter] drops it: %s\n",
                                        jstr(x, "live_filter"));
-                        print_reasons(json_object_get(x, "reasons"), ref, "        ");
+                        print_reasons(out, json_object_get(x, "reasons"), ref, "        ");
                 }
                 json_array_foreach(json_object_get(m, "lost"), k, x)
-                        printf("  - %lld  %s  (was %.2f)\n        %s\n",
+                        fprintf(out, "  - %lld  %s  (was %.2f)\n        %s\n",
                                (long long)json_integer_value(json_object_get(x, "opportunity")),
                                title_of(x), json_number_value(json_object_get(x, "score")),
                                jstr(x, "reason"));
                 json_array_foreach(json_object_get(m, "rescored"), k, x)
-                        printf("  ~ %lld  %s  (score %.2f \xe2\x86\x92 %.2f)\n",
+                        fprintf(out, "  ~ %lld  %s  (score %.2f \xe2\x86\x92 %.2f)\n",
                                (long long)json_integer_value(json_object_get(x, "opportunity")),
                                title_of(x), json_number_value(json_object_get(x, "old_score")),
                                json_number_value(json_object_get(x, "score")));
         }
-        printf("\n%lld gained, %lld lost, %lld rescored (same members, other score)%s\n",
+        fprintf(out, "\n%lld gained, %lld lost, %lld rescored (same members, other score)%s\n",
                (long long)json_integer_value(json_object_get(j, "gained")),
                (long long)json_integer_value(json_object_get(j, "lost")),
                (long long)json_integer_value(json_object_get(j, "rescored")),
@@ -235,7 +236,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         int c, rc = 1;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "c:s:jh", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "c:s:jh", opts)) != -1) {
                 switch (c) {
                 case 'c':
                         dir = optarg;
@@ -339,7 +340,10 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                         print_json(j);
                 } else {
                         ref = load_cpvref_quiet(cli->cfg);
-                        replay_text(j, ref);
+                        if (print_fitted(cli, replay_text, j, ref) < 0) {
+                                json_decref(j);
+                                goto out;
+                        }
                 }
                 json_decref(j);
         }

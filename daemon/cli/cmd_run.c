@@ -46,16 +46,14 @@ cmd_run(struct cli *cli, int argc, char **argv)
         int c, rc;
 
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "h", opts)) != -1) {
                 if (c == 'h') {
                         run_usage(stdout);
                         return 0;
                 }
-                run_usage(stderr);
                 return EXIT_USAGE;
         }
-        if (optind < argc) {
-                cli_error("run", "unexpected argument '%s'", argv[optind]);
+        if (cli_no_args("run", argc, argv) < 0) {
                 return EXIT_USAGE;
         }
         if (cli->now_fixed) {

@@ -26,8 +26,65 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "term.h"
 
 /* ---- shared helpers -------------------------------------------------------------- */
+
+/* Load the taxonomy (when configured) and the register; errors printed. */
+int
+load_register(struct cli *cli, const char *cmd, struct taxonomy **tx,
+              struct member_register **reg)
+{
+        struct cpvref *ref = NULL;
+        struct diag d;
+        int r = 0;
+
+        *tx = NULL;
+        if (reg != NULL)
+                *reg = NULL;
+        if (cli->cfg->members == NULL) {
+                cli_error(cmd, "[match] members (the member directory) is not set in %s",
+                          cli->cfg->path ? cli->cfg->path : "the configuration");
+                return -EINVAL;
+        }
+        diag_init(&d);
+        if (cli->cfg->taxonomy != NULL) {
+                (void)matchconf_cpvref(cli->cfg, &ref, &d);
+                r = taxonomy_load_ref(cli->cfg->taxonomy, ref, tx, &d);
+                cpvref_free(ref);
+        }
+        if (r == 0 && reg != NULL)
+                r = members_load(cli->cfg->members, *tx, reg, &d);
+        if (r < 0 || diag_count(&d) > 0) {
+                diag_print(&d, stderr);
+                cli_error(cmd, "the register has errors");
+                taxonomy_free(*tx);
+                *tx = NULL;
+                if (reg != NULL)
+                        *reg = members_free(*reg);
+                r = r < 0 ? r : -EINVAL;
+        }
+        diag_done(&d);
+        return r;
+}
+
+bool
+member_known(struct cli *cli, const char *cmd, const char *id)
+{
+        struct taxonomy *tx = NULL;
+        struct member_register *reg = NULL;
+        bool known;
+
+        if (load_register(cli, cmd, &tx, &reg) < 0)
+                return false;
+        known = members_find(reg, id) != NULL;
+        if (!known)
+                cli_error(cmd, "no member '%s' in %s", id, cli->cfg->members);
+        members_free(reg);
+        taxonomy_free(tx);
+        return known;
+}
+
 
 int
 load_engine(struct cli *cli, const char *cmd, struct engine **ret)
@@ -137,52 +194,70 @@ field_phrase(const char *field)
 /* One reason, readable: "catering: CPV 55524000 (School catering services) is
  * under 555 (Canteen and catering services)". */
 void
-print_reason(const json_t *r, const struct cpvref *ref, const char *indent)
+print_reason(FILE *f, const json_t *r, const struct cpvref *ref, const char *indent)
 {
         const char *kind = jstr(r, "kind"), *cap = jstr(r, "capability");
         const char *rule = jstr(r, "rule"), *field = jstr(r, "field");
         const char *m = jstr(r, "matched");
         double w = json_number_value(json_object_get(r, "weight"));
 
-        printf("%s", indent);
+        fprintf(f, "%s", indent);
         if (cap)
-                printf("%s: ", cap);
+                fprintf(f, "%s: ", cap);
         if (kind == NULL) {
-                printf("?");
+                fprintf(f, "?");
         } else if (strcmp(kind, "cpv") == 0) {
                 const char *name = cpvref_name(ref, m), *plabel = cpvref_prefix_label(ref, rule);
 
-                printf("CPV %s%s%s%s is under %s%s%s%s", m ? m : "?", name ? " (" : "",
+                fprintf(f, "CPV %s%s%s%s is under %s%s%s%s", m ? m : "?", name ? " (" : "",
                        name ? name : "", name ? ")" : "", rule ? rule : "?",
                        plabel ? " (" : "", plabel ? plabel : "", plabel ? ")" : "");
         } else if (strcmp(kind, "rule") == 0 || strcmp(kind, "member_rule") == 0) {
-                printf("%s'%s' matched \"%s\" in %s", strcmp(kind, "member_rule") == 0 ?
+                fprintf(f, "%s'%s' matched \"%s\" in %s", strcmp(kind, "member_rule") == 0 ?
                        "own rule " : "rule ", rule ? rule : "?", m ? m : "",
                        field_phrase(field));
         } else if (strcmp(kind, "exclusion") == 0) {
                 if (field && strcmp(field, "cpv") == 0)
-                        printf("excluded: CPV %s is under %s", m ? m : "?", rule ? rule : "?");
+                        fprintf(f, "excluded: CPV %s is under %s", m ? m : "?", rule ? rule : "?");
                 else
-                        printf("excluded: '%s' matched \"%s\" in %s", rule ? rule : "?",
+                        fprintf(f, "excluded: '%s' matched \"%s\" in %s", rule ? rule : "?",
                                m ? m : "", field_phrase(field));
         } else if (strcmp(kind, "value_not_stated") == 0) {
-                printf("value not stated (matched, labelled)");
+                fprintf(f, "value not stated (matched, labelled)");
         } else {
-                printf("%s%s%s", kind, m ? ": " : "", m ? m : "");
+                fprintf(f, "%s%s%s", kind, m ? ": " : "", m ? m : "");
         }
         if (w != 0)
-                printf("  (+%g)", w);
-        putchar('\n');
+                fprintf(f, "  (+%g)", w);
+        fputc('\n', f);
 }
 
 void
-print_reasons(const json_t *arr, const struct cpvref *ref, const char *indent)
+print_reasons(FILE *f, const json_t *arr, const struct cpvref *ref, const char *indent)
 {
         size_t i;
         json_t *r;
 
         json_array_foreach(arr, i, r)
-                print_reason(r, ref, indent);
+                print_reason(f, r, ref, indent);
+}
+
+int
+print_fitted(struct cli *cli, text_fn *text, const json_t *j, const struct cpvref *ref)
+{
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+
+        if (mem == NULL) {
+                cli_error(NULL, "out of memory");
+                return -ENOMEM;
+        }
+        text(mem, j, ref);
+        fclose(mem);
+        term_wrap_text(stdout, buf, (size_t)cli->cols);
+        free(buf);
+        return 0;
 }
 
 json_t *

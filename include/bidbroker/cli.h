@@ -1,8 +1,11 @@
 /*
  * cli.h — what every subcommand receives from main(): the loaded config, the
- * state directory and the clock.  Each command lives in daemon/cmd_*.c, parses
- * its own options (getopt_long, with --help) and returns an exit status:
- * 0 success, 1 failure (the work could not be done), 2 usage error.
+ * state directory, the clock and the terminal.  Each command lives in
+ * daemon/cli/cmd_*.c, parses its own options with cli_getopt() (with --help)
+ * and returns an exit status: 0 success, 1 failure (the work could not be
+ * done, or what it names does not exist: an unknown member or opportunity),
+ * 2 usage error.  The global options are main()'s, before or after the
+ * command name.
  */
 #ifndef BIDBROKER_CLI_H
 #define BIDBROKER_CLI_H
@@ -11,6 +14,7 @@
 #include <stdint.h>
 
 struct config;
+struct option;
 
 #define EXIT_USAGE 2
 
@@ -21,6 +25,8 @@ struct cli {
         int64_t        now;             /* --now, else the wall clock */
         bool           now_fixed;       /* --now was given */
         bool           verbose;         /* -v was given */
+        int            cols;            /* stdout's width (daemon/cli/term.h) */
+        bool           color;           /* colour stdout (--color, NO_COLOR, a TTY) */
 };
 
 struct command {
@@ -35,6 +41,19 @@ void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 
 /* Reset getopt before a command parses its own options. */
 void cli_getopt_reset(void);
+
+/*
+ * getopt_long() for command cmd, saying itself what is wrong: an unknown
+ * option or one without its value prints one line, "bidbroker: CMD: unknown
+ * option '--x' (see bidbroker CMD --help)", and returns '?' (the caller
+ * returns EXIT_USAGE).  -1 after the last option.
+ */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+
+/* After cli_getopt(): 0, or -1 after saying "unexpected argument" when any
+ * argument is left (the caller returns EXIT_USAGE). */
+int cli_no_args(const char *cmd, int argc, char **argv);
 
 /* The commands (one file each). */
 int cmd_check_config(struct cli *cli, int argc, char **argv);
