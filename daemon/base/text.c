@@ -11,9 +11,8 @@
 #include <strings.h>
 
 #include "bidbroker/text.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
-
-#define REPLACEMENT 0xFFFDu
 
 /* Windows-1252 bytes 0x80..0x9F; 0 marks the five undefined ones. */
 static const uint16_t cp1252_high[32] = {
@@ -45,103 +44,10 @@ unicode_to_cp1252(uint32_t cp)
         return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4) with its code point, or 0. */
-static size_t
-utf8_decode(const unsigned char *s, size_t len, uint32_t *ret)
-{
-        uint32_t cp;
-        size_t n;
-
-        if (len == 0)
-                return 0;
-        if (s[0] < 0x80) {
-                *ret = s[0];
-                return 1;
-        }
-        if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-                n = 2;
-                cp = s[0] & 0x1F;
-        } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-                n = 3;
-                cp = s[0] & 0x0F;
-        } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-                n = 4;
-                cp = s[0] & 0x07;
-        } else {
-                return 0;
-        }
-        if (len < n)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
-                cp = cp << 6 | (s[i] & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-                return 0;
-        *ret = cp;
-        return n;
-}
-
-size_t
-text_utf8_decode(const char *s, size_t len, uint32_t *cp)
-{
-        return utf8_decode((const unsigned char *)s, len, cp);
-}
-
 uint32_t
 text_cp1252_char(unsigned char c)
 {
         return cp1252_to_unicode(c);
-}
-
-void
-text_put_utf8(struct buf *b, uint32_t cp)
-{
-        char u[4];
-
-        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                cp = REPLACEMENT;
-        if (cp < 0x80) {
-                buf_addc(b, (char)cp);
-        } else if (cp < 0x800) {
-                u[0] = (char)(0xC0 | cp >> 6);
-                u[1] = (char)(0x80 | (cp & 0x3F));
-                buf_add(b, u, 2);
-        } else if (cp < 0x10000) {
-                u[0] = (char)(0xE0 | cp >> 12);
-                u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-                u[2] = (char)(0x80 | (cp & 0x3F));
-                buf_add(b, u, 3);
-        } else {
-                u[0] = (char)(0xF0 | cp >> 18);
-                u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-                u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-                u[3] = (char)(0x80 | (cp & 0x3F));
-                buf_add(b, u, 4);
-        }
-}
-
-bool
-text_utf8_valid(const char *s, size_t len)
-{
-        const unsigned char *p = (const unsigned char *)s;
-        uint32_t cp;
-
-        for (size_t i = 0; i < len;) {
-                size_t n;
-
-                if (p[i] < 0x80) {
-                        i++;
-                        continue;
-                }
-                n = utf8_decode(p + i, len - i, &cp);
-                if (n == 0)
-                        return false;
-                i += n;
-        }
-        return true;
 }
 
 char *
@@ -162,12 +68,12 @@ text_utf8_repair(const char *s, size_t len, size_t *ret_len)
                         buf_add(&b, s + start, i - start);
                 if (i >= len)
                         break;
-                n = utf8_decode(p + i, len - i, &cp);
+                n = utf8_decode(s + i, len - i, &cp);
                 if (n > 0) {
                         buf_add(&b, s + i, n);
                         i += n;
                 } else {
-                        text_put_utf8(&b, cp1252_to_unicode(p[i]));
+                        utf8_put(&b, cp1252_to_unicode(p[i]));
                         i++;
                 }
         }
@@ -176,27 +82,12 @@ text_utf8_repair(const char *s, size_t len, size_t *ret_len)
         return buf_steal(&b);
 }
 
-size_t
-text_utf8_cut(const char *s, size_t len, size_t max)
-{
-        size_t n;
-
-        if (len <= max)
-                return len;
-        n = max;
-        /* back off continuation bytes, then check the lead byte's sequence fits */
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80 && max - n < 4)
-                n--;
-        return n;
-}
-
 /* ---- mojibake ---- */
 
 /* One pass; *changed tells whether anything was replaced. */
 static char *
 mojibake_pass(const char *s, size_t len, bool *changed)
 {
-        const unsigned char *p = (const unsigned char *)s;
         struct buf b;
 
         *changed = false;
@@ -204,11 +95,11 @@ mojibake_pass(const char *s, size_t len, bool *changed)
         buf_add(&b, "", 0);
         for (size_t i = 0; i < len;) {
                 uint32_t cp;
-                size_t n = utf8_decode(p + i, len - i, &cp);
+                size_t n = utf8_decode(s + i, len - i, &cp);
                 int lead;
 
                 if (n == 0) {           /* caller guarantees valid UTF-8; be safe */
-                        text_put_utf8(&b, REPLACEMENT);
+                        utf8_put(&b, UTF8_REPLACEMENT);
                         i++;
                         continue;
                 }
@@ -222,7 +113,7 @@ mojibake_pass(const char *s, size_t len, bool *changed)
                         bytes[0] = (unsigned char)lead;
                         for (k = 1; k < need; k++) {
                                 uint32_t c2;
-                                size_t n2 = utf8_decode(p + j, len - j, &c2);
+                                size_t n2 = utf8_decode(s + j, len - j, &c2);
                                 int cont = n2 ? unicode_to_cp1252(c2) : -1;
 
                                 if (cont < 0x80 || cont > 0xBF)
@@ -230,7 +121,7 @@ mojibake_pass(const char *s, size_t len, bool *changed)
                                 bytes[k] = (unsigned char)cont;
                                 j += n2;
                         }
-                        if (k == need && utf8_decode(bytes, need, &dummy) == need) {
+                        if (k == need && utf8_decode((const char *)bytes, need, &dummy) == need) {
                                 buf_add(&b, bytes, need);
                                 i = j;
                                 *changed = true;
@@ -392,7 +283,7 @@ entity_at(const char *s, size_t len, uint32_t *ret)
                         return 0;
                 if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) ||
                     v == 0xFFFE || v == 0xFFFF)
-                        *ret = REPLACEMENT;
+                        *ret = UTF8_REPLACEMENT;
                 else if (v >= 0x80 && v <= 0x9F)
                         *ret = cp1252_to_unicode((unsigned char)v);     /* as browsers do */
                 else
@@ -434,7 +325,7 @@ text_decode_entities(const char *s, size_t len)
                         buf_addc(&b, '&');
                         i++;
                 } else {
-                        text_put_utf8(&b, cp);
+                        utf8_put(&b, cp);
                         i += n;
                 }
         }
@@ -778,12 +669,8 @@ normalise_space(const char *s, size_t len, unsigned flags)
         buf_init(&held);
         for (size_t i = 0; i < len;) {
                 uint32_t cp;
-                size_t n = utf8_decode(p + i, len - i, &cp);
+                size_t n = utf8_decode_lossy(s + i, len - i, &cp);
 
-                if (n == 0) {
-                        cp = REPLACEMENT;
-                        n = 1;
-                }
                 if (cp == '\r') {
                         if (i + 1 < len && p[i + 1] == '\n')
                                 n = 2;
@@ -812,7 +699,7 @@ normalise_space(const char *s, size_t len, unsigned flags)
                         if (pending_sp)
                                 buf_addc(&held, ' ');
                         pending_sp = false;
-                        text_put_utf8(&held, cp);
+                        utf8_put(&held, cp);
                         continue;
                 }
                 if (b.len > 0) {
@@ -827,7 +714,7 @@ normalise_space(const char *s, size_t len, unsigned flags)
                 buf_reset(&held);
                 pending_nl = 0;
                 pending_sp = false;
-                text_put_utf8(&b, cp);
+                utf8_put(&b, cp);
         }
         buf_done(&held);
         return buf_steal(&b);
@@ -872,7 +759,7 @@ text_clean(const char *s, size_t len, size_t max, unsigned flags)
         free(t);
         n = strlen(a);
         if (max > 0 && n > max) {
-                n = text_utf8_cut(a, n, max);
+                n = utf8_cut(a, n, max);
                 while (n > 0 && (a[n - 1] == ' ' || a[n - 1] == '\n'))
                         n--;
                 a[n] = '\0';

@@ -49,6 +49,7 @@
 #include "bidbroker/opportunity.h"
 #include "bidbroker/text.h"
 #include "bidbroker/timeutil.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 #include "xmlshape.h"
@@ -260,7 +261,7 @@ add_capped(struct buf *b, const xmlChar *s, size_t cap)
         size_t n = s ? strlen((const char *)s) : 0;
 
         if (b->len < cap)
-                buf_add(b, s, text_utf8_cut((const char *)s, n, cap - b->len));
+                buf_add(b, s, utf8_cut((const char *)s, n, cap - b->len));
 }
 
 /* The characters of node's text and CDATA descendants (entity references

@@ -33,6 +33,7 @@
 #include "bidbroker/region.h"
 #include "bidbroker/text.h"
 #include "bidbroker/timeutil.h"
+#include "bidbroker/utf8.h"
 
 #define OCDS_MAX_BYTES          (64u << 20)     /* whole document */
 #define OCDS_MAX_RELEASES       100000          /* per document */
@@ -185,12 +186,12 @@ prepare(const char *in, size_t len, struct buf *out, struct offmap *map)
                 size_t n;
 
                 if (c >= 0x80) {
-                        n = text_utf8_decode(in + i, len - i, &cp);
+                        n = utf8_decode(in + i, len - i, &cp);
                         if (n > 0) {
                                 buf_add(out, in + i, n);
                                 i += n;
                         } else {
-                                text_put_utf8(out, text_cp1252_char(c));
+                                utf8_put(out, text_cp1252_char(c));
                                 i++;
                                 offmap_add(map, out->len, i);
                         }
@@ -1022,7 +1023,7 @@ cap_strings(json_t *j, size_t max, int depth)
         if (json_is_string(j) && json_string_length(j) > max) {
                 const char *s = json_string_value(j);
 
-                json_string_setn_nocheck(j, s, text_utf8_cut(s, json_string_length(j), max));
+                json_string_setn_nocheck(j, s, utf8_cut(s, json_string_length(j), max));
         } else if (json_is_object(j)) {
                 json_object_foreach(j, k, v)
                         cap_strings(v, max, depth + 1);

@@ -17,6 +17,7 @@
 #include "bidbroker/hash.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/store.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 #include "db.h"
@@ -231,26 +232,6 @@ read_u4(const char **pp, const char *end, unsigned *ret)
         return 0;
 }
 
-static void
-buf_add_utf8(struct buf *b, unsigned cp)
-{
-        if (cp < 0x80) {
-                buf_addc(b, (char)cp);
-        } else if (cp < 0x800) {
-                buf_addc(b, (char)(0xc0 | cp >> 6));
-                buf_addc(b, (char)(0x80 | (cp & 0x3f)));
-        } else if (cp < 0x10000) {
-                buf_addc(b, (char)(0xe0 | cp >> 12));
-                buf_addc(b, (char)(0x80 | (cp >> 6 & 0x3f)));
-                buf_addc(b, (char)(0x80 | (cp & 0x3f)));
-        } else {
-                buf_addc(b, (char)(0xf0 | cp >> 18));
-                buf_addc(b, (char)(0x80 | (cp >> 12 & 0x3f)));
-                buf_addc(b, (char)(0x80 | (cp >> 6 & 0x3f)));
-                buf_addc(b, (char)(0x80 | (cp & 0x3f)));
-        }
-}
-
 /* Decode a JSON array of strings (as written by strv_to_json, or by SQLite's
  * JSON functions) into v.  -EINVAL when it is not one. */
 static int
@@ -322,7 +303,7 @@ strv_from_json(const char *p, size_t len, struct strv *v)
                                 } else if (cp >= 0xdc00 && cp <= 0xdfff) {
                                         goto bad;
                                 }
-                                buf_add_utf8(&b, cp);
+                                utf8_put(&b, cp);
                                 break;
                         default:
                                 goto bad;

@@ -39,7 +39,4 @@ int csv_parse(const char *name, const char *text, size_t len, struct csv **ret,
               struct diag *d);
 struct csv *csv_free(struct csv *c);                    /* NULL-safe, returns NULL */
 
-/* True when s (len bytes) is valid UTF-8 without NUL bytes. */
-bool utf8_valid(const char *s, size_t len);
-
 #endif

@@ -60,18 +60,10 @@ enum text_tag text_html_tag(const char *name);
  * happens to hold a '<' ("a < b", "<foo>"). */
 bool text_looks_like_html(const char *s, size_t len);
 
-/* True when the len bytes of s are valid UTF-8 (no overlongs, surrogates,
- * or code points above U+10FFFF). */
-bool text_utf8_valid(const char *s, size_t len);
-
 /* Copy s with every byte that is not part of a valid UTF-8 sequence read as
  * Windows-1252 (its five undefined bytes as their Latin-1 C1 code points).
  * Returns the copy (NUL-terminated, length in *ret_len); caller frees. */
 char *text_utf8_repair(const char *s, size_t len, size_t *ret_len);
-
-/* The largest n <= max such that s[0..n) ends on a character boundary of
- * the UTF-8 text s (len bytes). */
-size_t text_utf8_cut(const char *s, size_t len, size_t max);
 
 /* Repair mojibake in valid UTF-8: a run of characters that, written back as
  * Windows-1252 bytes, forms one complete and valid UTF-8 sequence is
@@ -84,16 +76,8 @@ char *text_fix_mojibake(const char *s, size_t len);
  * references stay as they are.  Caller frees. */
 char *text_decode_entities(const char *s, size_t len);
 
-/* Length (1..4) of the valid UTF-8 sequence at s with its code point in
- * *cp, or 0 when s does not start with one. */
-size_t text_utf8_decode(const char *s, size_t len, uint32_t *cp);
-
 /* The code point a Windows-1252 byte stands for (its five undefined bytes
  * as the Latin-1 C1 code points). */
 uint32_t text_cp1252_char(unsigned char c);
-
-/* Append the UTF-8 encoding of code point cp (U+FFFD when invalid). */
-struct buf;
-void text_put_utf8(struct buf *b, uint32_t cp);
 
 #endif

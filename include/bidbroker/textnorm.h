@@ -1,6 +1,6 @@
 /*
- * textnorm.h — text normalisation for matching: UTF-8 decoding, case and
- * diacritic folding, and word tokens with positions.
+ * textnorm.h — text normalisation for matching: case and
+ * diacritic folding of UTF-8 text, and word tokens with positions.
  *
  * A token is a maximal run of "token characters": ASCII letters and digits,
  * the letters of Latin-1 and Latin Extended-A (U+00C0..U+017F except × and
@@ -67,11 +67,6 @@ tn_hash(const char *s, size_t n)
 /* Fold one code point: writes 0..2 ASCII bytes to out and returns how many;
  * 0 means "not a token character" (a separator). */
 size_t tn_fold_cp(uint32_t cp, char out[2]);
-
-/* Decode one UTF-8 sequence from s (n > 0 bytes available).  Returns its
- * length and the code point in *cp; an invalid or truncated sequence gives
- * length 1 and *cp = 0xFFFD. */
-size_t tn_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Fold a whole string to "word word word" (single spaces) into a new string;
  * the caller frees it.  Convenience for tests and messages. */

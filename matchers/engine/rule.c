@@ -28,6 +28,7 @@
 
 #include "bidbroker/rule.h"
 #include "bidbroker/textnorm.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 void
@@ -456,8 +457,7 @@ literal_item(struct rxp *p, unsigned char c)
 {
         if (c >= 0x80) {
                 uint32_t cp;
-                size_t l = tn_utf8_decode((const unsigned char *)p->s + p->i - 1,
-                                          p->n - p->i + 1, &cp);
+                size_t l = utf8_decode_lossy(p->s + p->i - 1, p->n - p->i + 1, &cp);
 
                 p->i += l - 1;
                 return IT_X;
@@ -644,8 +644,7 @@ class_item(struct rxp *p)
                 } else if (c >= 0x80) {
                         uint32_t cp;
 
-                        p->i += tn_utf8_decode((const unsigned char *)p->s + p->i,
-                                               p->n - p->i, &cp);
+                        p->i += utf8_decode_lossy(p->s + p->i, p->n - p->i, &cp);
                         complex = true;
                         prev = -1;
                         continue;

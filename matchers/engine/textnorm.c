@@ -1,8 +1,9 @@
-/* textnorm.c — UTF-8 decoding, folding and word tokens (see textnorm.h). */
+/* textnorm.c — folding and word tokens (see textnorm.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "bidbroker/textnorm.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 /* ASCII: folded byte or 0 for a separator. */
@@ -68,42 +69,6 @@ tn_fold_cp(uint32_t cp, char out[2])
         }
 }
 
-size_t
-tn_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-        unsigned char c = s[0];
-        uint32_t v, min;
-        size_t len;
-
-        if (c < 0x80) {
-                *cp = c;
-                return 1;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-                len = 2; v = c & 0x1F; min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-                len = 3; v = c & 0x0F; min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-                len = 4; v = c & 0x07; min = 0x10000;
-        } else {
-                goto bad;
-        }
-        if (n < len)
-                goto bad;
-        for (size_t i = 1; i < len; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        goto bad;
-                v = (v << 6) | (s[i] & 0x3F);
-        }
-        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-                goto bad;
-        *cp = v;
-        return len;
-bad:
-        *cp = 0xFFFD;
-        return 1;
-}
-
 void
 tn_init(struct tn_text *t)
 {
@@ -161,7 +126,7 @@ tn_tokenize(struct tn_text *t, const char *s, size_t len, uint32_t seg, uint32_t
                                 i++;
                         } else {
                                 uint32_t cp;
-                                size_t l = tn_utf8_decode(p + i, len - i, &cp);
+                                size_t l = utf8_decode_lossy((const char *)p + i, len - i, &cp);
 
                                 if (tn_fold_cp(cp, f))
                                         break;
@@ -187,7 +152,7 @@ tn_tokenize(struct tn_text *t, const char *s, size_t len, uint32_t seg, uint32_t
                                 i++;
                         } else {
                                 uint32_t cp;
-                                size_t l = tn_utf8_decode(p + i, len - i, &cp);
+                                size_t l = utf8_decode_lossy((const char *)p + i, len - i, &cp);
 
                                 k = tn_fold_cp(cp, f);
                                 if (k == 0) {

@@ -6,47 +6,8 @@
 
 #include "bidbroker/csv.h"
 #include "bidbroker/err.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
-
-bool
-utf8_valid(const char *str, size_t len)
-{
-        const unsigned char *s = (const unsigned char *)str, *end = s + len;
-
-        while (s < end) {
-                unsigned c = *s;
-                size_t n;
-                unsigned cp;
-
-                if (c == 0)
-                        return false;
-                if (c < 0x80) {
-                        s++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf)
-                        n = 1, cp = c & 0x1f;
-                else if (c >= 0xe0 && c <= 0xef)
-                        n = 2, cp = c & 0x0f;
-                else if (c >= 0xf0 && c <= 0xf4)
-                        n = 3, cp = c & 0x07;
-                else
-                        return false;
-                if ((size_t)(end - s) <= n)
-                        return false;
-                for (size_t i = 1; i <= n; i++) {
-                        if ((s[i] & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (s[i] & 0x3f);
-                }
-                /* overlong forms, surrogates, beyond U+10FFFF */
-                if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-                    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-                        return false;
-                s += n + 1;
-        }
-        return true;
-}
 
 struct parser {
         const char  *name;
@@ -158,7 +119,8 @@ read_record(struct parser *ps, struct csv_row *r)
                 }
                 if (cell.len >= CSV_MAX_CELL)
                         row_error(ps, r, "a cell is too long");
-                if (!utf8_valid(cell.data ? cell.data : "", cell.len))
+                if (memchr(cell.data ? cell.data : "", '\0', cell.len) != NULL ||
+                    !utf8_valid(cell.data ? cell.data : "", cell.len))
                         row_error(ps, r, "not valid UTF-8 text (save the spreadsheet as "
                                   "\"CSV UTF-8\")");
                 if (r->n >= CSV_MAX_COLS) {

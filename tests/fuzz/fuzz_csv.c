@@ -7,6 +7,7 @@
  */
 #include "bidbroker/csv.h"
 #include "bidbroker/err.h"
+#include "bidbroker/utf8.h"
 #include "fuzz.h"
 
 int

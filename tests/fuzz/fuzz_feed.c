@@ -9,6 +9,7 @@
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/text.h"
+#include "bidbroker/utf8.h"
 #include "fuzz.h"
 
 static void
@@ -19,7 +20,7 @@ check_text(const char *what, const char *s, size_t max)
         if (s == NULL)
                 return;
         len = strlen(s);
-        if (!text_utf8_valid(s, len))
+        if (!utf8_valid(s, len))
                 fuzz_fail("%s is not valid UTF-8", what);
         if (len > max)
                 fuzz_fail("%s is %zu bytes, over its cap of %zu", what, len, max);

@@ -11,12 +11,13 @@
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/text.h"
+#include "bidbroker/utf8.h"
 #include "fuzz.h"
 
 static void
 check_text(const char *what, const char *s)
 {
-        if (s != NULL && !text_utf8_valid(s, strlen(s)))
+        if (s != NULL && !utf8_valid(s, strlen(s)))
                 fuzz_fail("%s is not valid UTF-8", what);
 }
 

@@ -1,13 +1,14 @@
 /*
  * fuzz_text.c — the feed text cleaner: text_clean() with a cap and flags
  * taken from the first input byte, then text_utf8_repair(),
- * text_fix_mojibake(), text_decode_entities(), text_utf8_cut() and
- * text_utf8_decode() over the rest.
+ * text_fix_mojibake(), text_decode_entities(), utf8_cut() and
+ * utf8_decode() over the rest.
  * Invariants (text.h): results are valid UTF-8 within the cap, without
  * carriage returns or other control characters (a single-line result has no
  * line breaks either), trimmed; repairs of valid input stay valid.
  */
 #include "bidbroker/text.h"
+#include "bidbroker/utf8.h"
 #include "fuzz.h"
 
 static void
@@ -15,7 +16,7 @@ check_clean(const char *out, size_t max, unsigned flags)
 {
         size_t len = strlen(out);
 
-        if (!text_utf8_valid(out, len))
+        if (!utf8_valid(out, len))
                 fuzz_fail("text_clean result is not valid UTF-8");
         if (max != 0 && len > max)
                 fuzz_fail("text_clean result is %zu bytes, over the cap %zu", len, max);
@@ -57,28 +58,28 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         rep = text_utf8_repair(s, len, &rlen);
         fuzz_assert(rep != NULL && rep[rlen] == '\0');
-        if (!text_utf8_valid(rep, rlen))
+        if (!utf8_valid(rep, rlen))
                 fuzz_fail("text_utf8_repair result is not valid UTF-8");
 
-        cut = text_utf8_cut(rep, rlen, max);
+        cut = utf8_cut(rep, rlen, max);
         fuzz_assert(cut <= max && cut <= rlen);
-        fuzz_assert(text_utf8_valid(rep, cut));
+        fuzz_assert(utf8_valid(rep, cut));
 
         moj = text_fix_mojibake(rep, rlen);
         fuzz_assert(moj != NULL);
-        if (!text_utf8_valid(moj, strlen(moj)))
+        if (!utf8_valid(moj, strlen(moj)))
                 fuzz_fail("text_fix_mojibake of valid UTF-8 is not valid UTF-8");
         free(moj);
 
         ent = text_decode_entities(rep, rlen);
         fuzz_assert(ent != NULL);
-        if (!text_utf8_valid(ent, strlen(ent)))
+        if (!utf8_valid(ent, strlen(ent)))
                 fuzz_fail("text_decode_entities of valid UTF-8 is not valid UTF-8");
         free(ent);
         free(rep);
 
         for (size_t i = 0; i < len; ) {
-                size_t n = text_utf8_decode(s + i, len - i, &cp);
+                size_t n = utf8_decode(s + i, len - i, &cp);
 
                 fuzz_assert(n <= 4 && n <= len - i);
                 if (n > 0)

@@ -11,6 +11,7 @@
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/text.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 /* ---- helpers ---- */
@@ -279,7 +280,7 @@ check_cf_page_common(const struct ocds_page *p)
                 assert_true(str_startswith(o->release_id, o->notice_id));
                 assert_null(strchr(o->description, '\r'));
                 assert_null(strchr(o->title, '\n'));
-                assert_true(text_utf8_valid(o->description, strlen(o->description)));
+                assert_true(utf8_valid(o->description, strlen(o->description)));
                 assert_true(o->cpv.n >= 1);
                 assert_true(o->regions.n > 0 || o->anywhere);
                 assert_true(o->updated != TIME_UNKNOWN);
@@ -846,7 +847,7 @@ t_invalid_utf8(void **state)
         assert_int_equal(p.n, 1);
         assert_string_equal(p.opps[0].title, "Caf\u00e9 \u00a3" "500 \u201cquote\u201d");
         assert_string_equal(p.opps[0].description, "a\u00a3" "5 & \u00ff");
-        assert_true(text_utf8_valid(p.opps[0].raw, strlen(p.opps[0].raw)));
+        assert_true(utf8_valid(p.opps[0].raw, strlen(p.opps[0].raw)));
         ocds_page_done(&p);
 }
 
@@ -875,7 +876,7 @@ t_huge_string(void **state)
         assert_true(strlen(o->title) <= TEXT_TITLE_MAX);
         assert_true(strlen(o->title) > TEXT_TITLE_MAX - 10);
         assert_true(strlen(o->description) <= TEXT_DESCRIPTION_MAX);
-        assert_true(text_utf8_valid(o->description, strlen(o->description)));
+        assert_true(utf8_valid(o->description, strlen(o->description)));
         assert_true(strlen(o->raw) < (2u << 20));      /* long strings cut in the raw copy */
         ocds_page_done(&p);
         buf_done(&b);

@@ -19,6 +19,7 @@
 #include "bidbroker/members_write.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 /* ---- helpers --------------------------------------------------------------------- */

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "bidbroker/text.h"
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 /* Clean s with flags and max and compare with want. */
@@ -127,14 +128,14 @@ t_invalid_utf8(void **state)
                                           "e\xf4\x90\x80\x80";
 
                 s = text_clean(bad, sizeof(bad) - 1, 0, 0);
-                assert_true(text_utf8_valid(s, strlen(s)));
+                assert_true(utf8_valid(s, strlen(s)));
                 assert_non_null(strstr(s, "a\u00e2"));         /* E2 read as Windows-1252 */
                 free(s);
         }
-        assert_true(text_utf8_valid("\xe2\x82\xac", 3));
-        assert_false(text_utf8_valid("\xe2\x82", 2));
-        assert_false(text_utf8_valid("\xc0\xaf", 2));
-        assert_false(text_utf8_valid("\xed\xa0\x80", 3));
+        assert_true(utf8_valid("\xe2\x82\xac", 3));
+        assert_false(utf8_valid("\xe2\x82", 2));
+        assert_false(utf8_valid("\xc0\xaf", 2));
+        assert_false(utf8_valid("\xed\xa0\x80", 3));
         s = text_utf8_repair("x\xa3y", 3, &n);
         assert_string_equal(s, "x\u00a3y");
         assert_int_equal(n, 4);
@@ -145,7 +146,7 @@ t_invalid_utf8(void **state)
                         char in[3] = { (char)a, (char)b, 'z' };
 
                         s = text_clean(in, 3, 16, 0);
-                        assert_true(text_utf8_valid(s, strlen(s)));
+                        assert_true(utf8_valid(s, strlen(s)));
                         free(s);
                 }
         }
@@ -162,8 +163,8 @@ t_cap(void **state)
         check("\u00e9\u00e9\u00e9", 5, 0, "\u00e9\u00e9");
         check("abcdef", 3, 0, "abc");
         check("ab cdef", 3, 0, "ab");                   /* no trailing space */
-        assert_int_equal(text_utf8_cut("\xe2\x82\xac\xe2\x82\xac", 6, 4), 3);
-        assert_int_equal(text_utf8_cut("abc", 3, 10), 3);
+        assert_int_equal(utf8_cut("\xe2\x82\xac\xe2\x82\xac", 6, 4), 3);
+        assert_int_equal(utf8_cut("abc", 3, 10), 3);
         /* a 10 MB string is capped quickly */
         big = xmalloc(n + 1);
         for (size_t i = 0; i < n; i++)
@@ -172,7 +173,7 @@ t_cap(void **state)
         s = text_clean(big, n, TEXT_DESCRIPTION_MAX, 0);
         assert_true(strlen(s) <= TEXT_DESCRIPTION_MAX);
         assert_true(strlen(s) > TEXT_DESCRIPTION_MAX - 16);
-        assert_true(text_utf8_valid(s, strlen(s)));
+        assert_true(utf8_valid(s, strlen(s)));
         free(s);
         s = text_clean(big, n, TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
         assert_true(strlen(s) <= TEXT_TITLE_MAX);
@@ -311,7 +312,7 @@ t_hostile_markup(void **state)
                         big[i] = units[u][i % k];
                 big[n] = '\0';
                 s = text_clean(big, n, TEXT_DESCRIPTION_MAX, 0);
-                assert_true(text_utf8_valid(s, strlen(s)));
+                assert_true(utf8_valid(s, strlen(s)));
                 free(s);
                 (void)text_looks_like_html(big, n);
         }
