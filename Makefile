@@ -6,6 +6,7 @@
 #   make demo       one ingest -> match -> digest cycle on bundled sample data
 #   make bench      matching benchmark (prints one JSON line)
 #   make fuzz       libFuzzer (clang) on every parser, FUZZ_SECONDS (60) each
+#   make man        the manual pages (BUILD/man/*.1), made from the --help texts
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # BUILD= puts objects elsewhere (make check uses build/ and build-asan/);
@@ -21,6 +22,7 @@ BINDIR  ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 DATADIR ?= $(PREFIX)/share
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR  ?= $(DATADIR)/man
 DESTDIR ?=
 BUILD   ?= build
 BIN     ?= bidbroker
@@ -59,7 +61,7 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/%)
 BENCH_BIN = $(BUILD)/tests/bench_match
 
 .PHONY: all check check-one test unit integration demo demo-run bench bench-run \
-        install uninstall clean deps pkgcheck lint fuzz fuzz-run
+        install uninstall clean deps pkgcheck lint fuzz fuzz-run man
 
 all: $(BIN)
 
@@ -203,10 +205,22 @@ conffile() { src=$$1; dst=$$2; \
     echo "install: kept your $$dst; the new version is $$dst.dist (compare and merge)"; fi; }
 endef
 
-install: $(BIN)
+# ---- manual pages ------------------------------------------------------------------
+# bidbroker.1 and bidbroker-COMMAND.1 from the help texts (man/mkman.sh), so
+# they say what --help says
+MAN_MAIN = $(BUILD)/man/bidbroker.1
+
+man: $(MAN_MAIN)
+
+$(MAN_MAIN): $(BIN) man/mkman.sh
+	@rm -rf $(BUILD)/man
+	@sh man/mkman.sh $(abspath $(BIN)) $(BUILD)/man $(VERSION)
+
+install: $(BIN) $(MAN_MAIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(CONFDIR)/members \
-	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PKGDATADIR)
+	           $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PKGDATADIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/bidbroker
+	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 conf/cpv2008.json $(DESTDIR)$(PKGDATADIR)/cpv2008.json
 	@$(install_conffile); tmp=$$(mktemp) && trap 'rm -f "$$tmp"' EXIT; \
 	for f in $(CONF_FILES); do \
@@ -226,7 +240,8 @@ install: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/bidbroker $(DESTDIR)$(UNITDIR)/bidbroker.service \
-	      $(DESTDIR)$(PKGDATADIR)/cpv2008.json
+	      $(DESTDIR)$(PKGDATADIR)/cpv2008.json $(DESTDIR)$(MANDIR)/man1/bidbroker.1 \
+	      $(DESTDIR)$(MANDIR)/man1/bidbroker-*.1
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

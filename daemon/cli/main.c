@@ -248,6 +248,17 @@ take_globals(struct cli *cli, struct globals *g, int argc, char **argv)
         return out;
 }
 
+/* COMMAND ... --help: the help needs no configuration (a broken one must not
+ * hide it; `make man` runs every command's --help). */
+static bool
+wants_help(int argc, char **argv)
+{
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--help") == 0)
+                        return true;
+        return false;
+}
+
 static const struct command *
 find_command(const char *name)
 {
@@ -308,7 +319,7 @@ main(int argc, char **argv)
                         cli.config_path = CONFIG_DEFAULT_PATH;
                 }
         }
-        if (cmd->needs_config) {
+        if (cmd->needs_config && !wants_help(cargc, argv + optind)) {
                 diag_init(&d);
                 if (config_load(cli.config_path, &cli.cfg, &d) < 0) {
                         diag_print(&d, stderr);

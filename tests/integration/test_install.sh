@@ -1,6 +1,7 @@
 #!/bin/sh
 # make install honours PREFIX and DESTDIR and installs the binary, the example
-# configuration, the taxonomy, the CPV list and the systemd unit; a second
+# configuration, the taxonomy, the CPV list, the systemd unit and the manual
+# pages (made from the help texts, rendered without warnings); a second
 # install (an upgrade) keeps configuration files staff edited and writes the
 # new version beside them as FILE.dist, saying so.
 set -e
@@ -34,6 +35,33 @@ sed "s|= /usr/share/|= $dest/usr/share/|" "$etc/bidbroker.conf" >"$etc/test.conf
         || { cat "$dest/check.err" >&2; fail "installed configuration does not pass check-config"; }
 rm -f "$dest/check.err"
 rm "$etc/test.conf"
+
+# the manual pages, made from the help texts: installed, and rendered without
+# a warning (man -l when man is there, else groff)
+mandir=$dest/usr/share/man/man1
+[ -f "$mandir/bidbroker.1" ] || fail "bidbroker.1 not installed in $mandir"
+for c in check-config list matches members explain backup; do
+        [ -f "$mandir/bidbroker-$c.1" ] || fail "bidbroker-$c.1 not installed"
+done
+for page in "$mandir"/bidbroker*.1; do
+        if command -v man >/dev/null 2>&1; then
+                rendered=$(MANWIDTH=80 man --warnings -E UTF-8 -l "$page" 2>"$dest/man.err") \
+                        || fail "man -l $page failed: $(cat "$dest/man.err")"
+        else
+                rendered=$(groff -man -Tutf8 -ww "$page" 2>"$dest/man.err") \
+                        || fail "groff $page failed: $(cat "$dest/man.err")"
+        fi
+        [ -s "$dest/man.err" ] && fail "$page renders with warnings: $(cat "$dest/man.err")"
+        echo "$rendered" | grep -q "SYNOPSIS" || fail "$page has no SYNOPSIS"
+done
+rm -f "$dest/man.err"
+# the page says what --help says: every global option and every command
+rendered=$(MANWIDTH=200 man -l "$mandir/bidbroker.1" 2>/dev/null || groff -man -Tutf8 "$mandir/bidbroker.1")
+for word in --config --state --now --color NO_COLOR COLUMNS check-config members backup "EXIT STATUS"; do
+        echo "$rendered" | grep -q -- "$word" || fail "bidbroker.1 does not mention $word"
+done
+MANWIDTH=200 man -l "$mandir/bidbroker-members.1" 2>/dev/null | grep -q -- "--dry-run" \
+        || fail "bidbroker-members.1 lacks members --help's --dry-run"
 
 # ---- upgrade: nothing edited -> nothing said, nothing written
 out=$(inst)

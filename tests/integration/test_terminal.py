@@ -209,6 +209,14 @@ def options(e):
                  % (argv, p.returncode, p.stderr))
         if "--help" not in lines[0] and "--color" not in argv[0]:
             fail("%s: the error does not point at --help: %r" % (argv, lines[0]))
+    # COMMAND --help needs no configuration (make man runs each one)
+    broken = os.path.join(e.dir, "broken.conf")
+    with open(broken, "w") as f:
+        f.write("[filter]\nmax_value = lots\n")
+    for c in ("list", "matches", "members", "explain", "poll", "backup"):
+        p = subprocess.run([BIN, "--config", broken, c, "--help"], capture_output=True, text=True)
+        if p.returncode != 0 or not p.stdout.startswith("usage:"):
+            fail("%s --help with a broken config: %d %s" % (c, p.returncode, p.stderr))
     # an unknown member is an error wherever a member is named
     oid = e.json_lines("list", "--json")[0]["id"]
     for args in (("matches", "--member", "nobody"), ("matches", "--member", "nobody", "--json"),
