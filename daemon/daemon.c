@@ -4,9 +4,9 @@
  *
  * The loop, in order: handle a pending reload; pollset_step() (starts what is
  * due, finishes completed transfers: parse, store, watermark — synchronously,
- * so a transaction is never cut by a signal); run due timers; sleep in
- * pollset_wait() with the epoll fd as its extra fd, bounded by the next
- * timer; dispatch ready fds (the signalfd first of all).
+ * so a transaction is never cut by a signal); loop_run_once(): run due
+ * timers, sleep until the next timer, pollset due time or ready fd (the
+ * signalfd, the transfers' sockets), call their callbacks.
  *
  * A "generation" is everything a reload replaces: the configuration, the
  * pollset built from it and (later) the match engine.  A reload builds a
@@ -39,6 +39,7 @@
 #include "bidbroker/members.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
+#include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
 
 #ifndef BIDBROKER_VERSION
@@ -46,7 +47,6 @@
 #endif
 
 #define STATUS_INTERVAL_MS      10000
-#define IDLE_WAIT_MS            60000   /* longest sleep when nothing is scheduled */
 
 /*
  * Everything a reload replaces, built and validated as a whole before
@@ -73,6 +73,7 @@ struct daemon {
         int64_t            hold_until;          /* mono ms: a rebuilt pollset waits */
 
         struct loop       *loop;
+        struct transfers  *tx;                  /* the one libcurl multi */
 
         bool               stop, reload;
         int                stop_signal;
@@ -299,7 +300,7 @@ generation_build(struct daemon *d, struct config *cfg, struct generation *g,
         }
 
         if (g->nsources > 0) {
-                r = pollset_new(cfg->sources, cfg->nsources, d->store, &po, &g->ps, &e);
+                r = pollset_new(cfg->sources, cfg->nsources, d->store, d->tx, &po, &g->ps, &e);
                 if (r < 0) {
                         diag_add(diag, NULL, 0, "pollset: %s", e.msg);
                         goto fail;
@@ -451,15 +452,10 @@ run_loop(struct daemon *d)
                         }
                         note_progress(d);
                 }
-                if (d->gen.ps != NULL && hold == 0) {
-                        int64_t t = loop_next_timer_ms(d->loop);
-
-                        pollset_wait(d->gen.ps, loop_epoll_fd(d->loop),
-                                     t < 0 ? IDLE_WAIT_MS : t);
-                        r = loop_run_once(d->loop, 0);
-                } else {
-                        r = loop_run_once(d->loop, hold > 0 ? hold : IDLE_WAIT_MS);
-                }
+                if (d->stop || d->reload)
+                        continue;
+                r = loop_run_once(d->loop, hold > 0 ? hold : d->gen.ps != NULL ?
+                                  pollset_next_due_ms(d->gen.ps) : -1);
                 if (r < 0)
                         log_warnx("epoll_wait: %s", strerror(-r));
         }
@@ -489,6 +485,10 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         r = loop_signals(d->loop, stop_signals, ARRAY_SIZE(stop_signals), on_signal, d);
         if (r < 0) {
                 log_err("signalfd: %s", strerror(-r));
+                goto out;
+        }
+        if (transfers_new(d->loop, &d->tx, &e) < 0) {
+                log_err("%s", e.msg);
                 goto out;
         }
         r = store_open_mode(d->state_dir, STORE_READ_WRITE, cfg->busy_timeout_ms, &d->store, &e);
@@ -544,6 +544,7 @@ out:
         config_free(cfg);
         generation_free(&d->gen);
         d->store = store_close(d->store);
+        d->tx = transfers_free(d->tx);
         d->loop = loop_free(d->loop);
         free(d->prog);
         free(d->state_dir);

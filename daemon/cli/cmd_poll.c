@@ -2,7 +2,8 @@
  * cmd_poll.c — `bidbroker poll`: fetch every enabled source (or one) up to
  * now (or --now), then exit.  A progress bar on a terminal, plain log lines
  * per window otherwise, a summary per source on stdout.  SIGINT/SIGTERM stop
- * it between transactions (a signalfd shares the pollset's wait).
+ * it between transactions.  It runs on the daemon's event loop and transfers
+ * (loop.h, transfers.h): the signals arrive on the loop's signalfd.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,11 +18,13 @@
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
 #include "bidbroker/log.h"
+#include "bidbroker/loop.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/poller.h"
 #include "bidbroker/statelock.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
+#include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
 
 #include "term.h"
@@ -149,6 +151,13 @@ print_summary(const struct pollset *ps)
         fflush(stdout);
 }
 
+static void
+on_signal(void *arg, int signo)
+{
+        (void)signo;
+        *(bool *)arg = true;
+}
+
 int
 cmd_poll(struct cli *cli, int argc, char **argv)
 {
@@ -164,6 +173,9 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         };
         struct pollset_opts po = { 0 };
         struct pollset *ps = NULL;
+        struct loop *loop = NULL;
+        struct transfers *tx = NULL;
+        static const int stop_signals[] = { SIGINT, SIGTERM };
         struct store *st = NULL;
         struct statelock *lock = NULL;
         struct err err = { 0 };
@@ -171,7 +183,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         sigset_t mask, old;
         bool progress = true, interrupted = false, masked = false;
         long retries = DEFAULT_RETRIES;
-        int sigfd = -1, c, rc = 1, r;
+        int c, rc = 1, r;
 
         po.since = TIME_UNKNOWN;
         po.max_wait_ms = DEFAULT_MAX_WAIT_MS;
@@ -234,16 +246,20 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         bar.on = progress && isatty(STDERR_FILENO);
         po.quiet_windows = bar.on;
 
-        /* Signals become readable on an fd that shares the pollset's wait.
-         * Blocked before libcurl can start a resolver thread. */
+        /* Signals are read from the loop's signalfd.  Blocked before
+         * libcurl can start a resolver thread. */
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
         if (sigprocmask(SIG_BLOCK, &mask, &old) == 0)
                 masked = true;
-        sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-        if (sigfd < 0)
-                log_warn("signalfd");
+        if (loop_new(&loop, &err) < 0 || transfers_new(loop, &tx, &err) < 0) {
+                cli_error("poll", "%s", err.msg);
+                goto out;
+        }
+        r = loop_signals(loop, stop_signals, ARRAY_SIZE(stop_signals), on_signal, &interrupted);
+        if (r < 0)
+                log_warnx("signalfd: %s", strerror(-r));
 
         r = mkdir_p(cli->state_dir, 0750);
         if (r < 0) {
@@ -261,12 +277,14 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         }
         if (cli->now_fixed)
                 store_set_now(st, cli->now);
-        if (pollset_new(cli->cfg->sources, cli->cfg->nsources, st, &po, &ps, &err) < 0) {
+        if (pollset_new(cli->cfg->sources, cli->cfg->nsources, st, tx, &po, &ps, &err) < 0) {
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }
         bar.started = time_mono_ms();
         for (;;) {
+                int64_t wait;
+
                 bar_clear(&bar);
                 if (pollset_step(ps, &err) < 0) {
                         bar_clear(&bar);
@@ -276,14 +294,14 @@ cmd_poll(struct cli *cli, int argc, char **argv)
                 if (pollset_done(ps))
                         break;
                 bar_draw(&bar, ps, false);
-                if (pollset_wait(ps, sigfd, bar.on ? 250 : -1) == 1) {
-                        struct signalfd_siginfo si;
-
-                        if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                                interrupted = true;
-                                break;
-                        }
-                }
+                wait = pollset_next_due_ms(ps);
+                if (bar.on && (wait < 0 || wait > 250))
+                        wait = 250;
+                r = loop_run_once(loop, wait);
+                if (r < 0)
+                        log_warnx("epoll_wait: %s", strerror(-r));
+                if (interrupted)
+                        break;
         }
         bar_draw(&bar, ps, true);
         if (bar.on)
@@ -309,10 +327,10 @@ summary:
         print_summary(ps);
 out:
         pollset_free(ps);
+        transfers_free(tx);
+        loop_free(loop);
         store_close(st);
         statelock_release(lock);
-        if (sigfd >= 0)
-                close(sigfd);
         if (masked)
                 sigprocmask(SIG_SETMASK, &old, NULL);
         return rc;

@@ -14,6 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <libxml/parser.h>
+#include <sodium.h>
+
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
@@ -259,6 +263,34 @@ wants_help(int argc, char **argv)
         return false;
 }
 
+/*
+ * The libraries that want it are initialised once, here, in this order,
+ * before any thread exists (the parse worker and libcurl's resolver threads
+ * come later), and cleaned up at exit.
+ */
+static int
+libs_init(void)
+{
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                cli_error(NULL, "libcurl initialisation failed");
+                return -1;
+        }
+        if (sodium_init() < 0) {
+                cli_error(NULL, "libsodium initialisation failed");
+                curl_global_cleanup();
+                return -1;
+        }
+        xmlInitParser();
+        return 0;
+}
+
+static void
+libs_done(void)
+{
+        xmlCleanupParser();
+        curl_global_cleanup();
+}
+
 static const struct command *
 find_command(const char *name)
 {
@@ -337,7 +369,12 @@ main(int argc, char **argv)
         }
         argv += optind;
         cli_getopt_reset();
+        if (libs_init() < 0) {
+                config_free(cli.cfg);
+                return 1;
+        }
         rc = cmd->run(&cli, cargc, argv);
         config_free(cli.cfg);
+        libs_done();
         return rc;
 }

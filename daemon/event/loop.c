@@ -268,12 +268,6 @@ loop_signals(struct loop *l, const int *sigs, size_t n, loop_signal_fn fn, void 
         return r;
 }
 
-int
-loop_epoll_fd(const struct loop *l)
-{
-        return l->epfd;
-}
-
 /* ---- one turn ----------------------------------------------------------------- */
 
 int
@@ -283,7 +277,8 @@ loop_run_once(struct loop *l, int64_t max_wait_ms)
         int64_t wait;
         int n;
 
-        run_timers(l);
+        /* Timers run after the wait, not before: what their callbacks do
+         * (a transfer that finished) must reach the caller before it sleeps. */
         wait = loop_next_timer_ms(l);
         if (max_wait_ms >= 0 && (wait < 0 || max_wait_ms < wait))
                 wait = max_wait_ms;

@@ -15,7 +15,8 @@
  *  - entity lookups only know the five predefined entities, the external
  *    subset is never loaded and external entities never resolved;
  *  - errors go to a structured handler on this context (nothing is printed,
- *    no global handler is changed, xmlCleanupParser is never called);
+ *    no global handler is changed; main() initialises libxml2 once and
+ *    cleans it up at exit);
  *  - size limits: the input, the number of entries, every field;
  *  - shape limits, checked before libxml2 sees the document by a linear
  *    scan (xmlshape.c): attributes per element (libxml2 2.9.14 is
@@ -198,7 +199,6 @@ parse_xml(const char *name, const char *data, size_t len, struct err *err)
         xmlSAXHandlerPtr sax;
         bool ok;
 
-        xmlInitParser();                /* idempotent */
         ctxt = xmlCreateMemoryParserCtxt(data, (int)len);
         if (ctxt == NULL) {
                 err_set(err, -ENOMEM, "%s: cannot create an XML parser", name);

@@ -1,6 +1,7 @@
 /*
  * poller.c — the pollset: windowed, polite, fault-tolerant polling of the
- * configured sources with one libcurl multi handle (see poller.h).
+ * configured sources, its transfers on the one multi of transfers.h (see
+ * poller.h).
  *
  * Per source, a pass covers [start, until] in windows of at most 'window'
  * (FTS 6 h, Contracts Finder 1 d), oldest first; start is the watermark minus
@@ -20,7 +21,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +39,7 @@
 #include "bidbroker/source.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
+#include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
 
 #define MIN_WINDOW_S            60      /* a truncated window is split down to this */
@@ -48,7 +49,7 @@
 enum phase {
         PH_IDLE,                /* daemon: waiting for the next pass */
         PH_READY,               /* a request is to be made at 'due' */
-        PH_BUSY,                /* a request is in flight */
+        PH_BUSY,                /* a request is in flight (or done: 'completed') */
         PH_DONE,                /* once: reached 'until' */
         PH_FAILED,              /* once: gave up */
 };
@@ -85,6 +86,8 @@ struct psource {
         struct strv               seen_urls;    /* in this window */
         struct strv               prev_ids;     /* release ids of the previous page */
         struct fetch             *fx;
+        bool                      completed;    /* fx's transfer ended with 'code' */
+        CURLcode                  code;
         unsigned                  run_failures; /* consecutive, in this process */
 
         /* counters for this window (log line) and for the whole run */
@@ -96,14 +99,14 @@ struct psource {
 struct pollset {
         struct store        *store;
         struct pollset_opts  opts;
-        CURLM               *multi;
+        struct transfers    *tx;
         struct psource      *src;
         size_t               nsrc;
         struct host         *hosts;
         size_t               nhosts;
         size_t               rr;                /* round-robin start for fairness */
         uint64_t             rng;
-        bool                 curl_inited;
+        size_t               ncompleted;        /* sources with 'completed' set */
 };
 
 /* ---- clocks and randomness ------------------------------------------------ */
@@ -397,13 +400,24 @@ first_page_url(const struct psource *s)
                          s->sc->page_limit);
 }
 
+/* From the loop: the transfer ended; pollset_step() handles it. */
+static void
+transfer_done(void *arg, CURL *easy, CURLcode code)
+{
+        struct psource *s = arg;
+
+        (void)easy;
+        s->completed = true;
+        s->code = code;
+        s->ps->ncompleted++;
+}
+
 static int
 start_request(struct pollset *ps, struct psource *s, int64_t now, struct err *err)
 {
         struct host *h = &ps->hosts[s->host];
         struct fetch_opts fo = { 0 };
         char *ua;
-        CURLMcode mc;
         int r;
 
         if (s->page_url == NULL) {
@@ -434,10 +448,11 @@ start_request(struct pollset *ps, struct psource *s, int64_t now, struct err *er
         free(ua);
         if (r < 0)
                 return r;
-        mc = curl_multi_add_handle(ps->multi, fetch_handle(s->fx));
-        if (mc != CURLM_OK) {
+        s->completed = false;
+        r = transfers_submit(ps->tx, fetch_handle(s->fx), transfer_done, s, err);
+        if (r < 0) {
                 s->fx = fetch_free(s->fx);
-                return err_set(err, -EIO, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+                return r;
         }
         log_debug("%s: GET %s", s->sc->name, s->page_url);
         h->busy = true;
@@ -782,8 +797,8 @@ host_index(struct pollset *ps, const char *url, const struct source_conf *sc)
 }
 
 int
-pollset_new(const struct source_conf *srcs, size_t n, struct store *st, const struct pollset_opts *opts,
-            struct pollset **ret, struct err *err)
+pollset_new(const struct source_conf *srcs, size_t n, struct store *st, struct transfers *tx,
+            const struct pollset_opts *opts, struct pollset **ret, struct err *err)
 {
         struct pollset *ps = xcalloc(1, sizeof(*ps));
         int64_t now = time_mono_ms(), wnow = wall_ms();
@@ -794,18 +809,7 @@ pollset_new(const struct source_conf *srcs, size_t n, struct store *st, const st
         if (getrandom(&ps->rng, sizeof(ps->rng), GRND_NONBLOCK) != sizeof(ps->rng))
                 ps->rng = (uint64_t)wnow ^ ((uint64_t)now << 20);
         ps->rng |= 1;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                r = err_set(err, -EIO, "curl_global_init failed");
-                goto fail;
-        }
-        ps->curl_inited = true;
-        ps->multi = curl_multi_init();
-        if (ps->multi == NULL) {
-                r = err_set(err, -ENOMEM, "curl_multi_init failed");
-                goto fail;
-        }
-        /* One connection per host is all we use; keep them for reuse. */
-        curl_multi_setopt(ps->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+        ps->tx = tx;
         ps->src = xcalloc(n ? n : 1, sizeof(*ps->src));
         ps->hosts = xcalloc(n ? n : 1, sizeof(*ps->hosts));
         for (size_t i = 0; i < n; i++) {
@@ -869,7 +873,7 @@ pollset_free(struct pollset *ps)
                 struct psource *s = &ps->src[i];
 
                 if (s->fx != NULL) {
-                        curl_multi_remove_handle(ps->multi, fetch_handle(s->fx));
+                        transfers_abort(ps->tx, fetch_handle(s->fx));
                         s->fx = fetch_free(s->fx);
                 }
                 reset_window_reading(s);
@@ -878,10 +882,6 @@ pollset_free(struct pollset *ps)
         }
         for (size_t i = 0; i < ps->nhosts; i++)
                 free(ps->hosts[i].name);
-        if (ps->multi != NULL)
-                curl_multi_cleanup(ps->multi);
-        if (ps->curl_inited)
-                curl_global_cleanup();
         free(ps->src);
         free(ps->hosts);
         free(ps);
@@ -891,33 +891,21 @@ pollset_free(struct pollset *ps)
 int
 pollset_step(struct pollset *ps, struct err *err)
 {
-        CURLMsg *m;
-        int running, left, r;
         int64_t now;
+        int r;
 
-        curl_multi_perform(ps->multi, &running);
-        while ((m = curl_multi_info_read(ps->multi, &left)) != NULL) {
-                struct psource *s;
-                char *priv = NULL;
+        for (size_t i = 0; i < ps->nsrc && ps->ncompleted > 0; i++) {
+                struct psource *s = &ps->src[i];
 
-                if (m->msg != CURLMSG_DONE)
+                if (!s->completed)
                         continue;
-                /* CURLOPT_PRIVATE is the struct fetch; its owner the source. */
-                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
-                s = priv ? fetch_owner((struct fetch *)(void *)priv) : NULL;
-                if (s == NULL || s->fx == NULL || fetch_handle(s->fx) != m->easy_handle)
-                        continue;
-                {
-                        CURLcode code = m->data.result;
-
-                        /* m is invalid after remove_handle: take what we need first. */
-                        curl_multi_remove_handle(ps->multi, m->easy_handle);
-                        ps->hosts[s->host].busy = false;
-                        r = request_done(ps, s, code, err);
-                        s->fx = fetch_free(s->fx);
-                        if (r < 0)
-                                return r;
-                }
+                s->completed = false;
+                ps->ncompleted--;
+                ps->hosts[s->host].busy = false;
+                r = request_done(ps, s, s->code, err);
+                s->fx = fetch_free(s->fx);
+                if (r < 0)
+                        return r;
         }
         now = time_mono_ms();
         for (size_t k = 0; k < ps->nsrc; k++) {
@@ -942,6 +930,8 @@ pollset_next_due_ms(const struct pollset *ps)
 {
         int64_t now = time_mono_ms(), best = -1;
 
+        if (ps->ncompleted > 0)
+                return 0;
         for (size_t i = 0; i < ps->nsrc; i++) {
                 const struct psource *s = &ps->src[i];
                 const struct host *h = &ps->hosts[s->host];
@@ -958,25 +948,6 @@ pollset_next_due_ms(const struct pollset *ps)
                         best = t;
         }
         return best;
-}
-
-int
-pollset_wait(struct pollset *ps, int extra_fd, int64_t max_ms)
-{
-        struct curl_waitfd extra = { .fd = extra_fd, .events = CURL_WAIT_POLLIN, .revents = 0 };
-        int64_t t = max_ms, due = pollset_next_due_ms(ps);
-        long ct = -1;
-        int nfds = 0;
-
-        if (due >= 0 && (t < 0 || due < t))
-                t = due;
-        if (curl_multi_timeout(ps->multi, &ct) == CURLM_OK && ct >= 0 && (t < 0 || ct < t))
-                t = ct;
-        if (t < 0 || t > INT_MAX)
-                t = t < 0 ? 60000 : INT_MAX;
-        curl_multi_poll(ps->multi, extra_fd >= 0 ? &extra : NULL, extra_fd >= 0 ? 1 : 0,
-                        (int)t, &nfds);
-        return extra_fd >= 0 && (extra.revents & (POLLIN | POLLHUP | POLLERR)) ? 1 : 0;
 }
 
 bool

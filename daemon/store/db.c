@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
 #include <sqlite3.h>
 
 #include "bidbroker/err.h"
@@ -389,10 +388,6 @@ store_open_mode(const char *dir, enum store_mode mode, int64_t busy_timeout_ms,
                 goto fail;
         }
         s->path = path_join(dir, STORE_DB_NAME);
-        if (sodium_init() < 0) {
-                r = err_set(err, -EIO, "store: libsodium initialisation failed");
-                goto fail;
-        }
         r = s->readonly ? check_exists(s->path, err) : create_files(dir, s->path, err);
         if (r < 0)
                 goto fail;

@@ -58,16 +58,13 @@ typedef void (*loop_signal_fn)(void *arg, int signo);
 int loop_signals(struct loop *l, const int *sigs, size_t n, loop_signal_fn fn, void *arg);
 
 /*
- * One turn: run the due timers, sleep until the next timer, a ready fd or
- * max_wait_ms (-1: no bound but the timers; 0: do not sleep), then call the
- * ready fds' callbacks and the timers that became due.  0, or -errno when
+ * One turn: sleep until the next timer, a ready fd or max_wait_ms (-1: no
+ * bound but the timers; 0: do not sleep; no sleep when a timer is due), then
+ * call the ready fds' callbacks and the due timers, and return: the caller
+ * looks at what they did before the next turn.  0, or -errno when
  * epoll_wait fails (EINTR is not a failure).
  */
 int loop_run_once(struct loop *l, int64_t max_wait_ms);
-
-/* The epoll fd, for a wait that is not the loop's own (pollset_wait): when
- * it is readable, loop_run_once(l, 0) dispatches. */
-int loop_epoll_fd(const struct loop *l);
 
 /* Milliseconds until the next timer is due (0: due now, -1: no timer). */
 int64_t loop_next_timer_ms(const struct loop *l);

@@ -1,13 +1,13 @@
 /*
  * poller.h — incremental, windowed, polite polling of the configured sources
- * over HTTP (libcurl multi).
+ * over HTTP.
  *
- * A struct pollset drives every enabled source of a config: it owns one
- * libcurl multi handle, one request at a time per host with a minimum
- * spacing, per-source windows and back-off.  It is non-blocking: the caller
- * (bidbroker poll, or the daemon's event loop) calls pollset_step() when
- * something is due and pollset_wait() to sleep until then, passing its own fd
- * (a signalfd) so signals wake it.
+ * A struct pollset drives every enabled source of a config: one request at a
+ * time per host with a minimum spacing, per-source windows and back-off.  Its
+ * transfers run on the caller's struct transfers (the one libcurl multi, on
+ * the event loop).  It is non-blocking: the caller (bidbroker poll, or the
+ * daemon's loop) calls pollset_step() after every turn of the loop and bounds
+ * the loop's sleep by pollset_next_due_ms().
  *
  * Notices are parsed, stored and the source's watermark moved in one store
  * transaction per page: a crash or error never skips a window.
@@ -24,6 +24,7 @@ struct source_conf;
 struct err;
 struct store;
 struct pollset;
+struct transfers;
 
 struct pollset_opts {
         const char *only_source;        /* poll just this source (NULL: all enabled) */
@@ -56,24 +57,23 @@ struct pollset_progress {
 /*
  * A new pollset over the enabled sources of the n in srcs (or
  * opts->only_source, enabled or not), reading and writing source state in
- * st.  srcs and st must outlive it.
+ * st, its transfers on tx.  srcs, st and tx must outlive it.
  * opts->until TIME_UNKNOWN means the wall clock; without opts->once the
  * pollset runs forever: each source is polled again every 'interval'
  * (jittered) up to the wall clock, or the fixed 'until'.
  */
 int pollset_new(const struct source_conf *srcs, size_t n, struct store *st,
-                const struct pollset_opts *opts, struct pollset **ret, struct err *err);
+                struct transfers *tx, const struct pollset_opts *opts, struct pollset **ret,
+                struct err *err);
 struct pollset *pollset_free(struct pollset *ps);       /* NULL-safe; aborts transfers */
 
 /* Start what is due, finish what completed (parse, store, move watermark).
  * Never blocks.  Returns 0, or <0 on a store error (the daemon stops). */
 int pollset_step(struct pollset *ps, struct err *err);
-/* Wait until the next due time, transfer activity or extra_fd readable
- * (-1: none), at most max_ms.  Returns 1 if extra_fd is readable, else 0. */
-int pollset_wait(struct pollset *ps, int extra_fd, int64_t max_ms);
 /* With opts.once: true when every source reached 'until' (or gave up). */
 bool pollset_done(const struct pollset *ps);
-/* Milliseconds until something is due (-1: nothing scheduled). */
+/* Milliseconds until something is due (0: a finished transfer waits for
+ * pollset_step(); -1: nothing scheduled). */
 int64_t pollset_next_due_ms(const struct pollset *ps);
 size_t pollset_progress(const struct pollset *ps, struct pollset_progress *out, size_t max);
 /* True if any source has failed on its last attempt (for exit codes). */
