@@ -74,58 +74,71 @@ member_json(const struct member *m)
 }
 
 static void
-print_money(const char *label, int64_t pence)
+print_money(FILE *out, const char *label, int64_t pence)
 {
         if (pence == VALUE_NONE)
                 return;
         char b[HUMAN_MONEY_MAX];
 
-        printf("  %-15s %s\n", label, human_money(pence, NULL, b, sizeof(b)));
+        fprintf(out, "  %-15s %s\n", label, human_money(pence, NULL, b, sizeof(b)));
 }
 
 static void
-print_list(const char *label, const struct strv *v)
+print_list(FILE *out, const char *label, const struct strv *v)
 {
-        printf("  %-15s ", label);
+        fprintf(out, "  %-15s ", label);
         for (size_t i = 0; i < v->n; i++)
-                printf("%s%s", i ? ", " : "", v->v[i]);
-        printf("%s\n", v->n ? "" : "-");
+                fprintf(out, "%s%s", i ? ", " : "", v->v[i]);
+        fprintf(out, "%s\n", v->n ? "" : "-");
 }
 
 static void
-member_text(const struct member *m, const struct taxonomy *tx)
+member_text(FILE *out, const struct member *m, const struct taxonomy *tx)
 {
-        printf("%s: %s\n", m->id, m->name ? m->name : "");
-        print_list("email", &m->emails);
-        printf("  %-15s %s\n", "cluster", m->cluster ? m->cluster : "-");
-        printf("  %-15s %s\n", "postcode", m->postcode ? m->postcode : "-");
-        print_list("regions", &m->regions);
-        printf("  %-15s ", "capabilities");
+        fprintf(out, "%s: %s\n", m->id, m->name ? m->name : "");
+        print_list(out, "email", &m->emails);
+        fprintf(out, "  %-15s %s\n", "cluster", m->cluster ? m->cluster : "-");
+        fprintf(out, "  %-15s %s\n", "postcode", m->postcode ? m->postcode : "-");
+        print_list(out, "regions", &m->regions);
+        fprintf(out, "  %-15s ", "capabilities");
         for (size_t i = 0; i < m->capabilities.n; i++) {
                 const struct capability *c = taxonomy_find(tx, m->capabilities.v[i]);
 
-                printf("%s%s%s%s%s", i ? ", " : "", m->capabilities.v[i],
+                fprintf(out, "%s%s%s%s%s", i ? ", " : "", m->capabilities.v[i],
                        c ? " (" : "", c ? c->label : "", c ? ")" : "");
         }
-        printf("%s\n", m->capabilities.n ? "" : "-");
+        fprintf(out, "%s\n", m->capabilities.n ? "" : "-");
         for (size_t i = 0; i < m->nrules; i++) {
                 struct buf f;
 
                 buf_init(&f);
                 rule_fields_format(m->rules[i].fields, &f);
-                printf("  %-15s %s  [%s]\n", rule_key(&m->rules[i]), m->rules[i].text, f.data);
+                fprintf(out, "  %-15s %s  [%s]\n", rule_key(&m->rules[i]), m->rules[i].text, f.data);
                 buf_done(&f);
         }
-        print_money("min_value", m->min_value);
-        print_money("max_value", m->max_value);
-        print_money("capacity", m->capacity);
-        printf("  %-15s %s\n", "consortium", m->consortium ? "yes" : "no");
+        print_money(out, "min_value", m->min_value);
+        print_money(out, "max_value", m->max_value);
+        print_money(out, "capacity", m->capacity);
+        fprintf(out, "  %-15s %s\n", "consortium", m->consortium ? "yes" : "no");
         if (m->accreditations)
-                printf("  %-15s %s\n", "accreditations", m->accreditations);
-        printf("  %-15s %s\n", "digest_day", weekday_name(m->digest_day));
+                fprintf(out, "  %-15s %s\n", "accreditations", m->accreditations);
+        fprintf(out, "  %-15s %s\n", "digest_day", weekday_name(m->digest_day));
         if (m->paused)
-                printf("  %-15s %s\n", "paused", "yes: not matched until paused = no");
-        printf("  %-15s %s\n", "file", m->file ? m->file : "-");
+                fprintf(out, "  %-15s %s\n", "paused", "yes: not matched until paused = no");
+        fprintf(out, "  %-15s %s\n", "file", m->file ? m->file : "-");
+}
+
+struct member_show {
+        const struct member   *m;
+        const struct taxonomy *tx;
+};
+
+static void
+write_member(FILE *out, const void *arg)
+{
+        const struct member_show *ms = arg;
+
+        member_text(out, ms->m, ms->tx);
 }
 
 static const struct table_col members_cols[] = {
@@ -212,8 +225,9 @@ members_show(struct cli *cli, const char *id, bool json)
                 json_decref(j);
                 rc = 0;
         } else {
-                member_text(m, tx);
-                rc = 0;
+                struct member_show ms = { m, tx };
+
+                rc = term_wrapped(stdout, (size_t)cli->cols, write_member, &ms) < 0 ? 1 : 0;
         }
         members_free(reg);
         taxonomy_free(tx);

@@ -365,14 +365,14 @@ cmd_list(struct cli *cli, int argc, char **argv)
 /* ======== show ======== */
 
 static void
-show_list(const char *label, const struct strv *v)
+show_list(FILE *out, const char *label, const struct strv *v)
 {
-        printf("%-14s ", label);
+        fprintf(out, "%-14s ", label);
         if (v->n == 0)
-                printf("-");
+                fprintf(out, "-");
         for (size_t i = 0; i < v->n; i++)
-                printf("%s%s", i ? ", " : "", v->v[i]);
-        printf("\n");
+                fprintf(out, "%s%s", i ? ", " : "", v->v[i]);
+        fprintf(out, "\n");
 }
 
 static const char *
@@ -382,48 +382,61 @@ tri(enum tristate t)
 }
 
 static void
-show_text(const struct opportunity *o, const struct filter *f)
+show_text(FILE *out, const struct opportunity *o, const struct filter *f)
 {
         char t1[48], t2[32], t3[32], money[HUMAN_MONEY_MAX], scale[SCALE_REASON_MAX];
         const char *over = filter_likely_over_cap(f, o, scale, sizeof(scale));
 
-        printf("%s\n", o->title ? o->title : "(untitled)");
-        printf("%-14s %lld\n", "id", (long long)o->id);
-        printf("%-14s %s %s\n", "source", o->source, o->notice_id);
-        printf("%-14s %s\n", "ocid", o->ocid ? o->ocid : "-");
-        printf("%-14s %s, %s%s\n", "stage", opp_stage_name(o->stage), opp_status_name(o->status),
+        fprintf(out, "%s\n", o->title ? o->title : "(untitled)");
+        fprintf(out, "%-14s %lld\n", "id", (long long)o->id);
+        fprintf(out, "%-14s %s %s\n", "source", o->source, o->notice_id);
+        fprintf(out, "%-14s %s\n", "ocid", o->ocid ? o->ocid : "-");
+        fprintf(out, "%-14s %s, %s%s\n", "stage", opp_stage_name(o->stage), opp_status_name(o->status),
                o->amended ? " (amended)" : "");
-        printf("%-14s %s\n", "notice type", o->notice_type ? o->notice_type : "-");
-        printf("%-14s %s%s%s%s\n", "buyer", o->buyer_name ? o->buyer_name : "-",
+        fprintf(out, "%-14s %s\n", "notice type", o->notice_type ? o->notice_type : "-");
+        fprintf(out, "%-14s %s%s%s%s\n", "buyer", o->buyer_name ? o->buyer_name : "-",
                o->buyer_id ? " (" : "", o->buyer_id ? o->buyer_id : "", o->buyer_id ? ")" : "");
-        printf("%-14s %s", "value", money_short(o, money, sizeof(money)));
+        fprintf(out, "%-14s %s", "value", money_short(o, money, sizeof(money)));
         if (o->value_stated && o->value_min != VALUE_NONE)
-                printf(" (from %s)", human_money(o->value_min, o->currency, t1, sizeof(t1)));
+                fprintf(out, " (from %s)", human_money(o->value_min, o->currency, t1, sizeof(t1)));
         if (o->value_gross != VALUE_NONE)
-                printf(" ex VAT, %s inc VAT",
+                fprintf(out, " ex VAT, %s inc VAT",
                        human_money(o->value_gross, o->currency, t1, sizeof(t1)));
-        printf("\n");
+        fprintf(out, "\n");
         if (over != NULL)
-                printf("%-14s likely over the value cap: %s\n", "scale", over);
-        printf("%-14s %s\n", "deadline", o->deadline == TIME_UNKNOWN ? "not stated" :
+                fprintf(out, "%-14s likely over the value cap: %s\n", "scale", over);
+        fprintf(out, "%-14s %s\n", "deadline", o->deadline == TIME_UNKNOWN ? "not stated" :
                time_format_uk(o->deadline, t1, sizeof(t1)));
-        printf("%-14s %s\n", "published", time_format_uk(o->published, t2, sizeof(t2)));
-        printf("%-14s %s\n", "updated", time_format_uk(o->updated, t3, sizeof(t3)));
-        show_list("cpv", &o->cpv);
+        fprintf(out, "%-14s %s\n", "published", time_format_uk(o->published, t2, sizeof(t2)));
+        fprintf(out, "%-14s %s\n", "updated", time_format_uk(o->updated, t3, sizeof(t3)));
+        show_list(out, "cpv", &o->cpv);
         if (o->anywhere)
-                printf("%-14s anywhere\n", "regions");
+                fprintf(out, "%-14s anywhere\n", "regions");
         else
-                show_list("regions", &o->regions);
-        show_list("postcodes", &o->postcodes);
-        printf("%-14s %s\n", "above thresh.", tri(o->above_threshold));
-        printf("%-14s %s%s%s\n", "procedure", o->procurement_method ? o->procurement_method : "-",
+                show_list(out, "regions", &o->regions);
+        show_list(out, "postcodes", &o->postcodes);
+        fprintf(out, "%-14s %s\n", "above thresh.", tri(o->above_threshold));
+        fprintf(out, "%-14s %s%s%s\n", "procedure", o->procurement_method ? o->procurement_method : "-",
                o->procurement_method_details ? ": " : "",
                o->procurement_method_details ? o->procurement_method_details : "");
-        printf("%-14s SME %s, VCSE %s\n", "suitable", tri(o->suitable_sme), tri(o->suitable_vcse));
-        printf("%-14s %s\n", "url", o->url ? o->url : "-");
+        fprintf(out, "%-14s SME %s, VCSE %s\n", "suitable", tri(o->suitable_sme), tri(o->suitable_vcse));
+        fprintf(out, "%-14s %s\n", "url", o->url ? o->url : "-");
         if (o->lot_titles.n)
-                show_list("lots", &o->lot_titles);
-        printf("\n%s\n", o->description ? o->description : "");
+                show_list(out, "lots", &o->lot_titles);
+        fprintf(out, "\n%s\n", o->description ? o->description : "");
+}
+
+struct show {
+        const struct opportunity *o;
+        const struct filter      *f;
+};
+
+static void
+write_show(FILE *out, const void *arg)
+{
+        const struct show *sh = arg;
+
+        show_text(out, sh->o, sh->f);
 }
 
 int
@@ -487,7 +500,13 @@ cmd_show(struct cli *cli, int argc, char **argv)
                 free(s);
                 json_decref(j);
         } else {
-                show_text(&o, &f);
+                struct show sh = { &o, &f };
+
+                if (term_wrapped(stdout, (size_t)cli->cols, write_show, &sh) < 0) {
+                        cli_error("show", "out of memory");
+                        opportunity_done(&o);
+                        return 1;
+                }
         }
         opportunity_done(&o);
         return 0;

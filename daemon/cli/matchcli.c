@@ -242,21 +242,29 @@ print_reasons(FILE *f, const json_t *arr, const struct cpvref *ref, const char *
                 print_reason(f, r, ref, indent);
 }
 
+struct fitted {
+        text_fn              *text;
+        const json_t         *j;
+        const struct cpvref  *ref;
+};
+
+static void
+write_fitted(FILE *f, const void *arg)
+{
+        const struct fitted *x = arg;
+
+        x->text(f, x->j, x->ref);
+}
+
 int
 print_fitted(struct cli *cli, text_fn *text, const json_t *j, const struct cpvref *ref)
 {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
+        struct fitted x = { text, j, ref };
 
-        if (mem == NULL) {
+        if (term_wrapped(stdout, (size_t)cli->cols, write_fitted, &x) < 0) {
                 cli_error(NULL, "out of memory");
                 return -ENOMEM;
         }
-        text(mem, j, ref);
-        fclose(mem);
-        term_wrap_text(stdout, buf, (size_t)cli->cols);
-        free(buf);
         return 0;
 }
 

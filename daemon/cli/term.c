@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <wchar.h>
 
+#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 #include "term.h"
@@ -62,39 +64,18 @@ term_use_color(int fd, enum term_color mode)
         return isatty(fd) == 1;
 }
 
-/* The character at s: its length in bytes (1 for an invalid byte) and its
- * display columns. */
+/* The character at s (len > 0 bytes left): its length in bytes (an invalid
+ * byte alone, shown as U+FFFD) and its display columns. */
 static size_t
-char_at(const unsigned char *s, size_t *cols)
+char_at(const char *s, size_t len, size_t *cols)
 {
-        unsigned c = s[0];
-        size_t n, i;
-        wint_t cp;
+        uint32_t cp;
+        size_t n = utf8_decode_lossy(s, len, &cp);
         int w;
 
-        if (c < 0x80) {
-                *cols = c >= 0x20 && c != 0x7f ? 1 : 0;
-                return 1;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-                n = 2;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                n = 3;
-                cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 4;
-                cp = c & 0x07;
-        } else {
-                *cols = 1;
-                return 1;
-        }
-        for (i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80) {
-                        *cols = 1;
-                        return 1;
-                }
-                cp = (cp << 6) | (s[i] & 0x3f);
+        if (cp < 0x80) {
+                *cols = cp >= 0x20 && cp != 0x7f ? 1 : 0;
+                return n;
         }
         w = wcwidth((wchar_t)cp);
         *cols = w < 0 ? 1 : (size_t)w;  /* unknown to the locale: one column */
@@ -104,13 +85,10 @@ char_at(const unsigned char *s, size_t *cols)
 size_t
 term_columns(const char *s)
 {
-        const unsigned char *p = (const unsigned char *)s;
-        size_t total = 0, w;
+        size_t total = 0, w, len = strlen(s);
 
-        while (*p) {
-                p += char_at(p, &w);
-                total += w;
-        }
+        for (size_t i = 0; i < len; total += w)
+                i += char_at(s + i, len - i, &w);
         return total;
 }
 
@@ -118,25 +96,24 @@ term_columns(const char *s)
 static size_t
 fit_bytes(const char *s, size_t cols, size_t *used)
 {
-        const unsigned char *p = (const unsigned char *)s;
-        size_t total = 0, w, n;
+        size_t total = 0, w, n, i = 0, len = strlen(s);
 
-        while (*p) {
-                n = char_at(p, &w);
+        while (i < len) {
+                n = char_at(s + i, len - i, &w);
                 if (total + w > cols)
                         break;
                 total += w;
-                p += n;
+                i += n;
         }
         /* combining marks after the last character stay with it */
-        while (*p) {
-                n = char_at(p, &w);
-                if (w != 0 || *p < 0x80)
+        while (i < len && (unsigned char)s[i] >= 0x80) {
+                n = char_at(s + i, len - i, &w);
+                if (w != 0)
                         break;
-                p += n;
+                i += n;
         }
         *used = total;
-        return (size_t)(p - (const unsigned char *)s);
+        return i;
 }
 
 size_t
@@ -194,21 +171,37 @@ term_wrap(FILE *f, const char *s, size_t cols, size_t cont_indent)
                 char *word = xstrndup(p, len);
                 size_t w = term_columns(word);
 
-                if (col > indent && col + gap + w > cols) {
+                /* a word no line can hold (a URL) is not broken before nor
+                 * cut: the terminal folds it, and it stays whole */
+                if (col > indent && col + gap + w > cols && cont_indent + w <= cols) {
                         fprintf(f, "\n%*s", (int)cont_indent, "");
                         col = indent = cont_indent;
                 } else if (col > indent) {
                         fprintf(f, "%*s", (int)gap, "");
                         col += gap;
                 }
-                term_cell(f, word, cols > col ? cols - col : 1, false, false);
-                col += w < cols - col ? w : cols - col;
+                fputs(word, f);
+                col += w;
                 free(word);
                 p += len;
                 gap = strspn(p, " ");
                 p += gap;
         }
         fputc('\n', f);
+}
+
+/* Where a wrapped line goes on: under the value of "label    value" (two
+ * spaces or more after a label within the first 24 columns), else under the
+ * line itself (prose), 4 deeper when the line is indented (a list item). */
+static size_t
+continuation(const char *line)
+{
+        size_t indent = strspn(line, " ");
+        const char *gap = strstr(line + indent, "  ");
+
+        if (gap != NULL && gap - line < 24 && gap[strspn(gap, " ")] != '\0')
+                return (size_t)(gap - line) + strspn(gap, " ");
+        return indent ? indent + 4 : 0;
 }
 
 void
@@ -221,10 +214,29 @@ term_wrap_text(FILE *f, const char *text, size_t cols)
                 size_t len = nl ? (size_t)(nl - p) : strlen(p);
                 char *line = xstrndup(p, len);
 
-                term_wrap(f, line, cols, strspn(line, " ") + 4);
+                term_wrap(f, line, cols, continuation(line));
                 free(line);
                 p = nl ? nl + 1 : NULL;
         }
+}
+
+int
+term_wrapped(FILE *out, size_t cols, term_writer *write, const void *arg)
+{
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+
+        if (mem == NULL)
+                return -ENOMEM;
+        write(mem, arg);
+        if (fclose(mem) != 0) {
+                free(text);
+                return -ENOMEM;
+        }
+        term_wrap_text(out, text, cols);
+        free(text);
+        return 0;
 }
 
 /* ---- tables ------------------------------------------------------------------------- */

@@ -49,12 +49,18 @@ void term_cell(FILE *f, const char *s, size_t cols, bool pad, bool right);
 
 /* Write the line s (no newline in it) to f wrapped at spaces to cols
  * columns, continuation lines starting with cont_indent spaces; a word wider
- * than a line is clipped.  Ends with a newline. */
+ * than any line (a URL) is written whole, never cut.  Ends with a newline. */
 void term_wrap(FILE *f, const char *s, size_t cols, size_t cont_indent);
 
-/* term_wrap() every line of text (lines end in '\n'), each continued 4
- * columns deeper than its own indent. */
+/* term_wrap() every line of text (lines end in '\n'): a "label   value"
+ * line continued under its value, an indented one 4 deeper, prose under
+ * itself. */
 void term_wrap_text(FILE *f, const char *text, size_t cols);
+
+/* What write(f, arg) writes, written to out wrapped to cols columns
+ * (term_wrap_text); -ENOMEM when it cannot be held. */
+typedef void term_writer(FILE *f, const void *arg);
+int term_wrapped(FILE *out, size_t cols, term_writer *write, const void *arg);
 
 /* ---- tables ------------------------------------------------------------------------- */
 

@@ -122,6 +122,20 @@ def fitting(e):
         check_fits("%s (pipe, COLUMNS unset)" % (args,), out, 80)
         if args[0] in ("list", "matches") and "…" not in out:
             fail("%s: no title was clipped with '…':\n%s" % (args, out))
+    # show and members show wrap their long lines; a URL stays whole
+    with_url = next(o for o in opps.values() if o["url"] and len(o["url"]) > 60)
+    out, _ = run(e, "show", str(with_url["id"]))
+    if with_url["url"] not in out:
+        fail("show cut the URL %s:\n%s" % (with_url["url"], out))
+    check_fits("show (pipe)", "\n".join(x for x in out.splitlines() if with_url["url"] not in x), 80)
+    if " ".join(with_url["title"].split()) not in " ".join(out.split()):
+        fail("show shortened the title (it wraps, never cuts):\n" + out)
+    out, _ = run(e, "members", "show", "brum-facilities", env=base_env({"COLUMNS": "60"}))
+    # (the file's path is one word: written whole, like a URL)
+    check_fits("members show COLUMNS=60", "\n".join(x for x in out.splitlines()
+                                                   if e.dir not in x), 60)
+    if "security" not in out or "keyholding" not in out:
+        fail("members show lost words when wrapping:\n" + out)
     # a clipped title is a prefix of the real one, whole characters only
     out, _ = run(e, "list")
     for line in out.splitlines()[1:]:
