@@ -1,21 +1,21 @@
 /*
- * daemon.c — `bidbroker run`: one event loop for signals, timers and the
- * pollset, with reload-by-generation (see include/bidbroker/daemon.h).
+ * daemon.c — `bidbroker run`: one event loop (loop.h) for signals, timers,
+ * transfers and the services, with reload-by-generation (see
+ * include/bidbroker/daemon.h and service.h).
  *
- * The loop, in order: handle a pending reload; pollset_step() (starts what is
- * due, finishes completed transfers: parse, store, watermark — synchronously,
- * so a transaction is never cut by a signal); loop_run_once(): run due
- * timers, sleep until the next timer, pollset due time or ready fd (the
- * signalfd, the transfers' sockets), call their callbacks.
+ * The loop, in order: handle a pending reload; let every service step (the
+ * poller starts what is due and finishes completed transfers: parse, store,
+ * watermark — synchronously, so a transaction is never cut by a signal);
+ * loop_run_once(): sleep until the next timer, service due time or ready fd
+ * (the signalfd, the transfers' sockets) and call their callbacks.
  *
- * A "generation" is everything a reload replaces: the configuration, the
- * pollset built from it and (later) the match engine.  A reload builds a
+ * A "generation" is everything a reload replaces: the configuration and one
+ * instance of every service in services[] built from it.  A reload builds a
  * complete new generation and only then frees the old one; any error on the
  * way frees the half-built one and leaves the running generation untouched.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +28,14 @@
 #include "bidbroker/config.h"
 #include "bidbroker/daemon.h"
 #include "bidbroker/err.h"
-#include "bidbroker/engine.h"
-#include "bidbroker/filter.h"
 #include "bidbroker/log.h"
 #include "bidbroker/loop.h"
-#include "bidbroker/matchconf.h"
-#include "bidbroker/matchstore.h"
-#include "bidbroker/opportunity.h"
-#include "bidbroker/poller.h"
-#include "bidbroker/members.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
+
+#include "service.h"
 
 #ifndef BIDBROKER_VERSION
 #define BIDBROKER_VERSION "0.1.0"
@@ -49,18 +44,25 @@
 #define STATUS_INTERVAL_MS      10000
 
 /*
+ * The services of a generation, built in this order (their errors are listed
+ * in it), started in it, freed in reverse.  A new service is one line here.
+ */
+static const struct service *const services[] = {
+        &matchsvc,
+        &pollsvc,
+};
+#define NSERVICES ARRAY_SIZE(services)
+
+/*
  * Everything a reload replaces, built and validated as a whole before
- * anything is swapped: the configuration, the pollset built from it, and the
- * match engine (taxonomy + member register, when [match] names them).  A bad
- * rule or member file is reported with the configuration's errors
- * (FILE:LINE: message) and keeps the old generation.
+ * anything is swapped: the configuration and the services built from it
+ * (a bad rule or member file is reported with the configuration's errors,
+ * FILE:LINE: message, and keeps the old generation).
  */
 struct generation {
         struct config  *cfg;
-        struct pollset *ps;             /* NULL when no source is enabled */
-        size_t          nsources;       /* enabled sources polled */
-        struct engine  *engine;         /* NULL when matching is not configured */
-        char            fingerprint[MATCHCONF_FINGERPRINT_LEN];
+        void           *svc[NSERVICES];
+        size_t          nsources;       /* enabled sources, for STATUS= */
 };
 
 struct daemon {
@@ -70,7 +72,6 @@ struct daemon {
         bool               verbose;
         struct store      *store;
         struct generation  gen;
-        int64_t            hold_until;          /* mono ms: a rebuilt pollset waits */
 
         struct loop       *loop;
         struct transfers  *tx;                  /* the one libcurl multi */
@@ -80,16 +81,11 @@ struct daemon {
         uint64_t           watchdog_usec;       /* 0: no watchdog */
 
         /* for STATUS= */
-        struct pollset_progress *prog;
-        size_t             nprog;
-        size_t             seen_requests, seen_notices;
-        size_t             failing;             /* sources whose last attempt failed */
+        struct service_status seen;             /* the generation's, last looked at */
         int64_t            last_poll;           /* wall seconds, TIME_UNKNOWN: none */
         int64_t            notices;             /* rows in the store */
         char               status[256];
         size_t             reloads;
-        bool               match_pending;       /* a "match" timer is armed */
-        int64_t            match_due;           /* mono ms: when it should run */
 };
 
 /* ======================================================================
@@ -122,8 +118,8 @@ format_status(struct daemon *d, char *buf, size_t len)
                 if (sp != NULL)
                         memmove(when, sp + 1, strlen(sp + 1) + 1);      /* with its NUL */
         }
-        if (d->failing > 0)
-                snprintf(fail, sizeof(fail), " (%zu failing)", d->failing);
+        if (d->seen.failing > 0)
+                snprintf(fail, sizeof(fail), " (%zu failing)", d->seen.failing);
         snprintf(buf, len, "polling %zu source%s%s, %" PRId64 " notices, %s%s",
                  d->gen.nsources, d->gen.nsources == 1 ? "" : "s", fail, d->notices,
                  d->last_poll != TIME_UNKNOWN ? "last poll " : "no poll yet", when);
@@ -155,34 +151,26 @@ update_status(struct daemon *d, bool force)
         notify(msg);
 }
 
-static void schedule_match(struct daemon *d);
-
-/* After a step: note new requests, stored notices and failing sources.
- * (prog[].last_error is only valid until the next step: never kept.) */
+/* After a turn: note new requests, stored notices and failing sources. */
 static void
 note_progress(struct daemon *d)
 {
-        size_t req = 0, notices = 0, failing = 0;
+        struct service_status now = { 0 };
 
-        if (d->gen.ps == NULL)
+        for (size_t i = 0; i < NSERVICES; i++)
+                if (services[i]->status != NULL)
+                        services[i]->status(d->gen.svc[i], &now);
+        if (memcmp(&now, &d->seen, sizeof(now)) == 0)
                 return;
-        pollset_progress(d->gen.ps, d->prog, d->nprog);
-        for (size_t i = 0; i < d->nprog; i++) {
-                req += d->prog[i].requests;
-                notices += d->prog[i].notices;
-                failing += d->prog[i].last_error != NULL;
-        }
-        if (req == d->seen_requests && notices == d->seen_notices && failing == d->failing)
-                return;
-        if (req != d->seen_requests)
+        if (now.requests != d->seen.requests)
                 d->last_poll = (int64_t)time(NULL);
-        if (notices != d->seen_notices) {
+        if (now.notices != d->seen.notices) {
                 refresh_notices(d);
-                schedule_match(d);
+                for (size_t i = 0; i < NSERVICES; i++)
+                        if (services[i]->notices_changed != NULL)
+                                services[i]->notices_changed(d->gen.svc[i]);
         }
-        d->seen_requests = req;
-        d->seen_notices = notices;
-        d->failing = failing;
+        d->seen = now;
         update_status(d, false);
 }
 
@@ -205,71 +193,17 @@ watchdog_timer(void *arg, int64_t now)
 }
 
 /* ======================================================================
- * Matching: new and changed notices are matched shortly after they arrive
- * ====================================================================== */
-
-/* Bring the stored matches up to date with the current engine.  Unchanged
- * opportunities (same content, same engine) are skipped by matchstore_run. */
-static void
-match_pass(struct daemon *d, const char *why)
-{
-        struct match_counts n = { 0 };
-        struct filter f;
-        struct err e = { 0 };
-
-        if (d->gen.engine == NULL)
-                return;
-        filter_from_config(&f, d->gen.cfg);
-        if (matchstore_run(d->store, d->gen.engine, d->gen.fingerprint, &f,
-                           (int64_t)time(NULL), TIME_UNKNOWN, &n, &e) < 0) {
-                log_warnx("matching (%s) failed, will retry with the next notices: %s",
-                          why, e.msg);
-                return;
-        }
-        if (n.added || n.changed || n.withdrawn)
-                log_notice("matched (%s): %zu eligible, %zu evaluated; %zu new matches, "
-                           "%zu changed, %zu withdrawn", why, n.eligible, n.evaluated,
-                           n.added, n.changed, n.withdrawn);
-        else
-                log_info("matched (%s): %zu eligible, %zu evaluated, no change", why,
-                         n.eligible, n.evaluated);
-}
-
-static int64_t
-match_timer(void *arg, int64_t now)
-{
-        struct daemon *d = arg;
-
-        if (now < d->match_due)
-                return d->match_due;    /* more notices came: wait for the burst to end */
-        d->match_pending = false;
-        match_pass(d, "new notices");
-        return -1;
-}
-
-/* Called when notices were stored: match them [match] match_delay after the
- * last page of a burst, not page by page (a pass reads every stored row). */
-static void
-schedule_match(struct daemon *d)
-{
-        if (d->gen.engine == NULL)
-                return;
-        d->match_due = time_mono_ms() + d->gen.cfg->match_delay_ms;
-        if (d->match_pending)
-                return;
-        loop_timer_add(d->loop, "match", d->match_due, match_timer, d);
-        d->match_pending = true;
-}
-
-/* ======================================================================
- * Generations: build, free, reload
+ * Generations: build, start, free, reload
  * ====================================================================== */
 
 static void
 generation_free(struct generation *g)
 {
-        g->engine = engine_free(g->engine);
-        g->ps = pollset_free(g->ps);
+        for (size_t i = NSERVICES; i-- > 0; ) {
+                if (g->svc[i] != NULL)
+                        services[i]->free(g->svc[i]);
+                g->svc[i] = NULL;
+        }
         g->cfg = config_free(g->cfg);
         g->nsources = 0;
 }
@@ -279,11 +213,7 @@ static int
 generation_build(struct daemon *d, struct config *cfg, struct generation *g,
                  struct diag *diag)
 {
-        struct pollset_opts po = {
-                .only_source = NULL, .since = TIME_UNKNOWN, .until = TIME_UNKNOWN,
-                .once = false, .fixed_clock = false,
-        };
-        struct err e = { 0 };
+        struct service_env env = { d->loop, d->tx, d->store, cfg };
         int r;
 
         memset(g, 0, sizeof(*g));
@@ -291,25 +221,23 @@ generation_build(struct daemon *d, struct config *cfg, struct generation *g,
         for (size_t i = 0; i < cfg->nsources; i++)
                 if (cfg->sources[i].enabled)
                         g->nsources++;
-
-        if (cfg->taxonomy != NULL && cfg->members != NULL) {
-                r = matchconf_load(cfg, &g->engine, diag);
-                if (r < 0)
-                        goto fail;
-                matchconf_fingerprint(g->engine, g->fingerprint);
-        }
-
-        if (g->nsources > 0) {
-                r = pollset_new(cfg->sources, cfg->nsources, d->store, d->tx, &po, &g->ps, &e);
+        for (size_t i = 0; i < NSERVICES; i++) {
+                r = services[i]->new(&env, &g->svc[i], diag);
                 if (r < 0) {
-                        diag_add(diag, NULL, 0, "pollset: %s", e.msg);
-                        goto fail;
+                        g->svc[i] = NULL;
+                        generation_free(g);
+                        return r;
                 }
         }
         return 0;
-fail:
-        generation_free(g);
-        return r;
+}
+
+static void
+generation_start(struct daemon *d, const char *why)
+{
+        memset(&d->seen, 0, sizeof(d->seen));
+        for (size_t i = 0; i < NSERVICES; i++)
+                services[i]->start(d->gen.svc[i], why);
 }
 
 static void
@@ -319,46 +247,11 @@ use_log_level(const struct daemon *d)
 }
 
 static void
-log_sources(const struct daemon *d, const char *what)
-{
-        const struct config *c = d->gen.cfg;
-        struct buf b;
-
-        buf_init(&b);
-        for (size_t i = 0; i < c->nsources; i++) {
-                if (!c->sources[i].enabled)
-                        continue;
-                buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", c->sources[i].name,
-                           c->sources[i].type_name ? c->sources[i].type_name
-                                                   : source_type_name(c->sources[i].type));
-        }
-        if (d->gen.nsources == 0)
-                log_warnx("%s: no enabled sources: nothing to poll (add a [source] and "
-                          "reload)", what);
-        else
-                log_notice("%s: polling %zu source%s: %s", what, d->gen.nsources,
-                           d->gen.nsources == 1 ? "" : "s", b.data);
-        buf_done(&b);
-}
-
-static void
-size_progress(struct daemon *d)
-{
-        free(d->prog);
-        d->nprog = d->gen.nsources;
-        d->prog = xcalloc(d->nprog ? d->nprog : 1, sizeof(*d->prog));
-        d->seen_requests = d->seen_notices = d->failing = 0;
-        if (d->gen.ps != NULL)
-                note_progress(d);
-}
-
-static void
 reload(struct daemon *d)
 {
         struct generation g;
         struct config *cfg = NULL;
         struct diag diag;
-        int64_t hold = 0;
 
         notify("RELOADING=1\nSTATUS=reloading configuration");
         log_notice("SIGHUP: reloading configuration from %s",
@@ -382,21 +275,12 @@ reload(struct daemon *d)
         if (!d->state_dir_fixed && strcmp(g.cfg->state_dir, d->state_dir) != 0)
                 log_warnx("state_dir changed to %s: this takes a restart; the store stays "
                           "at %s", g.cfg->state_dir, d->state_dir);
-        /* The new pollset starts its passes at once.  It knows nothing of the
-         * old one's request spacing, so it waits the longest min_interval
-         * first: a reload never makes a host see requests closer together. */
-        for (size_t i = 0; i < g.cfg->nsources; i++)
-                if (g.cfg->sources[i].enabled && g.cfg->sources[i].min_interval_ms > hold)
-                        hold = g.cfg->sources[i].min_interval_ms;
         generation_free(&d->gen);
         d->gen = g;
-        d->hold_until = time_mono_ms() + hold;
         d->reloads++;
         use_log_level(d);
-        size_progress(d);
         log_notice("configuration reloaded");
-        log_sources(d, "reload");
-        match_pass(d, "reload");
+        generation_start(d, "reload");
         notify("READY=1");
         update_status(d, true);
 }
@@ -435,7 +319,7 @@ run_loop(struct daemon *d)
         struct err e = { 0 };
 
         while (!d->stop) {
-                int64_t now, hold;
+                int64_t wait = -1;
                 int r;
 
                 if (d->reload) {
@@ -443,19 +327,25 @@ run_loop(struct daemon *d)
                         reload(d);
                         continue;
                 }
-                now = time_mono_ms();
-                hold = d->hold_until > now ? d->hold_until - now : 0;
-                if (d->gen.ps != NULL && hold == 0) {
-                        if (pollset_step(d->gen.ps, &e) < 0) {
+                for (size_t i = 0; i < NSERVICES; i++) {
+                        if (services[i]->step == NULL)
+                                continue;
+                        if (services[i]->step(d->gen.svc[i], &e) < 0) {
                                 log_err("store error, stopping: %s", e.msg);
                                 return 1;
                         }
-                        note_progress(d);
                 }
+                note_progress(d);
                 if (d->stop || d->reload)
                         continue;
-                r = loop_run_once(d->loop, hold > 0 ? hold : d->gen.ps != NULL ?
-                                  pollset_next_due_ms(d->gen.ps) : -1);
+                for (size_t i = 0; i < NSERVICES; i++) {
+                        int64_t t = services[i]->next_ms ? services[i]->next_ms(d->gen.svc[i])
+                                                         : -1;
+
+                        if (t >= 0 && (wait < 0 || t < wait))
+                                wait = t;
+                }
+                r = loop_run_once(d->loop, wait);
                 if (r < 0)
                         log_warnx("epoll_wait: %s", strerror(-r));
         }
@@ -507,7 +397,6 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         }
         diag_done(&diag);
         use_log_level(d);
-        size_progress(d);
         refresh_notices(d);
 
         loop_timer_add(d->loop, "status", time_mono_ms() + STATUS_INTERVAL_MS, status_timer, d);
@@ -518,14 +407,9 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         } else {
                 d->watchdog_usec = 0;
         }
-        if (d->gen.engine != NULL)
-                log_notice("matching against %zu members, %zu rules",
-                           engine_members(d->gen.engine)->n, engine_rule_count(d->gen.engine));
-
         log_notice("bidbroker %s running (pid %ld), state in %s, configuration %s",
                    BIDBROKER_VERSION, (long)getpid(), d->state_dir,
                    d->config_path ? d->config_path : "(built-in defaults)");
-        log_sources(d, "start");
         format_status(d, d->status, sizeof(d->status));
         {
                 char msg[sizeof(d->status) + 32];
@@ -533,7 +417,7 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
                 snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", d->status);
                 notify(msg);
         }
-        match_pass(d, "start");         /* what arrived while we were down */
+        generation_start(d, "start");   /* matching: what arrived while we were down */
         rc = run_loop(d);
         notify("STOPPING=1\nSTATUS=stopping");
         if (d->stop_signal)
@@ -546,7 +430,6 @@ out:
         d->store = store_close(d->store);
         d->tx = transfers_free(d->tx);
         d->loop = loop_free(d->loop);
-        free(d->prog);
         free(d->state_dir);
         free(d);
         return rc;

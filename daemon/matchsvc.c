@@ -1,0 +1,136 @@
+/*
+ * matchsvc.c — the matching service (service.h): the engine built from the
+ * generation's [match] configuration, a pass when the generation starts (what
+ * arrived while the daemon was down, or what a changed register matches now)
+ * and one [match] match_delay after the last page of a burst of notices.
+ * Unchanged opportunities (same content, same engine) are skipped by
+ * matchstore_run.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bidbroker/config.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/err.h"
+#include "bidbroker/filter.h"
+#include "bidbroker/log.h"
+#include "bidbroker/loop.h"
+#include "bidbroker/matchconf.h"
+#include "bidbroker/matchstore.h"
+#include "bidbroker/members.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#include "service.h"
+
+struct matchsvc {
+        struct service_env  env;
+        struct engine      *engine;             /* NULL when matching is not configured */
+        char                fingerprint[MATCHCONF_FINGERPRINT_LEN];
+        uint64_t            timer;              /* the "match" timer, 0: none */
+        int64_t             due;                /* mono ms: when it should run */
+};
+
+/* Bring the stored matches up to date with the engine. */
+static void
+match_pass(struct matchsvc *m, const char *why)
+{
+        struct match_counts n = { 0 };
+        struct filter f;
+        struct err e = { 0 };
+
+        filter_from_config(&f, m->env.cfg);
+        if (matchstore_run(m->env.store, m->engine, m->fingerprint, &f, (int64_t)time(NULL),
+                           TIME_UNKNOWN, &n, &e) < 0) {
+                log_warnx("matching (%s) failed, will retry with the next notices: %s",
+                          why, e.msg);
+                return;
+        }
+        if (n.added || n.changed || n.withdrawn)
+                log_notice("matched (%s): %zu eligible, %zu evaluated; %zu new matches, "
+                           "%zu changed, %zu withdrawn", why, n.eligible, n.evaluated,
+                           n.added, n.changed, n.withdrawn);
+        else
+                log_info("matched (%s): %zu eligible, %zu evaluated, no change", why,
+                         n.eligible, n.evaluated);
+}
+
+static int64_t
+match_timer(void *arg, int64_t now)
+{
+        struct matchsvc *m = arg;
+
+        if (now < m->due)
+                return m->due;          /* more notices came: wait for the burst to end */
+        m->timer = 0;
+        match_pass(m, "new notices");
+        return LOOP_TIMER_STOP;
+}
+
+static int
+matchsvc_new(const struct service_env *env, void **ret, struct diag *diag)
+{
+        struct matchsvc *m = xcalloc(1, sizeof(*m));
+        int r;
+
+        m->env = *env;
+        if (env->cfg->taxonomy != NULL && env->cfg->members != NULL) {
+                r = matchconf_load(env->cfg, &m->engine, diag);
+                if (r < 0) {
+                        free(m);
+                        return r;
+                }
+                matchconf_fingerprint(m->engine, m->fingerprint);
+        }
+        *ret = m;
+        return 0;
+}
+
+static void
+matchsvc_free(void *svc)
+{
+        struct matchsvc *m = svc;
+
+        if (m == NULL)
+                return;
+        loop_timer_cancel(m->env.loop, m->timer);
+        engine_free(m->engine);
+        free(m);
+}
+
+static void
+matchsvc_start(void *svc, const char *why)
+{
+        struct matchsvc *m = svc;
+
+        if (m->engine == NULL)
+                return;
+        if (strcmp(why, "start") == 0)
+                log_notice("matching against %zu members, %zu rules",
+                           engine_members(m->engine)->n, engine_rule_count(m->engine));
+        match_pass(m, why);
+}
+
+/* Match new notices match_delay after the last page of a burst, not page by
+ * page (a pass reads every stored row). */
+static void
+matchsvc_notices_changed(void *svc)
+{
+        struct matchsvc *m = svc;
+
+        if (m->engine == NULL)
+                return;
+        m->due = time_mono_ms() + m->env.cfg->match_delay_ms;
+        if (m->timer == 0)
+                m->timer = loop_timer_add(m->env.loop, "match", m->due, match_timer, m);
+}
+
+const struct service matchsvc = {
+        .name = "matching",
+        .new = matchsvc_new,
+        .free = matchsvc_free,
+        .start = matchsvc_start,
+        .notices_changed = matchsvc_notices_changed,
+};

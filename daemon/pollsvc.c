@@ -1,0 +1,160 @@
+/*
+ * pollsvc.c — the polling service (service.h): the pollset built from the
+ * generation's enabled sources, its transfers on the daemon's one multi.
+ *
+ * A pollset built by a reload starts its passes straight away, from each
+ * source's stored watermark; it knows nothing of the old pollset's request
+ * spacing, so it first waits the largest min_interval of its sources: a
+ * reload never makes a host see two requests closer together than configured.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bidbroker/config.h"
+#include "bidbroker/err.h"
+#include "bidbroker/log.h"
+#include "bidbroker/poller.h"
+#include "bidbroker/source.h"
+#include "bidbroker/timeutil.h"
+#include "bidbroker/util.h"
+
+#include "service.h"
+
+struct pollsvc {
+        struct service_env       env;
+        struct pollset          *ps;            /* NULL when no source is enabled */
+        size_t                   nsources;      /* enabled sources */
+        int64_t                  hold_until;    /* mono ms: no step before */
+        struct pollset_progress *prog;
+};
+
+static int
+pollsvc_new(const struct service_env *env, void **ret, struct diag *diag)
+{
+        const struct config *cfg = env->cfg;
+        struct pollset_opts po = {
+                .only_source = NULL, .since = TIME_UNKNOWN, .until = TIME_UNKNOWN,
+                .once = false, .fixed_clock = false,
+        };
+        struct pollsvc *p = xcalloc(1, sizeof(*p));
+        struct err e = { 0 };
+        int r;
+
+        p->env = *env;
+        for (size_t i = 0; i < cfg->nsources; i++)
+                if (cfg->sources[i].enabled)
+                        p->nsources++;
+        if (p->nsources > 0) {
+                r = pollset_new(cfg->sources, cfg->nsources, env->store, env->tx, &po, &p->ps,
+                                &e);
+                if (r < 0) {
+                        diag_add(diag, NULL, 0, "pollset: %s", e.msg);
+                        free(p);
+                        return r;
+                }
+        }
+        p->prog = xcalloc(p->nsources ? p->nsources : 1, sizeof(*p->prog));
+        *ret = p;
+        return 0;
+}
+
+static void
+pollsvc_free(void *svc)
+{
+        struct pollsvc *p = svc;
+
+        if (p == NULL)
+                return;
+        pollset_free(p->ps);            /* aborts its transfers */
+        free(p->prog);
+        free(p);
+}
+
+static void
+log_sources(const struct pollsvc *p, const char *what)
+{
+        const struct config *c = p->env.cfg;
+        struct buf b;
+
+        buf_init(&b);
+        for (size_t i = 0; i < c->nsources; i++) {
+                if (!c->sources[i].enabled)
+                        continue;
+                buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", c->sources[i].name,
+                           c->sources[i].type_name ? c->sources[i].type_name
+                                                   : source_type_name(c->sources[i].type));
+        }
+        if (p->nsources == 0)
+                log_warnx("%s: no enabled sources: nothing to poll (add a [source] and "
+                          "reload)", what);
+        else
+                log_notice("%s: polling %zu source%s: %s", what, p->nsources,
+                           p->nsources == 1 ? "" : "s", b.data);
+        buf_done(&b);
+}
+
+static void
+pollsvc_start(void *svc, const char *why)
+{
+        struct pollsvc *p = svc;
+        const struct config *c = p->env.cfg;
+        int64_t hold = 0;
+
+        log_sources(p, why);
+        if (strcmp(why, "reload") != 0)
+                return;
+        for (size_t i = 0; i < c->nsources; i++)
+                if (c->sources[i].enabled && c->sources[i].min_interval_ms > hold)
+                        hold = c->sources[i].min_interval_ms;
+        p->hold_until = time_mono_ms() + hold;
+}
+
+static int
+pollsvc_step(void *svc, struct err *err)
+{
+        struct pollsvc *p = svc;
+
+        if (p->ps == NULL || p->hold_until > time_mono_ms())
+                return 0;
+        return pollset_step(p->ps, err);
+}
+
+static int64_t
+pollsvc_next_ms(void *svc)
+{
+        struct pollsvc *p = svc;
+        int64_t now = time_mono_ms();
+
+        if (p->ps == NULL)
+                return -1;
+        if (p->hold_until > now)
+                return p->hold_until - now;
+        return pollset_next_due_ms(p->ps);
+}
+
+/* prog[].last_error is only valid until the next step: never kept. */
+static void
+pollsvc_status(void *svc, struct service_status *st)
+{
+        struct pollsvc *p = svc;
+
+        if (p->ps == NULL)
+                return;
+        pollset_progress(p->ps, p->prog, p->nsources);
+        for (size_t i = 0; i < p->nsources; i++) {
+                st->requests += p->prog[i].requests;
+                st->notices += p->prog[i].notices;
+                st->failing += p->prog[i].last_error != NULL;
+        }
+}
+
+const struct service pollsvc = {
+        .name = "polling",
+        .new = pollsvc_new,
+        .free = pollsvc_free,
+        .start = pollsvc_start,
+        .step = pollsvc_step,
+        .next_ms = pollsvc_next_ms,
+        .status = pollsvc_status,
+};

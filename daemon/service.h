@@ -1,0 +1,65 @@
+/*
+ * service.h — what the daemon runs, one module per service (pollsvc.c,
+ * matchsvc.c; later the digest scheduler, the outbox, the HTTP server).
+ *
+ * A generation (daemon.c) is the configuration plus one instance of every
+ * service in the daemon's services[] table, built from that configuration.
+ * A reload builds a complete new generation first: any service's error
+ * (FILE:LINE in diag) refuses all of it and the running one stays.  Only then
+ * is the old generation freed and the new one started.
+ *
+ * A service works from the loop (env->loop: timers, fd watches; env->tx:
+ * transfers) and the store; nothing else is shared.  Adding a service is one
+ * file with a `const struct service` and one line in daemon.c's services[].
+ */
+#ifndef BIDBROKER_SERVICE_H
+#define BIDBROKER_SERVICE_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct config;
+struct diag;
+struct err;
+struct loop;
+struct store;
+struct transfers;
+
+/* What a service is built with.  All of it outlives the service. */
+struct service_env {
+        struct loop          *loop;
+        struct transfers     *tx;
+        struct store         *store;
+        const struct config  *cfg;      /* this generation's configuration */
+};
+
+/* What a service adds to the daemon's STATUS= line. */
+struct service_status {
+        size_t requests;                /* requests made so far */
+        size_t notices;                 /* notices stored (new + updated) so far */
+        size_t failing;                 /* sources whose last attempt failed */
+};
+
+struct service {
+        const char *name;
+        /* Build from env; errors go into diag as FILE:LINE: message.  Nothing
+         * runs yet (no timer, no transfer).  0, or <0 with diag filled. */
+        int   (*new)(const struct service_env *env, void **ret, struct diag *diag);
+        void  (*free)(void *svc);                       /* NULL-safe */
+        /* The generation became the running one; why is "start" or "reload". */
+        void  (*start)(void *svc, const char *why);
+        /* Optional: after every turn of the loop.  <0 only for an error that
+         * stops the daemon (err says it). */
+        int   (*step)(void *svc, struct err *err);
+        /* Optional: ms until step needs to run (0 now, -1 nothing planned). */
+        int64_t (*next_ms)(void *svc);
+        /* Optional: new or changed notices were stored. */
+        void  (*notices_changed)(void *svc);
+        /* Optional: add this service's numbers to st. */
+        void  (*status)(void *svc, struct service_status *st);
+};
+
+extern const struct service matchsvc;   /* matching shortly after notices arrive */
+extern const struct service pollsvc;    /* polling the sources */
+
+#endif
