@@ -32,6 +32,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/feed.h"
 #include "bidbroker/fetch.h"
+#include "bidbroker/hash.h"
 #include "bidbroker/log.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
@@ -85,6 +86,7 @@ struct psource {
         unsigned                  page_no;
         struct strv               seen_urls;    /* in this window */
         struct strv               prev_ids;     /* release ids of the previous page */
+        struct strv               page_hashes;  /* page N's content hash is [N-1] */
         struct fetch             *fx;
         bool                      completed;    /* fx's transfer ended with 'code' */
         CURLcode                  code;
@@ -190,6 +192,7 @@ reset_window_reading(struct psource *s)
         s->page_no = 0;
         strv_done(&s->seen_urls);
         strv_done(&s->prev_ids);
+        strv_done(&s->page_hashes);
         s->w_pages = s->w_new = s->w_updated = s->w_seen = 0;
 }
 
@@ -475,6 +478,32 @@ same_ids(const struct strv *a, const struct strv *b)
         return true;
 }
 
+/* What a page says, without its links: its releases, in order.  Two pages
+ * of one walk with the same hash are a cursor cycle whatever their URLs. */
+static void
+page_hash(const struct ocds_page *page, char out[HASH_HEX_LEN])
+{
+        struct hasher h;
+
+        hasher_init(&h, "bidbroker page content v1");
+        hasher_int(&h, (int64_t)page->n);
+        for (size_t i = 0; i < page->n; i++) {
+                hasher_str(&h, page->opps[i].release_id);
+                hasher_str(&h, page->opps[i].raw);
+        }
+        hasher_hex(&h, out);
+}
+
+/* The 1-based number of an earlier page of this walk with this content, or 0. */
+static unsigned
+earlier_page(const struct psource *s, const char *hash)
+{
+        for (size_t i = 0; i < s->page_hashes.n; i++)
+                if (strcmp(s->page_hashes.v[i], hash) == 0)
+                        return (unsigned)i + 1;
+        return 0;
+}
+
 /*
  * Store every notice of page and the source state in one transaction.
  * window_done moves the watermark to the window's end.  Returns 0; 1 with
@@ -574,8 +603,9 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
         struct ocds_page page;
         struct err perr = { 0 };
         struct strv ids;
-        char *name = window_name(s), *pname, *msg = NULL, *next = NULL;
+        char *name = window_name(s), *pname, *msg = NULL, *next = NULL, hash[HASH_HEX_LEN];
         const char *base = fetch_url(s->fx);
+        unsigned earlier;
         bool truncated, window_done = false, split = false;
         int r = 0, rc;
 
@@ -611,6 +641,14 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                 }
                 free(nh);
                 free(bh);
+                page_hash(&page, hash);
+                if ((earlier = earlier_page(s, hash)) > 0) {
+                        msg = xasprintf("cursor cycle: the same %zu releases as page %u of "
+                                        "this window, under a new cursor URL; abandoning "
+                                        "the window", page.n, earlier);
+                        r = source_fail(ps, s, FAIL_BACKOFF, 0, true, msg, err);
+                        goto out;
+                }
                 if (strv_contains(&s->seen_urls, next)) {
                         msg = xasprintf("cursor loop: links.next repeats an earlier URL of "
                                         "this window (%.200s); abandoning the window", next);
@@ -645,6 +683,7 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                 s->page_url = next;
                 next = NULL;
                 strv_add(&s->seen_urls, s->page_url);
+                strv_add(&s->page_hashes, hash);
                 strv_done(&s->prev_ids);
                 s->prev_ids = ids;
                 strv_init(&ids);
@@ -825,6 +864,7 @@ pollset_new(const struct source_conf *srcs, size_t n, struct store *st, struct t
                 s->first_pass = true;
                 strv_init(&s->seen_urls);
                 strv_init(&s->prev_ids);
+                strv_init(&s->page_hashes);
                 source_state_init(&s->st);
                 r = store_source_get(st, sc->name, &s->st, err);
                 if (r < 0)

@@ -1,0 +1,111 @@
+"""A cursor cycle under fresh URLs (issue #14 item 5): a Find a Tender-shaped
+server whose window has two pages, A and B, served alternately for ever,
+each with a links.next cursor never seen before.  Before, only the 5,000-page
+cap stopped the walk (about 14 h of requests at the live spacing).  Now the
+poller compares each page's content (its releases, not its URL) with the
+earlier pages of the walk:
+
+- the walk stops at the first page that repeats an earlier one (page 3),
+  with a warning naming the source and the cycle;
+- the notices of pages A and B are stored;
+- another source in the same poll is polled as usual.
+Run with /usr/bin/python3."""
+
+import calendar
+import http.server
+import json
+import os
+import socketserver
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import feedserver as fs  # noqa: E402
+from feedserver import check  # noqa: E402
+
+NOW = "2025-01-22T00:00:00Z"
+SINCE = "2025-01-21T22:00:00Z"          # one 6 h window
+PAGE = 5
+
+
+class Cycle:
+    """First page A (no cursor); cursor k odd: B, even: A; next is k+1."""
+
+    def __init__(self):
+        rels = fs.fts_releases(2 * PAGE)
+        for r in rels:
+            r["date"] = "2025-01-21T23:00:00Z"
+        self.pages = [rels[:PAGE], rels[PAGE:]]
+        self.ids = sorted(r["id"] for r in rels)
+        self.template = fs.package_template("fts")
+        self.requests = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                with outer.lock:
+                    outer.requests += 1
+                q = dict(x.split("=", 1) for x in self.path.partition("?")[2].split("&") if x)
+                k = int(q.get("cursor", "0"))
+                pkg = dict(outer.template)
+                pkg["releases"] = outer.pages[k % 2]
+                pkg["links"] = {"next": "%s%s?limit=%d&cursor=%d" % (
+                    outer.base, fs.FTS_PATH, PAGE, k + 1)}
+                body = json.dumps(pkg).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.httpd = S(("127.0.0.1", 0), H)
+        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def good_feed():
+    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
+        return f.read()
+
+
+def test_cursor_cycle(d):
+    cyc = Cycle()
+    try:
+        lm = "Mon, 20 Jan 2025 10:00:00 GMT"
+        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+            conf = fs.write_config(d, [
+                ("cyc", "fts", cyc.base + fs.FTS_PATH, dict(fs.FAST, page_limit=str(PAGE))),
+                ("buyer", "feed", good.base + fs.FEED_PATH, dict(fs.FAST)),
+            ])
+            p = fs.run_poll(conf, NOW, "--retries", "1", "--since", SINCE, timeout=60)
+            warn = [ln for ln in p.stderr.splitlines() if "cursor cycle" in ln]
+            check(warn, "no cursor cycle reported:\n" + p.stderr)
+            check(all("cyc window" in ln for ln in warn),
+                  "the warning does not name the source:\n" + "\n".join(warn))
+            check("as page 1 of this window" in warn[0], "the warning does not name the "
+                  "earlier page:\n" + warn[0])
+            check(cyc.requests == 3, "%d requests for a cycle of two pages (want 3: A, B, A)"
+                  % cyc.requests)
+            check(p.returncode == 1, "poll exit %d, want 1 (cyc gave up)" % p.returncode)
+            state = os.path.join(d, "state")
+            fs.check_exactly_once(state, "fts", cyc.ids)
+            stored = {src for src, _ in fs.stored_notices(state)}
+            check("feed:buyer" in stored, "the other source was not polled:\n" + p.stderr)
+    finally:
+        cyc.stop()
+
+
+if __name__ == "__main__":
+    fs.main([test_cursor_cycle])
