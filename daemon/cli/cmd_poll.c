@@ -243,7 +243,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         po.fixed_clock = cli->now_fixed;
         po.once = true;
         po.max_failures = (unsigned)retries;
-        bar.on = progress && isatty(STDERR_FILENO);
+        bar.on = progress && term_can_redraw(STDERR_FILENO);
         po.quiet_windows = bar.on;
 
         /* Signals are read from the loop's signalfd.  Blocked before

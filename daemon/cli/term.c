@@ -51,17 +51,23 @@ term_width(int fd)
 }
 
 bool
+term_can_redraw(int fd)
+{
+        const char *term = getenv("TERM");
+
+        return (term == NULL || strcmp(term, "dumb") != 0) && isatty(fd) == 1;
+}
+
+bool
 term_use_color(int fd, enum term_color mode)
 {
-        const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+        const char *no = getenv("NO_COLOR");
 
         if (mode != TERM_COLOR_AUTO)
                 return mode == TERM_COLOR_ALWAYS;
-        if (no != NULL && *no != '\0')
+        if ((no != NULL && *no != '\0') || getenv("TERM") == NULL)
                 return false;
-        if (term == NULL || strcmp(term, "dumb") == 0)
-                return false;
-        return isatty(fd) == 1;
+        return term_can_redraw(fd);
 }
 
 /* The character at s (len > 0 bytes left): its length in bytes (an invalid

@@ -7,7 +7,8 @@
  * Width: $COLUMNS when it is a number, else the window size of the output
  * when it is a terminal, else 80 (a pipe or a file gets 80 columns).
  * Colour: --color=always, never, or auto: only on a terminal, never when
- * NO_COLOR is set to anything non-empty or TERM is dumb (no-color.org).
+ * NO_COLOR is set to anything non-empty (no-color.org) or TERM is unset or
+ * dumb.
  * Widths count display columns: a multibyte character is one column, a wide
  * (CJK) one two, a combining mark none; a character is never cut in half.
  * main() sets LC_CTYPE to C.UTF-8 so that wcwidth() knows the characters.
@@ -31,6 +32,10 @@ int term_parse_color(const char *arg, enum term_color *ret);
 
 /* The width output to fd should fit (see above). */
 int term_width(int fd);
+
+/* Whether fd is a terminal that understands escape sequences (not TERM=dumb):
+ * where a progress bar may redraw itself. */
+bool term_can_redraw(int fd);
 
 /* Whether output to fd is coloured under mode (see above). */
 bool term_use_color(int fd, enum term_color mode);

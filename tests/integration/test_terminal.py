@@ -248,14 +248,14 @@ def poll_bar():
     """The poll progress bar fits a narrow terminal; none on a pipe."""
     import tempfile
     import test_poll_basic as pb
-    for cols in (50, 120):
+    for cols, term in ((50, "xterm"), (120, "xterm"), (80, "dumb")):
         with tempfile.TemporaryDirectory() as d, pb.servers() as srv:
             conf = pb.config(d, srv)
             master, slave = pty.openpty()
             fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, cols, 0, 0))
             proc = subprocess.Popen([BIN, "--config", conf, "--now", pb.NOW, "poll", "--since",
                                      "2025-01-21T00:00:00Z"], stdout=subprocess.PIPE,
-                                    stderr=slave, env=base_env())
+                                    stderr=slave, env=base_env({"TERM": term}))
             os.close(slave)
             chunks = []
             while True:
@@ -270,6 +270,10 @@ def poll_bar():
             os.close(master)
             err = b"".join(chunks).decode("utf-8")
             bars = [x for x in err.replace("\r\n", "\n").split("\r\x1b[K") if "windows" in x]
+            if term == "dumb":
+                if "\x1b" in err or proc.returncode != 0:
+                    fail("poll with TERM=dumb: exit %d, escapes: %r" % (proc.returncode, err[-300:]))
+                continue
             if not bars or proc.returncode != 0:
                 fail("poll on a %d-column pty: exit %d, no bar:\n%r"
                      % (cols, proc.returncode, err[-400:]))
