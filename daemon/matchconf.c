@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bidbroker/config.h"
+#include "bidbroker/cpvcover.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/hash.h"
@@ -143,6 +144,16 @@ matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN
                 hasher_strv(&h, &c->cpv_exclude);
                 h_rules(&h, c->rules, c->nrules);
                 hasher_num(&h, c->weight);
+        }
+        /* the CPV coverage table: where each code is placed */
+        for (size_t i = 0; tx && i < cpvcover_count(tx->cover); i++) {
+                const struct cpvcover_line *l = cpvcover_line(tx->cover, i);
+
+                hasher_str(&h, l->prefix);
+                hasher_int(&h, (int64_t)l->ncaps);
+                for (size_t k = 0; k < l->ncaps; k++)
+                        hasher_str(&h, tx->caps[l->caps[k]].id);
+                hasher_str(&h, l->reason ? l->reason : "");
         }
         for (size_t i = 0; reg && i < reg->n; i++) {
                 const struct member *m = &reg->members[i];

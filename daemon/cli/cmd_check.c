@@ -16,6 +16,7 @@
 
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
+#include "bidbroker/cpvcover.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/matchconf.h"
@@ -84,7 +85,7 @@ check_readable(struct check *ck, const struct svcuser *u, const char *what, cons
 /* Every file the daemon reads, as the service account. */
 static void
 check_access(struct check *ck, const char *user, bool user_given,
-             const struct member_register *reg)
+             const struct member_register *reg, const char *cover)
 {
         struct svcuser u;
 
@@ -95,6 +96,7 @@ check_access(struct check *ck, const char *user, bool user_given,
         }
         check_readable(ck, &u, "the configuration", ck->cfg->path, false);
         check_readable(ck, &u, "the capability taxonomy", ck->cfg->taxonomy, false);
+        check_readable(ck, &u, "the CPV coverage table", cover, false);
         check_readable(ck, &u, "the member register", ck->cfg->members, true);
         check_readable(ck, &u, "the CPV list", ck->cfg->cpv_reference, false);
         for (size_t i = 0; reg && i < reg->n; i++)
@@ -193,7 +195,8 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 warn(&ck, 0, "the member register %s has no members: nothing will be "
                      "matched (bidbroker members import FILE.csv, or write ID.conf files)",
                      cfg->members);
-        check_access(&ck, user, user_given, reg);
+        check_access(&ck, user, user_given, reg,
+                     e ? cpvcover_path(engine_taxonomy(e)->cover) : NULL);
         printf("%s: configuration OK%s", ck.file,
                e ? " (taxonomy and member register too)" : "");
         if (ck.warnings)

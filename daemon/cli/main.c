@@ -46,6 +46,8 @@ static const struct command commands[] = {
           true },
         { "members", cmd_members, "the member register: list, show, export, import, remove",
           true },
+        { "taxonomy", cmd_taxonomy, "the taxonomy: CPV coverage of capabilities (coverage)",
+          true },
         { "backup", cmd_backup, "copy the store to FILE, safely while the daemon runs", true },
 };
 

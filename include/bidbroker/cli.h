@@ -70,6 +70,9 @@ int cmd_explain(struct cli *cli, int argc, char **argv);
 int cmd_replay(struct cli *cli, int argc, char **argv);
 int cmd_members(struct cli *cli, int argc, char **argv);
 
+/* daemon/cli/cmd_taxonomy.c: reviewing the CPV coverage table */
+int cmd_taxonomy(struct cli *cli, int argc, char **argv);
+
 /* daemon/cli/cmd_backup.c: a consistent copy of the store */
 int cmd_backup(struct cli *cli, int argc, char **argv);
 

@@ -24,6 +24,8 @@ int cpvref_load(const char *path, struct cpvref **ret, struct err *err);
 struct cpvref *cpvref_free(struct cpvref *r);           /* NULL-safe, returns NULL */
 
 size_t cpvref_count(const struct cpvref *r);
+/* The i-th code (8 digits, no check digit) in ascending order, or NULL. */
+const char *cpvref_code(const struct cpvref *r, size_t i);
 
 /* The name of an exact 8-digit code (no check digit), or NULL. */
 const char *cpvref_name(const struct cpvref *r, const char *code);

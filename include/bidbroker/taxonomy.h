@@ -17,6 +17,7 @@
 #include "bidbroker/util.h"
 
 struct buf;
+struct cpvcover;
 struct cpvref;
 struct diag;
 
@@ -61,6 +62,8 @@ struct taxonomy {
         struct capability *caps;
         size_t             ncaps;
         char              *path;
+        struct cpvcover   *cover;       /* [taxonomy] cpv_coverage (cpvcover.h): where
+                                         * each CPV code is placed; NULL: none */
 };
 
 /* Load a taxonomy file ([capability ID] sections). 0, or -EINVAL with every

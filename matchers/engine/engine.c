@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "bidbroker/cpvcover.h"
 #include "bidbroker/err.h"
 #include "bidbroker/region.h"
 #include "bidbroker/util.h"
@@ -578,7 +579,7 @@ build(struct engine *e, struct diag *d)
                         for (size_t i = 0; i < l->n; i++) {
                                 struct cpvent *ce = &e->cpv[e->ncpv];
 
-                                if (!cpv_prefix_ok(l->v[i]) || i > UINT16_MAX) {
+                                if (!cpv_prefix_ok(l->v[i]) || i >= CPV_COVER_IDX) {
                                         diag_add(d, tx->caps[c].file, tx->caps[c].line,
                                                  "capability %s: CPV prefix '%s' is not 2 to "
                                                  "8 digits", tx->caps[c].id, l->v[i]);
@@ -1132,7 +1133,16 @@ push_cpvhit(struct engine_scratch *s, uint32_t cap, bool exclude, uint32_t code,
         h->prefix = prefix;
 }
 
-/* Prefix table: every prefix (2..8 digits) of every code, binary search. */
+/* The capabilities the coverage table's line l places code ci under. */
+static void
+cover_hits(struct engine_scratch *s, const struct cpvcover_line *l, uint32_t ci)
+{
+        for (size_t k = 0; l != NULL && k < l->ncaps; k++)
+                push_cpvhit(s, l->caps[k], false, ci, CPV_COVER_IDX, l->prefix);
+}
+
+/* Prefix table: every prefix (2..8 digits) of every code, binary search;
+ * the coverage table's longest-prefix lookup. */
 static void
 cpv_table(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
 {
@@ -1163,6 +1173,7 @@ cpv_table(const struct engine *e, struct engine_scratch *s, const struct opportu
                                                         : c->cpv.v[ce->idx]);
                         }
                 }
+                cover_hits(s, cpvcover_lookup(e->tx->cover, code), (uint32_t)ci);
         }
 }
 
@@ -1831,6 +1842,19 @@ engine_match_brute(const struct engine *e, struct engine_scratch *s,
                                                 push_cpvhit(s, (uint32_t)c, ex, (uint32_t)ci,
                                                             (uint16_t)i, l->v[i]);
                 }
+        }
+        /* the coverage table: the line with the longest prefix, by scanning */
+        for (size_t ci = 0; ci < o->cpv.n; ci++) {
+                const struct cpvcover_line *best = NULL;
+
+                for (size_t i = 0; i < cpvcover_count(e->tx->cover); i++) {
+                        const struct cpvcover_line *l = cpvcover_line(e->tx->cover, i);
+
+                        if (str_startswith(o->cpv.v[ci], l->prefix) &&
+                            (best == NULL || strlen(l->prefix) > strlen(best->prefix)))
+                                best = l;
+                }
+                cover_hits(s, best, (uint32_t)ci);
         }
         engine_finish_caps(e, s, o, out);
         engine_finish_members(e, s, o, flags, NULL, 0, true, out);

@@ -25,6 +25,7 @@
 #define BOOST_SME       0.10    /* share added when the notice suits SMEs */
 #define BOOST_VCSE      0.20    /* share added when it suits VCSEs */
 #define MATCHED_MAX     120     /* bytes of matched text kept in a reason */
+#define CPV_COVER_IDX   UINT16_MAX      /* cpvhit.idx of a coverage-table hit */
 
 extern const char *const engine_field_names[NFIELDS];
 

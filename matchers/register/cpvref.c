@@ -176,3 +176,9 @@ cpvref_prefix_label(const struct cpvref *r, const char *prefix)
         i = lower_bound(r, prefix);
         return i < r->n && strncmp(r->v[i].code, prefix, n) == 0 ? r->v[i].name : NULL;
 }
+
+const char *
+cpvref_code(const struct cpvref *r, size_t i)
+{
+        return r != NULL && i < r->n ? r->v[i].code : NULL;
+}

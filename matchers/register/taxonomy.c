@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bidbroker/cpvcover.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/err.h"
 #include "bidbroker/ini.h"
@@ -314,6 +315,7 @@ taxonomy_free(struct taxonomy *t)
                 capability_done(&t->caps[i]);
         free(t->caps);
         free(t->path);
+        cpvcover_free(t->cover);
         free(t);
         return NULL;
 }
@@ -422,8 +424,56 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                 }
         }
         if (c->cpv.n == 0 && positive == 0)
-                diag_add(d, ini->path, sec->line, "[capability %s] has no 'cpv', 'keyword' "
-                         "or 'regex': it can never match", c->id);
+                diag_add(d, ini->path, sec->line, "[capability %s] has no 'keyword' or "
+                         "'regex' (nor 'cpv'): it needs text rules, buyers' CPV codes are "
+                         "wrong too often", c->id);
+}
+
+/* [taxonomy]: keys about the whole file.  cpv_coverage = FILE (relative to
+ * the taxonomy's directory) names the CPV coverage table. */
+static void
+taxonomy_section(const struct ini *ini, const struct ini_section *sec, char **cover_file,
+                 unsigned *cover_line, struct diag *d)
+{
+        for (size_t i = 0; i < sec->npairs; i++) {
+                const struct ini_pair *p = &sec->pairs[i];
+                char *dir;
+
+                if (strcmp(p->key, "cpv_coverage") != 0) {
+                        diag_add(d, ini->path, p->line, "unknown key '%s' in [taxonomy] "
+                                 "(cpv_coverage)", p->key);
+                        continue;
+                }
+                if (*cover_file != NULL) {
+                        diag_add(d, ini->path, p->line, "'cpv_coverage' given twice "
+                                 "(first at line %u)", *cover_line);
+                        continue;
+                }
+                if (*p->value == '\0') {
+                        diag_add(d, ini->path, p->line, "'cpv_coverage' needs a file name");
+                        continue;
+                }
+                dir = path_dirname(ini->path);
+                *cover_file = path_join(dir, p->value);
+                free(dir);
+                *cover_line = p->line;
+        }
+}
+
+/* The CPV coverage table, its lines naming capabilities by taxonomy index. */
+static void
+load_cover(struct taxonomy *t, const char *file, unsigned line, const struct cpvref *ref,
+           struct diag *d)
+{
+        struct strv ids;
+        size_t before = diag_count(d);
+
+        strv_init(&ids);
+        for (size_t i = 0; i < t->ncaps; i++)
+                strv_add(&ids, t->caps[i].id);
+        if (cpvcover_load(file, &ids, ref, &t->cover, d) < 0 && diag_count(d) == before)
+                diag_add(d, t->path, line, "cannot load the CPV coverage table %s", file);
+        strv_done(&ids);
 }
 
 int
@@ -433,6 +483,8 @@ taxonomy_load_ref(const char *path, const struct cpvref *ref, struct taxonomy **
         struct taxonomy *t = NULL;
         struct ini *ini = NULL;
         size_t before = diag_count(d);
+        char *cover_file = NULL;
+        unsigned cover_line = 0;
         int r;
 
         r = ini_load(path, &ini, d);
@@ -451,9 +503,13 @@ taxonomy_load_ref(const char *path, const struct cpvref *ref, struct taxonomy **
                                  "[capability ID] section", sec->pairs[0].key);
                         continue;
                 }
+                if (strcmp(sec->type, "taxonomy") == 0 && sec->name == NULL) {
+                        taxonomy_section(ini, sec, &cover_file, &cover_line, d);
+                        continue;
+                }
                 if (strcmp(sec->type, "capability") != 0) {
                         diag_add(d, path, sec->line, "unknown section [%s] (expected "
-                                 "[capability ID])", sec->type);
+                                 "[taxonomy] or [capability ID])", sec->type);
                         continue;
                 }
                 if (sec->name == NULL || !valid_id(sec->name)) {
@@ -491,6 +547,9 @@ taxonomy_load_ref(const char *path, const struct cpvref *ref, struct taxonomy **
         if (t->ncaps == 0 && diag_count(d) == before)
                 diag_add(d, path, 0, "no [capability ID] sections");
         ini_free(ini);
+        if (cover_file != NULL && diag_count(d) == before)
+                load_cover(t, cover_file, cover_line, ref, d);
+        free(cover_file);
         if (diag_count(d) > before) {
                 taxonomy_free(t);
                 return -EINVAL;

@@ -46,6 +46,10 @@ class Env:
             os.makedirs(self.members)
         self.taxonomy = os.path.join(self.dir, "capabilities.conf")
         shutil.copy(taxonomy, self.taxonomy)
+        # the CPV coverage table the taxonomy names ([taxonomy] cpv_coverage)
+        cover = os.path.join(os.path.dirname(taxonomy), "cpv-coverage.conf")
+        if os.path.exists(cover):
+            shutil.copy(cover, os.path.join(self.dir, "cpv-coverage.conf"))
         self.conf = os.path.join(self.dir, "bidbroker.conf")
         with open(self.conf, "w") as f:
             f.write("[bidbroker]\nstate_dir = state\nlog_level = warning\n"

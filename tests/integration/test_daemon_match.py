@@ -121,6 +121,7 @@ def main():
     try:
         os.mkdir(os.path.join(d, "members"))
         shutil.copy(os.path.join(TOP, "conf", "capabilities.conf"), d)
+        shutil.copy(os.path.join(TOP, "conf", "cpv-coverage.conf"), d)
         write_member(d, "test-cleaners", "cleaning")
         state = os.path.join(d, "state")
         conf = os.path.join(d, "bidbroker.conf")

@@ -20,6 +20,7 @@ etc=$dest/etc/bidbroker
 [ -x "$dest/usr/bin/bidbroker" ] || fail "binary not installed under PREFIX"
 [ -f "$etc/bidbroker.conf" ] || fail "bidbroker.conf not installed"
 [ -f "$etc/capabilities.conf" ] || fail "taxonomy not installed"
+[ -f "$etc/cpv-coverage.conf" ] || fail "CPV coverage table not installed beside the taxonomy"
 [ -d "$etc/members" ] || fail "member directory not created"
 [ -f "$dest/usr/lib/systemd/system/bidbroker.service" ] || fail "unit not installed"
 # the CPV list is installed and the installed config names it

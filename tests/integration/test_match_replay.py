@@ -5,8 +5,9 @@ and replay leaves the live state untouched.
 Live: the shipped taxonomy and the golden register, over the October 2022
 notices at 2022-10-24 12:00Z.  Candidate (a copy of the conf directory) with
 three edits:
-  1. taxonomy, [capability security]: the CPV prefix 7971 (security services)
-     and the rule \\blocking\\s+and\\s+unlocking\\b are removed;
+  1. the CPV coverage table places 797 (investigation and security services)
+     out of scope instead of under security, and [capability security] loses
+     the rule \\blocking\\s+and\\s+unlocking\\b;
   2. member saltmarsh-surveys: its exclusion \\bRiver\\s+Exe\\b is removed;
   3. member saltmarsh-surveys: a new keyword 'habitat'.
 """
@@ -73,9 +74,12 @@ def main():
         cand = os.path.join(env.dir, "candidate")
         os.makedirs(cand)
         shutil.copy(env.taxonomy, os.path.join(cand, "capabilities.conf"))
+        shutil.copy(os.path.join(env.dir, "cpv-coverage.conf"), cand)
         shutil.copytree(env.members, os.path.join(cand, "members"))
         tax = os.path.join(cand, "capabilities.conf")
-        edit(tax, "cpv = 7971, 92222\n", "cpv = 92222\n")
+        # CPV 797 (investigation and security services) no longer means security
+        edit(os.path.join(cand, "cpv-coverage.conf"), "797         security\n",
+             "797         out-of-scope: tried in replay\n")
         edit(tax, "regex = \\blocking\\s+and\\s+unlocking\\b\n", "")
         sal = os.path.join(cand, "members", "saltmarsh-surveys.conf")
         edit(sal, "exclude_regex = \\bRiver\\s+Exe\\b\n", "keyword = habitat\n")
@@ -116,6 +120,7 @@ def main():
         same = os.path.join(env.dir, "same")
         os.makedirs(same)
         shutil.copy(env.taxonomy, os.path.join(same, "capabilities.conf"))
+        shutil.copy(os.path.join(env.dir, "cpv-coverage.conf"), same)
         shutil.copytree(env.members, os.path.join(same, "members"))
         j = json.loads(env.run("replay", "--conf", same, "--json", now=NOW_2022).stdout)
         if j["gained"] or j["lost"] or j["members"]:

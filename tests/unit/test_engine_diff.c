@@ -11,10 +11,12 @@
 #include "testutil.h"
 
 #include <stdio.h>
+#include <unistd.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "bidbroker/cpvcover.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/members.h"
@@ -236,6 +238,53 @@ cpv_prefix(struct rng *r, const struct corpus *c)
         return xstrndup(code, l);
 }
 
+/* A coverage table of random prefixes of the corpus codes (nested ones too,
+ * so the longest prefix has to win), some out of scope, loaded as the
+ * taxonomy's; the prefilter looks it up, the oracle scans it. */
+static void
+gen_cover(struct rng *r, const struct corpus *c, struct taxonomy *tx)
+{
+        char path[] = "/tmp/test_engine_diff.cover.XXXXXX";
+        struct strv ids, seen;
+        struct buf b;
+        struct diag d;
+        int fd;
+
+        strv_init(&ids);
+        strv_init(&seen);
+        buf_init(&b);
+        for (size_t k = 0; k < tx->ncaps; k++)
+                strv_add(&ids, tx->caps[k].id);
+        for (int i = 0; i < 60; i++) {
+                char *pre = cpv_prefix(r, c);
+
+                if (!strv_contains(&seen, pre)) {
+                        strv_add(&seen, pre);
+                        if (rng_chance(r, 25))
+                                buf_printf(&b, "%s out-of-scope: generated\n", pre);
+                        else if (rng_chance(r, 30))
+                                buf_printf(&b, "%s %s, %s\n", pre, ids.v[rng_below(r, ids.n)],
+                                           ids.v[rng_below(r, ids.n)]);
+                        else
+                                buf_printf(&b, "%s %s\n", pre, ids.v[rng_below(r, ids.n)]);
+                }
+                free(pre);
+        }
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
+        close(fd);
+        diag_init(&d);
+        if (cpvcover_load(path, &ids, NULL, &tx->cover, &d) < 0)
+                diag_print(&d, stderr);
+        assert_non_null(tx->cover);
+        diag_done(&d);
+        unlink(path);
+        buf_done(&b);
+        strv_done(&seen);
+        strv_done(&ids);
+}
+
 static struct engine *
 gen_engine(struct rng *r, const struct corpus *c, size_t *nrules)
 {
@@ -279,6 +328,7 @@ gen_engine(struct rng *r, const struct corpus *c, size_t *nrules)
                                                                 ARRAY_SIZE(region_pool))]);
                 gen_rules(r, c, &mb->rules, &mb->nrules, rng_below(r, 12), 15);
         }
+        gen_cover(r, c, tx);
         fx_register_sort(reg);
         *nrules = 0;
         for (size_t k = 0; k < tx->ncaps; k++)

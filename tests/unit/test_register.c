@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bidbroker/cpvcover.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/csv.h"
 #include "bidbroker/err.h"
@@ -268,7 +269,7 @@ t_taxonomy_errors(void **state)
         assert_diag(&d, p, 13, "'keyword' needs at least one letter or digit");
         assert_diag(&d, p, 15, "'label' given twice");
         assert_diag(&d, p, 16, "[capability cleaning] defined twice (first at line 2)");
-        assert_diag(&d, p, 18, "[capability empty] has no 'cpv', 'keyword' or 'regex'");
+        assert_diag(&d, p, 18, "[capability empty] has no 'keyword' or 'regex'");
         assert_diag(&d, p, 20, "[capability Bad_Id] needs an id of lower-case letters");
         assert_diag(&d, p, 21, "unknown section [rules]");
         diag_done(&d);
@@ -291,7 +292,121 @@ t_taxonomy_errors(void **state)
         free(p);
 }
 
-/* The shipped taxonomy loads cleanly against the real CPV list and has the ids. */
+/* The CPV coverage table: the longest prefix places a code; every error has
+ * its FILE:LINE; the taxonomy loads it relative to itself. */
+static void
+t_cpv_coverage(void **state)
+{
+        struct tmp *t = *state;
+        struct cpvref *ref = load_ref();
+        struct strv caps;
+        struct cpvcover *c = NULL;
+        const struct cpvcover_line *l;
+        struct taxonomy *tx = NULL;
+        struct diag d;
+        char *p, *bad, *tax;
+
+        strv_init(&caps);
+        strv_add(&caps, "cleaning");
+        strv_add(&caps, "building-works");
+        strv_add(&caps, "grounds");
+        p = put(t, "cover.conf",
+                "# a comment\n"
+                "45          building-works\n"
+                "\n"
+                "4511        out-of-scope: demolition for large works\n"
+                "45112700-2  grounds, building-works, grounds\n"
+                "  90910000  cleaning\n"
+                "90911200    out-of-scope: a reason with: colons\n");
+        diag_init(&d);
+        assert_int_equal(cpvcover_load(p, &caps, ref, &c, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(cpvcover_count(c), 5);
+        /* sorted by prefix; 8-digit codes stand for their subtree */
+        assert_string_equal(cpvcover_line(c, 0)->prefix, "45");
+        assert_string_equal(cpvcover_line(c, 2)->prefix, "451127");
+        assert_string_equal(cpvcover_line(c, 3)->prefix, "9091");
+        /* the longest prefix wins */
+        l = cpvcover_lookup(c, "45331110");
+        assert_non_null(l);
+        assert_string_equal(l->prefix, "45");
+        assert_int_equal(l->ncaps, 1);
+        assert_int_equal(l->caps[0], 1);
+        assert_null(l->reason);
+        assert_int_equal(l->line, 2);
+        l = cpvcover_lookup(c, "45111000");
+        assert_string_equal(l->reason, "demolition for large works");
+        l = cpvcover_lookup(c, "45112710");
+        assert_int_equal(l->ncaps, 2);          /* duplicates dropped, order kept */
+        assert_int_equal(l->caps[0], 2);
+        assert_int_equal(l->caps[1], 1);
+        assert_int_equal(l->line, 5);
+        assert_string_equal(cpvcover_lookup(c, "90911200")->reason, "a reason with: colons");
+        assert_string_equal(cpvcover_lookup(c, "90919300")->prefix, "9091");
+        assert_null(cpvcover_lookup(c, "90900000"));
+        assert_null(cpvcover_lookup(c, "55524000"));
+        assert_null(cpvcover_lookup(NULL, "45000000"));
+        cpvcover_free(c);
+        c = NULL;
+        diag_done(&d);
+
+        bad = put(t, "bad-cover.conf",
+                "45 building-works\n"                           /* 1 */
+                "9x91 cleaning\n"                               /* 2 */
+                "9999 cleaning\n"                               /* 3 */
+                "9091 cleanin\n"                                /* 4 */
+                "9092\n"                                        /* 5 */
+                "9071 out-of-scope:\n"                          /* 6 */
+                "45000000 grounds\n"                            /* 7 */
+                "9061 cleaning # streets\n");                   /* 8 */
+        diag_init(&d);
+        assert_int_equal(cpvcover_load(bad, &caps, ref, &c, &d), -EINVAL);
+        assert_null(c);
+        assert_diag(&d, bad, 2, "'9x91' is not a CPV prefix");
+        assert_diag(&d, bad, 3, "CPV prefix '9999' is not the start of any CPV 2008 code");
+        assert_diag(&d, bad, 4, "unknown capability 'cleanin'");
+        assert_diag(&d, bad, 5, "the prefix needs a placement");
+        assert_diag(&d, bad, 6, "'out-of-scope:' needs a reason");
+        assert_diag(&d, bad, 7, "prefix 45 placed twice (also at line 1)");
+        assert_diag(&d, bad, 8, "'#' after the placement is not a comment");
+        diag_done(&d);
+
+        /* the taxonomy names it relative to its own file */
+        tax = put(t, "tax.conf", "[taxonomy]\ncpv_coverage = cover.conf\n"
+                  "[capability cleaning]\nkeyword = cleaning\n"
+                  "[capability building-works]\nkeyword = plastering\n"
+                  "[capability grounds]\nkeyword = mowing\n");
+        diag_init(&d);
+        assert_int_equal(taxonomy_load_ref(tax, ref, &tx, &d), 0);
+        assert_non_null(tx->cover);
+        assert_string_equal(cpvcover_lookup(tx->cover, "90919300")->prefix, "9091");
+        taxonomy_free(tx);
+        tx = NULL;
+        diag_done(&d);
+        free(tax);
+        /* its errors come through the taxonomy loader, and a missing file too */
+        tax = put(t, "tax2.conf", "[taxonomy]\ncpv_coverage = bad-cover.conf\ncolour = x\n"
+                  "[capability cleaning]\nkeyword = cleaning\n");
+        diag_init(&d);
+        assert_int_equal(taxonomy_load_ref(tax, ref, &tx, &d), -EINVAL);
+        assert_diag(&d, tax, 3, "unknown key 'colour' in [taxonomy]");
+        diag_done(&d);
+        free(tax);
+        tax = put(t, "tax3.conf", "[taxonomy]\ncpv_coverage = none.conf\n"
+                  "[capability cleaning]\nkeyword = cleaning\n");
+        diag_init(&d);
+        assert_int_equal(taxonomy_load_ref(tax, ref, &tx, &d), -EINVAL);
+        assert_int_equal(diag_count(&d), 1);
+        diag_done(&d);
+        free(tax);
+        free(bad);
+        free(p);
+        strv_done(&caps);
+        cpvref_free(ref);
+}
+
+/* The shipped taxonomy and its coverage table load cleanly against the real
+ * CPV list and have the ids. */
 static void
 t_shipped_taxonomy(void **state)
 {
@@ -314,11 +429,19 @@ t_shipped_taxonomy(void **state)
         for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
                 const struct capability *c = taxonomy_find(tx, ids[i]);
 
+                size_t placed = 0;
+
                 assert_non_null(c);
-                assert_true(c->cpv.n > 0);
+                /* CPV codes come from the coverage table only */
+                assert_int_equal(c->cpv.n, 0);
                 assert_true(c->nrules > 0);
-                for (size_t j = 0; j < c->cpv.n; j++)
-                        assert_non_null(cpvref_prefix_label(ref, c->cpv.v[j]));
+                for (size_t j = 0; j < cpvcover_count(tx->cover); j++) {
+                        const struct cpvcover_line *l = cpvcover_line(tx->cover, j);
+
+                        for (size_t k = 0; k < l->ncaps; k++)
+                                placed += strcmp(tx->caps[l->caps[k]].id, ids[i]) == 0;
+                }
+                assert_true(placed > 0);        /* some CPV code means each capability */
         }
         taxonomy_free(tx);
         diag_done(&d);
@@ -1075,6 +1198,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(t_import_keeps_rules, tmp_setup, tmp_teardown),
                 cmocka_unit_test_setup_teardown(t_write_mode_remove, tmp_setup, tmp_teardown),
                 cmocka_unit_test_setup_teardown(t_hash_after_value, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_cpv_coverage, tmp_setup, tmp_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
