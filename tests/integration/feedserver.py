@@ -176,6 +176,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = body.encode("utf-8")
         if gz:
             body = gzip.compress(body)
+        # recorded before the client can have the answer: a test reading the
+        # log right after the poll exits must see it
+        self.entry["status"] = status
+        self.entry["bytes"] = len(body)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         if gz:
@@ -185,8 +189,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.entry["status"] = status
-        self.entry["bytes"] = len(body)
 
     def do_GET(self):
         srv = self.server.owner
@@ -365,11 +367,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def serve_feed(self, srv):
         etag, lm, body = srv.feed
         if self.entry["if_none_match"] == etag:
+            self.entry["status"] = 304      # before the answer (see _send)
             self.send_response(304)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            self.entry["status"] = 304
             return
         self._send(200, body, "application/atom+xml",
                    headers={"ETag": etag, "Last-Modified": lm})
