@@ -21,6 +21,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/human.h"
+#include "bidbroker/json.h"
 #include "bidbroker/members.h"
 #include "bidbroker/scale.h"
 #include "bidbroker/matchconf.h"
@@ -51,10 +52,8 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
 
         json_object_set_new(j, "opportunity", opportunity_to_json(o, false));
         json_object_set_new(j, "filter", json_pack("{s:b,s:o,s:o}", "eligible", why == NULL,
-                                                   "reason", why ? json_string(why) :
-                                                   json_null(),
-                                                   "likely_over_cap", over ? json_string(over) :
-                                                   json_null()));
+                                                   "reason", json_str_or_null(why),
+                                                   "likely_over_cap", json_str_or_null(over)));
         a = json_array();
         for (size_t i = 0; i < res->nrequires; i++)
                 json_array_append_new(a, requirement_json(&res->requires[i]));
@@ -250,7 +249,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now);
 
                 if (json) {
-                        print_json(j);
+                        json_print(stdout, j, JSON_DUMP_FLAGS);
                 } else {
                         ref = load_cpvref_quiet(cli->cfg);
                         if (print_fitted(cli, explain_text, j, ref) < 0) {

@@ -16,6 +16,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/json.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/oppjson.h"
@@ -99,7 +100,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
                                       "withdrawn", (json_int_t)n.withdrawn,
                                       "fingerprint", fp);
 
-                print_json(o);
+                json_print(stdout, o, JSON_DUMP_FLAGS);
                 json_decref(o);
         } else {
                 printf("%zu opportunities, %zu open and low value; %zu matched now, "
@@ -156,21 +157,18 @@ each_match(const struct stored_match *m, void *arg)
                 json_object_set_new(j, "kind", json_string(m->kind ? m->kind : "single"));
                 json_object_set_new(j, "reasons", reasons);
                 json_object_set_new(j, "status", json_string(m->status ? m->status : "active"));
-                json_object_set_new(j, "withdrawn_reason", m->withdrawn_reason ?
-                                    json_string(m->withdrawn_reason) : json_null());
-                json_object_set_new(j, "title", have && o.title ? json_string(o.title) :
-                                    json_null());
-                json_object_set_new(j, "buyer", have && o.buyer_name ?
-                                    json_string(o.buyer_name) : json_null());
-                json_object_set_new(j, "deadline", have ? time_json(o.deadline) : json_null());
+                json_object_set_new(j, "withdrawn_reason", json_str_or_null(m->withdrawn_reason));
+                json_object_set_new(j, "title", json_str_or_null(have ? o.title : NULL));
+                json_object_set_new(j, "buyer", json_str_or_null(have ? o.buyer_name : NULL));
+                json_object_set_new(j, "deadline", have ? json_time(o.deadline) : json_null());
                 json_object_set_new(j, "value_max", have && o.value_stated ?
-                                    money_json(o.value_max) : json_null());
-                json_object_set_new(j, "url", have && o.url ? json_string(o.url) : json_null());
-                json_object_set_new(j, "first_matched", time_json(m->first_matched));
-                json_object_set_new(j, "updated", time_json(m->updated));
+                                    json_money(o.value_max) : json_null());
+                json_object_set_new(j, "url", json_str_or_null(have ? o.url : NULL));
+                json_object_set_new(j, "first_matched", json_time(m->first_matched));
+                json_object_set_new(j, "updated", json_time(m->updated));
                 json_object_set_new(j, "content_hash", json_string(m->content_hash));
                 json_object_set_new(j, "fingerprint", json_string(m->fingerprint));
-                print_json(j);
+                json_print(stdout, j, JSON_DUMP_FLAGS);
                 json_decref(j);
         } else {
                 char dl[64], id[24], score[24];

@@ -18,6 +18,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/human.h"
+#include "bidbroker/json.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
@@ -41,12 +42,11 @@ member_json(const struct member *m)
 
         json_object_set_new(o, "id", json_string(m->id));
         json_object_set_new(o, "name", json_string(m->name));
-        json_object_set_new(o, "email", strv_to_json(&m->emails));
-        json_object_set_new(o, "cluster", m->cluster ? json_string(m->cluster) : json_null());
-        json_object_set_new(o, "postcode", m->postcode ? json_string(m->postcode) :
-                            json_null());
-        json_object_set_new(o, "regions", strv_to_json(&m->regions));
-        json_object_set_new(o, "capabilities", strv_to_json(&m->capabilities));
+        json_object_set_new(o, "email", json_strv(&m->emails));
+        json_object_set_new(o, "cluster", json_str_or_null(m->cluster));
+        json_object_set_new(o, "postcode", json_str_or_null(m->postcode));
+        json_object_set_new(o, "regions", json_strv(&m->regions));
+        json_object_set_new(o, "capabilities", json_strv(&m->capabilities));
         for (size_t i = 0; i < m->nrules; i++) {
                 const struct rule *r = &m->rules[i];
                 struct buf f;
@@ -61,15 +61,14 @@ member_json(const struct member *m)
                 buf_done(&f);
         }
         json_object_set_new(o, "rules", rules);
-        json_object_set_new(o, "min_value", money_json(m->min_value));
-        json_object_set_new(o, "max_value", money_json(m->max_value));
-        json_object_set_new(o, "capacity", money_json(m->capacity));
+        json_object_set_new(o, "min_value", json_money(m->min_value));
+        json_object_set_new(o, "max_value", json_money(m->max_value));
+        json_object_set_new(o, "capacity", json_money(m->capacity));
         json_object_set_new(o, "consortium", json_boolean(m->consortium));
-        json_object_set_new(o, "accreditations", m->accreditations ?
-                            json_string(m->accreditations) : json_null());
+        json_object_set_new(o, "accreditations", json_str_or_null(m->accreditations));
         json_object_set_new(o, "digest_day", json_string(weekday_name(m->digest_day)));
         json_object_set_new(o, "paused", json_boolean(m->paused));
-        json_object_set_new(o, "file", m->file ? json_string(m->file) : json_null());
+        json_object_set_new(o, "file", json_str_or_null(m->file));
         return o;
 }
 
@@ -166,7 +165,7 @@ members_list(struct cli *cli, bool json)
                 if (json) {
                         json_t *j = member_json(m);
 
-                        print_json(j);
+                        json_print(stdout, j, JSON_DUMP_FLAGS);
                         json_decref(j);
                 } else {
                         const char *cells[ARRAY_SIZE(members_cols)];
@@ -221,7 +220,7 @@ members_show(struct cli *cli, const char *id, bool json)
         } else if (json) {
                 json_t *j = member_json(m);
 
-                print_json(j);
+                json_print(stdout, j, JSON_DUMP_FLAGS);
                 json_decref(j);
                 rc = 0;
         } else {
@@ -304,7 +303,7 @@ members_export(struct cli *cli, bool json)
                 for (size_t i = 0; i < reg->n; i++) {
                         json_t *j = member_json(&reg->members[i]);
 
-                        print_json(j);
+                        json_print(stdout, j, JSON_DUMP_FLAGS);
                         json_decref(j);
                 }
         } else {

@@ -16,6 +16,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/human.h"
+#include "bidbroker/json.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
@@ -241,7 +242,7 @@ add_likely_over_cap(json_t *j, const struct filter *f, const struct opportunity 
         char buf[SCALE_REASON_MAX];
         const char *why = filter_likely_over_cap(f, o, buf, sizeof(buf));
 
-        json_object_set_new(j, "likely_over_cap", why ? json_string(why) : json_null());
+        json_object_set_new(j, "likely_over_cap", json_str_or_null(why));
 }
 
 static int
@@ -256,13 +257,9 @@ list_row(const struct opportunity *o, void *arg)
         lo->shown++;
         if (lo->json) {
                 json_t *j = opportunity_to_json(o, false);
-                char *s;
 
                 add_likely_over_cap(j, &lo->filter, o);
-                s = json_dumps(j, JSON_COMPACT);
-
-                puts(s);
-                free(s);
+                json_print(stdout, j, JSON_DUMP_FLAGS);
                 json_decref(j);
                 return 0;
         }
@@ -491,13 +488,9 @@ cmd_show(struct cli *cli, int argc, char **argv)
         }
         if (json) {
                 json_t *j = opportunity_to_json(&o, true);
-                char *s;
 
                 add_likely_over_cap(j, &f, &o);
-                s = json_dumps(j, JSON_INDENT(2));
-
-                puts(s);
-                free(s);
+                json_print(stdout, j, JSON_DUMP_INDENTED);
                 json_decref(j);
         } else {
                 struct show sh = { &o, &f };

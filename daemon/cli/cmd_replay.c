@@ -19,6 +19,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/json.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
@@ -69,8 +70,8 @@ static json_t *
 opp_brief(const struct opportunity *o)
 {
         return json_pack("{s:I,s:o,s:o}", "opportunity", (json_int_t)o->id,
-                         "title", o->title ? json_string(o->title) : json_null(),
-                         "deadline", time_json(o->deadline));
+                         "title", json_str_or_null(o->title),
+                         "deadline", json_time(o->deadline));
 }
 
 static int
@@ -337,7 +338,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                 json_object_set_new(j, "rescored", json_integer((json_int_t)rp.rescored));
                 json_object_set_new(j, "members", arr);
                 if (json) {
-                        print_json(j);
+                        json_print(stdout, j, JSON_DUMP_FLAGS);
                 } else {
                         ref = load_cpvref_quiet(cli->cfg);
                         if (print_fitted(cli, replay_text, j, ref) < 0) {

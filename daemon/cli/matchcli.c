@@ -146,33 +146,6 @@ parse_id(const char *cmd, const char *arg, int64_t *ret)
         return 0;
 }
 
-json_t *
-money_json(int64_t pence)
-{
-        return pence == VALUE_NONE ? json_null() : json_real((double)pence / 100.0);
-}
-
-json_t *
-time_json(int64_t t)
-{
-        char buf[32];
-
-        if (t == TIME_UNKNOWN)
-                return json_null();
-        return json_string(time_format_utc(t, buf, sizeof(buf)));
-}
-
-void
-print_json(json_t *j)
-{
-        char *s = json_dumps(j, JSON_COMPACT);
-
-        if (s != NULL) {
-                puts(s);
-                free(s);
-        }
-}
-
 const char *
 jstr(const json_t *o, const char *key)
 {

@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "bidbroker/json.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
@@ -1036,7 +1037,7 @@ cap_strings(json_t *j, size_t max, int depth)
 static char *
 raw_json(json_t *release)
 {
-        size_t flags = JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
+        size_t flags = JSON_DUMP_FLAGS | JSON_SORT_KEYS | JSON_REAL_PRECISION(15);
         char *raw = json_dumps(release, flags);
 
         if (raw != NULL && strlen(raw) > OCDS_RAW_MAX) {

@@ -7,6 +7,7 @@
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/json.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
@@ -44,12 +45,6 @@ match_content_hash(const struct opportunity *o, char out[MATCH_HASH_LEN])
 
 /* ---- reasons as JSON ------------------------------------------------------------ */
 
-static json_t *
-str_or_null(const char *s)
-{
-        return s ? json_string(s) : json_null();
-}
-
 json_t *
 reasons_to_json(const struct reason *r, size_t n)
 {
@@ -59,10 +54,10 @@ reasons_to_json(const struct reason *r, size_t n)
                 json_t *o = json_object();
 
                 json_object_set_new(o, "kind", json_string(reason_kind_name(r[i].kind)));
-                json_object_set_new(o, "capability", str_or_null(r[i].capability));
-                json_object_set_new(o, "rule", str_or_null(r[i].rule));
-                json_object_set_new(o, "field", str_or_null(r[i].field));
-                json_object_set_new(o, "matched", str_or_null(r[i].matched));
+                json_object_set_new(o, "capability", json_str_or_null(r[i].capability));
+                json_object_set_new(o, "rule", json_str_or_null(r[i].rule));
+                json_object_set_new(o, "field", json_str_or_null(r[i].field));
+                json_object_set_new(o, "matched", json_str_or_null(r[i].matched));
                 json_object_set_new(o, "weight", json_real(r[i].weight));
                 json_array_append_new(a, o);
         }
@@ -195,7 +190,7 @@ put_match(struct run *r, int64_t opp, const char *hash, const struct member_matc
 {
         static const char op[] = "store a match";
         json_t *js = reasons_to_json(mm->reasons, mm->nreasons);
-        char *reasons = json_dumps(js, JSON_COMPACT);
+        char *reasons = json_dumps(js, JSON_DUMP_FLAGS);
         struct old_row *old = NULL;
         struct binder b;
         int rc;

@@ -18,11 +18,8 @@
 #include <stdbool.h>
 
 struct opportunity;
-struct strv;
 
 /* A new reference owned by the caller (json_decref). */
 json_t *opportunity_to_json(const struct opportunity *o, bool full);
-/* A JSON array of the strings (a new reference). */
-json_t *strv_to_json(const struct strv *v);
 
 #endif
