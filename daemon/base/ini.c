@@ -10,6 +10,7 @@
 
 #define INI_MAX_BYTES   (16u << 20)
 #define INI_MAX_LINE    65536
+#define UTF8_BOM        "\xef\xbb\xbf"   /* U+FEFF, as editors save it */
 
 static struct ini_section *
 add_section(struct ini *ini, const char *type, const char *name, unsigned line)
@@ -128,6 +129,11 @@ ini_parse(const char *name, const char *text, size_t len, struct ini **ret,
 
         ini->path = xstrdup(name);
         ini->dir = path_dirname(name);
+        /* A byte order mark opening the file (Notepad's "UTF-8 with BOM") is
+         * accepted; anywhere else it is an invisible character in a key,
+         * value or header, refused below. */
+        if (len >= 3 && memcmp(p, UTF8_BOM, 3) == 0)
+                p += 3;
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p));
                 size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -136,6 +142,13 @@ ini_parse(const char *name, const char *text, size_t len, struct ini **ret,
                 lineno++;
                 if (n > INI_MAX_LINE) {
                         diag_add(d, name, lineno, "line too long (%zu bytes)", n);
+                        p = nl ? nl + 1 : end;
+                        continue;
+                }
+                if (memmem(p, n, UTF8_BOM, 3) != NULL) {
+                        diag_add(d, name, lineno, "a byte order mark (U+FEFF) is allowed "
+                                 "only at the very start of the file: remove it from "
+                                 "this line");
                         p = nl ? nl + 1 : end;
                         continue;
                 }

@@ -212,6 +212,50 @@ t_ini_quoting_and_outside(void **state)
         diag_done(&d);
 }
 
+/* A UTF-8 byte order mark opens the file: accepted (config, and through the
+ * same reader the taxonomy and member files); anywhere else: FILE:LINE. */
+static void
+t_bom(void **state)
+{
+        struct ini *ini = NULL;
+        struct config *c = NULL;
+        struct diag d;
+        char *dir, *path;
+        const char *start = "\xef\xbb\xbf[a]\nk = v\n";
+        const char *later = "[a]\nk = v\n\xef\xbb\xbfj = w\n# \xef\xbb\xbf in a comment\n"
+                            "l = x\xef\xbb\xbf\n";
+
+        (void)state;
+        diag_init(&d);
+        assert_int_equal(ini_parse("t.ini", start, strlen(start), &ini, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(ini->nsections, 1);
+        assert_string_equal(ini->sections[0].type, "a");
+        assert_string_equal(ini_get(&ini->sections[0], "k")->value, "v");
+        ini = ini_free(ini);
+
+        assert_int_equal(ini_parse("t.ini", later, strlen(later), &ini, &d), 0);
+        assert_int_equal(diag_count(&d), 3);
+        assert_true(has_msg(&d, "t.ini:3: a byte order mark (U+FEFF) is allowed only at "
+                            "the very start of the file"));
+        assert_true(has_msg(&d, "t.ini:4: a byte order mark"));
+        assert_true(has_msg(&d, "t.ini:5: a byte order mark"));
+        assert_null(ini_get(&ini->sections[0], "j"));
+        assert_null(ini_get(&ini->sections[0], "l"));
+        ini = ini_free(ini);
+        diag_done(&d);
+
+        /* a whole configuration file saved with a BOM */
+        path = write_conf("\xef\xbb\xbf[filter]\nmax_value = 10000\n", &dir);
+        diag_init(&d);
+        assert_int_equal(config_load(path, &c, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_int_equal(c->max_value, 1000000);
+        config_free(c);
+        diag_done(&d);
+        cleanup(path, dir);
+}
+
 static void
 t_numbers(void **state)
 {
@@ -268,6 +312,7 @@ main(void)
                 cmocka_unit_test(t_missing_file),
                 cmocka_unit_test(t_ini_quoting_and_outside),
                 cmocka_unit_test(t_numbers),
+                cmocka_unit_test(t_bom),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

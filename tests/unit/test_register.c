@@ -601,6 +601,39 @@ t_member_errors(void **state)
         free(p);
 }
 
+/* Taxonomy and member files saved "UTF-8 with BOM" load; a BOM further
+ * down is an error naming FILE:LINE (the reader is daemon/base/ini.c). */
+static void
+t_bom_files(void **state)
+{
+        struct tmp *t = *state;
+        char *tp = put(t, "bomtax.conf", "\xef\xbb\xbf[capability cleaning]\ncpv = 9091\n");
+        char *mp = put(t, "bom/m.conf", "\xef\xbb\xbf[member]\nid = m\nname = M\n"
+                       "capabilities = cleaning\n");
+        char *bp = put(t, "bom/b.conf", "[member]\nid = b\n\xef\xbb\xbfname = B\n"
+                       "capabilities = cleaning\n");
+        struct taxonomy *tx = NULL;
+        struct member *m = NULL;
+        struct diag d;
+
+        (void)state;
+        diag_init(&d);
+        assert_int_equal(taxonomy_load(tp, &tx, &d), 0);
+        assert_int_equal(member_load_file(mp, tx, &m, &d), 0);
+        assert_int_equal(diag_count(&d), 0);
+        assert_string_equal(m->id, "m");
+        member_free(m);
+        m = NULL;
+        assert_int_equal(member_load_file(bp, tx, &m, &d), -EINVAL);
+        assert_diag(&d, bp, 3, "a byte order mark (U+FEFF) is allowed only at the very "
+                    "start of the file");
+        diag_done(&d);
+        taxonomy_free(tx);
+        free(tp);
+        free(mp);
+        free(bp);
+}
+
 static void
 t_members_dir(void **state)
 {
@@ -1199,6 +1232,7 @@ main(void)
                 cmocka_unit_test_setup_teardown(t_write_mode_remove, tmp_setup, tmp_teardown),
                 cmocka_unit_test_setup_teardown(t_hash_after_value, tmp_setup, tmp_teardown),
                 cmocka_unit_test_setup_teardown(t_cpv_coverage, tmp_setup, tmp_teardown),
+                cmocka_unit_test_setup_teardown(t_bom_files, tmp_setup, tmp_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
