@@ -15,6 +15,7 @@
 #include "bidbroker/cpvcover.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/err.h"
+#include "bidbroker/json.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/taxonomy.h"
 #include "bidbroker/util.h"
@@ -143,10 +144,14 @@ coverage_codes(const struct taxonomy *tx, const struct cpvref *ref, char **codes
                 l = cpvcover_lookup(tx->cover, code);
                 if (l == NULL)
                         rc = 1;
-                if (o->json)
-                        print_json(placement_json(tx, ref, code, l));
-                else
+                if (o->json) {
+                        json_t *j = placement_json(tx, ref, code, l);
+
+                        json_print(stdout, j, JSON_DUMP_FLAGS);
+                        json_decref(j);
+                } else {
                         print_placement(tx, ref, code, l);
+                }
         }
         return rc;
 }
@@ -167,10 +172,14 @@ coverage_gaps(const struct taxonomy *tx, const struct cpvref *ref, const struct 
                 if (cpvcover_lookup(tx->cover, code) != NULL)
                         continue;
                 gaps++;
-                if (o->json)
-                        print_json(placement_json(tx, ref, code, NULL));
-                else
+                if (o->json) {
+                        json_t *j = placement_json(tx, ref, code, NULL);
+
+                        json_print(stdout, j, JSON_DUMP_FLAGS);
+                        json_decref(j);
+                } else {
                         printf("%s  %s\n", code, cpvref_name(ref, code));
+                }
         }
         fprintf(stderr, "%s: %zu lines; %zu of %zu CPV codes%s not placed\n",
                 cpvcover_path(tx->cover), cpvcover_count(tx->cover), gaps, total,
