@@ -89,8 +89,9 @@ cmd_match(struct cli *cli, int argc, char **argv)
                 goto out;
         }
         if (json) {
-                json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
+                json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
                                       "considered", (json_int_t)n.considered,
+                                      "duplicates", (json_int_t)n.duplicates,
                                       "eligible", (json_int_t)n.eligible,
                                       "evaluated", (json_int_t)n.evaluated,
                                       "skipped", (json_int_t)n.skipped,
@@ -103,8 +104,12 @@ cmd_match(struct cli *cli, int argc, char **argv)
                 json_print(stdout, o, JSON_DUMP_FLAGS);
                 json_decref(o);
         } else {
-                printf("%zu opportunities, %zu open and low value; %zu matched now, "
-                       "%zu unchanged since the last run\n", n.considered, n.eligible,
+                printf("%zu opportunities", n.considered);
+                if (n.duplicates)
+                        printf(" (%zu the other source's record of a tender, matched "
+                               "once as that)", n.duplicates);
+                printf(", %zu open and low value; %zu matched now, "
+                       "%zu unchanged since the last run\n", n.eligible,
                        n.evaluated, n.skipped);
                 printf("matches: %zu new, %zu changed, %zu unchanged, %zu withdrawn\n",
                        n.added, n.changed, n.unchanged, n.withdrawn);

@@ -17,6 +17,7 @@
 #include "bidbroker/filter.h"
 #include "bidbroker/human.h"
 #include "bidbroker/json.h"
+#include "bidbroker/links.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
@@ -33,7 +34,7 @@
 /* ======== ingest ======== */
 
 struct ingest_counts {
-        size_t new, updated, unchanged, rejected;
+        size_t new, updated, unchanged, rejected, linked;
 };
 
 /* Store every accepted opportunity of one parsed file in one transaction. */
@@ -41,6 +42,7 @@ static int
 store_page(struct store *st, const struct ocds_page *page, struct ingest_counts *n,
            struct err *err)
 {
+        uint64_t links = store_links_made(st);
         int r;
 
         r = store_begin(st, err);
@@ -61,6 +63,7 @@ store_page(struct store *st, const struct ocds_page *page, struct ingest_counts 
                 else
                         n->unchanged++;
         }
+        n->linked = (size_t)(store_links_made(st) - links);
         return store_commit(st, err);
 }
 
@@ -95,8 +98,8 @@ ingest_file(struct store *st, const char *path, struct ingest_counts *total)
                 ocds_page_done(&page);
                 return r;
         }
-        printf("%s: %zu new, %zu updated, %zu unchanged, %zu rejected\n", path, n.new,
-               n.updated, n.unchanged, n.rejected);
+        printf("%s: %zu new, %zu updated, %zu unchanged, %zu rejected, %zu linked\n", path,
+               n.new, n.updated, n.unchanged, n.rejected, n.linked);
         for (size_t i = 0; i < page.rejected.n; i++)
                 printf("  rejected: %s\n", page.rejected.msg[i]);
         if (page.rejected.dropped)
@@ -105,6 +108,7 @@ ingest_file(struct store *st, const char *path, struct ingest_counts *total)
         total->updated += n.updated;
         total->unchanged += n.unchanged;
         total->rejected += n.rejected;
+        total->linked += n.linked;
         ocds_page_done(&page);
         return 0;
 }
@@ -127,7 +131,9 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
                                "Read OCDS JSON files (Contracts Finder search pages or releases,\n"
                                "Find a Tender release packages) into the store.  Prints, per file,\n"
                                "how many notices were new, updated, unchanged and rejected (with\n"
-                               "the reason and where).  Each file is stored in one transaction.\n"
+                               "the reason and where), and how many were linked to the same\n"
+                               "tender on the other source (Contracts Finder and Find a Tender).\n"
+                               "Each file is stored in one transaction.\n"
                                "Exit 0 unless a file could not be read or parsed at all.\n");
                         return 0;
                 }
@@ -147,9 +153,9 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
                 if (ingest_file(st, argv[i], &total) < 0)
                         failed++;
         if (argc - optind > 1)
-                printf("total: %zu new, %zu updated, %zu unchanged, %zu rejected%s\n",
-                       total.new, total.updated, total.unchanged, total.rejected,
-                       failed ? " (some files failed)" : "");
+                printf("total: %zu new, %zu updated, %zu unchanged, %zu rejected, "
+                       "%zu linked%s\n", total.new, total.updated, total.unchanged,
+                       total.rejected, total.linked, failed ? " (some files failed)" : "");
         store_close(st);
         return failed ? 1 : 0;
 }
@@ -157,6 +163,8 @@ cmd_ingest(struct cli *cli, int argc, char **argv)
 /* ======== list ======== */
 
 struct list_opts {
+        struct store *st;
+        struct err  err;                /* a failed link lookup */
         bool        open, low_value, json;
         struct strv regions;            /* --region, region_normalise()d */
         const char *cpv;
@@ -245,32 +253,68 @@ add_likely_over_cap(json_t *j, const struct filter *f, const struct opportunity 
         json_object_set_new(j, "likely_over_cap", json_str_or_null(why));
 }
 
+/* "also": the other source's record of the same tender (links.h), [] when
+ * there is none. */
+static void
+add_also(json_t *j, const struct store_link *l, int linked)
+{
+        json_t *a = json_array();
+
+        if (linked > 0)
+                json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:b}",
+                                                   "id", (json_int_t)l->id,
+                                                   "source", l->source,
+                                                   "notice_id", l->notice_id,
+                                                   "rule", l->rule,
+                                                   "canonical", l->other_is_canonical));
+        json_object_set_new(j, "also", a);
+}
+
 static int
 list_row(const struct opportunity *o, void *arg)
 {
         struct list_opts *lo = arg;
         char dl[32], val[48], rl[16], id[24];
         const char *cells[ARRAY_SIZE(list_cols)];
+        struct store_link l;
+        char *title = NULL;
+        int linked;
 
         if (!list_wants(lo, o))
                 return 0;
+        store_link_init(&l);
+        linked = store_link_get(lo->st, o->id, &l, &lo->err);
+        if (linked < 0)
+                return linked;
+        if (linked > 0 && l.other_is_canonical) {
+                store_link_done(&l);    /* shown once, as its canonical record */
+                return 0;
+        }
         lo->shown++;
         if (lo->json) {
                 json_t *j = opportunity_to_json(o, false);
 
                 add_likely_over_cap(j, &lo->filter, o);
+                add_also(j, &l, linked);
                 json_print(stdout, j, JSON_DUMP_FLAGS);
                 json_decref(j);
+                store_link_done(&l);
                 return 0;
         }
+        /* a tender on both sources: "[cf+fts] Title" */
+        if (linked > 0)
+                title = xasprintf("[%s+%s] %s", o->source, l.source,
+                                  o->title ? o->title : "(untitled)");
+        store_link_done(&l);
         snprintf(id, sizeof(id), "%lld", (long long)o->id);
         time_format_uk(o->deadline, dl, sizeof(dl));
         cells[0] = id;
         cells[1] = dl[0] ? dl : "-";
         cells[2] = money_short(o, val, sizeof(val));
         cells[3] = region_label(o, rl, sizeof(rl));
-        cells[4] = o->title ? o->title : "(untitled)";
+        cells[4] = title ? title : o->title ? o->title : "(untitled)";
         table_row(lo->table, cells, 0);
+        free(title);
         return 0;
 }
 
@@ -312,7 +356,9 @@ cmd_list(struct cli *cli, int argc, char **argv)
                 case 'h':
                         printf("usage: bidbroker list [--open] [--low-value] [--region R] "
                                "[--cpv PREFIX] [--json]\n\n"
-                               "List stored opportunities, soonest deadline first.\n"
+                               "List stored opportunities, soonest deadline first.  A tender\n"
+                               "published on both Contracts Finder and Find a Tender is listed\n"
+                               "once, as its Contracts Finder record, marked [cf+fts].\n"
                                "  --open        at tender stage, not closed, deadline ahead\n"
                                "  --low-value   stated value <= [filter] max_value, or no value\n"
                                "                stated (kept and flagged unless\n"
@@ -321,7 +367,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
                                "                a region name (\"West Midlands\") or a postcode\n"
                                "                area (B); repeat for several\n"
                                "  --cpv PREFIX  a CPV code starting with PREFIX\n"
-                               "  --json        one JSON object per line\n");
+                               "  --json        one JSON object per line (\"also\": the other\n"
+                               "                source's record of the same tender)\n");
                         return 0;
                 default:
                         return EXIT_USAGE;
@@ -343,11 +390,12 @@ cmd_list(struct cli *cli, int argc, char **argv)
         }
         if (!lo.json)
                 lo.table = table_new(list_cols, ARRAY_SIZE(list_cols));
+        lo.st = st;
         r = store_each(st, &q, list_row, &lo, &err);
         store_close(st);
         strv_done(&lo.regions);
         if (r < 0) {
-                cli_error("list", "%s", err.msg);
+                cli_error("list", "%s", lo.err.msg[0] ? lo.err.msg : err.msg);
                 table_free(lo.table);
                 return 1;
         }
@@ -379,7 +427,8 @@ tri(enum tristate t)
 }
 
 static void
-show_text(FILE *out, const struct opportunity *o, const struct filter *f)
+show_text(FILE *out, const struct opportunity *o, const struct filter *f,
+          const struct store_link *l, int linked)
 {
         char t1[48], t2[32], t3[32], money[HUMAN_MONEY_MAX], scale[SCALE_REASON_MAX];
         const char *over = filter_likely_over_cap(f, o, scale, sizeof(scale));
@@ -387,6 +436,10 @@ show_text(FILE *out, const struct opportunity *o, const struct filter *f)
         fprintf(out, "%s\n", o->title ? o->title : "(untitled)");
         fprintf(out, "%-14s %lld\n", "id", (long long)o->id);
         fprintf(out, "%-14s %s %s\n", "source", o->source, o->notice_id);
+        if (linked > 0)
+                fprintf(out, "%-14s %s %s (id %lld, the same tender by %s); matched as %s\n",
+                        "also published as", l->source, l->notice_id, (long long)l->id,
+                        l->rule, l->other_is_canonical ? "that record" : "this record");
         fprintf(out, "%-14s %s\n", "ocid", o->ocid ? o->ocid : "-");
         fprintf(out, "%-14s %s, %s%s\n", "stage", opp_stage_name(o->stage), opp_status_name(o->status),
                o->amended ? " (amended)" : "");
@@ -426,6 +479,8 @@ show_text(FILE *out, const struct opportunity *o, const struct filter *f)
 struct show {
         const struct opportunity *o;
         const struct filter      *f;
+        const struct store_link  *l;
+        int                       linked;
 };
 
 static void
@@ -433,7 +488,7 @@ write_show(FILE *out, const void *arg)
 {
         const struct show *sh = arg;
 
-        show_text(out, sh->o, sh->f);
+        show_text(out, sh->o, sh->f, sh->l, sh->linked);
 }
 
 int
@@ -445,10 +500,12 @@ cmd_show(struct cli *cli, int argc, char **argv)
                 { NULL, 0, NULL, 0 },
         };
         struct opportunity o;
+        struct store_link l;
         struct store *st = NULL;
         struct err err = { 0 };
         struct filter f;
         bool json = false;
+        int linked = 0;
         long id;
         int c, r;
 
@@ -458,7 +515,9 @@ cmd_show(struct cli *cli, int argc, char **argv)
                         json = true;
                 } else if (c == 'h') {
                         printf("usage: bidbroker show ID [--json]\n\n"
-                               "Show one stored opportunity in full (ID from bidbroker list).\n"
+                               "Show one stored opportunity in full (ID from bidbroker list),\n"
+                               "and the other source's record of the same tender if there is\n"
+                               "one (\"also published as\").\n"
                                "--json adds the raw record as received.\n");
                         return 0;
                 } else {
@@ -476,7 +535,10 @@ cmd_show(struct cli *cli, int argc, char **argv)
         }
         filter_from_config(&f, cli->cfg);
         opportunity_init(&o);
+        store_link_init(&l);
         r = store_get(st, id, &o, &err);
+        if (r == 0 && (linked = store_link_get(st, id, &l, &err)) < 0)
+                r = linked;
         store_close(st);
         if (r < 0) {
                 if (r == -ENOENT)
@@ -484,23 +546,27 @@ cmd_show(struct cli *cli, int argc, char **argv)
                 else
                         cli_error("show", "%s", err.msg);
                 opportunity_done(&o);
+                store_link_done(&l);
                 return 1;
         }
         if (json) {
                 json_t *j = opportunity_to_json(&o, true);
 
                 add_likely_over_cap(j, &f, &o);
+                add_also(j, &l, linked);
                 json_print(stdout, j, JSON_DUMP_INDENTED);
                 json_decref(j);
         } else {
-                struct show sh = { &o, &f };
+                struct show sh = { &o, &f, &l, linked };
 
                 if (term_wrapped(stdout, (size_t)cli->cols, write_show, &sh) < 0) {
                         cli_error("show", "out of memory");
                         opportunity_done(&o);
+                        store_link_done(&l);
                         return 1;
                 }
         }
         opportunity_done(&o);
+        store_link_done(&l);
         return 0;
 }

@@ -141,10 +141,11 @@ print_summary(const struct pollset *ps)
                 time_format_utc(p[i].watermark, wm, sizeof(wm));
                 time_format_utc(p[i].until, until, sizeof(until));
                 printf("%s: %s; %zu/%zu windows, %zu pages, %zu requests, %zu errors; "
-                       "%zu new, %zu updated; watermark %s (until %s)%s%s\n",
+                       "%zu new, %zu updated, %zu linked; watermark %s (until %s)%s%s\n",
                        p[i].source, p[i].failed ? "FAILED" : p[i].done ? "ok" : "stopped",
                        p[i].windows_done, p[i].windows_total, p[i].pages, p[i].requests,
-                       p[i].errors, p[i].news, p[i].updates, wm[0] ? wm : "none", until,
+                       p[i].errors, p[i].news, p[i].updates, p[i].linked, wm[0] ? wm : "none",
+                       until,
                        p[i].last_error ? "; last error: " : "",
                        p[i].last_error ? p[i].last_error : "");
         }

@@ -33,6 +33,7 @@
 #include "bidbroker/feed.h"
 #include "bidbroker/fetch.h"
 #include "bidbroker/hash.h"
+#include "bidbroker/links.h"
 #include "bidbroker/log.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
@@ -93,8 +94,9 @@ struct psource {
         unsigned                  run_failures; /* consecutive, in this process */
 
         /* counters for this window (log line) and for the whole run */
-        size_t                    w_pages, w_new, w_updated, w_seen;
+        size_t                    w_pages, w_new, w_updated, w_seen, w_linked;
         size_t                    windows_done, windows_total, pages, news, updates;
+        size_t                    linked;       /* to the other source's record (links.h) */
         size_t                    requests, errors;
 };
 
@@ -193,7 +195,7 @@ reset_window_reading(struct psource *s)
         strv_done(&s->seen_urls);
         strv_done(&s->prev_ids);
         strv_done(&s->page_hashes);
-        s->w_pages = s->w_new = s->w_updated = s->w_seen = 0;
+        s->w_pages = s->w_new = s->w_updated = s->w_seen = s->w_linked = 0;
 }
 
 /* Pick the next window to read; false when the pass is complete. */
@@ -514,7 +516,8 @@ static int
 commit_page(struct pollset *ps, struct psource *s, const struct ocds_page *page,
             bool window_done, const struct fetch_result *res, char **msg, struct err *err)
 {
-        size_t nnew = 0, nupd = 0;
+        size_t nnew = 0, nupd = 0, nlinked;
+        uint64_t links = store_links_made(ps->store);
         struct err perr = { 0 };
         int r;
 
@@ -553,10 +556,13 @@ commit_page(struct pollset *ps, struct psource *s, const struct ocds_page *page,
                 store_rollback(ps->store);
                 return r;
         }
+        nlinked = (size_t)(store_links_made(ps->store) - links);
         r = store_commit(ps->store, err);
         if (r < 0)
                 return r;
         s->run_failures = 0;
+        s->w_linked += nlinked;
+        s->linked += nlinked;
         s->w_new += nnew;
         s->w_updated += nupd;
         s->w_seen += page->n;
@@ -573,9 +579,10 @@ window_finished(struct pollset *ps, struct psource *s, const char *note)
         char *where = window_name(s);
         char line[256];
 
-        snprintf(line, sizeof(line), "%s: %zu page%s, %zu notices (%zu new, %zu updated)%s%s",
+        snprintf(line, sizeof(line),
+                 "%s: %zu page%s, %zu notices (%zu new, %zu updated, %zu linked)%s%s",
                  where, s->w_pages, s->w_pages == 1 ? "" : "s", s->w_seen, s->w_new,
-                 s->w_updated, note ? "; " : "", note ? note : "");
+                 s->w_updated, s->w_linked, note ? "; " : "", note ? note : "");
         if (ps->opts.quiet_windows)
                 log_debug("%s", line);
         else
@@ -1018,6 +1025,7 @@ pollset_progress(const struct pollset *ps, struct pollset_progress *out, size_t 
                         .errors = s->errors,
                         .news = s->news,
                         .updates = s->updates,
+                        .linked = s->linked,
                         .pages = s->pages,
                         .watermark = s->st.watermark,
                         .until = s->until,

@@ -35,6 +35,10 @@ enum stmt_id {
         /* matchstore.c */
         ST_MATCH_RUN_GET, ST_MATCH_RUN_PUT, ST_MATCH_ROWS, ST_MATCH_INSERT,
         ST_MATCH_UPDATE, ST_MATCH_WITHDRAW,
+        /* links.c */
+        ST_LINK_KEY_PUT, ST_LINK_KEY_DEL, ST_LINK_KEY_GET, ST_LINK_REF_DEL, ST_LINK_REF_PUT,
+        ST_LINK_OF, ST_LINK_OUT, ST_LINK_IN, ST_LINK_TEXT, ST_LINK_INSERT, ST_LINK_DELETE,
+        ST_LINK_RULE, ST_LINK_GET, ST_LINK_CITED, ST_LINK_SIBLINGS,
         ST__N
 };
 
@@ -44,6 +48,7 @@ struct store {
         bool          readonly;
         int64_t       now;              /* TIME_UNKNOWN: the system clock */
         int64_t       busy_timeout_ms;  /* SQLite's busy handler waits this long */
+        uint64_t      links_made;       /* by store_put on this connection (links.c) */
         sqlite3_stmt *st[ST__N];        /* NULL until first used */
 };
 

@@ -16,6 +16,7 @@
 #include "bidbroker/util.h"
 
 #include "db.h"
+#include "links_int.h"
 
 /* ---- content hash ------------------------------------------------------------ */
 
@@ -80,7 +81,12 @@ static const char *const sql[ST__N] = {
         [ST_MATCH_INSERT] = "INSERT INTO match (opportunity_id, member_id, kind, score, reasons,"
                             " content_hash, fingerprint, status, withdrawn_reason, first_matched,"
                             " updated) VALUES (?1, ?2, 'single', ?3, ?4, ?5, ?6, 'active', NULL,"
-                            " ?7, ?7)",
+                            /* a match the member had on the duplicate of this
+                             * tender (the other source's record, matched
+                             * before the two were linked) keeps its date */
+                            " coalesce((SELECT min(m.first_matched) FROM link l JOIN match m"
+                            "  ON m.opportunity_id = l.opportunity_id"
+                            "  WHERE l.canonical_id = ?1 AND m.member_id = ?2), ?7), ?7)",
         [ST_MATCH_UPDATE] = "UPDATE match SET"
                             " updated = CASE WHEN score IS NOT ?3 OR reasons IS NOT ?4"
                             "  OR status IS NOT 'active' THEN ?7 ELSE updated END,"
@@ -307,11 +313,22 @@ static int
 each_opp(const struct opportunity *o, void *arg)
 {
         struct run *r = arg;
-        const char *why = filter_reject_reason(r->f, o, r->now);
-        char hash[MATCH_HASH_LEN];
+        char hash[MATCH_HASH_LEN], dup[64];
+        const char *why;
+        int64_t canonical;
         bool same;
         int rc;
 
+        /* the other source's record of a tender is matched as that one */
+        if ((rc = links_canonical_of(r->st, o->id, &canonical, r->err)) < 0)
+                return rc;
+        if (canonical != 0) {
+                snprintf(dup, sizeof(dup), "same tender as %lld", (long long)canonical);
+                why = dup;
+                r->c->duplicates++;
+        } else {
+                why = filter_reject_reason(r->f, o, r->now);
+        }
         r->c->considered++;
         if (why == NULL)
                 r->c->eligible++;
@@ -342,6 +359,43 @@ each_opp(const struct opportunity *o, void *arg)
         return record_run(r, o->id, hash, why == NULL);
 }
 
+/* Active matches of duplicates the pass did not look at (with --since, a
+ * record linked after it was matched): withdrawn, the canonical record
+ * carries them. */
+static int
+withdraw_duplicates(struct run *r)
+{
+        static const char op[] = "withdraw matches of duplicates";
+        sqlite3_stmt *st = NULL;
+        struct { int64_t opp, canonical; char *member; } *w = NULL;
+        size_t n = 0;
+        int rc;
+
+        rc = sqlite3_prepare_v2(r->st->db, "SELECT m.opportunity_id, l.canonical_id, m.member_id"
+                                " FROM link l JOIN match m ON m.opportunity_id = l.opportunity_id"
+                                " WHERE m.status = 'active' AND m.kind = 'single'", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return db_err(r->st, rc, r->err, op);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                w = xreallocarray(w, n + 1, sizeof(*w));
+                w[n].opp = sqlite3_column_int64(st, 0);
+                w[n].canonical = sqlite3_column_int64(st, 1);
+                w[n++].member = col_str(st, 2);
+        }
+        sqlite3_finalize(st);
+        rc = rc == SQLITE_DONE ? 0 : db_err(r->st, rc, r->err, op);
+        for (size_t i = 0; i < n; i++) {
+                char why[64];
+
+                snprintf(why, sizeof(why), "same tender as %lld", (long long)w[i].canonical);
+                if (rc == 0 && (rc = withdraw(r, w[i].opp, w[i].member, why)) == 0)
+                        r->c->withdrawn++;
+                free(w[i].member);
+        }
+        free(w);
+        return rc;
+}
+
 int
 matchstore_run(struct store *st, const struct engine *e, const char *fingerprint,
                const struct filter *f, int64_t now, int64_t since,
@@ -361,6 +415,8 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
         if (rc < 0)
                 goto out;
         rc = store_each(st, &q, each_opp, &r, err);
+        if (rc == 0)
+                rc = withdraw_duplicates(&r);
         if (rc == 0)
                 rc = store_commit(st, err);
         else

@@ -21,6 +21,7 @@
 #include "bidbroker/util.h"
 
 #include "db.h"
+#include "links_int.h"
 
 /* The columns loaded into a struct opportunity, in enum col order. */
 #define OPP_COLS \
@@ -819,7 +820,8 @@ store_put(struct store *s, const struct opportunity *o, enum store_put_result *r
         enum store_put_result dummy;
         struct lists l;
         char hash[65];
-        bool own_txn;
+        bool own_txn, linked = false;
+        int64_t id = 0;
         int r;
 
         if (o->source == NULL || o->source[0] == '\0' ||
@@ -846,9 +848,15 @@ store_put(struct store *s, const struct opportunity *o, enum store_put_result *r
         r = db_txn(s, own_txn ? ST_BEGIN : ST_SAVEPOINT, err, "begin notice");
         if (r < 0)
                 goto out;
-        r = put_locked(s, o, hash, &l, res, ret_id, err);
+        r = put_locked(s, o, hash, &l, res, &id, err);
+        if (r == 0 && *res != STORE_UNCHANGED)
+                r = links_note(s, id, o, &linked, err);         /* links.c */
         if (r == 0)
                 r = db_txn(s, own_txn ? ST_COMMIT : ST_RELEASE, err, "finish notice");
+        if (r == 0 && ret_id != NULL)
+                *ret_id = id;
+        if (r == 0 && linked)
+                s->links_made++;
         if (r < 0) {
                 if (own_txn) {
                         store_rollback(s);

@@ -15,6 +15,7 @@
 #include "bidbroker/util.h"
 
 #include "db.h"
+#include "links_int.h"
 #include "schema.h"
 
 struct migration {
@@ -153,8 +154,58 @@ static const struct migration migrations[] = {
           "   AND p.path NOT LIKE '$.tender.lots[%].%')))"
           " FROM opportunity o WHERE o.source IN ('cf', 'fts') AND json_valid(o.raw);"
           "UPDATE opportunity_scale SET term_days = NULL WHERE term_days <= 0;" },
+        { 4,    /* same tender on two sources (links.c; docs/store.md "Links").
+                 * IF NOT EXISTS: a file whose version was set back by hand
+                 * (tests do, to simulate an old store) still migrates. */
+          "CREATE TABLE IF NOT EXISTS link_key ("   /* what the text rule compares */
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " source TEXT NOT NULL,"
+          " title_key TEXT NOT NULL,"             /* folded words */
+          " buyer_key TEXT NOT NULL,"             /* folded words, noise dropped */
+          " deadline INTEGER"                     /* Unix seconds; NULL: unknown */
+          ");"
+          "CREATE INDEX IF NOT EXISTS link_key_title ON link_key (title_key, deadline);"
+          /* ids of the other source a notice cites; columns in key order
+           * (SQLite 3.40's quick_check reports false NULLs in a WITHOUT
+           * ROWID table whose key columns are not declared first) */
+          "CREATE TABLE IF NOT EXISTS link_ref ("
+          " source TEXT NOT NULL,"                /* the source cited: cf, fts */
+          " kind TEXT NOT NULL,"                  /* notice, ocid */
+          " ref TEXT NOT NULL,"
+          " opportunity_id INTEGER NOT NULL"      /* the notice citing it */
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " PRIMARY KEY (source, kind, ref, opportunity_id)"
+          ") WITHOUT ROWID;"
+          "CREATE INDEX IF NOT EXISTS link_ref_opp ON link_ref (opportunity_id);"
+          "CREATE TABLE IF NOT EXISTS link ("       /* a duplicate and its canonical */
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " canonical_id INTEGER NOT NULL UNIQUE"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " rule TEXT NOT NULL,"                  /* ids, buyer+title+deadline */
+          " linked_at INTEGER NOT NULL"
+          ");" },
         /* append new migrations here; never edit a released one */
 };
+
+/* What SQL alone cannot fill: C run after a migration's SQL, in the same
+ * transaction. */
+static const struct {
+        int   version;
+        int (*fill)(struct store *s, struct err *err);
+} fills[] = {
+        { 4, links_fill },      /* link the notices already stored (links.c) */
+};
+
+static int
+migration_fill(struct store *s, int version, struct err *err)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(fills); i++)
+                if (fills[i].version == version)
+                        return fills[i].fill(s, err);
+        return 0;
+}
 
 int
 schema_latest(void)
@@ -226,6 +277,7 @@ schema_migrate(struct store *s, struct err *err)
                 }
                 snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
                 if ((r = db_exec_sql(s, m->sql, err, op)) < 0 ||
+                    (r = migration_fill(s, m->version, err)) < 0 ||
                     (r = db_exec_sql(s, pragma, err, op)) < 0 ||
                     (r = db_exec_sql(s, "COMMIT", err, op)) < 0)
                         goto fail;

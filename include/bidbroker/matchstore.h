@@ -47,13 +47,16 @@ struct match_counts {
         size_t changed;         /* score or reasons changed */
         size_t unchanged;
         size_t withdrawn;       /* no longer hold */
+        size_t duplicates;      /* of those considered, the other source's record of
+                                 * a tender stored twice (links.h): not matched */
 };
 
 /*
  * Match the stored opportunities (those whose latest release is dated since
  * or later; TIME_UNKNOWN: all) and bring the match table up to date, in one
  * transaction.  An opportunity the filter rejects at now has its active
- * matches withdrawn ("closed", "over the value cap", ...).
+ * matches withdrawn ("closed", "over the value cap", ...); so has a
+ * duplicate (links.h: "same tender as N"), matched as its canonical record.
  */
 int matchstore_run(struct store *st, const struct engine *e, const char *fingerprint,
                    const struct filter *f, int64_t now, int64_t since,

@@ -46,6 +46,8 @@ struct pollset_progress {
         size_t      requests, errors;
         /* additions */
         size_t      news, updates;      /* notices split into new and updated */
+        size_t      linked;             /* of those, linked to the same tender on the
+                                         * other source (links.h) */
         size_t      pages;
         int64_t     watermark;          /* UTC seconds, TIME_UNKNOWN: never completed a window */
         int64_t     until;              /* the current pass's upper bound */
