@@ -27,6 +27,7 @@
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/oppjson.h"
+#include "bidbroker/links.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
@@ -39,15 +40,20 @@
 
 static json_t *
 explain_json(const struct config *cfg, const struct engine *e, const struct opportunity *o,
-             const struct match_result *res, const char *member, int64_t now)
+             const struct match_result *res, const char *member, int64_t now,
+             int64_t canonical)
 {
         json_t *j = json_object(), *a;
         struct filter f;
-        char scale[SCALE_REASON_MAX];
+        char scale[SCALE_REASON_MAX], dup[64];
         const char *why, *over;
 
         filter_from_config(&f, cfg);
         why = filter_reject_reason(&f, o, now);
+        if (canonical != 0) {   /* the other source's record: matched as that one */
+                snprintf(dup, sizeof(dup), "same tender as %lld", (long long)canonical);
+                why = dup;
+        }
         over = filter_likely_over_cap(&f, o, scale, sizeof(scale));
 
         json_object_set_new(j, "opportunity", opportunity_to_json(o, false));
@@ -185,7 +191,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         struct match_result res;
         struct err err = { 0 };
         bool json = false;
-        int64_t id;
+        int64_t id, canonical = 0;
         int c, r, rc = 1;
 
         cli_getopt_reset();
@@ -240,13 +246,21 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                         cli_error("explain", "%s", err.msg);
                 goto out;
         }
+        {
+                struct store_link l;
+
+                store_link_init(&l);
+                if (store_link_get(st, id, &l, &err) > 0 && l.other_is_canonical)
+                        canonical = l.id;
+                store_link_done(&l);
+        }
         s = engine_scratch_new(e);
         if (engine_match(e, s, &o, ENGINE_EXPLAIN, &res) < 0) {
                 cli_error("explain", "matching failed");
                 goto out;
         }
         {
-                json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now);
+                json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now, canonical);
 
                 if (json) {
                         json_print(stdout, j, JSON_DUMP_FLAGS);

@@ -9,7 +9,8 @@ tender edited (tests/fixtures/README.md, "links/"):
   deadline (30 minutes later) of the real Contracts Finder "Hampshire Primary
   Cluster 4 Catering Tender": linked by buyer + title + deadline, whichever
   file comes first; the Contracts Finder record is the canonical one, listed
-  once as [cf+fts], matched once; show/list --json say "also"; the ingest
+  once as [cf+fts], matched once (explain of the Find a Tender record says
+  "same tender as N"); show/list --json say "also"; the ingest
   summary counts 1 linked; a member matched on the Find a Tender record
   before the link keeps its first_matched on the canonical one;
 - ...-3-days-later.json: the same with the deadline 3 days later: not linked;
@@ -128,8 +129,12 @@ def test_both_orders():
         try:
             ingest(env, order[0], NOW_2025, 0)
             ingest(env, order[1], NOW_2025, 1)
-            check_linked(env, NOW_2025, HAMPSHIRE, FTS_ID,
+            cf_row, fts_row = check_linked(env, NOW_2025, HAMPSHIRE, FTS_ID,
                                            "buyer+title+deadline")
+            f = env.json_lines("explain", str(fts_row), "--json", now=NOW_2025)[0]["filter"]
+            if f["eligible"] or f["reason"] != "same tender as %d" % cf_row:
+                fail("explain of the FTS record should say it is matched as %d: %r"
+                     % (cf_row, f))
             n, got = match_results(env, NOW_2025)
             if n["duplicates"] != 1:
                 fail("match should skip one duplicate: %r" % n)
