@@ -54,6 +54,8 @@ static const struct ini_key match_keys[] = {
           "CPV 2008 code list (JSON) to validate codes and label them" },
         { "match_delay", INI_DURATION, G(match_delay_ms), 0, 3600000,
           "daemon: run the matching pass this long after the last stored notice (default 30s)" },
+        { "rule_budget", INI_DURATION, G(rule_budget_ms), 1, 60000,
+          "time members' own regexes may take per notice (default 100ms)" },
 };
 #undef G
 
@@ -233,6 +235,7 @@ config_defaults(void)
         c->long_term_months = 60;
         strv_init(&c->regions);
         c->match_delay_ms = 30 * 1000;
+        c->rule_budget_ms = 100;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);
         for (size_t i = 0; i < c->nsources; i++)

@@ -52,6 +52,8 @@ load_paths(const struct config *cfg, const char *taxonomy, const char *members,
                 return -EINVAL;
         }
         r = engine_build(tx, reg, ret, d);      /* takes tx and reg */
+        if (r == 0)
+                engine_set_rule_budget(*ret, cfg->rule_budget_ms);
         if (r < 0 && diag_count(d) == before)
                 diag_add(d, taxonomy, 0, "cannot build the matching engine (%s)",
                          strerror(-r));

@@ -84,6 +84,14 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
                                                    "reason", mm->reason ? mm->reason : ""));
         }
         json_object_set_new(j, "misses", a);
+        if (res->budget.member != NULL)
+                json_object_set_new(j, "rule_budget", json_pack(
+                        "{s:s,s:s,s:I,s:I,s:I}", "member", res->budget.member->id,
+                        "rule", res->budget.rule, "budget_ms", (json_int_t)res->budget.budget_ms,
+                        "rule_ms", (json_int_t)res->budget.rule_ms,
+                        "skipped", (json_int_t)res->budget.skipped));
+        else
+                json_object_set_new(j, "rule_budget", json_null());
         (void)e;
         return j;
 }
@@ -171,6 +179,14 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                 json_array_foreach(json_object_get(j, "misses"), i, x)
                         fprintf(out, "  %s: %s\n", jstr(x, "member"), jstr(x, "reason"));
         }
+        if ((x = json_object_get(j, "rule_budget")) != NULL && json_is_object(x))
+                fprintf(out, "\nTime budget: member %s's regex '%s' spent this notice's member "
+                        "rule budget (%lld ms; it took %lld ms): it and %lld further member "
+                        "regexes were skipped for this notice\n",
+                        jstr(x, "member"), jstr(x, "rule"),
+                        (long long)json_integer_value(json_object_get(x, "budget_ms")),
+                        (long long)json_integer_value(json_object_get(x, "rule_ms")),
+                        (long long)json_integer_value(json_object_get(x, "skipped")));
 }
 
 int
@@ -212,7 +228,9 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                                "  -j, --json      {\"opportunity\", \"filter\": {\"eligible\", \"reason\",\n"
                                "                  \"likely_over_cap\"}, \"requires\", \"excluded\",\n"
                                "                  \"matches\": [{\"member\", \"score\", \"reasons\"}],\n"
-                               "                  \"misses\": [{\"member\", \"reason\"}]}\n");
+                               "                  \"misses\": [{\"member\", \"reason\"}],\n"
+                               "                  \"rule_budget\": null or {\"member\", \"rule\",\n"
+                               "                  \"budget_ms\", \"rule_ms\", \"skipped\"}}\n");
                         return 0;
                 default:
                         return EXIT_USAGE;

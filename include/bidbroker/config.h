@@ -44,6 +44,7 @@ struct config {
         char    *members;               /* member register directory */
         char    *cpv_reference;         /* CPV 2008 list (JSON), optional */
         int64_t  match_delay_ms;        /* daemon: match this long after the last stored notice */
+        int64_t  rule_budget_ms;        /* members' own regexes, per notice (engine_set_rule_budget) */
 
         /* [source NAME] */
         struct source_conf *sources;

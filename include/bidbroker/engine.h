@@ -111,6 +111,15 @@ struct requirement {                    /* a capability the opportunity requires
         size_t         nreasons;
 };
 
+/* The member rules' time budget of one notice, when a rule spent it
+ * (engine_set_rule_budget()); member NULL: not spent. */
+struct budget_note {
+        const struct member *member;    /* the owner of the rule that spent it */
+        const char *rule;               /* its text */
+        int64_t     budget_ms, rule_ms; /* the budget; what that rule took */
+        size_t      skipped;            /* member regexes not run after it */
+};
+
 struct match_result {
         struct requirement  *requires;  /* in taxonomy order */
         size_t               nrequires;
@@ -121,6 +130,7 @@ struct match_result {
         struct requirement  *excluded;  /* capabilities vetoed by an exclusion:
                                          * their positive and exclusion reasons */
         size_t               nexcluded;
+        struct budget_note   budget;
         struct arena_blk    *arena;     /* private: owns everything above */
 };
 
@@ -132,6 +142,11 @@ struct match_result {
 int engine_build(struct taxonomy *tx, struct member_register *reg,
                  struct engine **ret, struct diag *d);
 struct engine *engine_free(struct engine *e);                   /* NULL-safe */
+/* Per notice, the members' own regexes share this much time (0: no limit,
+ * the default); the one that spends it counts as not matched, the rest are
+ * skipped, match_result.budget says so and a warning is logged naming the
+ * notice, the member and the rule.  Set once, after engine_build(). */
+void engine_set_rule_budget(struct engine *e, int64_t budget_ms);
 
 const struct taxonomy *engine_taxonomy(const struct engine *e);
 const struct member_register *engine_members(const struct engine *e);

@@ -1482,11 +1482,17 @@ verify_one(struct engine_scratch *s, uint32_t p)
                 if (pa->nwords > 1)
                         s->verified++;
         } else {
+                bool timed = rule_budget_applies(s->e, &s->budget, p);
+
+                if (timed && !rule_budget_begin(&s->budget))
+                        return;
                 if (pa->wconj >= 0)
                         ok = regex_windows(s, pa, p, pa->fields, &h);
                 else
                         ok = regex_hinted(s, pa, p, pa->fields & s->ps[p].cfields, &h);
                 s->verified++;
+                if (timed && rule_budget_end(&s->budget, p))
+                        return;
         }
         if (!ok)
                 return;
@@ -1745,6 +1751,7 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
         engine_result_reset(out);
         new_epoch(s);
         s->brute = false;
+        rule_budget_start(&s->budget, e->rule_budget_ms);
         normalise(s, o);
         candidates(s);
         if (flags & ENGINE_EXPLAIN) {           /* every member: every rule */
@@ -1752,6 +1759,7 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
                 cpv_table(e, s, o);
                 engine_finish_caps(e, s, o, out);
                 engine_finish_members(e, s, o, flags, NULL, 0, true, out);
+                rule_budget_report(e, &s->budget, o, out);
                 return 0;
         }
         verify_caps(s, false);
@@ -1761,6 +1769,7 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
         verify_members(e, s, o);
         member_candidates(e, s, o);
         engine_finish_members(e, s, o, flags, s->mlist, s->nmlist, false, out);
+        rule_budget_report(e, &s->budget, o, out);
         return 0;
 }
 

@@ -19,6 +19,8 @@
 #include "bidbroker/rule.h"
 #include "bidbroker/textnorm.h"
 
+#include "rulebudget.h"
+
 #define NFIELDS         5       /* title, description, buyer, lots, items */
 #define NONE32          UINT32_MAX
 #define W_CPV           1.0     /* weight of a capability's first CPV match */
@@ -130,6 +132,7 @@ struct engine {
         bool          has_pc_keys;
 
         pcre2_match_context *mctx_proto;
+        int64_t       rule_budget_ms;   /* engine_set_rule_budget(); 0: none */
 };
 
 struct hit {                            /* where a rule matched first */
@@ -247,6 +250,7 @@ struct engine_scratch {
         pcre2_jit_stack     *jit;
 
         size_t verified, candidates;
+        struct rule_budget budget;      /* this notice's member rules */
 };
 
 /* engine_result.c */
