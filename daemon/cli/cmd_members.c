@@ -445,7 +445,7 @@ cmd_members(struct cli *cli, int argc, char **argv)
         }
         if (optind >= argc) {
                 cli_error("members", "list, show ID, export, import FILE.csv, pause ID, resume ID "
-                          "or remove ID?");
+                          "or remove ID? (see bidbroker members --help)");
                 return EXIT_USAGE;
         }
         sub = argv[optind];
@@ -469,6 +469,7 @@ cmd_members(struct cli *cli, int argc, char **argv)
         if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0) && nargs == 1 && !json)
                 return members_pause(cli, argv[optind + 1], sub[0] == 'p');
         cli_error("members", "usage: members list | show ID | export [--csv|--json] | "
-                  "import [--dry-run] [--force] FILE.csv | pause ID | resume ID | remove ID");
+                  "import [--dry-run] [--force] FILE.csv | pause ID | resume ID | remove ID "
+                  "(see bidbroker members --help)");
         return EXIT_USAGE;
 }

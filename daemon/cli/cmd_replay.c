@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bidbroker/cli.h"
@@ -234,6 +235,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         int64_t since = TIME_UNKNOWN;
         bool json = false;
         struct diag d;
+        struct stat sb;
         int c, rc = 1;
 
         cli_getopt_reset();
@@ -271,6 +273,15 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         if (optind < argc || dir == NULL) {
                 cli_error("replay", dir ? "unexpected argument" : "--conf DIR is required");
                 return EXIT_USAGE;
+        }
+        /* a mistyped DIR is an error, not a candidate that changes nothing */
+        if (stat(dir, &sb) < 0) {
+                cli_error("replay", "--conf %s: %s", dir, strerror(errno));
+                return 1;
+        }
+        if (!S_ISDIR(sb.st_mode)) {
+                cli_error("replay", "--conf %s: not a directory", dir);
+                return 1;
         }
         if (load_engine(cli, "replay", &live) < 0)
                 goto out;

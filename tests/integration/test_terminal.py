@@ -240,6 +240,12 @@ def options(e):
         _, err = run(e, *args, expect=1)
         if "nobody" not in err:
             fail("%s: the error does not name the member: %r" % (args, err))
+    # what a command names does not exist: exit 1, saying what
+    for args, said in ((("show", "99999"), "99999"), (("explain", "99999"), "99999"),
+                       (("replay", "--conf", os.path.join(e.dir, "nope")), "nope")):
+        _, err = run(e, *args, expect=1)
+        if said not in err:
+            fail("%s: the error does not say what is missing: %r" % (args, err))
     # a known member without matches is not an error
     run(e, "matches", "--member", "saltmarsh-surveys")
 
