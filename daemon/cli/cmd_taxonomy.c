@@ -21,6 +21,7 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "term.h"
 
 /* Works and services: CPV divisions 45 to 98 (the supplies are 03 to 44). */
 #define DIV_FIRST       45
@@ -43,7 +44,8 @@ static const char taxonomy_usage[] =
         "1 when a code is not placed or the files have errors, 2 on a usage error.\n";
 
 struct tax_opts {
-        bool all, json;
+        bool   all, json;
+        size_t cols;                    /* the terminal's width (term.h) */
 };
 
 static int
@@ -98,26 +100,41 @@ placement_json(const struct taxonomy *tx, const struct cpvref *ref, const char *
 }
 
 static void
-print_placement(const struct taxonomy *tx, const struct cpvref *ref, const char *code,
+print_placement(FILE *out, const struct taxonomy *tx, const struct cpvref *ref, const char *code,
                 const struct cpvcover_line *l)
 {
         const char *name = cpvref_name(ref, code);
 
-        printf("%s  %s\n", code, name ? name : "(not in the CPV 2008 list)");
+        fprintf(out, "%s  %s\n", code, name ? name : "(not in the CPV 2008 list)");
         if (l == NULL) {
-                printf("    not placed: no line's prefix starts it\n");
+                fprintf(out, "    not placed: no line's prefix starts it\n");
                 return;
         }
         if (l->reason) {
-                printf("    out of scope: %s\n", l->reason);
+                fprintf(out, "    out of scope: %s\n", l->reason);
         } else {
-                printf("    ");
+                fprintf(out, "    ");
                 for (size_t k = 0; k < l->ncaps; k++)
-                        printf("%s%s", k ? ", " : "", tx->caps[l->caps[k]].id);
-                printf("\n");
+                        fprintf(out, "%s%s", k ? ", " : "", tx->caps[l->caps[k]].id);
+                fprintf(out, "\n");
         }
-        printf("    by %s:%u (prefix %s: %s)\n", l->file, l->line, l->prefix,
+        fprintf(out, "    by %s:%u (prefix %s: %s)\n", l->file, l->line, l->prefix,
                cpvref_prefix_label(ref, l->prefix) ? cpvref_prefix_label(ref, l->prefix) : "?");
+}
+
+struct placement {
+        const struct taxonomy       *tx;
+        const struct cpvref         *ref;
+        const char                  *code;
+        const struct cpvcover_line  *l;
+};
+
+static void
+write_placement(FILE *out, const void *arg)
+{
+        const struct placement *p = arg;
+
+        print_placement(out, p->tx, p->ref, p->code, p->l);
 }
 
 /* Where each code given is placed. */
@@ -150,10 +167,22 @@ coverage_codes(const struct taxonomy *tx, const struct cpvref *ref, char **codes
                         json_print(stdout, j, JSON_DUMP_FLAGS);
                         json_decref(j);
                 } else {
-                        print_placement(tx, ref, code, l);
+                        struct placement p = { tx, ref, code, l };
+
+                        term_wrapped(stdout, o->cols, write_placement, &p);
                 }
         }
         return rc;
+}
+
+/* "CODE  NAME", a long name wrapped under itself. */
+static void
+print_gap(const char *code, const char *name, size_t cols)
+{
+        char *line = xasprintf("%s  %s", code, name ? name : "");
+
+        term_wrap(stdout, line, cols, strlen(code) + 2);
+        free(line);
 }
 
 /* Every code of the list (divisions 45..98 unless --all) no line places. */
@@ -178,7 +207,7 @@ coverage_gaps(const struct taxonomy *tx, const struct cpvref *ref, const struct 
                         json_print(stdout, j, JSON_DUMP_FLAGS);
                         json_decref(j);
                 } else {
-                        printf("%s  %s\n", code, cpvref_name(ref, code));
+                        print_gap(code, cpvref_name(ref, code), o->cols);
                 }
         }
         fprintf(stderr, "%s: %zu lines; %zu of %zu CPV codes%s not placed\n",
@@ -214,7 +243,8 @@ cmd_taxonomy(struct cli *cli, int argc, char **argv)
         argc--;
         argv++;
         cli_getopt_reset();
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        o.cols = (size_t)cli->cols;
+        while ((c = cli_getopt("taxonomy", argc, argv, "h", opts)) != -1) {
                 switch (c) {
                 case 'a':
                         o.all = true;
