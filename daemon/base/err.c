@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bidbroker/err.h"
+#include "bidbroker/termsafe.h"
 #include "bidbroker/util.h"
 
 int
@@ -137,8 +138,10 @@ diag_print(const struct diag *d, void *stream)
 {
         FILE *f = stream;
 
-        for (size_t i = 0; i < d->n; i++)
-                fprintf(f, "%s\n", d->msg[i]);
+        for (size_t i = 0; i < d->n; i++) {     /* messages quote the input */
+                termsafe_fputs(d->msg[i], f, TERMSAFE_TAB);
+                fputc('\n', f);
+        }
         if (d->dropped)
                 fprintf(f, "(%zu more errors not shown)\n", d->dropped);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bidbroker/log.h"
+#include "bidbroker/termsafe.h"
 
 /* The only process-wide mutable state: how much to log and how. */
 static struct {
@@ -49,11 +50,13 @@ vlog(enum log_level lvl, const char *errstr, const char *fmt, va_list ap)
                 [LOG_LVL_ERR] = "error: ", [LOG_LVL_WARN] = "warning: ",
                 [LOG_LVL_NOTICE] = "", [LOG_LVL_INFO] = "", [LOG_LVL_DEBUG] = "debug: ",
         };
-        char msg[2048];
+        char raw[2048], msg[2048];
 
         if (lvl > log_state.level)
                 return;
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        vsnprintf(raw, sizeof(raw), fmt, ap);
+        /* one line, nothing a terminal or the journal would act on */
+        termsafe_copy(msg, sizeof(msg), raw, TERMSAFE_TAB);
         if (log_state.prefix)
                 fprintf(stderr, "<%d>%s%s%s\n", (int)lvl, msg, errstr ? ": " : "",
                         errstr ? errstr : "");

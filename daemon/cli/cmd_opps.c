@@ -26,6 +26,7 @@
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
+#include "bidbroker/termsafe.h"
 
 #include "term.h"
 
@@ -100,8 +101,11 @@ ingest_file(struct store *st, const char *path, struct ingest_counts *total)
         }
         printf("%s: %zu new, %zu updated, %zu unchanged, %zu rejected, %zu linked\n", path,
                n.new, n.updated, n.unchanged, n.rejected, n.linked);
-        for (size_t i = 0; i < page.rejected.n; i++)
-                printf("  rejected: %s\n", page.rejected.msg[i]);
+        for (size_t i = 0; i < page.rejected.n; i++) {  /* they quote the file */
+                fputs("  rejected: ", stdout);
+                termsafe_fputs(page.rejected.msg[i], stdout, TERMSAFE_TAB);
+                putchar('\n');
+        }
         if (page.rejected.dropped)
                 printf("  (%zu more rejected releases not shown)\n", page.rejected.dropped);
         total->new += n.new;

@@ -22,6 +22,7 @@
 #include "bidbroker/opportunity.h"
 #include "bidbroker/poller.h"
 #include "bidbroker/statelock.h"
+#include "bidbroker/termsafe.h"
 #include "bidbroker/store.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/transfers.h"
@@ -136,7 +137,7 @@ print_summary(const struct pollset *ps)
         if (n > POLL_MAX_SOURCES)
                 n = POLL_MAX_SOURCES;
         for (size_t i = 0; i < n; i++) {
-                char wm[32], until[32];
+                char wm[32], until[32], *last = text_for_terminal(p[i].last_error, 0);
 
                 time_format_utc(p[i].watermark, wm, sizeof(wm));
                 time_format_utc(p[i].until, until, sizeof(until));
@@ -146,8 +147,8 @@ print_summary(const struct pollset *ps)
                        p[i].windows_done, p[i].windows_total, p[i].pages, p[i].requests,
                        p[i].errors, p[i].news, p[i].updates, p[i].linked, wm[0] ? wm : "none",
                        until,
-                       p[i].last_error ? "; last error: " : "",
-                       p[i].last_error ? p[i].last_error : "");
+                       last ? "; last error: " : "", last ? last : "");
+                free(last);     /* it quotes what a server sent */
         }
         fflush(stdout);
 }

@@ -25,6 +25,7 @@
 #include "bidbroker/matchconf.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
+#include "bidbroker/termsafe.h"
 
 #include "term.h"
 
@@ -55,10 +56,14 @@ void
 cli_error(const char *cmd, const char *fmt, ...)
 {
         va_list ap;
+        char *msg;
 
         fprintf(stderr, "bidbroker: %s%s", cmd ? cmd : "", cmd ? ": " : "");
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        if (vasprintf(&msg, fmt, ap) >= 0) {    /* it may quote what was typed */
+                termsafe_fputs(msg, stderr, TERMSAFE_TAB);
+                free(msg);
+        }
         va_end(ap);
         fputc('\n', stderr);
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <wchar.h>
 
+#include "bidbroker/termsafe.h"
 #include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
@@ -240,7 +241,12 @@ term_wrapped(FILE *out, size_t cols, term_writer *write, const void *arg)
                 free(text);
                 return -ENOMEM;
         }
-        term_wrap_text(out, text, cols);
+        {
+                char *safe = text_for_terminal(text, TERMSAFE_NEWLINE | TERMSAFE_TAB);
+
+                term_wrap_text(out, safe, cols);
+                free(safe);
+        }
         free(text);
         return 0;
 }
@@ -286,7 +292,8 @@ table_row(struct table *t, const char *const *cells, unsigned row_flags)
                 t->flags = xreallocarray(t->flags, t->cap, sizeof(*t->flags));
         }
         for (size_t i = 0; i < t->ncols; i++)
-                t->cells[t->nrows * t->ncols + i] = xstrdup(cells[i] ? cells[i] : "-");
+                t->cells[t->nrows * t->ncols + i] = text_for_terminal(cells[i] ? cells[i] : "-",
+                                                                      0);
         t->flags[t->nrows++] = row_flags;
 }
 
