@@ -34,6 +34,7 @@
 #include "bidbroker/timeutil.h"
 #include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
+#include "bidbroker/worker.h"
 
 #include "service.h"
 
@@ -75,6 +76,7 @@ struct daemon {
 
         struct loop       *loop;
         struct transfers  *tx;                  /* the one libcurl multi */
+        struct worker     *wk;                  /* parses fetched bodies */
 
         bool               stop, reload;
         int                stop_signal;
@@ -213,7 +215,7 @@ static int
 generation_build(struct daemon *d, struct config *cfg, struct generation *g,
                  struct diag *diag)
 {
-        struct service_env env = { d->loop, d->tx, d->store, cfg };
+        struct service_env env = { d->loop, d->tx, d->wk, d->store, cfg };
         int r;
 
         memset(g, 0, sizeof(*g));
@@ -377,7 +379,7 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
                 log_err("signalfd: %s", strerror(-r));
                 goto out;
         }
-        if (transfers_new(d->loop, &d->tx, &e) < 0) {
+        if (transfers_new(d->loop, &d->tx, &e) < 0 || worker_new(d->loop, &d->wk, &e) < 0) {
                 log_err("%s", e.msg);
                 goto out;
         }
@@ -429,6 +431,7 @@ out:
         generation_free(&d->gen);
         d->store = store_close(d->store);
         d->tx = transfers_free(d->tx);
+        d->wk = worker_free(d->wk);             /* does not wait for a parse */
         d->loop = loop_free(d->loop);
         free(d->state_dir);
         free(d);

@@ -46,8 +46,8 @@ pollsvc_new(const struct service_env *env, void **ret, struct diag *diag)
                 if (cfg->sources[i].enabled)
                         p->nsources++;
         if (p->nsources > 0) {
-                r = pollset_new(cfg->sources, cfg->nsources, env->store, env->tx, &po, &p->ps,
-                                &e);
+                r = pollset_new(cfg->sources, cfg->nsources, env->store, env->tx, env->wk, &po,
+                                &p->ps, &e);
                 if (r < 0) {
                         diag_add(diag, NULL, 0, "pollset: %s", e.msg);
                         free(p);

@@ -24,11 +24,13 @@ struct err;
 struct loop;
 struct store;
 struct transfers;
+struct worker;
 
 /* What a service is built with.  All of it outlives the service. */
 struct service_env {
         struct loop          *loop;
         struct transfers     *tx;
+        struct worker        *wk;       /* the thread for parsing, off the loop */
         struct store         *store;
         const struct config  *cfg;      /* this generation's configuration */
 };

@@ -27,6 +27,7 @@
 #include "bidbroker/timeutil.h"
 #include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
+#include "bidbroker/worker.h"
 
 #include "term.h"
 
@@ -177,6 +178,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         struct pollset *ps = NULL;
         struct loop *loop = NULL;
         struct transfers *tx = NULL;
+        struct worker *wk = NULL;
         static const int stop_signals[] = { SIGINT, SIGTERM };
         struct store *st = NULL;
         struct statelock *lock = NULL;
@@ -255,7 +257,8 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         sigaddset(&mask, SIGTERM);
         if (sigprocmask(SIG_BLOCK, &mask, &old) == 0)
                 masked = true;
-        if (loop_new(&loop, &err) < 0 || transfers_new(loop, &tx, &err) < 0) {
+        if (loop_new(&loop, &err) < 0 || transfers_new(loop, &tx, &err) < 0 ||
+            worker_new(loop, &wk, &err) < 0) {
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }
@@ -279,7 +282,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         }
         if (cli->now_fixed)
                 store_set_now(st, cli->now);
-        if (pollset_new(cli->cfg->sources, cli->cfg->nsources, st, tx, &po, &ps, &err) < 0) {
+        if (pollset_new(cli->cfg->sources, cli->cfg->nsources, st, tx, wk, &po, &ps, &err) < 0) {
                 cli_error("poll", "%s", err.msg);
                 goto out;
         }
@@ -330,6 +333,7 @@ summary:
 out:
         pollset_free(ps);
         transfers_free(tx);
+        worker_free(wk);
         loop_free(loop);
         store_close(st);
         statelock_release(lock);

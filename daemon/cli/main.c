@@ -273,7 +273,7 @@ wants_help(int argc, char **argv)
 /*
  * The libraries that want it are initialised once, here, in this order,
  * before any thread exists (the parse worker and libcurl's resolver threads
- * come later), and cleaned up at exit.
+ * come later); libcurl is cleaned up at exit.
  */
 static int
 libs_init(void)
@@ -291,10 +291,11 @@ libs_init(void)
         return 0;
 }
 
+/* Not xmlCleanupParser(): a parse the daemon gave up on at a stop may still
+ * be running on the worker thread (worker.h) until the process exits. */
 static void
 libs_done(void)
 {
-        xmlCleanupParser();
         curl_global_cleanup();
 }
 

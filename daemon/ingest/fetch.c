@@ -246,6 +246,19 @@ fetch_finish(struct fetch *f, CURLcode code)
         return r;
 }
 
+char *
+fetch_take_body(struct fetch *f, size_t *len)
+{
+        char *data;
+
+        buf_add(&f->body, "", 0);               /* make sure data is non-NULL */
+        data = f->body.data;
+        *len = f->body.len;
+        buf_init(&f->body);
+        f->res.body = "";
+        return data;
+}
+
 enum fetch_class
 fetch_classify(const struct fetch_result *r)
 {

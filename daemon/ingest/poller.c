@@ -43,6 +43,7 @@
 #include "bidbroker/timeutil.h"
 #include "bidbroker/transfers.h"
 #include "bidbroker/util.h"
+#include "bidbroker/worker.h"
 
 #define MIN_WINDOW_S            60      /* a truncated window is split down to this */
 #define MAX_PAGES_PER_WINDOW    5000    /* a sanity bound beyond loop detection */
@@ -52,6 +53,7 @@ enum phase {
         PH_IDLE,                /* daemon: waiting for the next pass */
         PH_READY,               /* a request is to be made at 'due' */
         PH_BUSY,                /* a request is in flight (or done: 'completed') */
+        PH_PARSING,             /* its body is being parsed (on the worker) */
         PH_DONE,                /* once: reached 'until' */
         PH_FAILED,              /* once: gave up */
 };
@@ -91,6 +93,8 @@ struct psource {
         struct fetch             *fx;
         bool                      completed;    /* fx's transfer ended with 'code' */
         CURLcode                  code;
+        struct parse_job         *job;          /* PH_PARSING: fx's body */
+        bool                      parsed;       /* job is done */
         unsigned                  run_failures; /* consecutive, in this process */
 
         /* counters for this window (log line) and for the whole run */
@@ -104,13 +108,14 @@ struct pollset {
         struct store        *store;
         struct pollset_opts  opts;
         struct transfers    *tx;
+        struct worker       *wk;                /* NULL: parse on this thread */
         struct psource      *src;
         size_t               nsrc;
         struct host         *hosts;
         size_t               nhosts;
         size_t               rr;                /* round-robin start for fairness */
         uint64_t             rng;
-        size_t               ncompleted;        /* sources with 'completed' set */
+        size_t               ncompleted;        /* sources with 'completed' or 'parsed' */
 };
 
 /* ---- clocks and randomness ------------------------------------------------ */
@@ -467,6 +472,92 @@ start_request(struct pollset *ps, struct psource *s, int64_t now, struct err *er
         return 0;
 }
 
+/* ---- parsing, off the loop thread ---------------------------------------------------- */
+
+/*
+ * A body to parse.  It owns everything the worker thread reads (the body,
+ * the names) and what it writes (page, perr, rc), so a source that is freed
+ * meanwhile (a reload, a stop) can give the job up (worker_cancel).
+ */
+struct parse_job {
+        struct worker_job           wj;         /* first: the worker's view */
+        struct psource             *s;          /* read on the loop thread only */
+        const struct fetch_result  *res;        /* ditto: s->fx's, lives as long */
+        bool                        feed;
+        char                       *name;       /* "page N", or the feed's name */
+        char                       *source;     /* "feed:NAME" */
+        char                       *body;
+        size_t                      len;
+        struct ocds_page            page;
+        struct err                  perr;
+        int                         rc;
+};
+
+static void
+parse_run(struct worker_job *wj)
+{
+        struct parse_job *j = (struct parse_job *)(void *)wj;
+
+        if (j->feed)
+                j->rc = feed_parse(j->name, j->source, j->body, j->len, &j->page, &j->perr);
+        else
+                j->rc = ocds_parse(j->name, j->body, j->len, &j->page, &j->perr);
+        free(j->body);
+        j->body = NULL;
+}
+
+static void
+parse_release(struct worker_job *wj)
+{
+        struct parse_job *j = (struct parse_job *)(void *)wj;
+
+        ocds_page_done(&j->page);
+        free(j->body);
+        free(j->name);
+        free(j->source);
+        free(j);
+}
+
+/* On the loop thread: the next pollset_step() stores the page. */
+static void
+parse_done(struct worker_job *wj)
+{
+        struct parse_job *j = (struct parse_job *)(void *)wj;
+
+        j->s->parsed = true;
+        j->s->ps->ncompleted++;
+}
+
+/* Hand a 2xx body to the worker (or parse it here without one). */
+static void
+start_parse(struct pollset *ps, struct psource *s, const struct fetch_result *res)
+{
+        struct parse_job *j = xcalloc(1, sizeof(*j));
+
+        j->wj.run = parse_run;
+        j->wj.done = parse_done;
+        j->wj.release = parse_release;
+        j->s = s;
+        j->res = res;
+        j->feed = s->sc->type == SOURCE_FEED;
+        if (j->feed) {
+                j->name = xstrdup(s->sc->name);
+                j->source = xasprintf("feed:%s", s->sc->name);
+        } else {
+                j->name = xasprintf("page %u", s->page_no + 1);
+        }
+        j->body = fetch_take_body(s->fx, &j->len);
+        ocds_page_init(&j->page);
+        s->job = j;
+        s->phase = PH_PARSING;
+        if (ps->wk != NULL) {
+                worker_submit(ps->wk, &j->wj);
+        } else {
+                parse_run(&j->wj);
+                parse_done(&j->wj);
+        }
+}
+
 /* ---- pages ------------------------------------------------------------------------ */
 
 static bool
@@ -602,45 +693,41 @@ log_rejected(const struct psource *s, const struct ocds_page *page)
                           page->rejected.dropped);
 }
 
-/* A 2xx body for an OCDS source: parse whole, check, store, go on. */
+/* A parsed 2xx body of an OCDS source: check, store, go on. */
 static int
-handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_result *res,
-                 struct err *err)
+handle_ocds_page(struct pollset *ps, struct psource *s, struct parse_job *job, struct err *err)
 {
-        struct ocds_page page;
-        struct err perr = { 0 };
+        struct ocds_page *page = &job->page;
         struct strv ids;
-        char *name = window_name(s), *pname, *msg = NULL, *next = NULL, hash[HASH_HEX_LEN];
+        char *name = window_name(s), *msg = NULL, *next = NULL, hash[HASH_HEX_LEN];
         const char *base = fetch_url(s->fx);
         unsigned earlier;
         bool truncated, window_done = false, split = false;
         int r = 0, rc;
 
-        ocds_page_init(&page);
         strv_init(&ids);
-        pname = xasprintf("page %u", s->page_no + 1);
-        if (ocds_parse(pname, res->body, res->len, &page, &perr) < 0) {
-                msg = xasprintf("invalid body (%zu bytes): %s", res->len, perr.msg);
+        if (job->rc < 0) {
+                msg = xasprintf("invalid body (%zu bytes): %s", job->len, job->perr.msg);
                 r = source_fail(ps, s, FAIL_BACKOFF, 0, false, msg, err);
                 goto out;
         }
-        log_rejected(s, &page);
-        for (size_t i = 0; i < page.n; i++)
-                strv_add(&ids, page.opps[i].release_id ? page.opps[i].release_id : "");
+        log_rejected(s, page);
+        for (size_t i = 0; i < page->n; i++)
+                strv_add(&ids, page->opps[i].release_id ? page->opps[i].release_id : "");
         if (same_ids(&ids, &s->prev_ids)) {
                 msg = xasprintf("page %u repeats the previous page's %zu releases; "
                                 "abandoning the window", s->page_no + 1, ids.n);
                 r = source_fail(ps, s, FAIL_BACKOFF, 0, true, msg, err);
                 goto out;
         }
-        if (page.next != NULL && *page.next) {
+        if (page->next != NULL && *page->next) {
                 char *nh, *bh = fetch_url_host(base);
 
-                next = fetch_url_resolve(base, page.next);
+                next = fetch_url_resolve(base, page->next);
                 nh = next ? fetch_url_host(next) : NULL;
                 if (next == NULL || nh == NULL || bh == NULL || strcmp(nh, bh) != 0) {
                         msg = xasprintf("links.next '%.200s' is not an http(s) URL on %s; "
-                                        "not following it", page.next, bh ? bh : "this host");
+                                        "not following it", page->next, bh ? bh : "this host");
                         free(nh);
                         free(bh);
                         r = source_fail(ps, s, FAIL_BACKOFF, 0, true, msg, err);
@@ -648,11 +735,11 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                 }
                 free(nh);
                 free(bh);
-                page_hash(&page, hash);
+                page_hash(page, hash);
                 if ((earlier = earlier_page(s, hash)) > 0) {
                         msg = xasprintf("cursor cycle: the same %zu releases as page %u of "
                                         "this window, under a new cursor URL; abandoning "
-                                        "the window", page.n, earlier);
+                                        "the window", page->n, earlier);
                         r = source_fail(ps, s, FAIL_BACKOFF, 0, true, msg, err);
                         goto out;
                 }
@@ -669,13 +756,13 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
                         goto out;
                 }
         }
-        truncated = next == NULL && page.nreleases >= (size_t)s->sc->page_limit;
+        truncated = next == NULL && page->nreleases >= (size_t)s->sc->page_limit;
         if (truncated && s->cur.to - s->cur.from > MIN_WINDOW_S && s->nstack < SPLIT_DEPTH_MAX)
                 split = true;
         else
                 window_done = next == NULL;
 
-        rc = commit_page(ps, s, &page, window_done, NULL, &msg, err);
+        rc = commit_page(ps, s, page, window_done, NULL, &msg, err);
         if (rc < 0) {
                 r = rc;
                 goto out;
@@ -702,7 +789,7 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
 
                 log_notice("%s page %u: a full page (%zu) without links.next: the service "
                            "truncated the window; splitting it and re-reading both halves",
-                           name, s->page_no + 1, page.nreleases);
+                           name, s->page_no + 1, page->nreleases);
                 push_window(s, mid, s->cur.to);
                 push_window(s, s->cur.from, mid);
                 s->windows_total++;     /* one window became two */
@@ -719,32 +806,29 @@ handle_ocds_page(struct pollset *ps, struct psource *s, const struct fetch_resul
 out:
         free(next);
         free(msg);
-        free(pname);
         free(name);
         strv_done(&ids);
-        ocds_page_done(&page);
         return r;
 }
 
-/* A 2xx or 304 for a feed source. */
+/* A parsed 2xx feed, or a 304 (job NULL). */
 static int
 handle_feed(struct pollset *ps, struct psource *s, const struct fetch_result *res,
-            bool not_modified, struct err *err)
+            struct parse_job *job, struct err *err)
 {
-        struct ocds_page page;
-        struct err perr = { 0 };
-        char *source = xasprintf("feed:%s", s->sc->name), *msg = NULL;
+        struct ocds_page empty, *page = job ? &job->page : &empty;
+        bool not_modified = job == NULL;
+        char *msg = NULL;
         int r = 0, rc;
 
-        ocds_page_init(&page);
-        if (!not_modified && feed_parse(s->sc->name, source, res->body, res->len, &page,
-                                        &perr) < 0) {
-                msg = xasprintf("invalid feed (%zu bytes): %s", res->len, perr.msg);
+        ocds_page_init(&empty);
+        if (job != NULL && job->rc < 0) {
+                msg = xasprintf("invalid feed (%zu bytes): %s", job->len, job->perr.msg);
                 r = source_fail(ps, s, FAIL_BACKOFF, 0, false, msg, err);
                 goto out;
         }
-        log_rejected(s, &page);
-        rc = commit_page(ps, s, &page, true, not_modified ? NULL : res, &msg, err);
+        log_rejected(s, page);
+        rc = commit_page(ps, s, page, true, not_modified ? NULL : res, &msg, err);
         if (rc < 0) {
                 r = rc;
                 goto out;
@@ -757,8 +841,22 @@ handle_feed(struct pollset *ps, struct psource *s, const struct fetch_result *re
         pass_complete(ps, s, time_mono_ms());
 out:
         free(msg);
-        free(source);
-        ocds_page_done(&page);
+        ocds_page_done(&empty);
+        return r;
+}
+
+/* The worker parsed s->job's body: store it (or fail the request). */
+static int
+parse_finished(struct pollset *ps, struct psource *s, struct err *err)
+{
+        struct parse_job *job = s->job;
+        int r;
+
+        s->job = NULL;
+        s->phase = PH_BUSY;             /* the handlers set what comes next */
+        r = job->feed ? handle_feed(ps, s, job->res, job, err)
+                      : handle_ocds_page(ps, s, job, err);
+        parse_release(&job->wj);
         return r;
 }
 
@@ -774,12 +872,12 @@ request_done(struct pollset *ps, struct psource *s, CURLcode code, struct err *e
         fetch_describe(res, desc, sizeof(desc));
         switch (cls) {
         case FETCH_OK:
-                r = s->sc->type == SOURCE_FEED ? handle_feed(ps, s, res, false, err)
-                                               : handle_ocds_page(ps, s, res, err);
+                start_parse(ps, s, res);        /* parse_finished() goes on */
+                r = 0;
                 break;
         case FETCH_NOT_MODIFIED:
                 if (s->sc->type == SOURCE_FEED) {
-                        r = handle_feed(ps, s, res, true, err);
+                        r = handle_feed(ps, s, res, NULL, err);
                 } else {
                         r = source_fail(ps, s, FAIL_BACKOFF, 0, false,
                                         "HTTP 304 to an unconditional request", err);
@@ -844,7 +942,8 @@ host_index(struct pollset *ps, const char *url, const struct source_conf *sc)
 
 int
 pollset_new(const struct source_conf *srcs, size_t n, struct store *st, struct transfers *tx,
-            const struct pollset_opts *opts, struct pollset **ret, struct err *err)
+            struct worker *wk, const struct pollset_opts *opts, struct pollset **ret,
+            struct err *err)
 {
         struct pollset *ps = xcalloc(1, sizeof(*ps));
         int64_t now = time_mono_ms(), wnow = wall_ms();
@@ -856,6 +955,7 @@ pollset_new(const struct source_conf *srcs, size_t n, struct store *st, struct t
                 ps->rng = (uint64_t)wnow ^ ((uint64_t)now << 20);
         ps->rng |= 1;
         ps->tx = tx;
+        ps->wk = wk;
         ps->src = xcalloc(n ? n : 1, sizeof(*ps->src));
         ps->hosts = xcalloc(n ? n : 1, sizeof(*ps->hosts));
         for (size_t i = 0; i < n; i++) {
@@ -919,6 +1019,11 @@ pollset_free(struct pollset *ps)
         for (size_t i = 0; i < ps->nsrc; i++) {
                 struct psource *s = &ps->src[i];
 
+                if (s->job != NULL && ps->wk != NULL)
+                        worker_cancel(ps->wk, &s->job->wj);     /* frees it */
+                else if (s->job != NULL)
+                        parse_release(&s->job->wj);
+                s->job = NULL;
                 if (s->fx != NULL) {
                         transfers_abort(ps->tx, fetch_handle(s->fx));
                         s->fx = fetch_free(s->fx);
@@ -944,15 +1049,24 @@ pollset_step(struct pollset *ps, struct err *err)
         for (size_t i = 0; i < ps->nsrc && ps->ncompleted > 0; i++) {
                 struct psource *s = &ps->src[i];
 
-                if (!s->completed)
-                        continue;
-                s->completed = false;
-                ps->ncompleted--;
-                ps->hosts[s->host].busy = false;
-                r = request_done(ps, s, s->code, err);
-                s->fx = fetch_free(s->fx);
-                if (r < 0)
-                        return r;
+                if (s->completed) {
+                        s->completed = false;
+                        ps->ncompleted--;
+                        ps->hosts[s->host].busy = false;
+                        r = request_done(ps, s, s->code, err);
+                        if (s->phase != PH_PARSING)
+                                s->fx = fetch_free(s->fx);
+                        if (r < 0)
+                                return r;
+                }
+                if (s->parsed) {
+                        s->parsed = false;
+                        ps->ncompleted--;
+                        r = parse_finished(ps, s, err);
+                        s->fx = fetch_free(s->fx);
+                        if (r < 0)
+                                return r;
+                }
         }
         now = time_mono_ms();
         for (size_t k = 0; k < ps->nsrc; k++) {

@@ -64,6 +64,10 @@ const char *fetch_url(const struct fetch *f);
  * the response; valid until fetch_free(). */
 const struct fetch_result *fetch_finish(struct fetch *f, CURLcode code);
 
+/* Take the body (NUL-terminated, after fetch_finish) out of f: the caller
+ * frees it; *len is its length.  f's result then has an empty body. */
+char *fetch_take_body(struct fetch *f, size_t *len);
+
 enum fetch_class {
         FETCH_OK,                       /* 2xx with a complete body */
         FETCH_NOT_MODIFIED,             /* 304 to a conditional GET */

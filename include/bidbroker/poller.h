@@ -9,8 +9,10 @@
  * daemon's loop) calls pollset_step() after every turn of the loop and bounds
  * the loop's sleep by pollset_next_due_ms().
  *
- * Notices are parsed, stored and the source's watermark moved in one store
- * transaction per page: a crash or error never skips a window.
+ * A body is parsed on the worker thread (worker.h), so a large or hostile one
+ * never holds the loop; then its notices are stored and the source's
+ * watermark moved in one store transaction per page, on the loop thread: a
+ * crash or error never skips a window.
  * Logs through log.h (it is daemon code).
  */
 #ifndef BIDBROKER_POLLER_H
@@ -25,6 +27,7 @@ struct err;
 struct store;
 struct pollset;
 struct transfers;
+struct worker;
 
 struct pollset_opts {
         const char *only_source;        /* poll just this source (NULL: all enabled) */
@@ -59,14 +62,15 @@ struct pollset_progress {
 /*
  * A new pollset over the enabled sources of the n in srcs (or
  * opts->only_source, enabled or not), reading and writing source state in
- * st, its transfers on tx.  srcs, st and tx must outlive it.
+ * st, its transfers on tx, bodies parsed on wk (NULL: on the calling
+ * thread).  srcs, st, tx and wk must outlive it.
  * opts->until TIME_UNKNOWN means the wall clock; without opts->once the
  * pollset runs forever: each source is polled again every 'interval'
  * (jittered) up to the wall clock, or the fixed 'until'.
  */
 int pollset_new(const struct source_conf *srcs, size_t n, struct store *st,
-                struct transfers *tx, const struct pollset_opts *opts, struct pollset **ret,
-                struct err *err);
+                struct transfers *tx, struct worker *wk, const struct pollset_opts *opts,
+                struct pollset **ret, struct err *err);
 struct pollset *pollset_free(struct pollset *ps);       /* NULL-safe; aborts transfers */
 
 /* Start what is due, finish what completed (parse, store, move watermark).
