@@ -94,8 +94,9 @@ size_t table_rows(const struct table *t);
  * Print the header and the rows to f in width columns: each column as wide
  * as its widest cell; when the whole is wider than width, the TABLE_FLEX
  * columns give way first, then the widest others (not TABLE_KEEP), each no
- * narrower than its min, clipped cells ending in "…".  The header is bold
- * when color.
+ * narrower than its min, clipped cells ending in "…"; only on a terminal too
+ * narrow for the mins do columns go below them (three columns at least, ids
+ * too).  The header is bold and TABLE_ROW_DIM rows faint when color.
  */
 void table_print(const struct table *t, FILE *f, size_t width, bool color);
 
