@@ -56,8 +56,8 @@ poll_usage(FILE *f)
                 "  --retries N          give a source up after N failures in a row (default 5)\n"
                 "  --no-progress        plain log lines even on a terminal\n"
                 "\n"
-                "Exit status: 0 every source reached the end, 1 a source gave up or failed,\n"
-                "2 usage error.\n");
+                "Exit status: 0 every source reached the end, 1 a source gave up or failed\n"
+                "or --source names no source, 2 usage error.\n");
 }
 
 struct bar {
@@ -237,7 +237,7 @@ cmd_poll(struct cli *cli, int argc, char **argv)
         if (po.only_source != NULL && config_source(cli->cfg, po.only_source) == NULL) {
                 cli_error("poll", "no source named '%s' in the configuration",
                           po.only_source);
-                return EXIT_USAGE;
+                return 1;               /* not found, like an unknown member */
         }
         if (po.since != TIME_UNKNOWN && po.since >= cli->now) {
                 cli_error("poll", "--since must be before now (or --now)");
