@@ -4,8 +4,11 @@
  * arrived while the daemon was down, or what a changed register matches now)
  * and one [match] match_delay after the last page of a burst of notices.
  * Unchanged opportunities (same content, same engine) are skipped by
- * matchstore_run.
+ * matchstore_run.  A store locked by another process for longer than
+ * busy_timeout (-EBUSY) makes the pass wait and try again (2 s, doubling up
+ * to a minute); nothing is lost, the next pass matches what this one missed.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,28 +28,47 @@
 
 #include "service.h"
 
+#define BUSY_WAIT_FIRST_MS      2000
+#define BUSY_WAIT_MAX_MS        60000
+
 struct matchsvc {
         struct service_env  env;
         struct engine      *engine;             /* NULL when matching is not configured */
         char                fingerprint[MATCHCONF_FINGERPRINT_LEN];
         uint64_t            timer;              /* the "match" timer, 0: none */
         int64_t             due;                /* mono ms: when it should run */
+        int64_t             busy_wait;          /* ms, after the store was locked; 0: not */
 };
 
-/* Bring the stored matches up to date with the engine. */
-static void
+
+
+/* Bring the stored matches up to date with the engine.  True when the store
+ * was locked: try again at m->due. */
+static bool
 match_pass(struct matchsvc *m, const char *why)
 {
         struct match_counts n = { 0 };
         struct filter f;
         struct err e = { 0 };
+        int r;
 
         filter_from_config(&f, m->env.cfg);
-        if (matchstore_run(m->env.store, m->engine, m->fingerprint, &f, (int64_t)time(NULL),
-                           TIME_UNKNOWN, &n, &e) < 0) {
+        r = matchstore_run(m->env.store, m->engine, m->fingerprint, &f, (int64_t)time(NULL),
+                           TIME_UNKNOWN, &n, &e);
+        if (r == -EBUSY) {
+                m->busy_wait = m->busy_wait == 0 ? BUSY_WAIT_FIRST_MS
+                             : m->busy_wait * 2 > BUSY_WAIT_MAX_MS ? BUSY_WAIT_MAX_MS
+                             : m->busy_wait * 2;
+                log_warnx("matching (%s): %s; matching waits %lld s and tries again", why,
+                          e.msg, (long long)(m->busy_wait / 1000));
+                m->due = time_mono_ms() + m->busy_wait;
+                return true;
+        }
+        m->busy_wait = 0;
+        if (r < 0) {
                 log_warnx("matching (%s) failed, will retry with the next notices: %s",
                           why, e.msg);
-                return;
+                return false;
         }
         if (n.added || n.changed || n.withdrawn)
                 log_notice("matched (%s): %zu eligible, %zu evaluated; %zu new matches, "
@@ -55,6 +77,7 @@ match_pass(struct matchsvc *m, const char *why)
         else
                 log_info("matched (%s): %zu eligible, %zu evaluated, no change", why,
                          n.eligible, n.evaluated);
+        return false;
 }
 
 static int64_t
@@ -64,8 +87,9 @@ match_timer(void *arg, int64_t now)
 
         if (now < m->due)
                 return m->due;          /* more notices came: wait for the burst to end */
+        if (match_pass(m, m->busy_wait ? "after the store was locked" : "new notices"))
+                return m->due;          /* locked: again later */
         m->timer = 0;
-        match_pass(m, "new notices");
         return LOOP_TIMER_STOP;
 }
 
@@ -110,7 +134,8 @@ matchsvc_start(void *svc, const char *why)
         if (strcmp(why, "start") == 0)
                 log_notice("matching against %zu members, %zu rules",
                            engine_members(m->engine)->n, engine_rule_count(m->engine));
-        match_pass(m, why);
+        if (match_pass(m, why) && m->timer == 0)
+                m->timer = loop_timer_add(m->env.loop, "match", m->due, match_timer, m);
 }
 
 /* Match new notices match_delay after the last page of a burst, not page by

@@ -6,7 +6,13 @@
  * source's stored watermark; it knows nothing of the old pollset's request
  * spacing, so it first waits the largest min_interval of its sources: a
  * reload never makes a host see two requests closer together than configured.
+ *
+ * A store locked by another process for longer than busy_timeout (-EBUSY:
+ * e.g. `bidbroker match` on a large store) does not stop the daemon: polling
+ * waits, 2 s at first and twice as long each time up to a minute, and tries
+ * again; the page that could not be stored is fetched again.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +27,16 @@
 
 #include "service.h"
 
+#define BUSY_WAIT_FIRST_MS      2000
+#define BUSY_WAIT_MAX_MS        60000
+
 struct pollsvc {
         struct service_env       env;
         struct pollset          *ps;            /* NULL when no source is enabled */
         size_t                   nsources;      /* enabled sources */
         int64_t                  hold_until;    /* mono ms: no step before */
+        int64_t                  busy_wait;     /* ms, after the store was locked; 0: not */
+        size_t                   busy_pages;    /* pages stored when it was locked */
         struct pollset_progress *prog;
 };
 
@@ -110,14 +121,42 @@ pollsvc_start(void *svc, const char *why)
         p->hold_until = time_mono_ms() + hold;
 }
 
+/* Pages stored so far. */
+static size_t
+pages_stored(struct pollsvc *p)
+{
+        size_t n = 0;
+
+        pollset_progress(p->ps, p->prog, p->nsources);
+        for (size_t i = 0; i < p->nsources; i++)
+                n += p->prog[i].pages;
+        return n;
+}
+
 static int
 pollsvc_step(void *svc, struct err *err)
 {
         struct pollsvc *p = svc;
+        int r;
 
         if (p->ps == NULL || p->hold_until > time_mono_ms())
                 return 0;
-        return pollset_step(p->ps, err);
+        r = pollset_step(p->ps, err);
+        if (r == -EBUSY) {
+                p->busy_wait = p->busy_wait == 0 ? BUSY_WAIT_FIRST_MS
+                             : p->busy_wait * 2 > BUSY_WAIT_MAX_MS ? BUSY_WAIT_MAX_MS
+                             : p->busy_wait * 2;
+                log_warnx("%s; polling waits %lld s and tries again", err->msg,
+                          (long long)(p->busy_wait / 1000));
+                p->hold_until = time_mono_ms() + p->busy_wait;
+                p->busy_pages = pages_stored(p);
+                return 0;
+        }
+        if (r == 0 && p->busy_wait > 0 && pages_stored(p) > p->busy_pages) {
+                log_notice("polling again after the store was locked");
+                p->busy_wait = 0;
+        }
+        return r;
 }
 
 static int64_t

@@ -313,7 +313,10 @@ persist_state(struct pollset *ps, struct psource *s, struct err *err)
                 store_rollback(ps->store);
                 return r;
         }
-        return store_commit(ps->store, err);
+        r = store_commit(ps->store, err);
+        if (r < 0)
+                store_rollback(ps->store);
+        return r;
 }
 
 /* ---- failures and back-off ---------------------------------------------------- */
@@ -610,6 +613,8 @@ commit_page(struct pollset *ps, struct psource *s, const struct ocds_page *page,
         size_t nnew = 0, nupd = 0, nlinked;
         uint64_t links = store_links_made(ps->store);
         struct err perr = { 0 };
+        struct source_state nst;
+        char *etag = NULL, *lm = NULL;
         int r;
 
         r = store_begin(ps->store, err);
@@ -630,27 +635,36 @@ commit_page(struct pollset *ps, struct psource *s, const struct ocds_page *page,
                 else if (pr == STORE_UPDATED)
                         nupd++;
         }
-        if (window_done && (s->st.watermark == TIME_UNKNOWN || s->cur.to > s->st.watermark))
-                s->st.watermark = s->cur.to;
+        /* The new state goes to the store first; s->st follows only once it
+         * is committed, so a store that fails (e.g. locked) leaves s->st as
+         * it was and the page can be fetched and stored again. */
+        nst = s->st;                    /* its strings are s->st's or etag/lm below */
+        if (window_done && (nst.watermark == TIME_UNKNOWN || s->cur.to > nst.watermark))
+                nst.watermark = s->cur.to;
+        if (res != NULL && s->sc->type == SOURCE_FEED) {
+                nst.etag = etag = xstrdup(res->etag);
+                nst.last_modified = lm = xstrdup(res->last_modified);
+        }
+        nst.failures = 0;
+        nst.next_attempt = TIME_UNKNOWN;
+        nst.last_error = NULL;
+        nst.last_success = wall_ms() / 1000;
+        r = store_source_put(ps->store, s->sc->name, &nst, err);
+        nlinked = (size_t)(store_links_made(ps->store) - links);
+        if (r == 0)
+                r = store_commit(ps->store, err);
+        if (r < 0) {
+                store_rollback(ps->store);
+                free(etag);
+                free(lm);
+                return r;
+        }
         if (res != NULL && s->sc->type == SOURCE_FEED) {
                 free(s->st.etag);
                 free(s->st.last_modified);
-                s->st.etag = xstrdup(res->etag);
-                s->st.last_modified = xstrdup(res->last_modified);
         }
-        s->st.failures = 0;
-        s->st.next_attempt = TIME_UNKNOWN;
         set_last_error(s, NULL);
-        s->st.last_success = wall_ms() / 1000;
-        r = store_source_put(ps->store, s->sc->name, &s->st, err);
-        if (r < 0) {
-                store_rollback(ps->store);
-                return r;
-        }
-        nlinked = (size_t)(store_links_made(ps->store) - links);
-        r = store_commit(ps->store, err);
-        if (r < 0)
-                return r;
+        s->st = nst;
         s->run_failures = 0;
         s->w_linked += nlinked;
         s->linked += nlinked;
@@ -1040,6 +1054,19 @@ pollset_free(struct pollset *ps)
         return NULL;
 }
 
+/* The store failed while s's page was being stored (nothing of it was: the
+ * transaction was rolled back, s->st is unchanged): the same page is fetched
+ * again when the caller steps again.  Returns r. */
+static int
+store_failed(struct psource *s, int r)
+{
+        if (s->phase == PH_BUSY) {
+                s->phase = PH_READY;
+                s->due = time_mono_ms();
+        }
+        return r;
+}
+
 int
 pollset_step(struct pollset *ps, struct err *err)
 {
@@ -1057,7 +1084,7 @@ pollset_step(struct pollset *ps, struct err *err)
                         if (s->phase != PH_PARSING)
                                 s->fx = fetch_free(s->fx);
                         if (r < 0)
-                                return r;
+                                return store_failed(s, r);
                 }
                 if (s->parsed) {
                         s->parsed = false;
@@ -1065,7 +1092,7 @@ pollset_step(struct pollset *ps, struct err *err)
                         r = parse_finished(ps, s, err);
                         s->fx = fetch_free(s->fx);
                         if (r < 0)
-                                return r;
+                                return store_failed(s, r);
                 }
         }
         now = time_mono_ms();

@@ -74,7 +74,10 @@ int pollset_new(const struct source_conf *srcs, size_t n, struct store *st,
 struct pollset *pollset_free(struct pollset *ps);       /* NULL-safe; aborts transfers */
 
 /* Start what is due, finish what completed (parse, store, move watermark).
- * Never blocks.  Returns 0, or <0 on a store error (the daemon stops). */
+ * Never blocks.  Returns 0, or <0 on a store error (err says it; -EBUSY: the
+ * store was locked by another process for longer than busy_timeout).  After
+ * a store error nothing of the page was stored and the pollset can go on:
+ * the page is fetched again at the next step (the daemon backs off first). */
 int pollset_step(struct pollset *ps, struct err *err);
 /* With opts.once: true when every source reached 'until' (or gave up). */
 bool pollset_done(const struct pollset *ps);
