@@ -46,7 +46,8 @@ cmd_backup(struct cli *cli, int argc, char **argv)
                 }
         }
         if (optind + 1 != argc) {
-                cli_error("backup", "which file? usage: bidbroker backup FILE");
+                cli_error("backup", "which file? usage: bidbroker backup FILE (see bidbroker "
+                          "backup --help)");
                 return EXIT_USAGE;
         }
         if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,

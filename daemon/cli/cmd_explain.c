@@ -237,8 +237,9 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 }
         }
         if (optind + 1 != argc) {
-                cli_error("explain", optind < argc ? "one opportunity id, please" :
-                          "which opportunity? (bidbroker explain ID)");
+                cli_error("explain", "%s (see bidbroker explain --help)",
+                          optind < argc ? "one opportunity id, please" :
+                          "which opportunity? bidbroker explain ID");
                 return EXIT_USAGE;
         }
         if (parse_id("explain", argv[optind], &id) < 0)

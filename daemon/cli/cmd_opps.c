@@ -529,7 +529,8 @@ cmd_show(struct cli *cli, int argc, char **argv)
                 }
         }
         if (optind + 1 != argc || parse_long(argv[optind], 1, LONG_MAX, &id) < 0) {
-                cli_error("show", "expected one opportunity ID (a number from bidbroker list)");
+                cli_error("show", "expected one opportunity ID, a number from bidbroker list "
+                          "(see bidbroker show --help)");
                 return EXIT_USAGE;
         }
         if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms, &st,

@@ -270,8 +270,10 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                         return EXIT_USAGE;
                 }
         }
-        if (optind < argc || dir == NULL) {
-                cli_error("replay", dir ? "unexpected argument" : "--conf DIR is required");
+        if (cli_no_args("replay", argc, argv) < 0)
+                return EXIT_USAGE;
+        if (dir == NULL) {
+                cli_error("replay", "--conf DIR is required (see bidbroker replay --help)");
                 return EXIT_USAGE;
         }
         /* a mistyped DIR is an error, not a candidate that changes nothing */

@@ -219,10 +219,13 @@ def options(e):
                         "--verbose"], capture_output=True, text=True)
     if p.returncode != 0 or not p.stdout.startswith("{"):
         fail("explain --now after the command: %d %s" % (p.returncode, p.stderr))
-    # unknown options and missing values: one line naming it, --help, exit 2
+    # unknown options, missing values and arguments: one line, --help, exit 2
     for argv in (["list", "--bogus"], ["members", "list", "--bogus"], ["--bogus", "list"],
                  ["matches", "--member"], ["check-config", "-Q"], ["list", "--state"],
-                 ["backup", "--bogus", "x"], ["--color=sometimes", "list"]):
+                 ["backup", "--bogus", "x"], ["--color=sometimes", "list"],
+                 # a missing or extra argument too
+                 ["show"], ["explain"], ["backup"], ["replay"], ["replay", "--conf", "d", "x"],
+                 ["members"], ["members", "frob"], ["list", "extra"]):
         p = subprocess.run([BIN, "--config", e.conf] + argv, capture_output=True, text=True)
         lines = p.stderr.splitlines()
         if p.returncode != 2 or len(lines) != 1 or p.stdout:
