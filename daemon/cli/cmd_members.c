@@ -27,6 +27,7 @@
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/store.h"
+#include "bidbroker/termsafe.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
@@ -277,8 +278,10 @@ members_import(struct cli *cli, const char *csv, bool dry_run, bool force)
                 cli_error("members", "%s: nothing imported", csv);
                 return 1;
         }
-        for (size_t i = 0; i < n.changes.n; i++)
-                printf("%s\n", n.changes.v[i]);
+        for (size_t i = 0; i < n.changes.n; i++) {      /* they quote the sheet */
+                termsafe_fputs(n.changes.v[i], stdout, TERMSAFE_TAB);
+                putchar('\n');
+        }
         if (dry_run)
                 printf("%s (dry run, nothing written): would create %zu, update %zu; "
                        "%zu unchanged, %zu rejected\n", csv, n.created, n.updated,

@@ -8,6 +8,7 @@ isolates, a right-to-left mark and a raw ESC sequence:
 
 - `list`, `show` and `explain` print neither U+202E nor ESC (nor any other
   control or format character) raw: they show "<U+202E>";
+- `members import` prints a changed name from the sheet with "<U+202E>";
 - an error that quotes its input (a file with a raw ESC byte, a --region
   with U+202E, a configuration value with ESC) prints "<U+001B>", not the
   byte;
@@ -92,6 +93,19 @@ def main():
         check_clean("list --region's error", p.stderr)
         if "<U+202E>UKG" not in p.stderr:
             fail("the --region error does not show <U+202E>:\n" + p.stderr)
+        # members import prints its changes: they quote the sheet
+        sheet = env.run("members", "export", "--csv").stdout
+        lines = sheet.split("\n")
+        lines[1] = lines[1].replace(",", "," + RLO + "Evil ", 1) if "," in lines[1] else lines[1]
+        csvp = os.path.join(env.dir, "sheet.csv")
+        with open(csvp, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        p = env.run("members", "import", "--dry-run", csvp, expect=None)
+        check_clean("members import", p.stdout + p.stderr)
+        if "<U+202E>Evil" not in p.stdout + p.stderr:
+            fail("members import does not show the changed name with <U+202E>:\n"
+                 + p.stdout + p.stderr)
+
         with open(env.conf, "a") as f:
             f.write("[filter]\nmax_value = 1\x1b[31m\n")
         p = env.run("check-config", expect=1)
