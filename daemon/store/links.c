@@ -35,8 +35,9 @@
 
 static const char *const sql[ST__N] = {
         [ST_LINK_KEY_PUT] =
-                "INSERT OR REPLACE INTO link_key (opportunity_id, source, title_key,"
-                " buyer_key, deadline) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO link_key (opportunity_id, source, notice_id,"
+                " title_key, buyer_key, deadline) VALUES (?1, ?2,"
+                " (SELECT notice_id FROM opportunity WHERE id = ?1), ?3, ?4, ?5)",
         [ST_LINK_KEY_DEL] = "DELETE FROM link_key WHERE opportunity_id = ?1",
         [ST_LINK_KEY_GET] =
                 "SELECT source, title_key, buyer_key, deadline FROM link_key"
@@ -71,30 +72,43 @@ static const char *const sql[ST__N] = {
                 "  WHERE o.stage = 'tender'",
         /* the tender-stage rows that cite row ?1: its notice id, aliases,
          * ocid, and (Find a Tender: one ocid is one procurement) the notice
-         * ids of the other notices of its ocid */
+         * ids and aliases of the other notices of its ocid.  Run for every
+         * put: UNION ALL of plain joins, no temporary b-trees (a duplicate
+         * candidate is harmless). */
+#define CITER " SELECT o.id, o.source, o.notice_id, o.deadline FROM"
+#define CITER_END " JOIN opportunity o ON o.id = r.opportunity_id AND o.stage = 'tender'"
         [ST_LINK_IN] =
-                "WITH me(source, kind, ref) AS ("
-                " SELECT source, 'notice', notice_id FROM opportunity WHERE id = ?1"
-                " UNION SELECT source, 'notice', notice_id FROM notice_alias"
-                "  WHERE opportunity_id = ?1"
-                " UNION SELECT source, 'ocid', ocid FROM opportunity"
-                "  WHERE id = ?1 AND ocid IS NOT NULL"
-                " UNION SELECT p.source, 'notice', p.notice_id FROM opportunity o"
-                "  JOIN opportunity p ON p.source = o.source AND p.ocid = o.ocid"
-                "  WHERE o.id = ?1 AND o.source = 'fts'"
-                " UNION SELECT a.source, 'notice', a.notice_id FROM opportunity o"
-                "  JOIN opportunity p ON p.source = o.source AND p.ocid = o.ocid"
+                CITER " opportunity me JOIN link_ref r ON r.source = me.source"
+                "  AND r.kind = 'notice' AND r.ref = me.notice_id" CITER_END
+                "  WHERE me.id = ?1"
+                " UNION ALL" CITER " notice_alias a JOIN link_ref r ON r.source = a.source"
+                "  AND r.kind = 'notice' AND r.ref = a.notice_id" CITER_END
+                "  WHERE a.opportunity_id = ?1"
+                " UNION ALL" CITER " opportunity me JOIN link_ref r ON r.source = me.source"
+                "  AND r.kind = 'ocid' AND r.ref = me.ocid" CITER_END
+                "  WHERE me.id = ?1"
+                /* CROSS JOIN: this order (else SQLite scans link_ref) */
+                " UNION ALL" CITER " opportunity me CROSS JOIN opportunity p"
+                "  ON p.source = me.source AND p.ocid = me.ocid AND p.id <> me.id"
+                "  CROSS JOIN link_ref r ON r.source = p.source AND r.kind = 'notice'"
+                "  AND r.ref = p.notice_id" CITER_END
+                "  WHERE me.id = ?1 AND me.source = 'fts'"
+                " UNION ALL" CITER " opportunity me JOIN opportunity p ON p.source = me.source"
+                "  AND p.ocid = me.ocid AND p.id <> me.id"
                 "  JOIN notice_alias a ON a.opportunity_id = p.id"
-                "  WHERE o.id = ?1 AND o.source = 'fts')"
-                " SELECT DISTINCT o.id, o.source, o.notice_id, o.deadline FROM me"
-                "  JOIN link_ref r ON r.source = me.source AND r.kind = me.kind"
-                "  AND r.ref = me.ref"
-                "  JOIN opportunity o ON o.id = r.opportunity_id WHERE o.stage = 'tender'",
+                "  JOIN link_ref r ON r.source = a.source AND r.kind = 'notice'"
+                "  AND r.ref = a.notice_id" CITER_END
+                "  WHERE me.id = ?1 AND me.source = 'fts'",
         [ST_LINK_TEXT] =
-                "SELECT k.opportunity_id, k.source, o.notice_id, k.deadline, k.buyer_key"
-                " FROM link_key k JOIN opportunity o ON o.id = k.opportunity_id"
+                /* link_key holds tender-stage rows only: no need to read
+                 * opportunity (random rows of a large table) */
+                "SELECT k.opportunity_id, k.source, k.notice_id, k.deadline, k.buyer_key"
+                " FROM link_key k"
                 " WHERE k.title_key = ?1 AND k.deadline BETWEEN ?2 AND ?3"
-                " AND k.source = ?4 AND o.stage = 'tender'",
+                " AND k.source = ?4"
+                /* only rows not linked already */
+                " AND NOT EXISTS (SELECT 1 FROM link l WHERE l.opportunity_id = k.opportunity_id)"
+                " AND NOT EXISTS (SELECT 1 FROM link l WHERE l.canonical_id = k.opportunity_id)",
         [ST_LINK_INSERT] =
                 "INSERT INTO link (opportunity_id, canonical_id, rule, linked_at)"
                 " VALUES (?1, ?2, ?3, ?4)",
@@ -268,20 +282,19 @@ put_key(struct store *s, int64_t id, const struct opportunity *o, struct err *er
 
 /* ---- cited ids ----------------------------------------------------------------- */
 
-/* text lower-cased, with JSON's optional "\/" read as "/" */
+/* text lower-cased (ASCII), with JSON's optional "\/" read as "/" */
 static char *
 scan_text(const char *s)
 {
-        struct buf b;
+        char *t = xmalloc(strlen(s) + 1), *q = t;
 
-        buf_init(&b);
-        buf_adds(&b, "");
         for (const char *p = s; *p; p++) {
                 if (*p == '\\' && p[1] == '/')
                         continue;
-                buf_addc(&b, (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p));
+                *q++ = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
         }
-        return buf_steal(&b);
+        *q = '\0';
+        return t;
 }
 
 static bool
@@ -410,7 +423,8 @@ del_by_id(struct store *s, enum stmt_id slot, int64_t id, struct err *err, const
         return db_run(s, &b, err, op);
 }
 
-/* Replace the ids of the other source that row id (notice o) cites. */
+/* Replace the ids of the other source that row id (notice o) cites; how
+ * many, or -errno. */
 static int
 put_refs(struct store *s, int64_t id, const struct opportunity *o, struct err *err)
 {
@@ -433,6 +447,8 @@ put_refs(struct store *s, int64_t id, const struct opportunity *o, struct err *e
                 r = put_ref(s, id, cited, "notice", refs.notice.v[i], err);
         for (size_t i = 0; r == 0 && i < refs.ocid.n; i++)
                 r = put_ref(s, id, cited, "ocid", refs.ocid.v[i], err);
+        if (r == 0)
+                r = (int)(refs.notice.n + refs.ocid.n);
         strv_done(&refs.notice);
         strv_done(&refs.ocid);
         return r;
@@ -556,13 +572,14 @@ gather(struct store *s, struct binder *b, struct cands *c, struct err *err, cons
 }
 
 static int
-gather_ids(struct store *s, int64_t id, struct cands *c, struct err *err)
+gather_ids(struct store *s, int64_t id, bool cites, struct cands *c, struct err *err)
 {
         static const char op[] = "find cited notices";
         enum stmt_id slots[] = { ST_LINK_OUT, ST_LINK_IN };
         int r = 0;
 
-        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(slots); i++) {
+        /* ST_LINK_OUT only for a notice that cites something: most do not */
+        for (size_t i = cites ? 0 : 1; r == 0 && i < ARRAY_SIZE(slots); i++) {
                 struct binder b;
 
                 if ((r = start(s, slots[i], &b, err, op)) < 0)
@@ -633,9 +650,11 @@ choose(struct store *s, int64_t id, const struct key *k, const struct cands *c, 
                 if (ids ? g > IDS_WINDOW : (g < 0 || g > TEXT_WINDOW ||
                                             !buyers_agree(k->buyer, x->buyer ? x->buyer : "")))
                         continue;
-                if ((r = link_of(s, x->id, &p, err)) < 0)
+                /* text candidates are unlinked (ST_LINK_TEXT); an id
+                 * candidate may be linked, but not by ids to another row */
+                if (ids && (r = link_of(s, x->id, &p, err)) < 0)
                         return r;
-                if (p.dup != 0 && (!ids || (p.ids && other_of(&p, x->id) != id)))
+                if (ids && p.dup != 0 && p.ids && other_of(&p, x->id) != id)
                         continue;
                 if (better(x, g, best, bgap)) {
                         best = x;
@@ -678,11 +697,12 @@ set_rule(struct store *s, int64_t id, const char *rule, struct err *err)
         return db_run(s, &b, err, op);
 }
 
-/* Link row id (which has a key) to its counterpart, if any.  An id link is
+/* Link row id (which has a key; cites: it cites ids of the other source)
+ * to its counterpart, if any.  An id link is
  * never undone; an id cross-reference replaces a text link; a text link is
  * kept when the notices stop agreeing. */
 static int
-decide(struct store *s, int64_t id, bool *linked, struct err *err)
+decide(struct store *s, int64_t id, bool cites, bool *linked, struct err *err)
 {
         static const char op[] = "unlink";
         struct cands c = { 0 };
@@ -697,7 +717,7 @@ decide(struct store *s, int64_t id, bool *linked, struct err *err)
         if ((r = link_of(s, id, &cur, err)) < 0 || (cur.dup != 0 && cur.ids))
                 goto out;
         other = other_of(&cur, id);
-        if ((r = gather_ids(s, id, &c, err)) < 0 ||
+        if ((r = gather_ids(s, id, cites, &c, err)) < 0 ||
             (r = choose(s, id, &k, &c, true, &best, err)) < 0)
                 goto out;
         if (best != NULL) {
@@ -767,7 +787,7 @@ recheck_siblings(struct store *s, const struct opportunity *o, bool *linked, str
         db_reset(b.st);
         r = r == SQLITE_DONE ? 0 : db_err(s, r, err, op);
         for (size_t i = 0; r == 0 && i < n; i++)
-                r = decide(s, ids[i], linked, err);
+                r = decide(s, ids[i], true, linked, err);
         free(ids);
         return r;
 }
@@ -791,7 +811,7 @@ links_note(struct store *s, int64_t id, const struct opportunity *o, bool *linke
         }
         if ((r = put_key(s, id, o, err)) < 0 || (r = put_refs(s, id, o, err)) < 0)
                 return r;
-        return decide(s, id, linked, err);
+        return decide(s, id, r > 0, linked, err);
 }
 
 int

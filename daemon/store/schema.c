@@ -161,11 +161,15 @@ static const struct migration migrations[] = {
           " opportunity_id INTEGER PRIMARY KEY"
           "  REFERENCES opportunity (id) ON DELETE CASCADE,"
           " source TEXT NOT NULL,"
+          " notice_id TEXT NOT NULL,"             /* the tie-break among candidates */
           " title_key TEXT NOT NULL,"             /* folded words */
           " buyer_key TEXT NOT NULL,"             /* folded words, noise dropped */
           " deadline INTEGER"                     /* Unix seconds; NULL: unknown */
           ");"
-          "CREATE INDEX IF NOT EXISTS link_key_title ON link_key (title_key, deadline);"
+          /* covers the text rule's query: a common title read from the
+           * index alone */
+          "CREATE INDEX IF NOT EXISTS link_key_title ON link_key"
+          " (title_key, source, deadline, buyer_key, notice_id);"
           /* ids of the other source a notice cites; columns in key order
            * (SQLite 3.40's quick_check reports false NULLs in a WITHOUT
            * ROWID table whose key columns are not declared first) */
