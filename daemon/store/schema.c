@@ -161,15 +161,11 @@ static const struct migration migrations[] = {
           " opportunity_id INTEGER PRIMARY KEY"
           "  REFERENCES opportunity (id) ON DELETE CASCADE,"
           " source TEXT NOT NULL,"
-          " notice_id TEXT NOT NULL,"             /* the tie-break among candidates */
           " title_key TEXT NOT NULL,"             /* folded words */
           " buyer_key TEXT NOT NULL,"             /* folded words, noise dropped */
           " deadline INTEGER"                     /* Unix seconds; NULL: unknown */
           ");"
-          /* covers the text rule's query: a common title read from the
-           * index alone */
-          "CREATE INDEX IF NOT EXISTS link_key_title ON link_key"
-          " (title_key, source, deadline, buyer_key, notice_id);"
+          "CREATE INDEX IF NOT EXISTS link_key_title ON link_key (title_key, deadline);"
           /* ids of the other source a notice cites; columns in key order
            * (SQLite 3.40's quick_check reports false NULLs in a WITHOUT
            * ROWID table whose key columns are not declared first) */
@@ -190,6 +186,23 @@ static const struct migration migrations[] = {
           " rule TEXT NOT NULL,"                  /* ids, buyer+title+deadline */
           " linked_at INTEGER NOT NULL"
           ");" },
+        { 5,    /* link_key with the notice id and a covering index for the text
+                 * rule (links.c); derived data: rebuilt, then refilled by
+                 * links_fill (links already made are kept) */
+          "DROP TABLE IF EXISTS link_key;"
+          "CREATE TABLE link_key ("
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " source TEXT NOT NULL,"
+          " notice_id TEXT NOT NULL,"             /* the tie-break among candidates */
+          " title_key TEXT NOT NULL,"             /* folded words */
+          " buyer_key TEXT NOT NULL,"             /* folded words, noise dropped */
+          " deadline INTEGER"                     /* Unix seconds; NULL: unknown */
+          ");"
+          /* covers the text rule's query: a title many notices share is
+           * read from the index alone */
+          "CREATE INDEX link_key_title ON link_key"
+          " (title_key, source, deadline, buyer_key, notice_id);" },
         /* append new migrations here; never edit a released one */
 };
 
@@ -199,7 +212,9 @@ static const struct {
         int   version;
         int (*fill)(struct store *s, struct err *err);
 } fills[] = {
-        { 4, links_fill },      /* link the notices already stored (links.c) */
+        /* link the notices already stored (links.c): keys, cited ids and
+         * links of a store from before 4, keys rebuilt for one at 4 */
+        { 5, links_fill },
 };
 
 static int

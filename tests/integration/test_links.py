@@ -214,25 +214,39 @@ def test_ids():
             env.cleanup()
 
 
+V4_LINK_KEY = ("CREATE TABLE link_key (opportunity_id INTEGER PRIMARY KEY"
+               " REFERENCES opportunity (id) ON DELETE CASCADE, source TEXT NOT NULL,"
+               " title_key TEXT NOT NULL, buyer_key TEXT NOT NULL, deadline INTEGER);"
+               "CREATE INDEX link_key_title ON link_key (title_key, deadline);")
+
+
 def test_migration():
-    """A store from before migration 4 (what migrations 1-3 made) opens,
-    upgrades, and links the pair it already holds."""
+    """A store from before migration 4 (what migrations 1-3 made), and one at
+    4 (its link_key without notice_id, no links yet), open, upgrade, and link
+    the pair they already hold."""
+    for downgrade in ("DROP TABLE link; DROP TABLE link_ref; DROP TABLE link_key;"
+                      "PRAGMA user_version = 3;",
+                      "DROP TABLE link_key; DELETE FROM link_ref; DELETE FROM link;"
+                      + V4_LINK_KEY + "PRAGMA user_version = 4;"):
+        migrate_from(downgrade)
+
+
+def migrate_from(downgrade):
     env = env_with_member()
     try:
         env.run("ingest", path(CF_2025), path(TWIN), now=NOW_2025)
         db = sqlite3.connect(os.path.join(env.state, "bidbroker.db"))
-        db.executescript("DROP TABLE link; DROP TABLE link_ref; DROP TABLE link_key;"
-                         "PRAGMA user_version = 3;")
+        db.executescript(downgrade)
         db.close()
         p = env.run("list", now=NOW_2025, expect=None)
         if p.returncode == 0 and "[cf+fts]" in p.stdout:
-            fail("a version-3 store cannot know the link yet")
+            fail("an old store cannot know the link yet")
         ingest(env, TWIN, NOW_2025, 0)         # opens read-write: migrates
         db = sqlite3.connect(os.path.join(env.state, "bidbroker.db"))
         ver = db.execute("PRAGMA user_version").fetchone()[0]
         links = db.execute("SELECT rule FROM link").fetchall()
         db.close()
-        if ver < 4 or links != [("buyer+title+deadline",)]:
+        if ver < 5 or links != [("buyer+title+deadline",)]:
             fail("after the upgrade: version %d, links %r" % (ver, links))
         check_linked(env, NOW_2025, HAMPSHIRE, FTS_ID, "buyer+title+deadline")
     finally:
