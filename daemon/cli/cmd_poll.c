@@ -56,8 +56,12 @@ poll_usage(FILE *f)
                 "  --retries N          give a source up after N failures in a row (default 5)\n"
                 "  --no-progress        plain log lines even on a terminal\n"
                 "\n"
+                "One poll or run at a time per state directory: another one holding\n"
+                "STATE/bidbroker.lock makes poll exit 1 at once, naming its PID.\n"
+                "\n"
                 "Exit status: 0 every source reached the end, 1 a source gave up or failed\n"
-                "or --source names no source, 2 usage error.\n");
+                "or --source names no source or another poll or run holds the state\n"
+                "directory, 2 usage error.\n");
 }
 
 struct bar {

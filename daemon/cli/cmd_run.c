@@ -29,7 +29,11 @@ run_usage(FILE *f)
                 "With NOTIFY_SOCKET set (Type=notify) it sends READY=1, STATUS=...,\n"
                 "RELOADING=1, STOPPING=1 and, with WatchdogSec=, WATCHDOG=1.\n"
                 "\n"
-                "Exit status: 0 stopped by a signal, 1 could not start or a store error.\n");
+                "One run or poll at a time per state directory: the daemon holds\n"
+                "STATE/bidbroker.lock (its PID in it) while it runs.\n"
+                "\n"
+                "Exit status: 0 stopped by a signal, 1 could not start (also: another run\n"
+                "or poll holds the state directory) or a store error.\n");
 }
 
 int
