@@ -42,7 +42,6 @@
 #define BIDBROKER_VERSION "0.1.0"
 #endif
 
-#define STATUS_INTERVAL_MS      10000
 
 /*
  * The services of a generation, built in this order (their errors are listed
@@ -176,14 +175,6 @@ note_progress(struct daemon *d)
         update_status(d, false);
 }
 
-static int64_t
-status_timer(void *arg, int64_t now)
-{
-        struct daemon *d = arg;
-
-        update_status(d, false);
-        return now + STATUS_INTERVAL_MS;
-}
 
 static int64_t
 watchdog_timer(void *arg, int64_t now)
@@ -401,7 +392,8 @@ daemon_run(const struct daemon_opts *opts, struct config *cfg)
         use_log_level(d);
         refresh_notices(d);
 
-        loop_timer_add(d->loop, "status", time_mono_ms() + STATUS_INTERVAL_MS, status_timer, d);
+        /* STATUS= changes only with what a turn of the loop did (note_progress):
+         * no timer for it, so an idle daemon sleeps until its next poll. */
         if (sd_watchdog_enabled(0, &d->watchdog_usec) > 0 && d->watchdog_usec >= 2000) {
                 log_info("systemd watchdog: pinging every %" PRIu64 " ms",
                          d->watchdog_usec / 2000);

@@ -28,8 +28,6 @@
 
 #include "service.h"
 
-#define BUSY_WAIT_FIRST_MS      2000
-#define BUSY_WAIT_MAX_MS        60000
 
 struct matchsvc {
         struct service_env  env;
@@ -56,9 +54,7 @@ match_pass(struct matchsvc *m, const char *why)
         r = matchstore_run(m->env.store, m->engine, m->fingerprint, &f, (int64_t)time(NULL),
                            TIME_UNKNOWN, &n, &e);
         if (r == -EBUSY) {
-                m->busy_wait = m->busy_wait == 0 ? BUSY_WAIT_FIRST_MS
-                             : m->busy_wait * 2 > BUSY_WAIT_MAX_MS ? BUSY_WAIT_MAX_MS
-                             : m->busy_wait * 2;
+                m->busy_wait = service_busy_wait(m->busy_wait);
                 log_warnx("matching (%s): %s; matching waits %lld s and tries again", why,
                           e.msg, (long long)(m->busy_wait / 1000));
                 m->due = time_mono_ms() + m->busy_wait;

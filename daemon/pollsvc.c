@@ -27,8 +27,6 @@
 
 #include "service.h"
 
-#define BUSY_WAIT_FIRST_MS      2000
-#define BUSY_WAIT_MAX_MS        60000
 
 struct pollsvc {
         struct service_env       env;
@@ -143,9 +141,7 @@ pollsvc_step(void *svc, struct err *err)
                 return 0;
         r = pollset_step(p->ps, err);
         if (r == -EBUSY) {
-                p->busy_wait = p->busy_wait == 0 ? BUSY_WAIT_FIRST_MS
-                             : p->busy_wait * 2 > BUSY_WAIT_MAX_MS ? BUSY_WAIT_MAX_MS
-                             : p->busy_wait * 2;
+                p->busy_wait = service_busy_wait(p->busy_wait);
                 log_warnx("%s; polling waits %lld s and tries again", err->msg,
                           (long long)(p->busy_wait / 1000));
                 p->hold_until = time_mono_ms() + p->busy_wait;

@@ -61,6 +61,17 @@ struct service {
         void  (*status)(void *svc, struct service_status *st);
 };
 
+/* How long a service waits before it tries the store again after it was
+ * locked by another process for longer than busy_timeout (-EBUSY): 2 s
+ * first, then twice the previous wait (prev, ms), up to a minute. */
+static inline int64_t
+service_busy_wait(int64_t prev)
+{
+        if (prev <= 0)
+                return 2000;
+        return prev * 2 > 60000 ? 60000 : prev * 2;
+}
+
 extern const struct service matchsvc;   /* matching shortly after notices arrive */
 extern const struct service pollsvc;    /* polling the sources */
 

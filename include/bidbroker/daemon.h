@@ -2,13 +2,13 @@
  * daemon.h — `bidbroker run`: the long-running service.
  *
  * One thread, one event loop (loop.h): signals (a signalfd for SIGTERM,
- * SIGINT and SIGHUP), timers (the systemd watchdog, the status line,
- * matching) and transfers all wake the same loop.
+ * SIGINT and SIGHUP), timers (the systemd watchdog, matching) and transfers
+ * all wake the same loop; parsing runs on worker threads (worker.h).
  *
- * SIGHUP re-reads and validates the configuration (and, once wired in, the
- * match engine) as a whole: on any error the running configuration stays and
- * every error is logged as FILE:LINE at warning level; on success the new one
- * replaces it and the pollset is rebuilt.  SIGTERM/SIGINT stop the loop
+ * SIGHUP re-reads and validates the configuration and every service built
+ * from it (service.h: the pollset, the match engine) as a whole: on any
+ * error the running generation stays and every error is logged as FILE:LINE
+ * at warning level; on success the new one replaces it.  SIGTERM/SIGINT stop the loop
  * between steps (a store transaction is never interrupted) and the daemon
  * exits 0.  sd_notify: READY, STATUS, WATCHDOG, RELOADING, STOPPING.
  *
