@@ -126,6 +126,7 @@ h_rules(struct hasher *h, const struct rule *r, size_t n)
                 hasher_int(h, r[i].fields);
                 hasher_num(h, r[i].weight);
                 hasher_int(h, r[i].exclude);
+                hasher_int(h, r[i].strong);
         }
 }
 

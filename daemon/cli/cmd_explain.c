@@ -61,8 +61,14 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
                                                    "reason", json_str_or_null(why),
                                                    "likely_over_cap", json_str_or_null(over)));
         a = json_array();
-        for (size_t i = 0; i < res->nrequires; i++)
-                json_array_append_new(a, requirement_json(&res->requires[i]));
+        for (size_t i = 0; i < res->nrequires; i++) {
+                json_t *rq = requirement_json(&res->requires[i]);
+
+                /* required (CPV, title, lots, items, a strong rule) or incidental
+                 * (named only in the description): members match on required ones */
+                json_object_set_new(rq, "required", json_boolean(res->requires[i].required));
+                json_array_append_new(a, rq);
+        }
         json_object_set_new(j, "requires", a);
         a = json_array();
         for (size_t i = 0; i < res->nexcluded; i++)
@@ -155,8 +161,10 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
         if (json_array_size(json_object_get(j, "requires")) == 0)
                 fprintf(out, "  nothing: no capability fired\n");
         json_array_foreach(json_object_get(j, "requires"), i, x) {
-                fprintf(out, "  %s (%s), score %g\n", jstr(x, "capability"), jstr(x, "label"),
-                       json_number_value(json_object_get(x, "score")));
+                fprintf(out, "  %s (%s), score %g%s\n", jstr(x, "capability"), jstr(x, "label"),
+                       json_number_value(json_object_get(x, "score")),
+                       json_is_false(json_object_get(x, "required"))
+                       ? " (incidental: named only in passing, no member matches on it)" : "");
                 print_reasons(out, json_object_get(x, "reasons"), ref, "      ");
         }
         if (json_array_size(json_object_get(j, "excluded")) > 0) {

@@ -26,6 +26,9 @@
  *   exclusions (exclude rules, cpv_exclude prefixes) fires.  Fired
  *   capabilities are the notice's requirements; capabilities that would have
  *   fired but were vetoed are listed in match_result.excluded.
+ * - A requirement is REQUIRED when a CPV code, or a rule hit in the title,
+ *   a lot title or an item description, or a strong rule fired it; else
+ *   (description or buyer only) it is INCIDENTAL: listed, never matched on.
  * - A member MATCHES when it has a required capability or one of its own
  *   rules matches; none of its own exclusions fires; the region fits (the
  *   member has no regions, or the notice is "anywhere" or states no region
@@ -106,6 +109,10 @@ struct member_miss {
 
 struct requirement {                    /* a capability the opportunity requires */
         const struct capability *cap;
+        bool           required;        /* from CPV placement, title, lot titles, item
+                                         * descriptions or a strong rule; false:
+                                         * incidental (only named in the description),
+                                         * and no member matches on it */
         double         score;
         struct reason *reasons;         /* which CPV / rule fired */
         size_t         nreasons;

@@ -42,6 +42,8 @@ struct rule {
         unsigned       fields;  /* enum rule_field bits */
         double         weight;
         bool           exclude; /* an exclusion: vetoes instead of matching */
+        bool           strong;  /* taxonomy: a match in the description (or buyer)
+                                 * makes the capability required, not incidental */
         char          *file;    /* where it was written */
         unsigned       line;
 };

@@ -180,9 +180,9 @@ pat_key(enum rule_kind kind, unsigned fields, const char *text)
 }
 
 static uint32_t
-pat_intern(struct engine *e, struct pattab *pt, size_t *cap, const struct rule *r)
+pat_intern(struct engine *e, struct pattab *pt, size_t *cap, const struct rule *r,
+           unsigned fields)
 {
-        unsigned fields = rule_fields(r);
         uint64_t h = pat_key(r->kind, fields, r->text);
         size_t i = (size_t)h & pt->mask;
         struct pat *p;
@@ -212,7 +212,8 @@ pat_intern(struct engine *e, struct pattab *pt, size_t *cap, const struct rule *
 }
 
 static void
-add_ref(struct engine *e, size_t *cap, const struct rule *r, int32_t capi, int32_t mi)
+add_ref(struct engine *e, size_t *cap, const struct rule *r, int32_t capi, int32_t mi,
+        unsigned fields, bool weak, int32_t twin)
 {
         if (e->nrefs == *cap) {
                 *cap = *cap ? 2 * *cap : 1024;
@@ -225,6 +226,9 @@ add_ref(struct engine *e, size_t *cap, const struct rule *r, int32_t capi, int32
         e->refs[e->nrefs].exclude = r->exclude;
         e->refs[e->nrefs].text = r->text;
         e->refs[e->nrefs].weight = r->weight;
+        e->refs[e->nrefs].fields = fields;
+        e->refs[e->nrefs].weak = weak;
+        e->refs[e->nrefs].twin = twin;
         e->nrefs++;
 }
 
@@ -432,66 +436,92 @@ build_members(struct engine *e, struct diag *d)
         return 0;
 }
 
-static int
-build(struct engine *e, struct diag *d)
+/* ---- build, phase by phase ------------------------------------------------------ */
+
+/* A capability's positive rule that is not strong and looks at both kinds of
+ * fields becomes two erefs: its strong fields (title, lots, items: a hit
+ * makes the capability required) and its weak ones (description, buyer: a
+ * hit alone makes it incidental).  Exclusions and members' rules stay whole. */
+static void
+add_cap_rule(struct engine *e, size_t *cap, const struct rule *r, int32_t capi)
+{
+        unsigned f = rule_fields(r);
+
+        if (r->exclude || r->strong) {
+                add_ref(e, cap, r, capi, -1, f, false, -1);
+        } else if ((f & FIELD_STRONG) && (f & ~FIELD_STRONG)) {
+                add_ref(e, cap, r, capi, -1, f & FIELD_STRONG, false, -1);
+                add_ref(e, cap, r, capi, -1, f & ~FIELD_STRONG, true, (int32_t)e->nrefs - 1);
+                e->ntwins++;
+        } else {
+                add_ref(e, cap, r, capi, -1, f, !(f & FIELD_STRONG), -1);
+        }
+}
+
+/* Phase 1: the erefs in canonical order (capabilities' rules, then members'). */
+static void
+build_refs(struct engine *e)
 {
         const struct taxonomy *tx = e->tx;
         const struct member_register *reg = e->reg;
-        size_t refcap = 0, patcap = 0, term_cap = 0, str_cap = 0, ncpv = 0;
-        struct pattab pt = { 0 };
-        struct posting *posts = NULL;
-        size_t nposts = 0, postcap = 0;
-        size_t before = diag_count(d);
-        uint32_t *count;
-        int r = 0;
+        size_t refcap = 0;
 
-        /* erefs in canonical order */
         e->cap_ref = xcalloc(tx->ncaps + 1, sizeof(*e->cap_ref));
         e->mem_ref = xcalloc(reg->n + 1, sizeof(*e->mem_ref));
         for (size_t c = 0; c < tx->ncaps; c++) {
                 e->cap_ref[c] = (uint32_t)e->nrefs;
                 for (size_t i = 0; i < tx->caps[c].nrules; i++)
-                        add_ref(e, &refcap, &tx->caps[c].rules[i], (int32_t)c, -1);
+                        add_cap_rule(e, &refcap, &tx->caps[c].rules[i], (int32_t)c);
         }
         e->cap_ref[tx->ncaps] = (uint32_t)e->nrefs;
         for (size_t m = 0; m < reg->n; m++) {
                 e->mem_ref[m] = (uint32_t)e->nrefs;
                 for (size_t i = 0; i < reg->members[m].nrules; i++)
-                        add_ref(e, &refcap, &reg->members[m].rules[i], -1, (int32_t)m);
+                        add_ref(e, &refcap, &reg->members[m].rules[i], -1, (int32_t)m,
+                                rule_fields(&reg->members[m].rules[i]), false, -1);
         }
         e->mem_ref[reg->n] = (uint32_t)e->nrefs;
+}
 
-        /* patterns: dedupe, compile */
-        {
-                size_t n = 64;
+/* Phase 2: rules written alike share one pattern, compiled once.  Every
+ * compile error goes to d. */
+static void
+build_patterns(struct engine *e, size_t *term_cap, size_t *str_cap, struct diag *d)
+{
+        struct pattab pt = { 0 };
+        size_t patcap = 0, n = 64;
 
-                while (n < 2 * e->nrefs + 2)
-                        n *= 2;
-                pt.slots = xcalloc(n, sizeof(*pt.slots));
-                pt.mask = n - 1;
-        }
+        while (n < 2 * e->nrefs + 2)
+                n *= 2;
+        pt.slots = xcalloc(n, sizeof(*pt.slots));
+        pt.mask = n - 1;
         e->slots = xcalloc(1024, sizeof(*e->slots));
         e->slot_mask = 1023;
-        for (size_t i = 0; i < e->nrefs; i++) {
+        for (size_t i = 0, errs = diag_count(d); i < e->nrefs; i++) {
                 const struct rule *ru = e->refs[i].rule;
                 size_t old = e->npats;
+                /* the weak part of a split rule whose strong part failed: said once */
+                bool quiet = e->refs[i].twin >= 0 && diag_count(d) > errs;
 
+                errs = diag_count(d);
                 if (ru->text == NULL) {
                         diag_add(d, NULL, 0, "a rule without text");
                         continue;
                 }
-                e->refs[i].pat = pat_intern(e, &pt, &patcap, ru);
-                if (e->npats > old)
-                        pat_compile(e, &e->pats[e->refs[i].pat], &e->refs[i], &term_cap,
-                                    &str_cap, d);
+                e->refs[i].pat = pat_intern(e, &pt, &patcap, ru, e->refs[i].fields);
+                if (e->npats > old && !quiet)
+                        pat_compile(e, &e->pats[e->refs[i].pat], &e->refs[i], term_cap,
+                                    str_cap, d);
         }
         free(pt.slots);
-        if (diag_count(d) > before) {
-                r = -EINVAL;
-                goto out;
-        }
+}
 
-        /* owners of each pattern */
+/* Phase 3: the owners of each pattern (its erefs), and who they are. */
+static void
+build_owners(struct engine *e)
+{
+        uint32_t *count;
+
         e->pat_own_off = xcalloc(e->npats + 1, sizeof(*e->pat_own_off));
         e->pat_own = xcalloc(e->nrefs ? e->nrefs : 1, sizeof(*e->pat_own));
         count = xcalloc(e->npats + 1, sizeof(*count));
@@ -511,12 +541,35 @@ build(struct engine *e, struct diag *d)
                 e->pat_own_mem[j] = er->member < 0 ? -1 : er->exclude ? -2 - er->member
                                                                       : er->member;
         }
+}
 
-        /* atoms -> dictionary and postings */
-        e->pat_fields = xcalloc(e->npats ? e->npats : 1, 1);
-        e->pat_full = xcalloc(e->npats ? e->npats : 1, 1);
-        e->pat_wconj = xcalloc(e->npats ? e->npats : 1, 1);
-        e->pat_capown = xcalloc(e->npats ? e->npats : 1, 1);
+static void
+push_posting(struct posting **posts, size_t *n, size_t *cap, uint32_t term,
+             enum atom_kind kind, uint32_t pat)
+{
+        if (*n == *cap) {
+                *cap = *cap ? 2 * *cap : 4096;
+                *posts = xreallocarray(*posts, *cap, sizeof(**posts));
+        }
+        (*posts)[*n].term = term;
+        (*posts)[*n].kind = kind;
+        (*posts)[*n].pat = pat;
+        (*n)++;
+}
+
+/* Phase 4: every pattern's atoms into the term dictionary and postings; a
+ * pattern without atoms goes to the always-check list. */
+static void
+build_postings(struct engine *e, size_t *term_cap, size_t *str_cap)
+{
+        struct posting *posts = NULL;
+        size_t nposts = 0, postcap = 0;
+        size_t np = e->npats ? e->npats : 1;
+
+        e->pat_fields = xcalloc(np, 1);
+        e->pat_full = xcalloc(np, 1);
+        e->pat_wconj = xcalloc(np, 1);
+        e->pat_capown = xcalloc(np, 1);
         for (size_t i = 0; i < e->nrefs; i++)
                 if (e->refs[i].cap >= 0)
                         e->pat_capown[e->refs[i].pat] = 1;
@@ -539,15 +592,9 @@ build(struct engine *e, struct diag *d)
                                 const struct atom *a = &pa->atoms.conj[c].v[k];
                                 uint32_t len = (uint32_t)strlen(a->text);
 
-                                if (nposts == postcap) {
-                                        postcap = postcap ? 2 * postcap : 4096;
-                                        posts = xreallocarray(posts, postcap, sizeof(*posts));
-                                }
-                                posts[nposts].term = dict_add(e, a->text, len, &term_cap,
-                                                              &str_cap);
-                                posts[nposts].kind = a->kind;
-                                posts[nposts].pat = (uint32_t)(p << 2 | c);
-                                nposts++;
+                                push_posting(&posts, &nposts, &postcap,
+                                             dict_add(e, a->text, len, term_cap, str_cap),
+                                             a->kind, (uint32_t)(p << 2 | c));
                                 if (a->kind != ATOM_WORD && len < 64)
                                         e->lenmask[a->kind] |= 1ull << len;
                         }
@@ -567,8 +614,16 @@ build(struct engine *e, struct diag *d)
         }
         e->npost = nposts;
         free(posts);
+}
 
-        /* CPV prefix table */
+/* Phase 5: the sorted table of every capability's CPV prefixes (the coverage
+ * table is looked up as it is). */
+static void
+build_cpv(struct engine *e, struct diag *d)
+{
+        const struct taxonomy *tx = e->tx;
+        size_t ncpv = 0;
+
         for (size_t c = 0; c < tx->ncaps; c++)
                 ncpv += tx->caps[c].cpv.n + tx->caps[c].cpv_exclude.n;
         e->cpv = xcalloc(ncpv ? ncpv : 1, sizeof(*e->cpv));
@@ -596,13 +651,23 @@ build(struct engine *e, struct diag *d)
         }
         if (e->ncpv > 1)
                 qsort(e->cpv, e->ncpv, sizeof(*e->cpv), cpvent_cmp);
-        if (diag_count(d) > before) {
-                r = -EINVAL;
-                goto out;
-        }
-        r = build_members(e, d);
-out:
-        return r;
+}
+
+static int
+build(struct engine *e, struct diag *d)
+{
+        size_t term_cap = 0, str_cap = 0, before = diag_count(d);
+
+        build_refs(e);
+        build_patterns(e, &term_cap, &str_cap, d);
+        if (diag_count(d) > before)
+                return -EINVAL;
+        build_owners(e);
+        build_postings(e, &term_cap, &str_cap);
+        build_cpv(e, d);
+        if (diag_count(d) > before)
+                return -EINVAL;
+        return build_members(e, d);
 }
 
 int
@@ -695,7 +760,7 @@ engine_members(const struct engine *e)
 size_t
 engine_rule_count(const struct engine *e)
 {
-        return e->nrefs;
+        return e->nrefs - e->ntwins;    /* a split rule is still one rule */
 }
 
 size_t
@@ -747,6 +812,7 @@ engine_scratch_new(const struct engine *e)
         s->val_ok = xcalloc(e->nmembers ? e->nmembers : 1, 1);
         s->cap_req = xcalloc(nc, sizeof(int32_t));
         s->cap_excl = xcalloc(nc, sizeof(int32_t));
+        s->cap_inc = xcalloc(nc, sizeof(int32_t));
         s->rk_epoch = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_epoch));
         s->rk_place = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_place));
         s->tc_mask = (1u << 12) - 1;
@@ -821,6 +887,7 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->val_ok);
         free(s->cap_req);
         free(s->cap_excl);
+        free(s->cap_inc);
         free(s->rk_epoch);
         free(s->rk_place);
         free(s->mm);
@@ -1778,9 +1845,8 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
 /* Keyword by its definition: the folded words, consecutive, in one string
  * of a field it names; the first such place. */
 static bool
-keyword_plain(struct engine_scratch *s, const struct rule *r, struct hit *h)
+keyword_plain(struct engine_scratch *s, const struct rule *r, unsigned fields, struct hit *h)
 {
-        unsigned fields = rule_fields(r);
         const struct tn_text *kw = &s->kw;
         const struct tn_text *tn = &s->tn;
         uint32_t pos = 0;
@@ -1830,9 +1896,9 @@ engine_match_brute(const struct engine *e, struct engine_scratch *s,
                 bool ok;
 
                 if (ru->kind == RULE_KEYWORD)
-                        ok = keyword_plain(s, ru, &h);
+                        ok = keyword_plain(s, ru, e->refs[r].fields, &h);
                 else
-                        ok = regex_first(s, &e->pats[e->refs[r].pat], rule_fields(ru), &h);
+                        ok = regex_first(s, &e->pats[e->refs[r].pat], e->refs[r].fields, &h);
                 s->verified++;
                 if (!ok)
                         continue;

@@ -59,8 +59,19 @@ struct eref {
         uint32_t pat;
         int32_t  cap;                   /* capability index or -1 */
         int32_t  member;                /* member index or -1 */
+        unsigned fields;                /* the fields this eref looks at: the rule's,
+                                         * or one part of a split capability rule */
+        int32_t  twin;                  /* a weak part: the eref of its strong part
+                                         * (a hit there makes this one redundant),
+                                         * or -1 */
         bool     exclude;               /* rule->exclude, kept hot */
+        bool     weak;                  /* a capability rule's hit here is incidental
+                                         * (description or buyer, not a strong rule) */
 };
+
+/* Fields whose matches make a capability required; the others (description,
+ * buyer) only make it incidental unless the rule is strong. */
+#define FIELD_STRONG    (FIELD_TITLE | FIELD_LOTS | FIELD_ITEMS)
 
 struct cpvent {                         /* one CPV prefix of one capability */
         char     prefix[9];
@@ -91,6 +102,7 @@ struct engine {
         size_t        npats;
         struct eref  *refs;
         size_t        nrefs;
+        size_t        ntwins;           /* erefs that are the weak part of a split rule */
         uint32_t     *cap_ref;          /* ncaps + 1 offsets into refs */
         uint32_t     *mem_ref;          /* nmembers + 1 offsets into refs */
         uint32_t     *pat_own, *pat_own_off;    /* pattern -> its erefs */
@@ -236,6 +248,8 @@ struct engine_scratch {
         /* final stage */
         int32_t  *cap_req;              /* capability -> index in requires, or -1 */
         int32_t  *cap_excl;             /* capability -> index in excluded, or -1 */
+        int32_t  *cap_inc;              /* capability -> index in requires when it is
+                                         * incidental (cap_req is -1 then), or -1 */
         struct member_match *mm;
         size_t    mm_cap;
         char     *val_text;             /* the notice's value, in the result */
@@ -263,7 +277,7 @@ char *engine_band_string(const struct member *m);            /* caller frees */
 
 /* The common final stage.  _caps reads the fired rules (per pattern, or
  * per eref when s->brute) and s->cpvhits and fills requires/excluded and
- * s->cap_req/cap_excl; _members then evaluates the candidate members
+ * s->cap_req (required ones: members match on these)/cap_inc/cap_excl; _members then evaluates the candidate members
  * (ascending member indices), or every member when all is true. */
 void engine_finish_caps(const struct engine *e, struct engine_scratch *s,
                         const struct opportunity *o, struct match_result *out);

@@ -160,6 +160,19 @@ ref_hit(const struct engine *e, const struct engine_scratch *s, uint32_t r)
         }
 }
 
+/* The hit of capability eref r: NULL when it did not fire, or when it is
+ * the weak part of a rule whose strong part fired too (one rule, one
+ * reason). */
+static struct hit *
+cap_hit(const struct engine *e, const struct engine_scratch *s, uint32_t r)
+{
+        struct hit *h = ref_hit(e, s, r);
+
+        if (h != NULL && e->refs[r].twin >= 0 && ref_hit(e, s, (uint32_t)e->refs[r].twin))
+                return NULL;
+        return h;
+}
+
 /* The matched words of a hit, at most MATCHED_MAX bytes, cut on a UTF-8
  * character boundary. */
 static char *
@@ -390,7 +403,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
         out->excluded = result_alloc(out, tx->ncaps * sizeof(*out->excluded));
         for (size_t c = 0; c < tx->ncaps; c++) {
                 const struct capability *cap = &tx->caps[c];
-                size_t h0 = h, npos = 0, nneg = 0, ncpvpos = 0;
+                size_t h0 = h, npos = 0, nneg = 0, ncpvpos = 0, nstrong = 0;
                 struct requirement *rq;
                 struct reason *rs;
                 size_t n = 0;
@@ -398,6 +411,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
 
                 s->cap_req[c] = -1;
                 s->cap_excl[c] = -1;
+                s->cap_inc[c] = -1;
                 while (h < s->ncpvhits && s->cpvhits[h].cap == c) {
                         if (s->cpvhits[h].exclude)
                                 nneg++;
@@ -406,21 +420,26 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                         h++;
                 }
                 for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
-                        if (ref_hit(e, s, r) == NULL)
+                        if (cap_hit(e, s, r) == NULL)
                                 continue;
-                        if (e->refs[r].exclude)
+                        if (e->refs[r].exclude) {
                                 nneg++;
-                        else
+                        } else {
                                 npos++;
+                                nstrong += !e->refs[r].weak;
+                        }
                 }
                 if (npos + ncpvpos == 0)
                         continue;
                 rq = nneg ? &out->excluded[nexc] : &out->requires[nreq];
                 if (nneg)
                         s->cap_excl[c] = (int32_t)nexc++;
-                else
+                else if (ncpvpos + nstrong > 0)
                         s->cap_req[c] = (int32_t)nreq++;
+                else
+                        s->cap_inc[c] = (int32_t)nreq++;
                 rq->cap = cap;
+                rq->required = ncpvpos + nstrong > 0;
                 rs = result_alloc(out, (npos + ncpvpos + nneg) * sizeof(*rs));
                 for (size_t k = h0; k < h; k++) {
                         const struct cpvhit *ch = &s->cpvhits[k];
@@ -434,7 +453,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                         first_cpv = false;
                 }
                 for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
-                        struct hit *ht = ref_hit(e, s, r);
+                        struct hit *ht = cap_hit(e, s, r);
                         const struct rule *ru = e->refs[r].rule;
 
                         if (ht == NULL || ru->exclude)
@@ -527,10 +546,26 @@ miss_text(const struct engine *e, struct engine_scratch *s, const struct opportu
                                 goto done;
                         }
                 }
+                for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
+                        uint32_t c = e->mem_caps[k];
+
+                        if (s->cap_inc[c] >= 0) {
+                                const struct requirement *rq = &out->requires[s->cap_inc[c]];
+                                const struct reason *x = &rq->reasons[0];
+
+                                buf_printf(&b, "capability %s is only incidental here: "
+                                           "'%s' in %s, not in the title, lots, items or "
+                                           "CPV codes", rq->cap->id, x->matched, x->field);
+                                goto done;
+                        }
+                }
                 buf_adds(&b, "no capability of yours is required (requires: ");
-                for (size_t k = 0; k < out->nrequires; k++)
+                for (size_t k = 0; k < out->nrequires; k++) {
+                        if (!out->requires[k].required)
+                                continue;
                         list_append(&b, out->requires[k].cap->id, &first);
-                if (out->nrequires == 0)
+                }
+                if (first)
                         buf_adds(&b, "none");
                 buf_adds(&b, ")");
                 goto done;

@@ -13,6 +13,10 @@
  *   exclude_regex = [FIELDS:] PATTERN
  *   fields = FIELDS              default fields for the rules that follow
  *   rule_weight = NUMBER         weight of the rules that follow (default 1)
+ *   strong = yes|no              the rules that follow make the capability required
+ *                                even when they match only in the description
+ *                                (default no: such a match is incidental)
+ * and a [taxonomy] section: cpv_coverage = FILE (the CPV coverage table).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -360,7 +364,7 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
 {
         unsigned fields = FIELD_TEXT;
         double rule_weight = 1.0;
-        bool seen_label = false, seen_weight = false;
+        bool seen_label = false, seen_weight = false, strong = false;
         size_t positive = 0;
 
         for (size_t i = 0; i < sec->npairs; i++) {
@@ -402,6 +406,10 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                                 fields = f;
                 } else if (strcmp(k, "rule_weight") == 0) {
                         parse_weight(p->value, k, ini->path, p->line, &rule_weight, d);
+                } else if (strcmp(k, "strong") == 0) {
+                        if (parse_bool(p->value, &strong) < 0)
+                                diag_add(d, ini->path, p->line, "'strong' must be yes or no, "
+                                         "not '%s'", p->value);
                 } else if (strcmp(k, "keyword") == 0 || strcmp(k, "regex") == 0 ||
                            strcmp(k, "exclude") == 0 || strcmp(k, "exclude_regex") == 0) {
                         bool excl = k[0] == 'e';
@@ -414,13 +422,14 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                         }
                         if (rule_parse(kind, excl, p->value, fields, rule_weight, ini->path,
                                        p->line, &r, d) == 0) {
+                                r.strong = strong && !excl;
                                 add_rule(&c->rules, &c->nrules, &r);
                                 positive += !excl;
                         }
                 } else {
                         diag_add(d, ini->path, p->line, "unknown key '%s' in [capability %s] "
                                  "(label, weight, cpv, cpv_exclude, keyword, regex, exclude, "
-                                 "exclude_regex, fields, rule_weight)", k, c->id);
+                                 "exclude_regex, fields, rule_weight, strong)", k, c->id);
                 }
         }
         if (c->cpv.n == 0 && positive == 0)

@@ -171,6 +171,25 @@ def main():
             fail("care should be vetoed on the QU572 evaluation")
         if not any(r["capability"] == "care" for r in j.get("excluded", [])):
             fail("the vetoed care capability should be listed under 'excluded'")
+        # required vs incidental (#8 item 5): "Building Security and Concierge Service"
+        # requires security (title); cleaning, grounds and training are duties named
+        # in passing in its description: listed as incidental, matched by no one
+        j = json.loads(env.run("explain", str(env.row_id("c1dc580d-5788-4ed1-bee3-3b223944a753")),
+                               "--json", now=NOW_2022).stdout)
+        req = {r["capability"]: r["required"] for r in j["requires"]}
+        if req.get("security") is not True:
+            fail("the concierge service should require security: %r" % req)
+        for cap in ("cleaning", "grounds", "training"):
+            if req.get(cap) is not False:
+                fail("%s is named only in passing in the concierge notice: it must be "
+                     "incidental, got %r" % (cap, req))
+        if any(m["member"] == "brum-facilities" and "cleaning" in
+               [x.get("capability") for x in m["reasons"]] for m in j["matches"]):
+            fail("a member matched on the incidental cleaning: %r" % j["matches"])
+        text = env.run("explain", str(env.row_id("c1dc580d-5788-4ed1-bee3-3b223944a753")),
+                       now=NOW_2022).stdout
+        if "(incidental" not in text:
+            fail("explain text does not mark incidental requirements:\n" + text)
         # "Email Security Solution" is IT security: no security requirement
         j = json.loads(env.run("explain", str(env.row_id("83484885-3ac6-4242-9005-37583b2fe861")),
                                "--json", now=NOW_2022).stdout)

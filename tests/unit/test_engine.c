@@ -338,11 +338,16 @@ t_rule_atoms_and_counts(void **state)
         (void)state;
         fx_rule(&m->rules, &m->nrules, RULE_REGEX, "\\d{3} hours", FIELD_TEXT, false, 1.0);
         fx_rule(&m->rules, &m->nrules, RULE_REGEX, "\\d{4}", FIELD_TEXT, false, 1.0);
-        /* written the same way as the taxonomy's: one pattern */
-        fx_rule(&m->rules, &m->nrules, RULE_KEYWORD, "window cleaning", FIELD_TEXT, false, 1.0);
+        /* written the same way as the strong part of the taxonomy's (a capability
+         * rule on title and description is split in a title/lots/items part and
+         * a description part): one pattern */
+        fx_rule(&m->rules, &m->nrules, RULE_KEYWORD, "window cleaning",
+                FIELD_TITLE | FIELD_LOTS | FIELD_ITEMS, false, 1.0);
         e = build_ok(tx, reg);
         assert_int_equal(engine_rule_count(e), 7);
-        assert_int_equal(engine_pattern_count(e), 6);
+        /* window cleaning 2 (shared by the member), cleaners, asbestos (an exclusion
+         * is never split), catering 2, the member's two regexes */
+        assert_int_equal(engine_pattern_count(e), 8);
         assert_int_equal(engine_always_count(e), 1);
         a = engine_rule_atoms(e, &engine_taxonomy(e)->caps[0].rules[0]);
         assert_string_equal(a, "WORD:cleaning & WORD:window");
@@ -663,6 +668,71 @@ t_value_bands(void **state)
         engine_free(e);
 }
 
+/* ---- required and incidental -------------------------------------------------------- */
+
+/* A capability named only in the description is incidental: listed, but no
+ * member matches on it; a title, lot, item, CPV or strong-rule match makes
+ * it required.  A rule matching in both title and description gives one
+ * reason (its strong part's). */
+static void
+t_incidental(void **state)
+{
+        struct member_register *reg = fx_register();
+        struct taxonomy *tx;
+        struct engine *e;
+        struct opportunity o;
+        struct match_result r;
+
+        (void)state;
+        fx_member(reg, "cleaner", "cleaning", NULL, VALUE_NONE, VALUE_NONE);
+        fx_member(reg, "cook", "catering", NULL, VALUE_NONE, VALUE_NONE);
+        e = build_ok(small_taxonomy(), reg);
+        match_result_init(&r);
+        fx_opp(&o, "Catering for the school", "The caterer will also arrange window cleaning "
+               "of the dining hall.", NULL, NULL, VALUE_NONE);
+        run(e, &o, ENGINE_EXPLAIN, &r);
+        assert_int_equal(r.nrequires, 2);
+        assert_string_equal(r.requires[0].cap->id, "cleaning");
+        assert_false(r.requires[0].required);
+        assert_true(r.requires[0].score > 0.99);        /* still scored and explained */
+        assert_string_equal(r.requires[1].cap->id, "catering");
+        assert_true(r.requires[1].required);
+        /* "caterer" in the description too, but the title's hit is the one reason */
+        assert_int_equal(r.requires[1].nreasons, 1);
+        assert_string_equal(r.requires[1].reasons[0].field, "title");
+        assert_int_equal(r.nmatches, 1);
+        assert_string_equal(r.matches[0].member->id, "cook");
+        assert_string_equal(miss_of(&r, "cleaner"), "capability cleaning is only incidental "
+                            "here: 'window cleaning' in description, not in the title, lots, "
+                            "items or CPV codes");
+        opportunity_done(&o);
+        /* a lot title makes it required */
+        fx_opp(&o, "Catering for the school", "The caterer will also arrange window cleaning.",
+               NULL, NULL, VALUE_NONE);
+        strv_add(&o.lot_titles, "Lot 2: window cleaning");
+        run(e, &o, 0, &r);
+        assert_true(r.requires[0].required);
+        assert_string_equal(r.requires[0].reasons[0].field, "lots");
+        assert_int_equal(r.nmatches, 2);
+        opportunity_done(&o);
+        engine_free(e);
+
+        /* a strong rule: the description is enough */
+        reg = fx_register();
+        fx_member(reg, "cleaner", "cleaning", NULL, VALUE_NONE, VALUE_NONE);
+        tx = small_taxonomy();
+        tx->caps[0].rules[0].strong = true;
+        e = build_ok(tx, reg);
+        fx_opp(&o, "Catering for the school", "The caterer will also arrange window cleaning.",
+               NULL, NULL, VALUE_NONE);
+        run(e, &o, 0, &r);
+        assert_true(r.requires[0].required);
+        assert_int_equal(r.nmatches, 1);
+        opportunity_done(&o);
+        match_result_done(&r);
+        engine_free(e);
+}
+
 /* ---- scoring ------------------------------------------------------------------------- */
 
 static void
@@ -685,7 +755,7 @@ t_scores(void **state)
         e = build_ok(small_taxonomy(), reg);
         match_result_init(&r);
 
-        fx_opp(&o, "Catering for schools", "Packed lunches and window cleaning.", "55524000",
+        fx_opp(&o, "Catering and window cleaning for schools", "Packed lunches.", "55524000",
                NULL, VALUE_NONE);
         o.suitable_sme = TRI_YES;
         o.suitable_vcse = TRI_YES;
@@ -758,6 +828,7 @@ main(void)
                 cmocka_unit_test(t_exclusions_and_misses),
                 cmocka_unit_test(t_regions),
                 cmocka_unit_test(t_value_bands),
+                cmocka_unit_test(t_incidental),
                 cmocka_unit_test(t_scores),
                 cmocka_unit_test(t_empty_register),
         };
