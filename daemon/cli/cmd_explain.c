@@ -41,19 +41,20 @@
 static json_t *
 explain_json(const struct config *cfg, const struct engine *e, const struct opportunity *o,
              const struct match_result *res, const char *member, int64_t now,
-             int64_t canonical)
+             enum link_verdict lv, const char *linkwhy)
 {
         json_t *j = json_object(), *a;
         struct filter f;
-        char scale[SCALE_REASON_MAX], dup[64];
+        char scale[SCALE_REASON_MAX];
         const char *why, *over;
 
         filter_from_config(&f, cfg);
-        why = filter_reject_reason(&f, o, now);
-        if (canonical != 0) {   /* the other source's record: matched as that one */
-                snprintf(dup, sizeof(dup), "same tender as %lld", (long long)canonical);
-                why = dup;
-        }
+        /* as the match pass has it (links.h): the other source's record of a
+         * tender is matched as that one; a tender its other record closes
+         * is closed */
+        why = lv == LINK_DUPLICATE ? linkwhy : filter_reject_reason(&f, o, now);
+        if (why == NULL && lv == LINK_OTHER_CLOSED)
+                why = linkwhy;
         over = filter_likely_over_cap(&f, o, scale, sizeof(scale));
 
         json_object_set_new(j, "opportunity", opportunity_to_json(o, false));
@@ -215,7 +216,9 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         struct match_result res;
         struct err err = { 0 };
         bool json = false;
-        int64_t id, canonical = 0;
+        enum link_verdict lv = LINK_NONE;
+        char linkwhy[LINK_WHY_MAX];
+        int64_t id;
         int c, r, rc = 1;
 
         cli_getopt_reset();
@@ -273,21 +276,18 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                         cli_error("explain", "%s", err.msg);
                 goto out;
         }
-        {
-                struct store_link l;
-
-                store_link_init(&l);
-                if (store_link_get(st, id, &l, &err) > 0 && l.other_is_canonical)
-                        canonical = l.id;
-                store_link_done(&l);
+        if ((r = store_link_verdict(st, id, linkwhy, &err)) < 0) {
+                cli_error("explain", "%s", err.msg);
+                goto out;
         }
+        lv = (enum link_verdict)r;
         s = engine_scratch_new(e);
         if (engine_match(e, s, &o, ENGINE_EXPLAIN, &res) < 0) {
                 cli_error("explain", "matching failed");
                 goto out;
         }
         {
-                json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now, canonical);
+                json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now, lv, linkwhy);
 
                 if (json) {
                         json_print(stdout, j, JSON_DUMP_FLAGS);

@@ -123,6 +123,9 @@ static const char *const sql[ST__N] = {
         [ST_LINK_CITED] =
                 "SELECT 1 FROM link_ref WHERE source = ?1 AND kind = 'notice' AND ref = ?2"
                 " LIMIT 1",
+        [ST_LINK_CLOSED] =
+                "SELECT 1 FROM opportunity WHERE id = ?1"
+                " AND status IN ('cancelled', 'awarded', 'complete')",
         [ST_LINK_SIBLINGS] =
                 "SELECT k.opportunity_id FROM opportunity o"
                 " JOIN link_key k ON k.opportunity_id = o.id"
@@ -181,7 +184,8 @@ is_fts(const char *source)
 static bool
 linkable(const struct opportunity *o)
 {
-        return o->stage == STAGE_TENDER && (is_cf(o->source) || is_fts(o->source));
+        return o->stage == STAGE_TENDER && o->status != STATUS_CANCELLED &&
+               (is_cf(o->source) || is_fts(o->source));
 }
 
 /* Words that say what kind of body a buyer is, not which one. */
@@ -484,13 +488,24 @@ other_of(const struct pair *p, int64_t id)
 }
 
 int
-links_canonical_of(struct store *s, int64_t id, int64_t *ret, struct err *err)
+store_link_verdict(struct store *s, int64_t id, char why[LINK_WHY_MAX], struct err *err)
 {
+        sqlite3_stmt *st;
         struct pair p;
-        int r = link_of(s, id, &p, err);
+        int r;
 
-        *ret = r == 0 && p.dup == id ? p.canonical : 0;
-        return r;
+        why[0] = '\0';
+        if ((r = link_of(s, id, &p, err)) < 0 || p.dup == 0)
+                return r;
+        if (p.dup == id) {
+                snprintf(why, LINK_WHY_MAX, "same tender as %lld", (long long)p.canonical);
+                return LINK_DUPLICATE;
+        }
+        if ((r = first_row(s, ST_LINK_CLOSED, p.dup, &st, err, "read links")) <= 0)
+                return r;
+        db_reset(st);
+        snprintf(why, LINK_WHY_MAX, "closed on the other source (%lld)", (long long)p.dup);
+        return LINK_OTHER_CLOSED;
 }
 
 struct key {

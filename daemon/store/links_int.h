@@ -18,10 +18,6 @@ struct store;
 int links_note(struct store *s, int64_t id, const struct opportunity *o, bool *linked,
                struct err *err);
 
-/* The canonical record of duplicate id in *ret (0 when id is not a
- * duplicate). */
-int links_canonical_of(struct store *s, int64_t id, int64_t *ret, struct err *err);
-
 /* Migration 4: keys, cited ids and links of the notices already stored. */
 int links_fill(struct store *s, struct err *err);
 

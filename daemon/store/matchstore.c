@@ -12,11 +12,11 @@
 #include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/hash.h"
+#include "bidbroker/links.h"
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
 
 #include "db.h"
-#include "links_int.h"
 
 /* ---- content hash ------------------------------------------------------------ */
 
@@ -313,22 +313,20 @@ static int
 each_opp(const struct opportunity *o, void *arg)
 {
         struct run *r = arg;
-        char hash[MATCH_HASH_LEN], dup[64];
+        char hash[MATCH_HASH_LEN], linkwhy[LINK_WHY_MAX];
         const char *why;
-        int64_t canonical;
         bool same;
         int rc;
 
-        /* the other source's record of a tender is matched as that one */
-        if ((rc = links_canonical_of(r->st, o->id, &canonical, r->err)) < 0)
+        /* the other source's record of a tender is matched as that one; a
+         * tender its other record closes is closed */
+        if ((rc = store_link_verdict(r->st, o->id, linkwhy, r->err)) < 0)
                 return rc;
-        if (canonical != 0) {
-                snprintf(dup, sizeof(dup), "same tender as %lld", (long long)canonical);
-                why = dup;
+        why = rc == LINK_DUPLICATE ? linkwhy : filter_reject_reason(r->f, o, r->now);
+        if (rc == LINK_DUPLICATE)
                 r->c->duplicates++;
-        } else {
-                why = filter_reject_reason(r->f, o, r->now);
-        }
+        else if (why == NULL && rc == LINK_OTHER_CLOSED)
+                why = linkwhy;
         r->c->considered++;
         if (why == NULL)
                 r->c->eligible++;

@@ -19,7 +19,9 @@ tender edited (tests/fixtures/README.md, "links/"):
   Victims of Domestic Abuse" cites as "Publication reference: 2022/S
   000-029179"; buyer and title are another tender's and the deadline 12 hours
   apart: linked by ids;
-- a store from before the links migration opens, upgrades and links the pair
+- a cancellation of the Find a Tender record closes the tender (the match on
+  the Contracts Finder record is withdrawn);
+- a store from before the links migrations opens, upgrades and links the pair
   it already holds.
 """
 import json
@@ -184,6 +186,44 @@ def test_matched_before_link():
         env.cleanup()
 
 
+def test_cancelled_on_other_source():
+    """A cancellation of the Find a Tender record (a tenderCancellation
+    release of its ocid, as UK12 notices are) closes the tender: the match on
+    the Contracts Finder record is withdrawn, and explain says why."""
+    env = env_with_member()
+    try:
+        ingest(env, CF_2025, NOW_2025, 0)
+        ingest(env, TWIN, NOW_2025, 1)
+        env.run("match", now=NOW_2025)
+        if matches(env).get(("caterers-both", HAMPSHIRE)) is None:
+            fail("the CF record should be matched before the cancellation")
+        with open(path(TWIN)) as f:
+            pkg = json.load(f)
+        rel = pkg["releases"][0]
+        rel["id"] = "032800-2026"
+        rel["tag"] = ["tenderCancellation"]
+        rel["date"] = "2025-01-24T12:30:00Z"
+        cancel = os.path.join(env.dir, "cancel.json")
+        with open(cancel, "w") as f:
+            json.dump(pkg, f)
+        later = "2025-01-24T13:00:00Z"
+        out = env.run("ingest", cancel, now=later).stdout
+        if ", 0 linked\n" not in out:
+            fail("a cancellation is not linked:\n" + out)
+        env.run("match", now=later)
+        cf_row = stored(env, HAMPSHIRE, later)["id"]
+        fts_row = stored(env, FTS_ID, later)["id"]
+        m = matches(env, "--all").get(("caterers-both", HAMPSHIRE))
+        want = "closed on the other source (%d)" % fts_row
+        if m is None or m["status"] != "withdrawn" or m["withdrawn_reason"] != want:
+            fail("the CF record's match should be withdrawn as %r: %r" % (want, m))
+        f = env.json_lines("explain", str(cf_row), "--json", now=later)[0]["filter"]
+        if f["eligible"] or f["reason"] != want:
+            fail("explain of the CF record: %r" % f)
+    finally:
+        env.cleanup()
+
+
 def test_near_miss():
     env = env_with_member()
     try:
@@ -256,6 +296,7 @@ def migrate_from(downgrade):
 def main():
     test_both_orders()
     test_matched_before_link()
+    test_cancelled_on_other_source()
     test_near_miss()
     test_ids()
     test_migration()
