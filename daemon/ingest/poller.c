@@ -1033,7 +1033,8 @@ pollset_free(struct pollset *ps)
         for (size_t i = 0; i < ps->nsrc; i++) {
                 struct psource *s = &ps->src[i];
 
-                if (s->job != NULL && ps->wk != NULL)
+                /* a job the worker handed back (parsed) is ours again */
+                if (s->job != NULL && ps->wk != NULL && !s->parsed)
                         worker_cancel(ps->wk, &s->job->wj);     /* frees it */
                 else if (s->job != NULL)
                         parse_release(&s->job->wj);
