@@ -1,0 +1,139 @@
+/*
+ * consortium.h — who could bid together (issue #10, the search): given an
+ * opportunity's requirements and the willing members, the minimal sets of at
+ * most k members whose capabilities together cover every requirement.
+ *
+ * The search is pure: it knows nothing of the store, the register or the
+ * engine.  Its input is a plain array, one entry per willing member (already
+ * eligible for the notice: region, on-site rules, exclusions), holding the
+ * member's requirement bits, the strength of its match, its capacity and
+ * flags.  docs/consortium.md has the long form.
+ *
+ * Definitions:
+ * - Requirements are bits 0 .. nreq-1 of a uint64_t: at most 64 (CONSORT_MAX_REQ)
+ *   per opportunity; the taxonomy has 12 capabilities today.
+ * - Capacity is stated in pence (< 0: not stated, i.e. not limited).  When
+ *   the opportunity's value is stated (>= 0), a set is feasible only if the
+ *   sum of its members' capacities reaches it; an unstated capacity reaches
+ *   anything.  When the value is not stated, capacity plays no part.
+ * - Dominance: member a is dominated by member b when a's mask is a subset
+ *   of b's and, with a value stated, b's capacity is at least a's, and either
+ *   b's mask is strictly larger, or the masks are equal and b is better (a
+ *   higher score, then a larger capacity, then earlier in the array).
+ *   Dominated members are dropped before the search: whatever they could do
+ *   in a consortium another member can do at least as well.  So members with
+ *   the same mask form one group that keeps only its best, and a group whose
+ *   mask is a strict subset of another's is dropped (with a value stated,
+ *   unless it holds more capacity than any bigger group can offer).
+ * - A consortium (or a single member) is a set S of at most k undominated
+ *   members whose masks cover every requirement, feasible on capacity, and
+ *   irredundant: drop any member and coverage fails (every member covers a
+ *   requirement no other member of S covers).
+ * - Each requirement is mapped to the member of S covering it with the
+ *   highest score (then the earlier member).  The lead is the member flagged
+ *   CONSORT_LEAD_CAPABLE covering the most requirements, or, if none is
+ *   flagged, the member covering the most (then higher score, then earlier).
+ * - Score of S = the mean, over requirements, of the score of the member
+ *   each is mapped to (coverage strength).  Balance = fewest requirements
+ *   mapped to one member / most mapped to one member (1: even).
+ * - Ranking: fewest members first (a single member covering everything is
+ *   always preferred), then higher score, then more members flagged
+ *   CONSORT_LOCAL, then higher balance, then the members' indices
+ *   (lexicographically).  The top N are kept.
+ *
+ * Search: depth-first over the undominated members, branching on the
+ * uncovered requirement with the fewest candidate members; each branch
+ * forbids the candidates of the branches before it (so every set is met
+ * once); a branch stops as soon as a chosen member becomes redundant or the
+ * remaining requirements cannot be covered by the members still allowed
+ * (largest mask bound).  It deepens one size at a time (1, 2, .., k) and
+ * stops at the first size at which N sets are known, which is exact for the
+ * ranking above.  Every node counts against the node budget; when it is
+ * spent the search stops, adds a greedy weighted cover (most new
+ * requirements per member, weighted by score, redundant members pruned) and
+ * marks the result approximate.
+ *
+ * Ownership: consort_search() returns a result owned by the caller, freed
+ * with consort_result_free(); indices in it refer to the input array.
+ */
+#ifndef BIDBROKER_CONSORTIUM_H
+#define BIDBROKER_CONSORTIUM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSORT_MAX_REQ         64
+#define CONSORT_MAX_K           4
+#define CONSORT_DEFAULT_K       3
+#define CONSORT_DEFAULT_TOP     5
+#define CONSORT_DEFAULT_BUDGET  200000
+
+#define CONSORT_LEAD_CAPABLE    1u      /* the member may lead a consortium */
+#define CONSORT_LOCAL           2u      /* the member is local to the work */
+
+struct consort_member {
+        uint64_t mask;          /* the requirements it can deliver */
+        double   score;         /* the strength of its match (>= 0) */
+        int64_t  capacity;      /* pence; < 0: not stated */
+        unsigned flags;         /* CONSORT_LEAD_CAPABLE, CONSORT_LOCAL */
+};
+
+struct consort_problem {
+        unsigned nreq;                          /* 1 .. CONSORT_MAX_REQ */
+        const struct consort_member *members;
+        size_t   nmembers;
+        int64_t  value;                         /* pence; < 0: not stated */
+        unsigned k;                             /* 0: CONSORT_DEFAULT_K */
+        size_t   top_n;                         /* 0: CONSORT_DEFAULT_TOP */
+        size_t   node_budget;                   /* 0: CONSORT_DEFAULT_BUDGET */
+};
+
+enum consort_verdict {
+        CONSORT_SINGLE,         /* one member covers everything */
+        CONSORT_CONSORTIUM,     /* the best has 2 .. k members */
+        CONSORT_NO_COVER,       /* see consort_why() and consort_missing() */
+};
+
+enum consort_why {              /* why no cover */
+        CONSORT_WHY_NONE,       /* there is a cover */
+        CONSORT_WHY_MISSING,    /* some requirement no member can deliver */
+        CONSORT_WHY_TOO_MANY,   /* every cover needs more than k members
+                                 * (or none was found within the budget) */
+        CONSORT_WHY_CAPACITY,   /* covers exist, none with enough capacity */
+};
+
+struct consort_result;
+
+/* 0, or -EINVAL (nreq 0 or over 64, k over CONSORT_MAX_K, a mask with bits
+ * at or above nreq, NULL members with nmembers > 0); *out is NULL then. */
+int consort_search(const struct consort_problem *p, struct consort_result **out);
+struct consort_result *consort_result_free(struct consort_result *r); /* NULL-safe */
+
+enum consort_verdict consort_verdict(const struct consort_result *r);
+enum consort_why consort_why(const struct consort_result *r);
+const char *consort_verdict_name(enum consort_verdict v);  /* "single", "consortium", "no cover" */
+/* The requirements no member can deliver (a subset of the bits). */
+uint64_t consort_missing(const struct consort_result *r);
+/* The node budget ran out: the sets are valid but may not be the best. */
+bool consort_approximate(const struct consort_result *r);
+size_t consort_nodes(const struct consort_result *r);
+/* Members left after dropping the dominated ones. */
+size_t consort_candidates(const struct consort_result *r);
+
+/* The sets, best first. */
+size_t consort_count(const struct consort_result *r);
+/* Set i's members (indices into the input, ascending); *n their number. */
+const uint32_t *consort_set(const struct consort_result *r, size_t i, size_t *n);
+uint32_t consort_lead(const struct consort_result *r, size_t i);
+/* The member requirement bit `req` is mapped to in set i. */
+uint32_t consort_cover(const struct consort_result *r, size_t i, unsigned req);
+double consort_score(const struct consort_result *r, size_t i);
+double consort_balance(const struct consort_result *r, size_t i);
+
+/* The exact definition, by enumerating every subset of at most k members
+ * (for tests: small instances only).  Same output as consort_search() when
+ * its budget is not spent. */
+int consort_search_brute(const struct consort_problem *p, struct consort_result **out);
+
+#endif
