@@ -282,6 +282,43 @@ t_later_releases(void **state)
         assert_int_equal(linked_to(f->s, x, NULL, NULL), 0);
 }
 
+/* Ocids cite too: a Contracts Finder notice naming a Find a Tender ocid, a
+ * Find a Tender notice naming a Contracts Finder ocid; a notice that says it
+ * is cancelled is never linked. */
+static void
+t_ids_ocids(void **state)
+{
+        struct fx *f = *state;
+        struct opportunity o;
+        char rule[32] = "";
+        int64_t cf, fts, a;
+
+        mk(&o, "cf", "66666666-6666-6666-6666-666666666666", "ocds-b5fd17-u", "A", "One", DL,
+           "{\"relatedProcesses\":[{\"identifier\":\"OCDS-H6VHTK-0000AA\"}]}");
+        cf = put(f->s, &o);
+        mk(&o, "fts", "000040-2025", "ocds-h6vhtk-0000aa", "B", "Two", DL, NULL);
+        fts = put(f->s, &o);
+        assert_int_equal(linked_to(f->s, cf, rule, NULL), fts);
+        assert_string_equal(rule, LINK_RULE_IDS);
+
+        mk(&o, "fts", "000041-2025", "ocds-h6vhtk-0000ab", "C", "Three", DL,
+           "{\"x\":\"ocds-b5fd17-77777777-7777-7777-7777-777777777777\"}");
+        fts = put(f->s, &o);
+        mk(&o, "cf", "88888888-8888-8888-8888-888888888888",
+           "ocds-b5fd17-77777777-7777-7777-7777-777777777777", "D", "Four", DL, NULL);
+        cf = put(f->s, &o);
+        assert_int_equal(linked_to(f->s, fts, NULL, NULL), cf);
+
+        /* a cancellation notice agreeing with an unlinked tender: not linked */
+        mk(&o, "cf", "99999999-9999-9999-9999-999999999999", "ocds-b5fd17-t", "Leeds",
+           "Snow clearance", DL, NULL);
+        a = put(f->s, &o);
+        mk(&o, "fts", "000042-2025", "ocds-h6vhtk-0000ac", "Leeds", "Snow clearance", DL, NULL);
+        o.status = STATUS_CANCELLED;
+        put(f->s, &o);
+        assert_int_equal(linked_to(f->s, a, NULL, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -291,6 +328,7 @@ main(void)
                 T(t_ids_fts_cites_cf),
                 T(t_ids_cf_cites_award),
                 T(t_later_releases),
+                T(t_ids_ocids),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
