@@ -4,7 +4,7 @@
 #   make check      install missing Debian packages (as root), build, run every
 #                   test, then again under AddressSanitizer + UBSan
 #   make demo       one ingest -> match -> digest cycle on bundled sample data
-#   make bench      matching benchmark (prints one JSON line)
+#   make bench      matching and consortium benchmarks (one JSON line each)
 #   make fuzz       libFuzzer (clang) on every parser, FUZZ_SECONDS (60) each
 #   make man        the manual pages (BUILD/man/*.1), made from the --help texts
 #   make install    PREFIX=/usr/local DESTDIR=

@@ -46,6 +46,7 @@
 #include "bidbroker/rule.h"
 #include "bidbroker/textnorm.h"
 #include "bidbroker/util.h"
+#include "bench_consortium.h"
 #include "../unit/engine_corpus.h"
 #include "../unit/engine_fixture.h"
 
@@ -1215,5 +1216,5 @@ main(int argc, char **argv)
         free(tpath);
         free(lpath);
         free(cpath);
-        return diffs ? 1 : 0;
+        return bench_consortium() | (diffs ? 1 : 0);
 }
