@@ -114,7 +114,7 @@ def main():
 
         # watchdog pings keep coming during the parse
         last, gap = time.monotonic(), 0.0
-        while time.monotonic() - served < 1.0:
+        while time.monotonic() - served < 0.8:
             notify.key("WATCHDOG", timeout=2)
             now = time.monotonic()
             gap, last = max(gap, now - last), now
