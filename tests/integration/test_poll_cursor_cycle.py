@@ -29,9 +29,10 @@ PAGE = 5
 
 
 class Cycle:
-    """First page A (no cursor); cursor k odd: B, even: A; next is k+1."""
+    """First page A (no cursor); cursor k odd: B, even: A; next is k+1.
+    With next_url, every page's links.next is that instead."""
 
-    def __init__(self):
+    def __init__(self, next_url=None):
         rels = fs.fts_releases(2 * PAGE)
         for r in rels:
             r["date"] = "2025-01-21T23:00:00Z"
@@ -53,7 +54,7 @@ class Cycle:
                 k = int(q.get("cursor", "0"))
                 pkg = dict(outer.template)
                 pkg["releases"] = outer.pages[k % 2]
-                pkg["links"] = {"next": "%s%s?limit=%d&cursor=%d" % (
+                pkg["links"] = {"next": next_url or "%s%s?limit=%d&cursor=%d" % (
                     outer.base, fs.FTS_PATH, PAGE, k + 1)}
                 body = json.dumps(pkg).encode()
                 self.send_response(200)
@@ -107,5 +108,24 @@ def test_cursor_cycle(d):
         cyc.stop()
 
 
+def test_hostile_next_link_logged_safely(d):
+    """A links.next the poller refuses is quoted in the log: its control and
+    format characters are shown as <U+XXXX>, never written raw (the log goes
+    to a terminal or the journal)."""
+    cyc = Cycle(next_url="ftp://evil.example/\u202egpj.exe\u001b[2J\u001b]0;pwned\u0007")
+    try:
+        conf = fs.write_config(d, [
+            ("cyc", "fts", cyc.base + fs.FTS_PATH, dict(fs.FAST, page_limit=str(PAGE)))])
+        p = fs.run_poll(conf, NOW, "--retries", "1", "--since", SINCE, timeout=60)
+        lines = [ln for ln in p.stderr.splitlines() if "links.next" in ln]
+        check(lines, "the refused links.next was not logged:\n" + p.stderr)
+        check("<U+202E>gpj.exe<U+001B>[2J<U+001B>]0;pwned<U+0007>" in lines[0],
+              "the log line does not show the characters escaped:\n" + lines[0])
+        for ch in ("\u202e", "\x1b", "\x07"):
+            check(ch not in p.stderr + p.stdout, "%r printed raw:\n%r" % (ch, p.stderr))
+    finally:
+        cyc.stop()
+
+
 if __name__ == "__main__":
-    fs.main([test_cursor_cycle])
+    fs.main([test_cursor_cycle, test_hostile_next_link_logged_safely])
