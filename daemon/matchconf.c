@@ -147,6 +147,7 @@ matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN
                 hasher_strv(&h, &c->cpv_exclude);
                 h_rules(&h, c->rules, c->nrules);
                 hasher_num(&h, c->weight);
+                hasher_int(&h, c->on_site);
         }
         /* the CPV coverage table: where each code is placed */
         for (size_t i = 0; tx && i < cpvcover_count(tx->cover); i++) {

@@ -71,6 +71,9 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
                 json_array_append_new(a, rq);
         }
         json_object_set_new(j, "requires", a);
+        /* which region rule applied: on-site work at its delivery place, or the
+         * notice's own regions */
+        json_object_set_new(j, "place", res->place ? json_string(res->place) : json_null());
         a = json_array();
         for (size_t i = 0; i < res->nexcluded; i++)
                 json_array_append_new(a, requirement_json(&res->excluded[i]));
@@ -157,6 +160,9 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                 fprintf(out, "  scale     likely over the value cap: %s%s\n", jstr(f, "likely_over_cap"),
                        json_is_true(json_object_get(f, "eligible")) ?
                        " (kept: keep_likely_over_cap = yes)" : "");
+
+        if (jstr(j, "place"))
+                fprintf(out, "  where     %s\n", jstr(j, "place"));
 
         fprintf(out, "\nRequires:\n");
         if (json_array_size(json_object_get(j, "requires")) == 0)

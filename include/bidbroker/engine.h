@@ -137,6 +137,9 @@ struct match_result {
         struct requirement  *excluded;  /* capabilities vetoed by an exclusion:
                                          * their positive and exclusion reasons */
         size_t               nexcluded;
+        const char          *place;     /* which region rule applied, for people:
+                                         * "on-site work (building-works): the delivery
+                                         * place decides ..." */
         struct budget_note   budget;
         struct arena_blk    *arena;     /* private: owns everything above */
 };

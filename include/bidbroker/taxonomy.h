@@ -56,6 +56,10 @@ struct capability {
         struct rule  *rules;            /* keywords, regexes and exclusions */
         size_t        nrules;
         double        weight;           /* scales this capability's score */
+        bool          on_site;          /* on_site = yes: the work is done where the
+                                         * notice delivers, so a delivery postcode or
+                                         * region decides where, whatever "any region"
+                                         * the notice also ticks */
         char         *file;
         unsigned      line;
 };

@@ -1704,7 +1704,7 @@ region_bits(const struct engine *e, struct engine_scratch *s, const struct oppor
         struct rcache *rc;
         struct buf key;
 
-        if (o->anywhere || (o->regions.n == 0 && o->postcodes.n == 0))
+        if (s->anywhere || (o->regions.n == 0 && o->postcodes.n == 0))
                 return false;
         /* notices share few region lists: remember the last bitsets */
         buf_init(&key);

@@ -246,6 +246,9 @@ struct engine_scratch {
         size_t    nmlist;
 
         /* final stage */
+        bool      anywhere;             /* the notice counts as deliverable anywhere:
+                                         * its "any region", unless on-site work has a
+                                         * delivery place (engine_finish_caps) */
         int32_t  *cap_req;              /* capability -> index in requires, or -1 */
         int32_t  *cap_excl;             /* capability -> index in excluded, or -1 */
         int32_t  *cap_inc;              /* capability -> index in requires when it is

@@ -266,7 +266,7 @@ region_check(const struct engine *e, struct engine_scratch *s, uint32_t mi,
                 rr->notice_place = "everywhere (no regions given)";
                 return;
         }
-        if (o->anywhere) {
+        if (s->anywhere) {
                 rr->notice_place = "anywhere";
                 return;
         }
@@ -792,6 +792,57 @@ sort_matches(struct member_match *v, struct member_match *tmp, size_t n)
                 v[k++] = tmp[i++];
 }
 
+static void list_append(struct buf *b, const char *item, bool *first);
+
+/* Where the work is (#8 item 6): on-site work (a required capability with
+ * on_site) is done at the notice's delivery place, so its postcodes and
+ * regions decide even when it also says "any region"; remote work keeps the
+ * notice's own region list.  Sets s->anywhere and out->place. */
+static void
+place_rule(struct engine_scratch *s, const struct opportunity *o, struct match_result *out)
+{
+        const struct capability *site = NULL, *first = NULL;
+        bool has_place = o->regions.n > 0 || o->postcodes.n > 0;
+
+        for (size_t k = 0; k < out->nrequires; k++) {
+                const struct requirement *rq = &out->requires[k];
+
+                if (!rq->required)
+                        continue;
+                if (first == NULL)
+                        first = rq->cap;
+                if (site == NULL && rq->cap->on_site)
+                        site = rq->cap;
+        }
+        s->anywhere = o->anywhere;
+        if (!o->anywhere)
+                out->place = has_place ? "the notice's regions and delivery postcodes"
+                                       : "not stated: every member's regions fit";
+        else if (site != NULL && has_place) {
+                struct buf b;
+                bool f = true;
+
+                buf_init(&b);
+                for (size_t i = 0; i < o->postcodes.n; i++)
+                        list_append(&b, o->postcodes.v[i], &f);
+                for (size_t i = 0; i < o->regions.n; i++)
+                        list_append(&b, o->regions.v[i], &f);
+                s->anywhere = false;
+                out->place = result_printf(out, "on-site work (%s): the delivery place (%s) "
+                                           "decides, not the notice's \"any region\"",
+                                           site->id, b.data);
+                buf_done(&b);
+        } else if (site != NULL) {
+                out->place = result_printf(out, "on-site work (%s), but the notice names no "
+                                           "delivery place: anywhere", site->id);
+        } else if (first != NULL) {
+                out->place = result_printf(out, "remote work (%s): the notice's \"any "
+                                           "region\" stands", first->id);
+        } else {
+                out->place = "anywhere (the notice says so)";
+        }
+}
+
 void
 engine_finish_caps(const struct engine *e, struct engine_scratch *s,
                    const struct opportunity *o, struct match_result *out)
@@ -811,6 +862,7 @@ engine_finish_caps(const struct engine *e, struct engine_scratch *s,
                 s->pc_c[i] = result_strndup(out, o->postcodes.v[i], strlen(o->postcodes.v[i]));
         s->val_text = value_text(out, o);
         capabilities(e, s, o, out);
+        place_rule(s, o, out);
 }
 
 void

@@ -13,6 +13,8 @@
  *   exclude_regex = [FIELDS:] PATTERN
  *   fields = FIELDS              default fields for the rules that follow
  *   rule_weight = NUMBER         weight of the rules that follow (default 1)
+ *   on_site = yes|no             once; the work is done at the delivery place
+ *                                (default no: the notice's own region list)
  *   strong = yes|no              the rules that follow make the capability required
  *                                even when they match only in the description
  *                                (default no: such a match is incidental)
@@ -364,7 +366,7 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
 {
         unsigned fields = FIELD_TEXT;
         double rule_weight = 1.0;
-        bool seen_label = false, seen_weight = false, strong = false;
+        bool seen_label = false, seen_weight = false, strong = false, seen_site = false;
         size_t positive = 0;
 
         for (size_t i = 0; i < sec->npairs; i++) {
@@ -406,6 +408,14 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                                 fields = f;
                 } else if (strcmp(k, "rule_weight") == 0) {
                         parse_weight(p->value, k, ini->path, p->line, &rule_weight, d);
+                } else if (strcmp(k, "on_site") == 0) {
+                        if (seen_site)
+                                diag_add(d, ini->path, p->line, "'on_site' given twice in "
+                                         "[capability %s]", c->id);
+                        else if (parse_bool(p->value, &c->on_site) < 0)
+                                diag_add(d, ini->path, p->line, "'on_site' must be yes or "
+                                         "no, not '%s'", p->value);
+                        seen_site = true;
                 } else if (strcmp(k, "strong") == 0) {
                         if (parse_bool(p->value, &strong) < 0)
                                 diag_add(d, ini->path, p->line, "'strong' must be yes or no, "
@@ -429,7 +439,8 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                 } else {
                         diag_add(d, ini->path, p->line, "unknown key '%s' in [capability %s] "
                                  "(label, weight, cpv, cpv_exclude, keyword, regex, exclude, "
-                                 "exclude_regex, fields, rule_weight, strong)", k, c->id);
+                                 "exclude_regex, fields, rule_weight, strong, on_site)", k,
+                                 c->id);
                 }
         }
         if (c->cpv.n == 0 && positive == 0)

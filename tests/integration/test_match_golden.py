@@ -21,12 +21,6 @@ EXPECTED_A = {
         "(tickets) is a print-design prefix; the notice is for every English region, "
         "which includes UKG, the ITL1 region of the member's postcode area B; no value "
         "stated, so matched and labelled",
-    ("brum-facilities", "1cdbf0a9-314f-4c15-9b35-d30a59ea9367"):
-        "'GBC - Locking and Unlocking of GBC sites': CPV 79710000 security services and "
-        "the 'locking and unlocking' rule; the notice is for any region",
-    ("north-east-stewards", "1cdbf0a9-314f-4c15-9b35-d30a59ea9367"):
-        "the same notice: any region reaches the North East; no value stated passes "
-        "the member's £25,000 maximum (labelled, not dropped)",
     ("care-brum", "07e9844f-6d88-43d3-ae74-b59472de03cb"):
         "'Accommodation Based Support Services for Victims of Domestic Abuse' in Sandwell "
         "(UKG): CPV 853* social work and the 'support services' rule",
@@ -60,6 +54,13 @@ MISSES_A = [
     ("93533403-f258-43c5-a55c-c9509e5713b5", "saltmarsh-surveys", ["excluded", "River"],
      "the beaver survey matches its keyword 'beaver', but it is on the River Exe, "
      "which the member's own exclusion rules out"),
+    # #8 item 6: locking and unlocking Guildford's sites is on-site work; the notice
+    # ticks "any region" but gives the postcode GU2 4BB (South East), which decides
+    ("1cdbf0a9-314f-4c15-9b35-d30a59ea9367", "brum-facilities", ["GU2 4BB"],
+     "'GBC - Locking and Unlocking of GBC sites' is security at Guildford (GU2 4BB, UKJ): "
+     "on-site work is placed by its delivery postcode, not by 'any region'"),
+    ("1cdbf0a9-314f-4c15-9b35-d30a59ea9367", "north-east-stewards", ["GU2 4BB"],
+     "the same notice: Guildford is outside the North East"),
     ("dbd44b7a-8af7-40d6-86bd-664031f94a04", "brum-facilities", ["UKD"],
      "'Soft Facilities Management Services' is cleaning (soft FM rule) but in the North "
      "West (UKD), outside the West Midlands"),
@@ -73,11 +74,6 @@ EXPECTED_B = {
     ("bromsgrove-print", "4cd54ed3-eb65-4eb0-be52-b5daa85797ab"):
         "'Our Food 2024 and 2025 Typeset & Design': CPV 79822500 graphic design; "
         "deliverable anywhere; £25,000 is exactly the cap",
-    ("brum-facilities", "00541f76-9239-4e61-8bca-cac440399f4f"):
-        "'St Peter's Keyholding Service': the CPV is 35000000 (security equipment, no "
-        "security-services prefix) but the keyword 'keyholding' finds it; anywhere",
-    ("north-east-stewards", "00541f76-9239-4e61-8bca-cac440399f4f"):
-        "the same keyholding notice, deliverable anywhere",
     ("north-east-stewards", "aac989dd-14c8-47fa-8c45-87435ca201cb"):
         "'Crowd Management & Stewarding Services' in Durham (UKC): CPV 79710000 and the "
         "stewarding / crowd management rules",
@@ -91,6 +87,12 @@ EXPECTED_B = {
 }
 
 MISSES_B = [
+    # #8 item 6: keyholding is on-site work; "any region" + SS2 6GE (Southend, UKH)
+    ("00541f76-9239-4e61-8bca-cac440399f4f", "brum-facilities", ["SS2 6GE"],
+     "'St Peter's Keyholding Service' is found by the keyword 'keyholding' (its CPV "
+     "35000000 is security equipment), but it is in Southend, outside the West Midlands"),
+    ("00541f76-9239-4e61-8bca-cac440399f4f", "north-east-stewards", ["SS2 6GE"],
+     "the same keyholding notice, outside the North East"),
     ("b8c14041-9e33-4f4c-8c08-398d0c8ada2c", "midlands-catering", ["UKJ"],
      "the Hampshire catering tender is in the South East, outside UKG"),
     ("aac989dd-14c8-47fa-8c45-87435ca201cb", "brum-facilities", ["UKC"],

@@ -733,6 +733,88 @@ t_incidental(void **state)
         engine_free(e);
 }
 
+/* ---- where the work is --------------------------------------------------------------- */
+
+/* On-site work: a delivery postcode decides the region, whatever "any region"
+ * the notice also ticks (a Staffordshire boiler job reaches a West Midlands
+ * member, not a London one; a London care service does not reach the West
+ * Midlands); remote work keeps the notice's "any region". */
+static void
+t_on_site(void **state)
+{
+        struct member_register *reg = fx_register();
+        struct taxonomy *tx = fx_taxonomy();
+        struct capability *c;
+        struct engine *e;
+        struct opportunity o;
+        struct match_result r;
+
+        (void)state;
+        c = fx_cap(tx, "building", 1.0);
+        c->on_site = true;
+        fx_rule(&c->rules, &c->nrules, RULE_KEYWORD, "boiler", FIELD_TEXT, false, 1.0);
+        c = fx_cap(tx, "care", 1.0);
+        c->on_site = true;
+        fx_rule(&c->rules, &c->nrules, RULE_KEYWORD, "dementia", FIELD_TEXT, false, 1.0);
+        c = fx_cap(tx, "web", 1.0);
+        fx_rule(&c->rules, &c->nrules, RULE_KEYWORD, "website", FIELD_TEXT, false, 1.0);
+        fx_member(reg, "everywhere", "building;care;web", NULL, VALUE_NONE, VALUE_NONE);
+        fx_member(reg, "ldn", "building;care;web", "UKI", VALUE_NONE, VALUE_NONE);
+        fx_member(reg, "pc-st", "building", "PC:ST", VALUE_NONE, VALUE_NONE);
+        fx_member(reg, "wm", "building;care;web", "UKG", VALUE_NONE, VALUE_NONE);
+        e = build_ok(tx, reg);
+        match_result_init(&r);
+
+        /* Staffordshire boiler replacement, "any region" + ST5 7NJ (ITL1 UKG) */
+        fx_opp(&o, "Boiler replacement", "", NULL, NULL, VALUE_NONE);
+        o.anywhere = true;
+        strv_add(&o.postcodes, "ST5 7NJ");
+        run(e, &o, ENGINE_EXPLAIN, &r);
+        assert_int_equal(r.nmatches, 3);
+        assert_non_null(match_of(&r, "wm"));
+        assert_non_null(match_of(&r, "pc-st"));
+        assert_non_null(match_of(&r, "everywhere"));
+        assert_string_equal(miss_of(&r, "ldn"), "capability building matched, but postcode "
+                            "ST5 7NJ is outside your regions (UKI)");
+        assert_string_equal(r.place, "on-site work (building): the delivery place (ST5 7NJ) "
+                            "decides, not the notice's \"any region\"");
+        run(e, &o, 0, &r);                      /* the prefilter's region bitset too */
+        assert_int_equal(r.nmatches, 3);
+        opportunity_done(&o);
+
+        /* a London dementia service with "any region": not for the West Midlands */
+        fx_opp(&o, "Dementia navigation service", "", NULL, NULL, VALUE_NONE);
+        o.anywhere = true;
+        strv_add(&o.postcodes, "E15 1DA");
+        run(e, &o, ENGINE_EXPLAIN, &r);
+        assert_null(match_of(&r, "wm"));
+        assert_non_null(match_of(&r, "ldn"));
+        assert_non_null(match_of(&r, "everywhere"));
+        run(e, &o, 0, &r);
+        assert_null(match_of(&r, "wm"));
+        assert_int_equal(r.nmatches, 2);
+        opportunity_done(&o);
+
+        /* remote work keeps the notice's "any region" */
+        fx_opp(&o, "New website", "", NULL, NULL, VALUE_NONE);
+        o.anywhere = true;
+        strv_add(&o.postcodes, "E15 1DA");
+        run(e, &o, 0, &r);
+        assert_non_null(match_of(&r, "wm"));
+        assert_non_null(match_of(&r, "ldn"));
+        assert_string_equal(r.place, "remote work (web): the notice's \"any region\" stands");
+        opportunity_done(&o);
+
+        /* on-site work without a delivery place: anywhere */
+        fx_opp(&o, "Boiler replacement", "", NULL, NULL, VALUE_NONE);
+        o.anywhere = true;
+        run(e, &o, 0, &r);
+        assert_int_equal(r.nmatches, 4);        /* every member: anywhere */
+        opportunity_done(&o);
+        match_result_done(&r);
+        engine_free(e);
+}
+
 /* ---- scoring ------------------------------------------------------------------------- */
 
 static void
@@ -829,6 +911,7 @@ main(void)
                 cmocka_unit_test(t_regions),
                 cmocka_unit_test(t_value_bands),
                 cmocka_unit_test(t_incidental),
+                cmocka_unit_test(t_on_site),
                 cmocka_unit_test(t_scores),
                 cmocka_unit_test(t_empty_register),
         };

@@ -304,6 +304,7 @@ gen_engine(struct rng *r, const struct corpus *c, size_t *nrules)
                 if (rng_chance(r, 30))
                         strv_take(&cap->cpv_exclude, cpv_prefix(r, c));
                 gen_rules(r, c, &cap->rules, &cap->nrules, 5 + rng_below(r, 15), 12);
+                cap->on_site = rng_chance(r, 60);
                 /* strong rules: a description match makes the capability required */
                 for (size_t i = 0; i < cap->nrules; i++)
                         cap->rules[i].strong = !cap->rules[i].exclude && rng_chance(r, 25);
@@ -372,9 +373,13 @@ gen_notice(struct rng *r, const struct corpus *c, struct opportunity *o)
         }
         for (size_t i = 0, n = rng_below(r, 4); i < n; i++)
                 strv_add(&o->cpv, pick(r, &c->cpv, "90911200"));
-        if (rng_chance(r, 5))
+        if (rng_chance(r, 15)) {
+                /* "any region", sometimes with a delivery region too (CF shapes) */
                 o->anywhere = true;
-        else
+                if (rng_chance(r, 30))
+                        strv_add(&o->regions, notice_regions[rng_below(r,
+                                                        ARRAY_SIZE(notice_regions))]);
+        } else
                 for (size_t i = 0, n = rng_below(r, 3); i < n; i++)
                         strv_add_unique(&o->regions, notice_regions[rng_below(r,
                                                                 ARRAY_SIZE(notice_regions))]);
@@ -448,6 +453,10 @@ compare(const struct match_result *a, const struct match_result *b, size_t notic
         if (!reqs_same(a->requires, a->nrequires, b->requires, b->nrequires, &what) ||
             !reqs_same(a->excluded, a->nexcluded, b->excluded, b->nexcluded, &what))
                 goto diff;
+        if (!str_same(a->place, b->place)) {
+                what = "place rule";
+                goto diff;
+        }
         if (a->nmatches != b->nmatches) {
                 what = "number of matches";
                 goto diff;
