@@ -6,7 +6,9 @@ returned.  Now:
 - `poll` gives the trickling source up within its total_timeout (2s here,
   with --retries 1), the error naming the source and the timeout, exit 1;
 - the other source (a good Atom feed) is still polled and stored;
-- the next `poll` tries the trickling source again.
+- the next `poll` tries the trickling source again;
+- under `run`, the same: the request is cut off and logged, the other
+  source stored meanwhile, and SIGTERM stops the daemon at once.
 Run with /usr/bin/python3."""
 
 import http.server
@@ -108,5 +110,39 @@ def test_trickle(d):
         trickle.stop()
 
 
+def test_trickle_daemon(d):
+    """The daemon: the trickling request is cut off after total_timeout and
+    logged, the other source is stored meanwhile, the daemon stays up and a
+    SIGTERM stops it at once (exit 0)."""
+    from test_statelock import Daemon
+    import signal
+
+    lm = "Mon, 20 Jan 2025 10:00:00 GMT"
+    trickle = Trickle()
+    daemon = None
+    try:
+        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+            slow = dict(fs.FAST, low_speed_limit="10", low_speed_time="1s",
+                        total_timeout="2s", interval="1h")
+            conf = fs.write_config(d, [
+                ("trickle", "feed", trickle.base + fs.FEED_PATH, slow),
+                ("buyer", "feed", good.base + fs.FEED_PATH, dict(fs.FAST, interval="1h")),
+            ])
+            daemon = Daemon(conf)
+            daemon.wait(r"buyer feed: .*notices", "the good feed stored")
+            daemon.wait(r"trickle feed page 1: no complete response within total_timeout "
+                        r"\(2s\)", "the trickling request cut off by total_timeout")
+            check(daemon.p.poll() is None, "the daemon stopped")
+            t = time.monotonic()
+            daemon.p.send_signal(signal.SIGTERM)
+            rc = daemon.p.wait(10)
+            check(rc == 0 and time.monotonic() - t < 5,
+                  "SIGTERM: exit %d after %.1fs" % (rc, time.monotonic() - t))
+    finally:
+        if daemon is not None:
+            daemon.kill(signal.SIGKILL)
+        trickle.stop()
+
+
 if __name__ == "__main__":
-    fs.main([test_trickle])
+    fs.main([test_trickle, test_trickle_daemon])
