@@ -16,6 +16,7 @@
 
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
+#include "bidbroker/consortmatch.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
@@ -33,6 +34,7 @@
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
+#include "consortcli.h"
 #include "matchcli.h"
 #include "term.h"
 
@@ -202,6 +204,7 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                         (long long)json_integer_value(json_object_get(x, "budget_ms")),
                         (long long)json_integer_value(json_object_get(x, "rule_ms")),
                         (long long)json_integer_value(json_object_get(x, "skipped")));
+        consortia_text(out, j);
 }
 
 int
@@ -210,6 +213,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         static const struct option opts[] = {
                 { "member", required_argument, NULL, 'm' },
                 { "json", no_argument, NULL, 'j' },
+                { "consortia", no_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -221,15 +225,19 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         struct opportunity o;
         struct match_result res;
         struct err err = { 0 };
-        bool json = false;
+        bool json = false, consortia = false;
+        struct consort_suggestion sg = { 0 };
         enum link_verdict lv = LINK_NONE;
         char linkwhy[LINK_WHY_MAX];
         int64_t id;
         int c, r, rc = 1;
 
         cli_getopt_reset();
-        while ((c = cli_getopt(argv[0], argc, argv, "m:jh", opts)) != -1) {
+        while ((c = cli_getopt(argv[0], argc, argv, "m:jch", opts)) != -1) {
                 switch (c) {
+                case 'c':
+                        consortia = true;
+                        break;
                 case 'm':
                         member = optarg;
                         break;
@@ -237,11 +245,17 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                         json = true;
                         break;
                 case 'h':
-                        printf("usage: bidbroker explain ID [--member M] [--json]\n\n"
+                        printf("usage: bidbroker explain ID [--member M] [--consortia] [--json]\n\n"
                                "Run the matching engine on one stored opportunity and show what\n"
                                "it requires, why each member matched and, for the others, the\n"
                                "nearest miss.\n\n"
                                "  -m, --member M  only this member\n"
+                               "  -c, --consortia also who could bid together: a single member\n"
+                               "                  covering every required capability, or the\n"
+                               "                  best minimal consortia (docs/consortium.md);\n"
+                               "                  JSON adds \"verdict\", \"missing\", \"consortia\":\n"
+                               "                  [{\"members\", \"lead\", \"covers\", \"score\",\n"
+                               "                  \"balance\", \"reasons\"}], \"consortium_search\"\n"
                                "  -j, --json      {\"opportunity\", \"filter\": {\"eligible\", \"reason\",\n"
                                "                  \"likely_over_cap\"}, \"requires\", \"excluded\",\n"
                                "                  \"matches\": [{\"member\", \"score\", \"reasons\"}],\n"
@@ -292,8 +306,17 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 cli_error("explain", "matching failed");
                 goto out;
         }
+        if (consortia && (r = consort_suggest(&res, &o, 0, 0, &sg)) < 0) {
+                cli_error("explain", "consortia: %s", r == -E2BIG
+                          ? "more required capabilities than the search takes (64)"
+                          : "the search failed");
+                goto out;
+        }
         {
                 json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now, lv, linkwhy);
+
+                if (consortia)
+                        consortia_json(j, &sg);
 
                 if (json) {
                         json_print(stdout, j, JSON_DUMP_FLAGS);
@@ -308,6 +331,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         }
         rc = 0;
 out:
+        consort_suggestion_done(&sg);
         match_result_done(&res);
         opportunity_done(&o);
         engine_scratch_free(s);
