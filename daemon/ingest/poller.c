@@ -76,6 +76,7 @@ struct psource {
         struct source_state       st;
         enum phase                phase;
         int64_t                   due;          /* monotonic ms */
+        int64_t                   started;      /* monotonic ms: fx submitted */
         bool                      first_pass;
 
         /* the current pass */
@@ -470,6 +471,7 @@ start_request(struct pollset *ps, struct psource *s, int64_t now, struct err *er
         log_debug("%s: GET %s", s->sc->name, s->page_url);
         h->busy = true;
         h->next_ok = now + h->spacing_ms;       /* spacing between request starts */
+        s->started = now;
         s->phase = PH_BUSY;
         s->requests++;
         return 0;
@@ -1055,6 +1057,23 @@ pollset_free(struct pollset *ps)
         return NULL;
 }
 
+/*
+ * s's request to h ended.  The next request to h starts min_interval after
+ * this one was really sent (libcurl's pre-transfer time: after the connect),
+ * not merely submitted, so a slow connect or a busy machine never brings two
+ * requests closer together than that at the server.
+ */
+static void
+host_done(struct host *h, const struct psource *s)
+{
+        curl_off_t pre = 0;
+
+        h->busy = false;
+        if (curl_easy_getinfo(fetch_handle(s->fx), CURLINFO_PRETRANSFER_TIME_T, &pre) ==
+            CURLE_OK && pre > 0 && s->started + pre / 1000 + h->spacing_ms > h->next_ok)
+                h->next_ok = s->started + pre / 1000 + h->spacing_ms;
+}
+
 /* The store failed while s's page was being stored (nothing of it was: the
  * transaction was rolled back, s->st is unchanged): the same page is fetched
  * again when the caller steps again.  Returns r. */
@@ -1080,7 +1099,7 @@ pollset_step(struct pollset *ps, struct err *err)
                 if (s->completed) {
                         s->completed = false;
                         ps->ncompleted--;
-                        ps->hosts[s->host].busy = false;
+                        host_done(&ps->hosts[s->host], s);
                         r = request_done(ps, s, s->code, err);
                         if (s->phase != PH_PARSING)
                                 s->fx = fetch_free(s->fx);
