@@ -66,6 +66,7 @@ member_json(const struct member *m)
         json_object_set_new(o, "max_value", json_money(m->max_value));
         json_object_set_new(o, "capacity", json_money(m->capacity));
         json_object_set_new(o, "consortium", json_boolean(m->consortium));
+        json_object_set_new(o, "lead", json_boolean(m->lead));
         json_object_set_new(o, "accreditations", json_str_or_null(m->accreditations));
         json_object_set_new(o, "digest_day", json_string(weekday_name(m->digest_day)));
         json_object_set_new(o, "paused", json_boolean(m->paused));
@@ -120,6 +121,8 @@ member_text(FILE *out, const struct member *m, const struct taxonomy *tx)
         print_money(out, "max_value", m->max_value);
         print_money(out, "capacity", m->capacity);
         fprintf(out, "  %-15s %s\n", "consortium", m->consortium ? "yes" : "no");
+        if (m->lead)
+                fprintf(out, "  %-15s %s\n", "lead", "yes");
         if (m->accreditations)
                 fprintf(out, "  %-15s %s\n", "accreditations", m->accreditations);
         fprintf(out, "  %-15s %s\n", "digest_day", weekday_name(m->digest_day));
@@ -390,8 +393,8 @@ static const char members_usage[] =
         "  show ID          one member in full\n"
         "  export           every member as CSV on stdout (columns id, name, email,\n"
         "                   cluster, postcode, regions, capabilities, min_value,\n"
-        "                   max_value, capacity, consortium, digest_day, accreditations,\n"
-        "                   paused, rules; lists joined with '; ', rules one line each);\n"
+        "                   max_value, capacity, consortium, lead, digest_day,\n"
+        "                   accreditations, paused, rules; lists joined with '; ', rules one line each);\n"
         "                   --json: one object per member\n"
         "  import FILE.csv  create or update member files from such a sheet (older\n"
         "                   sheets' keywords/exclusions columns too); prints each change\n"

@@ -63,8 +63,12 @@ set_reasons(const struct consort_suggestion *sg, size_t i)
                 for (unsigned q = 0; q < sg->nreq; q++)
                         share += consort_cover(r, i, q) == lead;
                 buf_reset(&b);
-                buf_printf(&b, "%s leads: the largest share (%u of %u requirements)",
-                           sg->members[lead]->id, share, sg->nreq);
+                if (sg->members[lead]->lead)
+                        buf_printf(&b, "%s leads: it may lead (lead = yes) and covers %u of "
+                                   "%u requirements", sg->members[lead]->id, share, sg->nreq);
+                else
+                        buf_printf(&b, "%s leads: the largest share (%u of %u requirements)",
+                                   sg->members[lead]->id, share, sg->nreq);
                 json_array_append_new(a, json_string(b.data));
         }
         buf_reset(&b);

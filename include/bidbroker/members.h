@@ -37,6 +37,7 @@ struct member {
         int64_t      max_value;         /* pence, VALUE_NONE: no maximum */
         int64_t      capacity;          /* pence of work it can take on, VALUE_NONE */
         bool         consortium;        /* bids in consortia */
+        bool         lead;              /* lead = yes: may lead a consortium */
         char        *accreditations;    /* free text */
         enum weekday digest_day;
         bool         paused;            /* paused = yes: never matched (holidays, full

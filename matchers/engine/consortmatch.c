@@ -79,7 +79,8 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
                 cm[out->nmembers] = (struct consort_member){
                         .mask = mask, .score = res->matches[i].score,
                         .capacity = m->capacity >= 0 ? m->capacity : -1,
-                        .flags = local(m, o) ? CONSORT_LOCAL : 0,
+                        .flags = (local(m, o) ? CONSORT_LOCAL : 0)
+                               | (m->lead ? CONSORT_LEAD_CAPABLE : 0),
                 };
                 out->members[out->nmembers++] = m;
         }

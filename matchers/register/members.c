@@ -159,6 +159,7 @@ member_copy(struct member *dst, const struct member *src)
         dst->max_value = src->max_value;
         dst->capacity = src->capacity;
         dst->consortium = src->consortium;
+        dst->lead = src->lead;
         dst->accreditations = xstrdup(src->accreditations);
         dst->digest_day = src->digest_day;
         dst->paused = src->paused;
@@ -191,7 +192,7 @@ member_equal(const struct member *a, const struct member *b)
             !str_eq(a->postcode, b->postcode) || !strv_eq(&a->regions, &b->regions) ||
             !strv_eq(&a->capabilities, &b->capabilities) || a->nrules != b->nrules ||
             a->min_value != b->min_value || a->max_value != b->max_value ||
-            a->capacity != b->capacity || a->consortium != b->consortium ||
+            a->capacity != b->capacity || a->consortium != b->consortium || a->lead != b->lead ||
             !str_eq(a->accreditations, b->accreditations) || a->digest_day != b->digest_day ||
             a->paused != b->paused)
                 return false;
@@ -319,6 +320,8 @@ member_format(const struct member *m, struct buf *b)
         put_money(b, "max_value", m->max_value);
         put_money(b, "capacity", m->capacity);
         buf_printf(b, "consortium = %s\n", m->consortium ? "yes" : "no");
+        if (m->lead)
+                buf_adds(b, "lead = yes\n");
         if (m->accreditations)
                 member_put_value(b, "accreditations", m->accreditations);
         buf_printf(b, "digest_day = %s\n", weekday_name(m->digest_day));
@@ -330,11 +333,11 @@ member_format(const struct member *m, struct buf *b)
 /* ---- reading: one key at a time ------------------------------------------------- */
 
 enum { K_ID, K_NAME, K_CLUSTER, K_POSTCODE, K_MIN, K_MAX, K_CAPACITY, K_CONSORTIUM,
-       K_ACCRED, K_DAY, K_PAUSED, K_ONCE_MAX };
+       K_LEAD, K_ACCRED, K_DAY, K_PAUSED, K_ONCE_MAX };
 
 static const char *const once_keys[K_ONCE_MAX] = {
         "id", "name", "cluster", "postcode", "min_value", "max_value", "capacity",
-        "consortium", "accreditations", "digest_day", "paused",
+        "consortium", "lead", "accreditations", "digest_day", "paused",
 };
 
 static bool
@@ -443,6 +446,17 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                         }
                         if (parse_bool(v, &m->consortium) < 0) {
                                 diag_add(c->d, c->file, c->line, "'consortium' must be yes "
+                                         "or no, not '%s'", v);
+                                return false;
+                        }
+                        return true;
+                case K_LEAD:
+                        if (*v == '\0') {
+                                m->lead = false;
+                                return true;
+                        }
+                        if (parse_bool(v, &m->lead) < 0) {
+                                diag_add(c->d, c->file, c->line, "'lead' must be yes "
                                          "or no, not '%s'", v);
                                 return false;
                         }
@@ -557,7 +571,7 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 diag_add(c->d, c->file, c->line, "unknown key '%s' in [member] (id, name, "
                          "email, cluster, postcode, regions, capabilities, keyword, regex, "
                          "exclude, exclude_regex, fields, rule_weight, min_value, max_value, "
-                         "capacity, consortium, accreditations, digest_day, paused)", key);
+                         "capacity, consortium, lead, accreditations, digest_day, paused)", key);
         }
         return diag_count(c->d) == before;
 }

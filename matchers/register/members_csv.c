@@ -33,15 +33,15 @@
  * ones import still reads. */
 enum col {
         COL_ID, COL_NAME, COL_EMAIL, COL_CLUSTER, COL_POSTCODE, COL_REGIONS,
-        COL_CAPABILITIES, COL_MIN, COL_MAX, COL_CAPACITY, COL_CONSORTIUM, COL_DAY,
+        COL_CAPABILITIES, COL_MIN, COL_MAX, COL_CAPACITY, COL_CONSORTIUM, COL_LEAD, COL_DAY,
         COL_ACCRED, COL_PAUSED, COL_RULES, COL_KEYWORDS, COL_EXCLUSIONS, COL_MAX_
 };
 #define COL_EXPORTED    COL_KEYWORDS
 
 static const char *const col_names[COL_MAX_] = {
         "id", "name", "email", "cluster", "postcode", "regions", "capabilities",
-        "min_value", "max_value", "capacity", "consortium", "digest_day", "accreditations",
-        "paused", "rules", "keywords", "exclusions",
+        "min_value", "max_value", "capacity", "consortium", "lead", "digest_day",
+        "accreditations", "paused", "rules", "keywords", "exclusions",
 };
 
 /* The rule keys a 'rules' cell may hold. */
@@ -85,6 +85,7 @@ col_text(const struct member *m, int k, const char *sep, struct buf *b)
         case COL_MAX:           money_plain(b, m->max_value); break;
         case COL_CAPACITY:      money_plain(b, m->capacity); break;
         case COL_CONSORTIUM:    buf_adds(b, m->consortium ? "yes" : "no"); break;
+        case COL_LEAD:          buf_adds(b, m->lead ? "yes" : "no"); break;
         case COL_DAY:           buf_adds(b, weekday_name(m->digest_day)); break;
         case COL_ACCRED:        buf_adds(b, m->accreditations ? m->accreditations : ""); break;
         case COL_PAUSED:        buf_adds(b, m->paused ? "yes" : "no"); break;
@@ -334,7 +335,7 @@ header_map(struct import *im)
                 if (k == COL_MAX_)
                         diag_add(im->d, im->csv_path, h->line, "unknown column '%s' (id, "
                                  "name, email, cluster, postcode, regions, capabilities, "
-                                 "min_value, max_value, capacity, consortium, digest_day, "
+                                 "min_value, max_value, capacity, consortium, lead, digest_day, "
                                  "accreditations, paused, rules, keywords, exclusions)",
                                  h->cells[i]);
                 else if (im->colmap[k] >= 0)

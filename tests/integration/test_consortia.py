@@ -4,7 +4,7 @@ requires building-works and security.  With a builder and a security firm who
 both bid in consortia it suggests the pair, each requirement mapped to its
 member, a lead and reasons; a member covering both alone makes it single; without the security firm security is missing; capacities that
 do not reach the value give no cover, for capacity; a member who does not bid
-in consortia is left out of a pair.
+in consortia is left out of a pair; `lead = yes` makes a member the lead.
 """
 import json
 import os
@@ -16,13 +16,15 @@ import matchutil as mu  # noqa: E402
 NOTICE = "fe45eee8-d6d7-4e08-a878-bc73131baf52"
 
 
-def member(env, mid, caps, consortium="yes", capacity=None, regions="UKI"):
+def member(env, mid, caps, consortium="yes", capacity=None, regions="UKI", lead=None):
     with open(os.path.join(env.members, mid + ".conf"), "w") as f:
         f.write("[member]\nid = %s\nname = %s\nemail = bids@%s.example\n"
                 "regions = %s\ncapabilities = %s\nconsortium = %s\n"
                 % (mid, mid, mid, regions, caps, consortium))
         if capacity is not None:
             f.write("capacity = %d\n" % capacity)
+        if lead is not None:
+            f.write("lead = %s\n" % lead)
 
 
 def explain(env, rid, *extra):
@@ -66,6 +68,24 @@ def main():
         plain = json.loads(env.run("explain", str(rid), "--json", now=mu.NOW_2022).stdout)
         if "consortia" in plain or "verdict" in plain:
             mu.fail("explain without --consortia has consortium keys")
+
+        # lead = yes makes the security firm the lead, and says why
+        member(env, "guard-co", "security", capacity=600000, lead="yes")
+        j = explain(env, rid)
+        if j["consortia"][0]["lead"] != "guard-co" or "guard-co leads: it may lead (lead = yes)" \
+           not in " | ".join(j["consortia"][0]["reasons"]):
+            mu.fail("lead = yes: %r" % j["consortia"][0])
+        shown = json.loads(env.run("members", "show", "guard-co", "--json").stdout)
+        if shown.get("lead") is not True:
+            mu.fail("members show --json: lead %r" % shown.get("lead"))
+        sheet = os.path.join(env.dir, "members.csv")
+        with open(sheet, "w") as f:
+            f.write(env.run("members", "export", "--csv").stdout)
+        os.remove(os.path.join(env.members, "guard-co.conf"))
+        env.run("members", "import", sheet)             # lead survives the sheet
+        with open(os.path.join(env.members, "guard-co.conf")) as f:
+            if "lead = yes" not in f.read():
+                mu.fail("lead = yes lost by members export/import")
 
         # one member covering both: single.  It states no capacity, so it
         # dominates the builder and the security firm (it can do all they do):
