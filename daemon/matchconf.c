@@ -97,23 +97,6 @@ matchconf_load_dir(const struct config *cfg, const char *dir, struct engine **re
         return r;
 }
 
-int
-matchconf_check(const struct config *cfg, bool *checked, struct diag *d)
-{
-        struct engine *e = NULL;
-        int r;
-
-        if (checked)
-                *checked = false;
-        if (cfg->taxonomy == NULL && cfg->members == NULL)
-                return 0;
-        if (checked)
-                *checked = true;
-        r = matchconf_load(cfg, &e, d);
-        engine_free(e);
-        return r;
-}
-
 /* ---- fingerprint ---------------------------------------------------------- */
 
 static void
@@ -131,7 +114,7 @@ h_rules(struct hasher *h, const struct rule *r, size_t n)
 }
 
 void
-matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN])
+matchconf_fingerprint(const struct engine *e, char out[HASH_HEX_LEN])
 {
         const struct taxonomy *tx = engine_taxonomy(e);
         const struct member_register *reg = engine_members(e);

@@ -32,7 +32,7 @@
 struct matchsvc {
         struct service_env  env;
         struct engine      *engine;             /* NULL when matching is not configured */
-        char                fingerprint[MATCHCONF_FINGERPRINT_LEN];
+        char                fingerprint[HASH_HEX_LEN];
         uint64_t            timer;              /* the "match" timer, 0: none */
         int64_t             due;                /* mono ms: when it should run */
         int64_t             busy_wait;          /* ms, after the store was locked; 0: not */

@@ -37,7 +37,7 @@ hasher_init(struct hasher *h, const char *domain)
          * it cannot really have here) changes nothing */
         if (sodium_init() < 0)
                 memset(&h->st, 0, sizeof(h->st));
-        crypto_generichash_init(&h->st, NULL, 0, 32);
+        crypto_generichash_init(&h->st, NULL, 0, HASH_BYTES);
         put_bytes(h, domain, strlen(domain) + 1);
 }
 
@@ -82,7 +82,7 @@ hasher_strv(struct hasher *h, const struct strv *v)
 void
 hasher_hex(struct hasher *h, char out[HASH_HEX_LEN])
 {
-        unsigned char md[32];
+        unsigned char md[HASH_BYTES];
 
         crypto_generichash_final(&h->st, md, sizeof(md));
         sodium_bin2hex(out, HASH_HEX_LEN, md, sizeof(md));

@@ -1,4 +1,5 @@
 /* util.c — memory, strings, numbers and files (see include/bidbroker/util.h). */
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -101,7 +102,7 @@ void
 buf_init(struct buf *b)
 {
         b->data = NULL;
-        b->len = b->cap = 0;
+        b->len = b->cap = b->max = 0;
 }
 
 void
@@ -117,6 +118,20 @@ buf_reset(struct buf *b)
         b->len = 0;
         if (b->data)
                 b->data[0] = '\0';
+}
+
+void
+buf_set_max(struct buf *b, size_t max)
+{
+        assert(max == 0 || b->len <= max);
+        b->max = max;
+}
+
+/* Whether n more bytes stay within the cap. */
+static bool
+buf_fits(const struct buf *b, size_t n)
+{
+        return b->max == 0 || n <= b->max - b->len;
 }
 
 static void
@@ -136,29 +151,32 @@ buf_grow(struct buf *b, size_t need)
         b->cap = cap;
 }
 
-void
+int
 buf_add(struct buf *b, const void *p, size_t n)
 {
+        if (!buf_fits(b, n))
+                return -EFBIG;
         buf_grow(b, n);
         if (n)
                 memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
+        return 0;
 }
 
-void
+int
 buf_adds(struct buf *b, const char *s)
 {
-        buf_add(b, s, strlen(s));
+        return buf_add(b, s, strlen(s));
 }
 
-void
+int
 buf_addc(struct buf *b, char c)
 {
-        buf_add(b, &c, 1);
+        return buf_add(b, &c, 1);
 }
 
-void
+int
 buf_printf(struct buf *b, const char *fmt, ...)
 {
         va_list ap;
@@ -168,20 +186,25 @@ buf_printf(struct buf *b, const char *fmt, ...)
         n = vsnprintf(NULL, 0, fmt, ap);
         va_end(ap);
         if (n < 0)
-                return;
+                return -EINVAL;
+        if (!buf_fits(b, (size_t)n))
+                return -EFBIG;
         buf_grow(b, (size_t)n);
         va_start(ap, fmt);
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
         va_end(ap);
         b->len += (size_t)n;
+        return 0;
 }
 
 char *
 buf_steal(struct buf *b)
 {
         char *p = b->data ? b->data : xstrdup("");
+        size_t max = b->max;
 
         buf_init(b);
+        b->max = max;
         return p;
 }
 
@@ -275,12 +298,6 @@ bool
 str_startswith(const char *s, const char *prefix)
 {
         return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-bool
-str_iequal(const char *a, const char *b)
-{
-        return strcasecmp(a, b) == 0;
 }
 
 bool

@@ -45,7 +45,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
         struct match_counts n;
         struct filter f;
         struct err err = { 0 };
-        char fp[MATCHCONF_FINGERPRINT_LEN];
+        char fp[HASH_HEX_LEN];
         bool json = false;
         int c, rc = 1;
 

@@ -61,7 +61,6 @@
 #define NS_DC      "http://purl.org/dc/elements/1.1/"
 #define NS_DCTERMS "http://purl.org/dc/terms/"
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
-#define NS_XHTML   "http://www.w3.org/1999/xhtml"
 
 #define MAX_CATEGORIES  64
 #define MAX_CATEGORY    256

@@ -42,12 +42,11 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
         struct fetch *f = arg;
         size_t n = size * nmemb;
 
-        /* Content-Length may be absent or lie: enforce the cap while reading. */
-        if (f->body.len + n > (size_t)f->max_body) {
+        /* Content-Length may be absent or lie: the body's cap holds while reading. */
+        if (buf_add(&f->body, ptr, n) < 0) {
                 f->too_big = true;
                 return 0;               /* CURLE_WRITE_ERROR */
         }
-        buf_add(&f->body, ptr, n);
         return n;
 }
 
@@ -121,6 +120,7 @@ fetch_new(const struct fetch_opts *o, struct fetch **ret, struct err *err)
         f->owner = o->owner;
         f->url = xstrdup(o->url);
         f->max_body = o->max_body_bytes > 0 ? o->max_body_bytes : 32L << 20;
+        buf_set_max(&f->body, (size_t)f->max_body);
         f->easy = curl_easy_init();
         if (f->easy == NULL) {
                 r = err_set(err, -ENOMEM, "curl_easy_init failed");

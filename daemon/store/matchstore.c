@@ -21,7 +21,7 @@
 /* ---- content hash ------------------------------------------------------------ */
 
 void
-match_content_hash(const struct opportunity *o, char out[MATCH_HASH_LEN])
+match_content_hash(const struct opportunity *o, char out[HASH_HEX_LEN])
 {
         struct hasher h;
 
@@ -313,7 +313,7 @@ static int
 each_opp(const struct opportunity *o, void *arg)
 {
         struct run *r = arg;
-        char hash[MATCH_HASH_LEN], linkwhy[LINK_WHY_MAX];
+        char hash[HASH_HEX_LEN], linkwhy[LINK_WHY_MAX];
         const char *why;
         bool same;
         int rc;

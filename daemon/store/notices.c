@@ -157,7 +157,7 @@ struct row_ref {
         bool     tender;
         int64_t  updated;
         bool     orphan;
-        char     hash[65];
+        char     hash[HASH_HEX_LEN];
 };
 
 static void
@@ -335,7 +335,7 @@ bad:
  * bump the domain string if you ever must.
  */
 static void
-opp_hash(const struct opportunity *o, char hex[65])
+opp_hash(const struct opportunity *o, char hex[HASH_HEX_LEN])
 {
         char cur[4] = { 0 };
         struct hasher h;
@@ -819,7 +819,7 @@ store_put(struct store *s, const struct opportunity *o, enum store_put_result *r
 {
         enum store_put_result dummy;
         struct lists l;
-        char hash[65];
+        char hash[HASH_HEX_LEN];
         bool own_txn, linked = false;
         int64_t id = 0;
         int r;

@@ -14,7 +14,8 @@
 
 struct strv;
 
-#define HASH_HEX_LEN 65                 /* 64 hex digits + NUL */
+#define HASH_BYTES   32                 /* BLAKE2b-256 */
+#define HASH_HEX_LEN (HASH_BYTES * 2 + 1) /* its hex digits and a NUL: 65 */
 
 struct hasher {
         crypto_generichash_state st;

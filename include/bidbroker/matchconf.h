@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+#include "bidbroker/hash.h"
+
 struct config;
 struct cpvref;
 struct diag;
@@ -29,19 +31,12 @@ int matchconf_load(const struct config *cfg, struct engine **ret, struct diag *d
 int matchconf_load_dir(const struct config *cfg, const char *dir, struct engine **ret,
                        struct diag *d);
 
-/* For check-config: when [match] taxonomy or members is set, load and build
- * everything (then free it) and report every error.  Returns 0 when valid or
- * when matching is not configured, -EINVAL otherwise.  *checked (may be
- * NULL) tells whether there was anything to check. */
-int matchconf_check(const struct config *cfg, bool *checked, struct diag *d);
-
 /* The CPV reference of cfg, or NULL when none is configured; errors in d. */
 int matchconf_cpvref(const struct config *cfg, struct cpvref **ret, struct diag *d);
 
-/* A fingerprint (64 hex digits + NUL) of everything the engine was built
+/* A fingerprint (hex, HASH_HEX_LEN) of everything the engine was built
  * from: capabilities and members with every rule.  Stored with each match
  * so that a changed configuration re-matches. */
-#define MATCHCONF_FINGERPRINT_LEN 65
-void matchconf_fingerprint(const struct engine *e, char out[MATCHCONF_FINGERPRINT_LEN]);
+void matchconf_fingerprint(const struct engine *e, char out[HASH_HEX_LEN]);
 
 #endif

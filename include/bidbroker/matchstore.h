@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bidbroker/hash.h"
+
 struct engine;
 struct err;
 struct filter;
@@ -27,12 +29,10 @@ struct opportunity;
 struct reason;
 struct store;
 
-#define MATCH_HASH_LEN 65               /* 64 hex digits + NUL */
-
 /* BLAKE2b-256 (hex) of the fields of o that matching reads: title,
  * description, buyer, lots, items, CPV, regions, anywhere, postcodes, value,
  * suitability.  An opportunity whose hash changed is matched again. */
-void match_content_hash(const struct opportunity *o, char out[MATCH_HASH_LEN]);
+void match_content_hash(const struct opportunity *o, char out[HASH_HEX_LEN]);
 
 /* [{"kind", "capability", "rule", "field", "matched", "weight"}, ...] (kind
  * is reason_kind_name() of engine.h): a new reference owned by the caller. */

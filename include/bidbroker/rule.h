@@ -91,8 +91,6 @@ void rule_regex_atoms(const char *pattern, struct rule_atoms *out);
 
 /* Estimated cost (how often it will be a candidate; lower is better). */
 double atom_cost(enum atom_kind kind, const char *text, size_t len);
-/* True if the folded token tok[0..len) satisfies a. */
-bool atom_matches_token(const struct atom *a, const char *tok, size_t len);
 const char *atom_kind_name(enum atom_kind k);
 /* "WORD:cleaning|PREFIX:grass" (or "" for the empty set); caller frees. */
 char *atom_set_format(const struct atom_set *s);

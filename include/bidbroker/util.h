@@ -22,19 +22,24 @@ char *xstrdup(const char *s);                   /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A growable byte buffer, always NUL-terminated.  Owns data. */
+/* A growable byte buffer, always NUL-terminated.  Owns data.  It may have a
+ * size cap (buf_set_max): an addition that would make len exceed max adds
+ * nothing and returns -EFBIG; an addition returns 0 otherwise (buf_printf
+ * -EINVAL when the format fails). */
 struct buf {
         char   *data;
         size_t  len, cap;
+        size_t  max;                            /* 0: no cap */
 };
-void buf_init(struct buf *b);
-void buf_done(struct buf *b);                   /* frees; b reusable */
-void buf_reset(struct buf *b);                  /* len = 0, keeps memory */
-void buf_add(struct buf *b, const void *p, size_t n);
-void buf_adds(struct buf *b, const char *s);
-void buf_addc(struct buf *b, char c);
-void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *buf_steal(struct buf *b);                 /* caller owns the result; b emptied */
+void buf_init(struct buf *b);                   /* empty, no cap */
+void buf_done(struct buf *b);                   /* frees; b reusable, as after buf_init */
+void buf_reset(struct buf *b);                  /* len = 0, keeps memory and cap */
+void buf_set_max(struct buf *b, size_t max);    /* max bytes (0: no cap); max >= len */
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_addc(struct buf *b, char c);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *buf_steal(struct buf *b);                 /* caller owns the result; b emptied, keeps its cap */
 
 /* A growable vector of owned strings. */
 struct strv {
@@ -53,7 +58,6 @@ void strv_copy(struct strv *dst, const struct strv *src);  /* dst initialised */
 /* Trim ASCII white space at both ends in place; returns s. */
 char *str_trim(char *s);
 bool str_startswith(const char *s, const char *prefix);
-bool str_iequal(const char *a, const char *b);
 /* True when s holds an ASCII control character (below 0x20, or DEL). */
 bool str_has_control(const char *s);
 /* Split s on sep (e.g. ';' or ','), trimming items, skipping empty ones. */

@@ -86,26 +86,6 @@ atom_set_format(const struct atom_set *s)
         return buf_steal(&b);
 }
 
-bool
-atom_matches_token(const struct atom *a, const char *tok, size_t len)
-{
-        size_t n = strlen(a->text);
-
-        if (n > len)
-                return false;
-        switch (a->kind) {
-        case ATOM_WORD:
-                return n == len && memcmp(tok, a->text, n) == 0;
-        case ATOM_PREFIX:
-                return memcmp(tok, a->text, n) == 0;
-        case ATOM_SUFFIX:
-                return memcmp(tok + len - n, a->text, n) == 0;
-        case ATOM_INFIX:
-                return memmem(tok, len, a->text, n) != NULL;
-        }
-        return false;
-}
-
 /* ---- cost: how often an atom is expected to occur ------------------------ */
 
 /* Function words: in nearly every notice. */

@@ -29,8 +29,6 @@
 #define MEMBER_MAX_RULES        1000
 #define MEMBER_MAX_EMAILS       20
 #define MEMBER_MAX_TEXT         500
-#define MEMBER_FILE_MAX         (1u << 20)
-#define CSV_FILE_MAX            (64u << 20)
 
 /* ---- small parsers ------------------------------------------------------- */
 
