@@ -11,6 +11,7 @@
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/http.h"
 #include "bidbroker/ini.h"
 #include "bidbroker/region.h"
 #include "bidbroker/store.h"
@@ -56,6 +57,18 @@ static const struct ini_key match_keys[] = {
           "daemon: run the matching pass this long after the last stored notice (default 30s)" },
         { "rule_budget", INI_DURATION, G(rule_budget_ms), 1, 60000,
           "time members' own regexes may take per notice (default 100ms)" },
+};
+static const struct ini_key http_keys[] = {
+        { "listen", INI_LIST, G(http_listen_list), 0, 0,
+          "HOST:PORT the HTTP server listens on (default 127.0.0.1:8080; empty: no server)" },
+        { "public_url", INI_STR, G(public_url), 0, 0,
+          "the address people reach the server at (https://...), for the links it writes" },
+        { "max_connections", INI_LONG, G(http_max_connections), 1, 10000,
+          "connections served at once (default 64)" },
+        { "timeout", INI_DURATION, G(http_timeout_ms), 1000, 3600000,
+          "an idle connection is closed after this long (default 30s)" },
+        { "max_body", INI_LONG, G(http_max_body), 1024, 16 * 1024 * 1024,
+          "largest request body in bytes (default 65536)" },
 };
 #undef G
 
@@ -236,6 +249,11 @@ config_defaults(void)
         strv_init(&c->regions);
         c->match_delay_ms = 30 * 1000;
         c->rule_budget_ms = 100;
+        c->http_listen = xstrdup(HTTP_LISTEN_DEFAULT);
+        strv_init(&c->http_listen_list);
+        c->http_max_connections = 64;
+        c->http_timeout_ms = 30 * 1000;
+        c->http_max_body = 64 * 1024;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);
         for (size_t i = 0; i < c->nsources; i++)
@@ -275,6 +293,34 @@ filter_regions(struct config *c, const struct ini *ini, const struct ini_section
         }
         strv_done(&c->regions);
         c->regions = norm;
+}
+
+/* [http] listen: one HOST:PORT (checked by the HTTP service), or empty for
+ * no server; public_url: http:// or https://. */
+static void
+http_finish(struct config *c, const struct ini *ini, const struct ini_section *sec,
+            struct diag *d)
+{
+        const struct ini_pair *p = ini_get(sec, "listen");
+        const char *why = NULL;
+
+        if (p != NULL) {
+                free(c->http_listen);
+                c->http_listen = NULL;
+                if (c->http_listen_list.n > 1)
+                        diag_add(d, ini->path, p->line, "[http] listen: one HOST:PORT, "
+                                 "not %zu", c->http_listen_list.n);
+                else if (c->http_listen_list.n == 1)
+                        c->http_listen = xstrdup(c->http_listen_list.v[0]);
+                if (c->http_listen != NULL && http_listen_check(c->http_listen, &why) < 0)
+                        diag_add(d, ini->path, p->line, "[http] listen '%s': %s",
+                                 c->http_listen, why);
+        }
+        p = ini_get(sec, "public_url");
+        if (p != NULL && c->public_url != NULL && !str_startswith(c->public_url, "http://") &&
+            !str_startswith(c->public_url, "https://"))
+                diag_add(d, ini->path, p->line, "[http] public_url must start with https:// "
+                         "(or http://), not '%s'", c->public_url);
 }
 
 static void
@@ -326,6 +372,9 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                         filter_regions(c, ini, sec, d);
                 } else if (strcmp(sec->type, "match") == 0) {
                         ini_apply(ini, sec, match_keys, ARRAY_SIZE(match_keys), c, NULL, d);
+                } else if (strcmp(sec->type, "http") == 0) {
+                        ini_apply(ini, sec, http_keys, ARRAY_SIZE(http_keys), c, NULL, d);
+                        http_finish(c, ini, sec, d);
                 } else {
                         diag_add(d, ini->path, sec->line, "unknown section [%s]", sec->type);
                 }
@@ -377,6 +426,9 @@ config_free(struct config *c)
         free(c->taxonomy);
         free(c->members);
         free(c->cpv_reference);
+        free(c->http_listen);
+        strv_done(&c->http_listen_list);
+        free(c->public_url);
         drop_sources(c);
         free(c);
         return NULL;

@@ -50,6 +50,7 @@
 static const struct service *const services[] = {
         &matchsvc,
         &pollsvc,
+        &httpsvc,
 };
 #define NSERVICES ARRAY_SIZE(services)
 

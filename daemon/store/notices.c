@@ -1057,3 +1057,23 @@ store_count(struct store *s, int64_t *ret, struct err *err)
         return 0;
 }
 
+
+int
+store_count_by_source(struct store *s, store_count_fn fn, void *arg, struct err *err)
+{
+        static const char op[] = "count opportunities by source";
+        sqlite3_stmt *st;
+        int rc, r = 0;
+
+        rc = sqlite3_prepare_v2(s->db, "SELECT source, count(*) FROM opportunity "
+                                "GROUP BY source ORDER BY source", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return db_err(s, rc, err, op);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && r == 0)
+                r = fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                       arg);
+        if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+                r = db_err(s, rc, err, op);
+        sqlite3_finalize(st);
+        return r;
+}

@@ -46,6 +46,14 @@ struct config {
         int64_t  match_delay_ms;        /* daemon: match this long after the last stored notice */
         int64_t  rule_budget_ms;        /* members' own regexes, per notice (engine_set_rule_budget) */
 
+        /* [http] */
+        char    *http_listen;           /* "HOST:PORT"; NULL: no HTTP server */
+        struct strv http_listen_list;   /* as read (INI_LIST: an empty value disables) */
+        char    *public_url;            /* base of the links the daemon writes; NULL: none */
+        long     http_max_connections;
+        int64_t  http_timeout_ms;       /* idle time per connection */
+        long     http_max_body;         /* bytes of a request body */
+
         /* [source NAME] */
         struct source_conf *sources;
         size_t   nsources;
@@ -63,6 +71,9 @@ const char *source_type_name(enum source_type t);
 bool source_is_live(const struct source_conf *s);
 /* The [filter] settings of cfg as a filter (borrows cfg's region list). */
 void filter_from_config(struct filter *f, const struct config *cfg);
+
+/* The [http] listen address by default. */
+#define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"
 
 /* The default config file path, /etc/bidbroker/bidbroker.conf. */
 #define CONFIG_DEFAULT_PATH "/etc/bidbroker/bidbroker.conf"

@@ -106,6 +106,10 @@ int store_each(struct store *s, const struct store_query *q, store_each_fn fn,
 
 /* Counts of rows, for status output. */
 int store_count(struct store *s, int64_t *ret, struct err *err);
+/* fn(source, rows, arg) for every source with stored opportunities, in
+ * source order; a non-zero return from fn stops and is returned. */
+typedef int (*store_count_fn)(const char *source, int64_t n, void *arg);
+int store_count_by_source(struct store *s, store_count_fn fn, void *arg, struct err *err);
 
 /*
  * Per-source polling state.  The watermark only moves after the notices it

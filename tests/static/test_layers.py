@@ -35,7 +35,7 @@ FLOORS = {
 SIBLINGS = [("daemon/mail", "daemon/http"), ("daemon/mail", "daemon/ingest"),
             ("daemon/http", "daemon/ingest")]
 # headers that have no .c of their own name
-OWNER = {"cli.h": "daemon/cli",
+OWNER = {"cli.h": "daemon/cli", "http.h": "daemon/http",
          "source.h": "daemon/ingest", "store.h": "daemon/store"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

@@ -1,0 +1,51 @@
+/*
+ * http.h — the daemon's HTTP server (daemon/http/): libmicrohttpd driven
+ * from the daemon's own event loop, never a thread of its own.
+ *
+ * MHD runs in its external-event mode with epoll: its epoll fd is watched by
+ * the loop (loop_fd_add) and MHD_run() handles whatever is ready; the loop
+ * also gives MHD a turn when MHD_get_timeout() says (idle connections time
+ * out).  Handlers therefore run on the loop thread, like every service, and
+ * use the store directly.  A request is read whole (up to max_body) before
+ * its handler runs; a larger one is answered 413, headers larger than the
+ * per-connection memory 431 (by MHD).
+ *
+ * Routes: GET /healthz, GET /metrics; anything else 404, a known path with
+ * another method 405 (with Allow).  Errors are JSON: {"error": "..."}.
+ */
+#ifndef BIDBROKER_HTTP_H
+#define BIDBROKER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct err;
+struct loop;
+struct store;
+
+struct http_opts {
+        const char *listen;             /* "HOST:PORT", "[V6]:PORT" (numeric host) */
+        unsigned    max_connections;
+        unsigned    timeout_s;          /* idle connection */
+        size_t      max_body;           /* bytes */
+};
+
+struct http_server;
+
+/* Check a listen address: 0, or -EINVAL with *why saying what is wrong. */
+int http_listen_check(const char *listen, const char **why);
+
+/* Listen and serve from loop.  0, or -errno with err filled (e.g. the
+ * address is in use). */
+int http_server_new(struct loop *loop, struct store *store, const struct http_opts *o,
+                    struct http_server **ret, struct err *err);
+struct http_server *http_server_free(struct http_server *h);   /* NULL-safe */
+
+/* The service's step and next_ms: MHD's timeouts. */
+void http_server_step(struct http_server *h);
+int64_t http_server_next_ms(struct http_server *h);
+
+/* Requests answered so far (for STATUS=). */
+size_t http_server_requests(const struct http_server *h);
+
+#endif
