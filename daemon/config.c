@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bidbroker/config.h"
+#include "bidbroker/consortium.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
 #include "bidbroker/http.h"
@@ -70,9 +71,20 @@ static const struct ini_key http_keys[] = {
         { "max_body", INI_LONG, G(http_max_body), 1024, 16 * 1024 * 1024,
           "largest request body in bytes (default 65536)" },
 };
+
+static const struct ini_key consortium_keys[] = {
+        { "k", INI_LONG, G(consortium_k), 1, CONSORT_MAX_K,
+          "members of a consortium at most, 1 to 4 (default 3)" },
+        { "top", INI_LONG, G(consortium_top), 1, 100,
+          "suggestions kept per opportunity, 1 to 100 (default 5)" },
+        { "node_budget", INI_LONG, G(consortium_node_budget), 1000, 100000000,
+          "search steps per opportunity before a greedy cover (default 200000)" },
+};
+
 #undef G
 
 #define S(f) offsetof(struct source_conf, f)
+
 static const struct ini_key source_keys[] = {
         { "type", INI_STR, S(type_name), 0, 0, "fts, contracts-finder or feed" },
         { "url", INI_STR, S(url), 0, 0, "endpoint URL (defaults to the live service)" },
@@ -254,6 +266,9 @@ config_defaults(void)
         c->http_max_connections = 64;
         c->http_timeout_ms = 30 * 1000;
         c->http_max_body = 64 * 1024;
+        c->consortium_k = CONSORT_DEFAULT_K;
+        c->consortium_top = CONSORT_DEFAULT_TOP;
+        c->consortium_node_budget = CONSORT_DEFAULT_BUDGET;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);
         for (size_t i = 0; i < c->nsources; i++)
@@ -375,6 +390,9 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                 } else if (strcmp(sec->type, "http") == 0) {
                         ini_apply(ini, sec, http_keys, ARRAY_SIZE(http_keys), c, NULL, d);
                         http_finish(c, ini, sec, d);
+                } else if (strcmp(sec->type, "consortium") == 0) {
+                        ini_apply(ini, sec, consortium_keys, ARRAY_SIZE(consortium_keys), c,
+                                  NULL, d);
                 } else {
                         diag_add(d, ini->path, sec->line, "unknown section [%s]", sec->type);
                 }

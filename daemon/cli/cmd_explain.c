@@ -306,7 +306,9 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 cli_error("explain", "matching failed");
                 goto out;
         }
-        if (consortia && (r = consort_suggest(&res, &o, 0, 0, &sg)) < 0) {
+        if (consortia && (r = consort_suggest(&res, &o, (unsigned)cli->cfg->consortium_k,
+                                                  (size_t)cli->cfg->consortium_top,
+                                                  (size_t)cli->cfg->consortium_node_budget, &sg)) < 0) {
                 cli_error("explain", "consortia: %s", r == -E2BIG
                           ? "more required capabilities than the search takes (64)"
                           : "the search failed");

@@ -54,6 +54,11 @@ struct config {
         int64_t  http_timeout_ms;       /* idle time per connection */
         long     http_max_body;         /* bytes of a request body */
 
+        /* [consortium] (consortium.h) */
+        long     consortium_k;          /* members at most, 1..4 (3) */
+        long     consortium_top;        /* suggestions kept per notice (5) */
+        long     consortium_node_budget;/* search nodes before the greedy cover (200000) */
+
         /* [source NAME] */
         struct source_conf *sources;
         size_t   nsources;

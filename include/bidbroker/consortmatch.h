@@ -38,11 +38,12 @@ struct consort_suggestion {
         unsigned k;
 };
 
-/* Suggest for one opportunity and its match result (engine_match()).  k and
- * top_n 0: the defaults.  0, or -E2BIG (over CONSORT_MAX_REQ required
- * capabilities), -EINVAL. */
+/* Suggest for one opportunity and its match result (engine_match()).  k,
+ * top_n and node_budget 0: the defaults ([consortium] in bidbroker.conf).
+ * 0, or -E2BIG (over CONSORT_MAX_REQ required capabilities), -EINVAL. */
 int consort_suggest(const struct match_result *res, const struct opportunity *o,
-                    unsigned k, size_t top_n, struct consort_suggestion *out);
+                    unsigned k, size_t top_n, size_t node_budget,
+                    struct consort_suggestion *out);
 void consort_suggestion_done(struct consort_suggestion *s);   /* s reusable */
 
 #endif

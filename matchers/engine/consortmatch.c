@@ -40,7 +40,8 @@ local(const struct member *m, const struct opportunity *o)
 
 int
 consort_suggest(const struct match_result *res, const struct opportunity *o,
-                unsigned k, size_t top_n, struct consort_suggestion *out)
+                unsigned k, size_t top_n, size_t node_budget,
+                struct consort_suggestion *out)
 {
         struct consort_member *cm = NULL;
         struct consort_problem p;
@@ -87,6 +88,7 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
         p = (struct consort_problem){
                 .nreq = out->nreq, .members = cm, .nmembers = out->nmembers,
                 .value = out->value, .k = out->k, .top_n = top_n,
+                .node_budget = node_budget,
         };
         rc = consort_search(&p, &out->res);
         free(cm);

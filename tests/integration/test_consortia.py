@@ -4,7 +4,8 @@ requires building-works and security.  With a builder and a security firm who
 both bid in consortia it suggests the pair, each requirement mapped to its
 member, a lead and reasons; a member covering both alone makes it single; without the security firm security is missing; capacities that
 do not reach the value give no cover, for capacity; a member who does not bid
-in consortia is left out of a pair; `lead = yes` makes a member the lead.
+in consortia is left out of a pair; `lead = yes` makes a member the lead;
+[consortium] k bounds the size.
 """
 import json
 import os
@@ -105,6 +106,24 @@ def main():
         if j["verdict"] != "no cover" or j["consortium_search"]["why"] != "capacity" \
            or j["consortia"] != []:
             mu.fail("capacity: %r %r" % (j["verdict"], j["consortium_search"]))
+
+        # [consortium] k = 1: only single members; k = 5 is refused naming the line
+        with open(env.conf) as f:
+            conf = f.read()
+        with open(env.conf, "a") as f:
+            f.write("[consortium]\nk = 1\ntop = 2\n")
+        member(env, "guard-co", "security", capacity=600000)
+        j = explain(env, rid)
+        if j["verdict"] != "no cover" or j["consortium_search"]["why"] != "too many" \
+           or j["consortium_search"]["k"] != 1:
+            mu.fail("k = 1: %r %r" % (j["verdict"], j["consortium_search"]))
+        with open(env.conf, "w") as f:
+            f.write(conf + "[consortium]\nk = 5\n")
+        p = env.run("explain", str(rid), "--consortia", now=mu.NOW_2022, expect=None)
+        if p.returncode == 0 or "bidbroker.conf:" not in p.stderr or "'k'" not in p.stderr:
+            mu.fail("k = 5: exit %d, %s" % (p.returncode, p.stderr))
+        with open(env.conf, "w") as f:
+            f.write(conf)
 
         # a security firm that does not bid in consortia is left out
         member(env, "guard-co", "security", consortium="no", capacity=600000)
