@@ -1,6 +1,7 @@
 /*
  * fetch.c — libcurl easy-handle setup and response handling for the poller
- * (see fetch.h).  Follows STYLE.md G9: tag, bound, cap, collect error text.
+ * (see fetch.h): every request tagged, bounded in time and size, its error
+ * text collected.
  */
 #include <ctype.h>
 #include <errno.h>

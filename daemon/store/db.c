@@ -7,6 +7,7 @@
  * sqlite3_errmsg() and map SQLite's code to a negative errno (db_errno).
  * Never logs.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -107,8 +108,10 @@ db_reset(sqlite3_stmt *st)
 int
 db_step_done(struct store *s, sqlite3_stmt *st, struct err *err, const char *op)
 {
-        int rc = sqlite3_step(st);
+        int rc;
 
+        assert(s->in_each == 0 || sqlite3_stmt_readonly(st));  /* store_each contract */
+        rc = sqlite3_step(st);
         if (rc != SQLITE_DONE) {
                 int r = db_err(s, rc, err, op);
 

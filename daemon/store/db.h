@@ -49,6 +49,7 @@ struct store {
         int64_t       now;              /* TIME_UNKNOWN: the system clock */
         int64_t       busy_timeout_ms;  /* SQLite's busy handler waits this long */
         uint64_t      links_made;       /* by store_put on this connection (links.c) */
+        unsigned      in_each;          /* store_each callbacks running: no writes */
         sqlite3_stmt *st[ST__N];        /* NULL until first used */
 };
 

@@ -107,6 +107,8 @@ struct run {
         int64_t                  now;
         struct match_counts     *c;
         struct err              *err;
+        struct verdict          *v;             /* what the walk decided, to write */
+        size_t                   nv;
 };
 
 /* The statement of slot id, ready for binding into *b. */
@@ -309,24 +311,60 @@ record_run(struct run *r, int64_t id, const char *hash, bool eligible)
         return db_run(r->st, &b, r->err, op);
 }
 
+/* What the pass decided for one opportunity that changed since its last run.
+ * The walk over the store only reads (store_each's contract); the verdicts
+ * are written after it. */
+struct verdict {
+        int64_t             id;
+        char                hash[HASH_HEX_LEN];
+        char               *why;                /* owned; NULL: eligible */
+        struct match_result res;                /* eligible: what it matches */
+};
+
+static void
+verdicts_free(struct run *r)
+{
+        for (size_t i = 0; i < r->nv; i++) {
+                free(r->v[i].why);
+                match_result_done(&r->v[i].res);
+        }
+        free(r->v);
+        r->v = NULL;
+        r->nv = 0;
+}
+
+/* Why o is not eligible (written into linkwhy when a link decides), or NULL. */
+static int
+opp_verdict(struct run *r, const struct opportunity *o, char linkwhy[LINK_WHY_MAX],
+            const char **why)
+{
+        int rc = store_link_verdict(r->st, o->id, linkwhy, r->err);
+
+        /* the other source's record of a tender is matched as that one; a
+         * tender its other record closes is closed */
+        if (rc < 0)
+                return rc;
+        *why = rc == LINK_DUPLICATE ? linkwhy : filter_reject_reason(r->f, o, r->now);
+        if (rc == LINK_DUPLICATE)
+                r->c->duplicates++;
+        else if (*why == NULL && rc == LINK_OTHER_CLOSED)
+                *why = linkwhy;
+        return 0;
+}
+
+/* store_each callback: decide, match, and keep the verdict (no writes). */
 static int
 each_opp(const struct opportunity *o, void *arg)
 {
         struct run *r = arg;
         char hash[HASH_HEX_LEN], linkwhy[LINK_WHY_MAX];
         const char *why;
+        struct verdict *v;
         bool same;
         int rc;
 
-        /* the other source's record of a tender is matched as that one; a
-         * tender its other record closes is closed */
-        if ((rc = store_link_verdict(r->st, o->id, linkwhy, r->err)) < 0)
+        if ((rc = opp_verdict(r, o, linkwhy, &why)) < 0)
                 return rc;
-        why = rc == LINK_DUPLICATE ? linkwhy : filter_reject_reason(r->f, o, r->now);
-        if (rc == LINK_DUPLICATE)
-                r->c->duplicates++;
-        else if (why == NULL && rc == LINK_OTHER_CLOSED)
-                why = linkwhy;
         r->c->considered++;
         if (why == NULL)
                 r->c->eligible++;
@@ -337,24 +375,39 @@ each_opp(const struct opportunity *o, void *arg)
                 r->c->skipped++;
                 return 0;
         }
-        if (why != NULL) {
-                rc = withdraw_all(r, o->id, why);
-        } else {
-                struct match_result res;
-
-                match_result_init(&res);
-                rc = engine_match(r->e, r->scratch, o, 0, &res);
-                if (rc < 0)
-                        rc = err_set(r->err, rc, "matching opportunity %lld failed: %s",
-                                     (long long)o->id, strerror(-rc));
-                else
-                        rc = sync_rows(r, o->id, hash, &res);
-                match_result_done(&res);
-                r->c->evaluated++;
-        }
+        r->v = xreallocarray(r->v, r->nv + 1, sizeof(*r->v));
+        v = &r->v[r->nv++];
+        v->id = o->id;
+        memcpy(v->hash, hash, sizeof(hash));
+        v->why = xstrdup(why);
+        match_result_init(&v->res);
+        if (why != NULL)
+                return 0;
+        r->c->evaluated++;
+        rc = engine_match(r->e, r->scratch, o, 0, &v->res);
         if (rc < 0)
-                return rc;
-        return record_run(r, o->id, hash, why == NULL);
+                return err_set(r->err, rc, "matching opportunity %lld failed: %s",
+                               (long long)o->id, strerror(-rc));
+        return 0;
+}
+
+/* Write the verdicts of the walk: matches, withdrawals and each run's state. */
+static int
+write_verdicts(struct run *r)
+{
+        int rc = 0;
+
+        for (size_t i = 0; rc == 0 && i < r->nv; i++) {
+                const struct verdict *v = &r->v[i];
+
+                if (v->why != NULL)
+                        rc = withdraw_all(r, v->id, v->why);
+                else
+                        rc = sync_rows(r, v->id, v->hash, &v->res);
+                if (rc == 0)
+                        rc = record_run(r, v->id, v->hash, v->why == NULL);
+        }
+        return rc;
 }
 
 /* Active matches of duplicates the pass did not look at (with --since, a
@@ -414,12 +467,15 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
                 goto out;
         rc = store_each(st, &q, each_opp, &r, err);
         if (rc == 0)
+                rc = write_verdicts(&r);
+        if (rc == 0)
                 rc = withdraw_duplicates(&r);
         if (rc == 0)
                 rc = store_commit(st, err);
         else
                 store_rollback(st);
 out:
+        verdicts_free(&r);
         engine_scratch_free(r.scratch);
         return rc < 0 ? rc : 0;
 }

@@ -8,6 +8,7 @@
  * same (source, ocid), so the result does not depend on arrival order.
  * Never logs.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -824,6 +825,7 @@ store_put(struct store *s, const struct opportunity *o, enum store_put_result *r
         int64_t id = 0;
         int r;
 
+        assert(s->in_each == 0);                /* no writes from a store_each callback */
         if (o->source == NULL || o->source[0] == '\0' ||
             o->notice_id == NULL || o->notice_id[0] == '\0')
                 return err_set(err, -EINVAL, "store: notice without %s",
@@ -1020,7 +1022,9 @@ store_each(struct store *s, const struct store_query *q, store_each_fn fn, void 
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if ((r = load_row(s, st, &o, err)) < 0)
                         break;
+                s->in_each++;
                 r = fn(&o, arg);
+                s->in_each--;
                 opportunity_done(&o);
                 if (r != 0)
                         break;

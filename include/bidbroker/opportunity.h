@@ -1,6 +1,6 @@
 /*
  * opportunity.h — the one shape every source produces and every later stage
- * reads (DESIGN.md).  Parsers fill it, the store persists it, the filter and
+ * reads.  Parsers fill it, the store persists it, the filter and
  * the matcher read it.
  *
  * Money is in pence (int64_t); times are Unix seconds UTC with TIME_UNKNOWN

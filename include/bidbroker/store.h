@@ -89,7 +89,8 @@ int store_get(struct store *s, int64_t id, struct opportunity *o, struct err *er
 /* Iterate over stored notices in (deadline, id) order, unknown deadlines
  * last.  The callback returns 0 to go on, non-zero to stop (that value is
  * returned).  q may be NULL (everything); a zeroed query also means
- * everything.  Do not write to the store from the callback. */
+ * everything.  Do not write to the store from the callback (asserted:
+ * store_put and every write statement check it). */
 struct store_query {
         int64_t  updated_since;         /* release date >= this; TIME_UNKNOWN or 0: all */
         const char *source;             /* NULL: all */

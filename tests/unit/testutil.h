@@ -13,6 +13,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+/* The library's assert()s state its contracts: the tests run with them. */
+#ifdef NDEBUG
+#error "the tests are built without assert() (NDEBUG)"
+#endif
+
 /* Directory of tests/fixtures, from $FIXTURES or relative to the repo root. */
 static inline const char *
 fixtures_dir(void)
