@@ -12,10 +12,12 @@
 # BUILD= puts objects elsewhere (make check uses build/ and build-asan/);
 # V=1 shows the full compiler command lines.
 
-PKGS     = libcurl jansson libpcre2-8 sqlite3 libsodium libxml-2.0 libsystemd libmicrohttpd
+PKGS     = libcurl jansson libpcre2-8 sqlite3 libsodium libxml-2.0 libsystemd libmicrohttpd \
+           libcrypto
 DEB_PKGS = build-essential pkg-config libcurl4-openssl-dev libjansson-dev \
            libpcre2-dev libsqlite3-dev libsodium-dev libxml2-dev libsystemd-dev \
-           libcmocka-dev libmicrohttpd-dev python3 python3-aiosmtpd python3-dkim systemd grep
+           libcmocka-dev libmicrohttpd-dev libssl-dev python3 python3-aiosmtpd python3-dkim \
+           systemd grep
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -50,7 +52,7 @@ ALL_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
 
 SRC_DIRS  = daemon daemon/base daemon/model daemon/event daemon/ingest daemon/http daemon/store \
-            daemon/cli matchers/engine matchers/register
+            daemon/mail daemon/cli matchers/engine matchers/register
 LIB_SRCS  = $(filter-out daemon/cli/main.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS  = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)

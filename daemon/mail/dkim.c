@@ -1,0 +1,565 @@
+/*
+ * dkim.c — DKIM signatures (RFC 6376) with relaxed/relaxed canonicalisation:
+ * ed25519-sha256 (RFC 8463) with libsodium, rsa-sha256 with OpenSSL.
+ *
+ * What verifiers accept (../shared/tools/MAIL-NOTES.md, tested with dkimpy):
+ * Ed25519 signs SHA-256(header hash input), 32 bytes, with the one-shot
+ * PureEdDSA crypto_sign_detached (never the multi-part API: that is
+ * Ed25519ph); the DKIM-Signature field is hashed exactly as emitted, folds
+ * included, b= empty, without its final CRLF; folds go only where whitespace
+ * may be (after ';', after ':' in h=, inside b=).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "bidbroker/dkim.h"
+#include "bidbroker/err.h"
+#include "bidbroker/util.h"
+
+#define KEY_FILE_MAX 16384
+
+struct dkim_key {
+        enum dkim_alg  alg;
+        char          *domain, *selector;
+        unsigned char  sk[crypto_sign_SECRETKEYBYTES];  /* Ed25519: seed || pk */
+        EVP_PKEY      *pkey;                            /* RSA */
+};
+
+/* the signed header fields, in h= order; the bottom-most instance of each */
+static const char *const signed_fields[] = {
+        "From", "To", "Subject", "Date", "Message-ID", "MIME-Version", "Content-Type",
+        "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+};
+
+static bool
+is_wsp(char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+/* ---- canonicalisation ------------------------------------------------------ */
+
+void
+dkim_canon_header(const char *field, size_t len, struct buf *out)
+{
+        const char *colon = memchr(field, ':', len);
+        size_t i, nlen, start;
+        bool space = false, any = false;
+
+        if (!colon)
+                return;
+        nlen = (size_t)(colon - field);
+        while (nlen > 0 && (is_wsp(field[nlen - 1]) || field[nlen - 1] == '\r' ||
+                            field[nlen - 1] == '\n'))
+                nlen--;
+        for (i = 0; i < nlen; i++)
+                buf_addc(out, (char)tolower((unsigned char)field[i]));
+        buf_addc(out, ':');
+        start = (size_t)(colon - field) + 1;
+        for (i = start; i < len; i++) {
+                char c = field[i];
+
+                if (c == '\r' || c == '\n' || is_wsp(c)) {
+                        space = any;    /* leading whitespace dropped */
+                        continue;
+                }
+                if (space)
+                        buf_addc(out, ' ');
+                space = false;
+                any = true;
+                buf_addc(out, c);
+        }
+}
+
+/* One body line (no CRLF) canonicalised into out; returns its length. */
+static size_t
+canon_line(const char *s, size_t len, struct buf *out)
+{
+        size_t i, before = out->len;
+        bool space = false;
+
+        for (i = 0; i < len; i++) {
+                if (is_wsp(s[i])) {
+                        space = true;
+                        continue;
+                }
+                if (space)
+                        buf_addc(out, ' ');
+                space = false;
+                buf_addc(out, s[i]);
+        }
+        return out->len - before;
+}
+
+void
+dkim_canon_body(const char *body, size_t len, struct buf *out)
+{
+        size_t pos = 0, empty = 0;
+
+        while (pos < len) {
+                const char *crlf = memmem(body + pos, len - pos, "\r\n", 2);
+                size_t llen = crlf ? (size_t)(crlf - (body + pos)) : len - pos;
+                size_t mark = out->len;
+
+                /* write the pending empty lines first, take them back if this one
+                 * is empty too */
+                for (size_t k = 0; k < empty; k++)
+                        buf_add(out, "\r\n", 2);
+                if (canon_line(body + pos, llen, out) == 0) {
+                        out->len = mark;
+                        if (out->data)
+                                out->data[mark] = '\0';
+                        empty++;
+                } else {
+                        buf_add(out, "\r\n", 2);
+                        empty = 0;
+                }
+                pos += llen + (crlf ? 2 : 0);
+        }
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+static void
+ossl_error(struct err *e, int code, const char *what)
+{
+        char msg[256];
+        unsigned long l = ERR_get_error();
+
+        if (l)
+                ERR_error_string_n(l, msg, sizeof msg);
+        else
+                snprintf(msg, sizeof msg, "unknown error");
+        ERR_clear_error();
+        err_set(e, code, "%s: %s", what, msg);
+}
+
+/* no passphrase prompts: an encrypted PEM is refused */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+        (void)buf, (void)size, (void)rwflag, (void)u;
+        return -1;
+}
+
+static bool
+name_ok(const char *s)
+{
+        if (!s || !*s || strlen(s) > 253)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' && *s != '_')
+                        return false;
+        return true;
+}
+
+/* Read a private key file, refusing one that group or others can read. */
+static int
+read_key_file(const char *path, unsigned char *data, size_t *len, struct err *e)
+{
+        struct stat sb;
+        size_t n = 0;
+        int fd, r = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return err_set(e, -errno, "%s: %s", path, strerror(errno));
+        if (fstat(fd, &sb) < 0) {
+                r = err_set(e, -errno, "%s: %s", path, strerror(errno));
+                goto out;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+                r = err_set(e, -EINVAL, "%s: not a regular file", path);
+                goto out;
+        }
+        if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+                r = err_set(e, -EPERM, "%s: private key is accessible by group or others "
+                            "(mode %04o); chmod 600 it", path, (unsigned)(sb.st_mode & 07777));
+                goto out;
+        }
+        for (;;) {
+                ssize_t got = read(fd, data + n, KEY_FILE_MAX - n);
+
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got < 0) {
+                        r = err_set(e, -errno, "%s: %s", path, strerror(errno));
+                        goto out;
+                }
+                if (got == 0)
+                        break;
+                n += (size_t)got;
+                if (n == KEY_FILE_MAX) {
+                        r = err_set(e, -EFBIG, "%s: too large for a private key", path);
+                        goto out;
+                }
+        }
+        *len = n;
+out:
+        close(fd);
+        return r;
+}
+
+/* PEM: Ed25519 (seed kept for libsodium) or RSA of at least DKIM_RSA_BITS */
+static int
+load_pem(struct dkim_key *k, const char *path, const unsigned char *data, size_t len,
+         struct err *e)
+{
+        BIO *bio = BIO_new_mem_buf(data, (int)len);
+        EVP_PKEY *pkey = NULL;
+        unsigned char seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+        size_t slen = sizeof seed;
+        int r = 0;
+
+        if (!bio)
+                return err_set(e, -ENOMEM, "%s: out of memory", path);
+        pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+        if (!pkey) {
+                char what[300];
+
+                snprintf(what, sizeof what, "%s: not a readable (unencrypted) PEM private key",
+                         path);
+                ossl_error(e, -EINVAL, what);
+                r = -EINVAL;
+                goto out;
+        }
+        switch (EVP_PKEY_get_base_id(pkey)) {
+        case EVP_PKEY_ED25519:
+                if (EVP_PKEY_get_raw_private_key(pkey, seed, &slen) != 1 ||
+                    slen != sizeof seed) {
+                        r = err_set(e, -EINVAL, "%s: cannot read the Ed25519 key", path);
+                        goto out;
+                }
+                crypto_sign_seed_keypair(pk, k->sk, seed);
+                k->alg = DKIM_ED25519;
+                break;
+        case EVP_PKEY_RSA:
+                if (EVP_PKEY_get_bits(pkey) < DKIM_RSA_BITS) {
+                        r = err_set(e, -EINVAL, "%s: RSA key of %d bits; DKIM needs at least %d",
+                                    path, EVP_PKEY_get_bits(pkey), DKIM_RSA_BITS);
+                        goto out;
+                }
+                k->alg = DKIM_RSA;
+                k->pkey = pkey;
+                pkey = NULL;
+                break;
+        default:
+                r = err_set(e, -EINVAL, "%s: neither an Ed25519 nor an RSA key", path);
+                goto out;
+        }
+out:
+        sodium_memzero(seed, sizeof seed);
+        EVP_PKEY_free(pkey);
+        BIO_free(bio);
+        return r;
+}
+
+int
+dkim_key_load(const char *path, const char *domain, const char *selector,
+              struct dkim_key **ret, struct err *e)
+{
+        unsigned char *data = xmalloc(KEY_FILE_MAX);
+        unsigned char seed[crypto_sign_SEEDBYTES + 1], pk[crypto_sign_PUBLICKEYBYTES];
+        struct dkim_key *k = xcalloc(1, sizeof *k);
+        size_t len = 0, slen = 0;
+        int r;
+
+        *ret = NULL;
+        if (!name_ok(domain) || !name_ok(selector)) {
+                r = err_set(e, -EINVAL, "%s: bad DKIM domain or selector", path);
+                goto out;
+        }
+        k->domain = xstrdup(domain);
+        k->selector = xstrdup(selector);
+        r = read_key_file(path, data, &len, e);
+        if (r < 0)
+                goto out;
+        if (len >= 10 && memcmp(data, "-----BEGIN", 10) == 0) {
+                r = load_pem(k, path, data, len, e);
+        } else if (sodium_base642bin(seed, sizeof seed, (const char *)data, len, " \t\r\n",
+                                     &slen, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+                   slen != crypto_sign_SEEDBYTES) {
+                r = err_set(e, -EINVAL, "%s: neither a PEM private key nor the base64 of a "
+                            "32-byte Ed25519 seed", path);
+        } else {
+                crypto_sign_seed_keypair(pk, k->sk, seed);
+                k->alg = DKIM_ED25519;
+        }
+out:
+        sodium_memzero(seed, sizeof seed);
+        sodium_memzero(data, KEY_FILE_MAX);
+        free(data);
+        if (r < 0) {
+                dkim_key_free(k);
+                return r;
+        }
+        *ret = k;
+        return 0;
+}
+
+void
+dkim_key_free(struct dkim_key *k)
+{
+        if (!k)
+                return;
+        sodium_memzero(k->sk, sizeof k->sk);
+        EVP_PKEY_free(k->pkey);
+        free(k->domain);
+        free(k->selector);
+        free(k);
+}
+
+enum dkim_alg
+dkim_key_alg(const struct dkim_key *k)
+{
+        return k->alg;
+}
+
+static char *
+b64(const unsigned char *bin, size_t len)
+{
+        size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+        char *s = xmalloc(n);
+
+        sodium_bin2base64(s, n, bin, len, sodium_base64_VARIANT_ORIGINAL);
+        return s;
+}
+
+static int
+keygen_rsa(char **ret_file, char **ret_p, struct err *e)
+{
+        EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)DKIM_RSA_BITS);
+        BIO *bio = NULL;
+        unsigned char *der = NULL;
+        char *mem;
+        long mlen;
+        int dlen, r = 0;
+
+        if (!pkey) {
+                ossl_error(e, -EIO, "RSA key generation");
+                return -EIO;
+        }
+        bio = BIO_new(BIO_s_secmem());
+        if (!bio || PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) != 1) {
+                ossl_error(e, -EIO, "writing the RSA key");
+                r = -EIO;
+                goto out;
+        }
+        mlen = BIO_get_mem_data(bio, &mem);
+        dlen = i2d_PUBKEY(pkey, &der);
+        if (mlen <= 0 || dlen <= 0) {
+                ossl_error(e, -EIO, "encoding the RSA key");
+                r = -EIO;
+                goto out;
+        }
+        *ret_file = xstrndup(mem, (size_t)mlen);
+        *ret_p = b64(der, (size_t)dlen);
+out:
+        OPENSSL_free(der);
+        BIO_free(bio);          /* secure memory: cleared when freed */
+        EVP_PKEY_free(pkey);
+        return r;
+}
+
+int
+dkim_keygen(enum dkim_alg alg, char **ret_file, char **ret_p, struct err *e)
+{
+        unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+        char *seed;
+        size_t n;
+
+        *ret_file = *ret_p = NULL;
+        if (alg == DKIM_RSA)
+                return keygen_rsa(ret_file, ret_p, e);
+        crypto_sign_keypair(pk, sk);
+        seed = b64(sk, crypto_sign_SEEDBYTES);
+        sodium_memzero(sk, sizeof sk);
+        n = strlen(seed);
+        *ret_file = xmalloc(n + 2);
+        memcpy(*ret_file, seed, n);
+        memcpy(*ret_file + n, "\n", 2);
+        sodium_memzero(seed, n);
+        free(seed);
+        *ret_p = b64(pk, sizeof pk);
+        return 0;
+}
+
+char *
+dkim_txt_record(enum dkim_alg alg, const char *p)
+{
+        return xasprintf("v=DKIM1; k=%s; p=%s", alg == DKIM_RSA ? "rsa" : "ed25519", p);
+}
+
+/* ---- signing --------------------------------------------------------------- */
+
+struct field {
+        const char *p;
+        size_t      len;        /* without the final CRLF */
+};
+
+/* The header fields of msg (up to the empty line); returns the body offset. */
+static size_t
+split_header(const char *msg, size_t len, struct field **ret, size_t *n)
+{
+        struct field *f = NULL;
+        size_t pos = 0, cap = 0;
+
+        *n = 0;
+        while (pos < len) {
+                const char *crlf = memmem(msg + pos, len - pos, "\r\n", 2);
+                size_t llen = crlf ? (size_t)(crlf - (msg + pos)) : len - pos;
+                size_t next = pos + llen + (crlf ? 2 : 0);
+
+                if (llen == 0) {        /* the empty line */
+                        pos = next;
+                        break;
+                }
+                if (is_wsp(msg[pos]) && *n > 0) {
+                        f[*n - 1].len = pos + llen - (size_t)(f[*n - 1].p - msg);
+                } else {
+                        if (*n == cap) {
+                                cap = cap ? cap * 2 : 16;
+                                f = xreallocarray(f, cap, sizeof *f);
+                        }
+                        f[*n].p = msg + pos;
+                        f[(*n)++].len = llen;
+                }
+                pos = next;
+        }
+        *ret = f;
+        return pos;
+}
+
+static bool
+field_is(const struct field *f, const char *name)
+{
+        size_t nl = strlen(name);
+
+        return f->len > nl && strncasecmp(f->p, name, nl) == 0 &&
+               (f->p[nl] == ':' || is_wsp(f->p[nl]));
+}
+
+/* Append s to the field being built, folding before it when the line would
+ * pass 76 columns (only where whitespace is allowed: the caller says). */
+static void
+add_folded(struct buf *out, size_t *col, const char *s, bool may_fold)
+{
+        size_t n = strlen(s);
+
+        if (may_fold && *col + n > 76) {
+                buf_adds(out, "\r\n ");
+                *col = 1;
+        }
+        buf_adds(out, s);
+        *col += n;
+}
+
+int
+dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
+          char **ret, struct err *e)
+{
+        struct field *f = NULL;
+        struct buf canon, sigf, hin;
+        unsigned char bh[crypto_hash_sha256_BYTES], hash[crypto_hash_sha256_BYTES];
+        unsigned char sig[512];
+        size_t nf, body, siglen = 0, col, i;
+        char *bh64 = NULL, *b64sig = NULL, tmp[600];
+        EVP_MD_CTX *md = NULL;
+        bool first = true, from = false;
+        int r = 0;
+
+        *ret = NULL;
+        buf_init(&canon);
+        buf_init(&sigf);
+        buf_init(&hin);
+        body = split_header(msg, len, &f, &nf);
+        dkim_canon_body(msg + body, len - body, &canon);
+        crypto_hash_sha256(bh, (const unsigned char *)canon.data, canon.len);
+        bh64 = b64(bh, sizeof bh);
+
+        buf_printf(&sigf, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s;",
+                   k->alg == DKIM_RSA ? "rsa-sha256" : "ed25519-sha256", k->domain,
+                   k->selector);
+        buf_printf(&sigf, "\r\n t=%lld; h=", (long long)t);
+        col = 4 + (size_t)snprintf(NULL, 0, "%lld", (long long)t) + 5;
+        for (i = 0; i < ARRAY_SIZE(signed_fields); i++) {
+                size_t j = nf;
+
+                while (j > 0 && !field_is(&f[j - 1], signed_fields[i]))
+                        j--;
+                if (j == 0)
+                        continue;
+                from |= i == 0;
+                dkim_canon_header(f[j - 1].p, f[j - 1].len, &hin);
+                buf_add(&hin, "\r\n", 2);
+                snprintf(tmp, sizeof tmp, "%s", signed_fields[i]);
+                for (char *c = tmp; *c; c++)
+                        *c = (char)tolower((unsigned char)*c);
+                /* fold only after a ':' */
+                if (!first) {
+                        buf_addc(&sigf, ':');
+                        col++;
+                }
+                add_folded(&sigf, &col, tmp, !first);
+                first = false;
+        }
+        if (!from) {
+                r = err_set(e, -EINVAL, "DKIM: the message has no From field");
+                goto out;
+        }
+        buf_printf(&sigf, ";\r\n bh=%s;\r\n b=", bh64);
+        dkim_canon_header(sigf.data, sigf.len, &hin);
+
+        if (k->alg == DKIM_ED25519) {
+                crypto_hash_sha256(hash, (const unsigned char *)hin.data, hin.len);
+                crypto_sign_detached(sig, NULL, hash, sizeof hash, k->sk);
+                siglen = crypto_sign_BYTES;
+        } else {
+                siglen = sizeof sig;
+                md = EVP_MD_CTX_new();
+                if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+                    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)hin.data,
+                                   hin.len) != 1) {
+                        ossl_error(e, -EIO, "DKIM: RSA signing");
+                        r = -EIO;
+                        goto out;
+                }
+        }
+        b64sig = b64(sig, siglen);
+        /* b= folded inside its value: verifiers strip whitespace there */
+        col = 3;
+        for (const char *p = b64sig; *p; p++) {
+                if (col >= 76) {
+                        buf_adds(&sigf, "\r\n ");
+                        col = 1;
+                }
+                buf_addc(&sigf, *p);
+                col++;
+        }
+        buf_adds(&sigf, "\r\n");
+        *ret = buf_steal(&sigf);
+out:
+        EVP_MD_CTX_free(md);
+        free(f);
+        free(bh64);
+        free(b64sig);
+        buf_done(&canon);
+        buf_done(&sigf);
+        buf_done(&hin);
+        return r;
+}
