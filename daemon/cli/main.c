@@ -50,6 +50,7 @@ static const struct command commands[] = {
         { "taxonomy", cmd_taxonomy, "the taxonomy: CPV coverage of capabilities (coverage)",
           true },
         { "backup", cmd_backup, "copy the store to FILE, safely while the daemon runs", true },
+        { "keygen", cmd_keygen, "make a DKIM signing key and print its DNS TXT record", false },
 };
 
 void

@@ -76,4 +76,7 @@ int cmd_taxonomy(struct cli *cli, int argc, char **argv);
 /* daemon/cli/cmd_backup.c: a consistent copy of the store */
 int cmd_backup(struct cli *cli, int argc, char **argv);
 
+/* daemon/cli/cmd_keygen.c: DKIM keys and their DNS records */
+int cmd_keygen(struct cli *cli, int argc, char **argv);
+
 #endif
