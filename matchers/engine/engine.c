@@ -426,9 +426,11 @@ build_members(struct engine *e, struct diag *d)
         e->mem_regkey_off[reg->n] = (uint32_t)nrk;
         e->mem_min = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_min));
         e->mem_max = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_max));
+        e->mem_paused = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_paused));
         for (size_t m = 0; m < reg->n; m++) {
                 e->mem_min[m] = reg->members[m].min_value;
                 e->mem_max[m] = reg->members[m].max_value;
+                e->mem_paused[m] = reg->members[m].paused;
         }
         e->mem_band = xcalloc(reg->n ? reg->n : 1, sizeof(*e->mem_band));
         for (size_t m = 0; m < reg->n; m++)
@@ -736,6 +738,7 @@ engine_free(struct engine *e)
         free(e->mem_regkey_off);
         free(e->mem_min);
         free(e->mem_max);
+        free(e->mem_paused);
         for (size_t m = 0; e->mem_band && m < e->nmembers; m++)
                 free(e->mem_band[m]);
         free(e->mem_band);

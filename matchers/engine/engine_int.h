@@ -141,6 +141,7 @@ struct engine {
         char        **mem_band;         /* member -> "£5,000–£25,000" */
         uint32_t     *mem_regkey, *mem_regkey_off;  /* member region i -> regkeys index */
         int64_t      *mem_min, *mem_max;        /* members' value bands, kept hot */
+        bool         *mem_paused;               /* paused = yes, kept hot */
         bool          has_pc_keys;
 
         pcre2_match_context *mctx_proto;

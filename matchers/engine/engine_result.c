@@ -651,7 +651,7 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         double base = 0, score;
         bool own;
 
-        if (m->paused) {                        /* paused = yes: never matched */
+        if (e->mem_paused[mi]) {                /* paused = yes: never matched */
                 if (flags & ENGINE_EXPLAIN) {
                         static const char why[] = "paused (paused = yes in its member file)";
 
