@@ -30,10 +30,11 @@
  *   irredundant: drop any member and coverage fails (every member covers a
  *   requirement no other member of S covers).
  * - Each requirement is mapped to the member of S covering it with the
- *   highest score (then the earlier member).  The lead is the member flagged
+ *   highest strength for it (req_score, or the member's score; then the
+ *   earlier member).  The lead is the member flagged
  *   CONSORT_LEAD_CAPABLE covering the most requirements, or, if none is
  *   flagged, the member covering the most (then higher score, then earlier).
- * - Score of S = the mean, over requirements, of the score of the member
+ * - Score of S = the mean, over requirements, of the strength of the member
  *   each is mapped to (coverage strength).  Balance = fewest requirements
  *   mapped to one member / most mapped to one member (1: even).
  * - Ranking: fewest members first (a single member covering everything is
@@ -77,6 +78,9 @@ struct consort_member {
         double   score;         /* the strength of its match (>= 0) */
         int64_t  capacity;      /* pence; < 0: not stated */
         unsigned flags;         /* CONSORT_LEAD_CAPABLE, CONSORT_LOCAL */
+        const double *req_score;/* NULL, or nreq strengths, one per requirement
+                                 * (read for the bits of mask): how well it
+                                 * delivers each; NULL: score for every one */
 };
 
 struct consort_problem {

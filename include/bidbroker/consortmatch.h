@@ -10,7 +10,9 @@
  *   requirements through its capabilities; a member that is not willing to
  *   bid in consortia (consortium = no) takes part only when it covers every
  *   requirement alone (then it never needs a partner).
- * - Score: the member's match score; capacity: its `capacity` (pounds in the
+ * - Strength per requirement: the weights of the member's reasons naming that
+ *   capability (its CPV and rule matches); the member's score for ranking
+ *   ties and dominance; capacity: its `capacity` (pounds in the
  *   member file); local: its postcode area is one of the notice's.
  * - Value: the notice's stated value (value_max), if stated.
  */

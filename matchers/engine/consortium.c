@@ -132,6 +132,12 @@ add_set(struct consort_result *r, const uint32_t *m, unsigned n)
 
 /* ---- the final stage: mapping, lead, score, ranking ----------------------- */
 
+static double
+strength(const struct consort_member *m, unsigned b)
+{
+        return m->req_score ? m->req_score[b] : m->score;
+}
+
 static void
 describe(const struct prob *p, struct cset *s)
 {
@@ -145,11 +151,12 @@ describe(const struct prob *p, struct cset *s)
 
                 for (unsigned i = 0; i < s->n; i++)
                         if ((p->mem[s->m[i]].mask >> b & 1)
-                            && (best < 0 || p->mem[s->m[i]].score > p->mem[s->m[best]].score))
+                            && (best < 0 || strength(&p->mem[s->m[i]], b)
+                                            > strength(&p->mem[s->m[best]], b)))
                                 best = (int)i;
                 s->cover[b] = (uint8_t)best;    /* a cover: best >= 0 */
                 count[best]++;
-                sum += p->mem[s->m[best]].score;
+                sum += strength(&p->mem[s->m[best]], b);
         }
         for (unsigned i = 0; i < s->n; i++)
                 if (p->mem[s->m[i]].flags & CONSORT_LEAD_CAPABLE)

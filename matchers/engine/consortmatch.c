@@ -25,6 +25,21 @@ project(const struct member *m, const struct capability *const *reqs, unsigned n
         return mask;
 }
 
+/* How strongly match mm delivers each requirement: the weights of its
+ * reasons naming that capability (CPV and rules). */
+static void
+strengths(const struct member_match *mm, const struct capability *const *reqs, unsigned nreq,
+          double *out)
+{
+        for (unsigned b = 0; b < nreq; b++) {
+                out[b] = 0;
+                for (size_t i = 0; i < mm->nreasons; i++)
+                        if (mm->reasons[i].capability
+                            && strcmp(mm->reasons[i].capability, reqs[b]->id) == 0)
+                                out[b] += mm->reasons[i].weight;
+        }
+}
+
 static bool
 local(const struct member *m, const struct opportunity *o)
 {
@@ -44,6 +59,7 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
                 struct consort_suggestion *out)
 {
         struct consort_member *cm = NULL;
+        double *rs = NULL;
         struct consort_problem p;
         uint64_t full;
         int rc;
@@ -67,6 +83,7 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
         out->members = xreallocarray(NULL, res->nmatches ? res->nmatches : 1,
                                      sizeof(*out->members));
         cm = xreallocarray(NULL, res->nmatches ? res->nmatches : 1, sizeof(*cm));
+        rs = xreallocarray(NULL, (res->nmatches ? res->nmatches : 1) * out->nreq, sizeof(*rs));
         for (size_t i = 0; i < res->nmatches; i++) {
                 const struct member *m = res->matches[i].member;
                 uint64_t mask = project(m, out->reqs, out->nreq);
@@ -82,7 +99,9 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
                         .capacity = m->capacity >= 0 ? m->capacity : -1,
                         .flags = (local(m, o) ? CONSORT_LOCAL : 0)
                                | (m->lead ? CONSORT_LEAD_CAPABLE : 0),
+                        .req_score = rs + out->nmembers * out->nreq,
                 };
+                strengths(&res->matches[i], out->reqs, out->nreq, rs + out->nmembers * out->nreq);
                 out->members[out->nmembers++] = m;
         }
         p = (struct consort_problem){
@@ -92,6 +111,7 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
         };
         rc = consort_search(&p, &out->res);
         free(cm);
+        free(rs);
         if (rc < 0)
                 consort_suggestion_done(out);
         return rc;

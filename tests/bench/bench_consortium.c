@@ -157,6 +157,7 @@ bench_consortium(void)
                         cm[p.nmembers++] = (struct consort_member){
                                 mask, sm[i].score, sm[i].capacity,
                                 sm[i].flags | (rng_chance(&er, 20) ? CONSORT_LOCAL : 0),
+                                NULL,
                         };
                 }
                 if (consort_search(&p, &res) < 0) {

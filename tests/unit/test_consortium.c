@@ -48,10 +48,10 @@ static void
 t_dominance_and_mapping(void **state)
 {
         const struct consort_member m[] = {
-                { A | B, 5, -1, 0 },
-                { C,     4, -1, 0 },    /* within B|C: dropped */
-                { A,     9, -1, 0 },    /* within A|B: dropped */
-                { B | C, 3, -1, 0 },
+                { A | B, 5, -1, 0, NULL },
+                { C, 4, -1, 0, NULL },    /* within B|C: dropped */
+                { A, 9, -1, 0, NULL },    /* within A|B: dropped */
+                { B | C, 3, -1, 0, NULL },
         };
         struct consort_result *r = run(3, m, 4, -1, 3);
 
@@ -76,9 +76,9 @@ static void
 t_minimality(void **state)
 {
         const struct consort_member m[] = {
-                { A | B, 1, -1, 0 },
-                { B | C, 3, -1, 0 },
-                { A | C, 2, -1, 0 },
+                { A | B, 1, -1, 0, NULL },
+                { B | C, 3, -1, 0, NULL },
+                { A | C, 2, -1, 0, NULL },
         };
         struct consort_result *r = run(3, m, 3, -1, 3);
 
@@ -96,9 +96,9 @@ static void
 t_capacity(void **state)
 {
         struct consort_member m[] = {
-                { A | B | C, 9, POUNDS(10000), 0 },
-                { A | B,     5, POUNDS(30000), 0 },
-                { C,         5, POUNDS(30000), 0 },
+                { A | B | C, 9, POUNDS(10000), 0, NULL },
+                { A | B, 5, POUNDS(30000), 0, NULL },
+                { C, 5, POUNDS(30000), 0, NULL },
         };
         struct consort_result *r = run(3, m, 3, POUNDS(50000), 3);
 
@@ -134,9 +134,9 @@ static void
 t_single_preferred(void **state)
 {
         const struct consort_member m[] = {
-                { A | B | C, 1, POUNDS(50000), 0 },
-                { A | B,     10, POUNDS(60000), 0 },
-                { C,         10, POUNDS(60000), 0 },
+                { A | B | C, 1, POUNDS(50000), 0, NULL },
+                { A | B, 10, POUNDS(60000), 0, NULL },
+                { C, 10, POUNDS(60000), 0, NULL },
         };
         struct consort_result *r = run(3, m, 3, POUNDS(10000), 3);
 
@@ -155,7 +155,7 @@ static void
 t_no_cover(void **state)
 {
         const struct consort_member m[] = {
-                { A, 1, -1, 0 }, { B, 1, -1, 0 }, { C, 1, -1, 0 },
+                { A, 1, -1, 0, NULL }, { B, 1, -1, 0, NULL }, { C, 1, -1, 0, NULL },
         };
         struct consort_result *r = run(4, m, 3, -1, 3);
 
@@ -188,11 +188,11 @@ static void
 t_lead_and_local(void **state)
 {
         const struct consort_member m[] = {
-                { A | B, 2, -1, 0 },
-                { C,     2, -1, CONSORT_LEAD_CAPABLE },
-                { C | D, 2, -1, 0 },
-                { D | A, 2, -1, 0 },
-                { B | C, 2, -1, CONSORT_LOCAL },
+                { A | B, 2, -1, 0, NULL },
+                { C, 2, -1, CONSORT_LEAD_CAPABLE, NULL },
+                { C | D, 2, -1, 0, NULL },
+                { D | A, 2, -1, 0, NULL },
+                { B | C, 2, -1, CONSORT_LOCAL, NULL },
         };
         struct consort_result *r = run(3, m, 2, -1, 3);
 
@@ -208,10 +208,30 @@ t_lead_and_local(void **state)
         consort_result_free(r);
 }
 
+/* A strength per requirement decides who each requirement goes to. */
+static void
+t_strength(void **state)
+{
+        const struct consort_member m[] = {
+                { A | B, 5, -1, 0, (const double[]){ 1, 9, 0 } },
+                { A | C, 1, -1, 0, (const double[]){ 8, 0, 2 } },
+        };
+        struct consort_result *r = run(3, m, 2, -1, 3);
+
+        (void)state;
+        expect_set(r, 0, 2, (const uint32_t[]){ 0, 1 });
+        assert_int_equal(consort_cover(r, 0, 0), 1);    /* 8 beats 1, whatever the scores */
+        assert_int_equal(consort_cover(r, 0, 1), 0);
+        assert_int_equal(consort_cover(r, 0, 2), 1);
+        assert_int_equal(consort_lead(r, 0), 1);
+        assert_true(consort_score(r, 0) == (8.0 + 9.0 + 2.0) / 3);
+        consort_result_free(r);
+}
+
 static void
 t_invalid(void **state)
 {
-        const struct consort_member m[] = { { A | D, 1, -1, 0 } };
+        const struct consort_member m[] = { { A | D, 1, -1, 0, NULL } };
         struct consort_problem p = { .nreq = 3, .members = m, .nmembers = 1, .value = -1 };
         struct consort_result *r = (void *)1;
 
@@ -232,7 +252,7 @@ static void
 t_budget(void **state)
 {
         const struct consort_member m[] = {
-                { A | B, 1, -1, 0 }, { B | C, 3, -1, 0 }, { A | C, 2, -1, 0 }, { D, 1, -1, 0 },
+                { A | B, 1, -1, 0, NULL }, { B | C, 3, -1, 0, NULL }, { A | C, 2, -1, 0, NULL }, { D, 1, -1, 0, NULL },
         };
         struct consort_problem p = { .nreq = 4, .members = m, .nmembers = 4, .value = -1,
                                      .node_budget = 2 };
@@ -325,6 +345,7 @@ t_property(void **state)
 {
         uint64_t seed = UINT64_C(0x5eed10c0ffee);
         struct consort_member m[12];
+        double rs[12][8];
         size_t compared = 0, covers = 0, nocap = 0;
         static const double scores[] = { 0, 1, 1, 2, 2.5, 4 };
 
@@ -352,6 +373,11 @@ t_property(void **state)
                                           : POUNDS(rng_below(&seed, 15)),
                                 .flags = rng_below(&seed, 4),
                         };
+                        if (rng_below(&seed, 2)) {      /* strength per requirement */
+                                for (unsigned b = 0; b < p.nreq; b++)
+                                        rs[j][b] = scores[rng_below(&seed, 6)];
+                                m[j].req_score = rs[j];
+                        }
                 }
                 p.members = m;
                 assert_int_equal(consort_search(&p, &fast), 0);
@@ -411,6 +437,7 @@ main(void)
                 cmocka_unit_test(t_single_preferred),
                 cmocka_unit_test(t_no_cover),
                 cmocka_unit_test(t_lead_and_local),
+                cmocka_unit_test(t_strength),
                 cmocka_unit_test(t_invalid),
                 cmocka_unit_test(t_budget),
                 cmocka_unit_test(t_property),
