@@ -196,6 +196,24 @@ mime_encode_word(const char *text, size_t first_col, struct buf *out)
         buf_adds(out, "?=");
 }
 
+/* a word that cannot be folded onto a line of its own (or the first line) */
+static bool
+has_long_word(const char *value, size_t first_col)
+{
+        size_t col = first_col;
+
+        for (const char *p = value; *p; ) {
+                size_t n = strcspn(p, " ");
+
+                if (col + n > LINE_MAX_COLS)
+                        return true;
+                col = 1;
+                p += n;
+                p += strspn(p, " ");
+        }
+        return false;
+}
+
 int
 mime_header_text(struct mime_msg *m, const char *name, const char *value, struct err *e)
 {
@@ -205,7 +223,8 @@ mime_header_text(struct mime_msg *m, const char *name, const char *value, struct
         if (r < 0)
                 return r;
         buf_init(&b);
-        if (is_ascii(value) && !strstr(value, "=?"))
+        if (is_ascii(value) && !strstr(value, "=?") &&
+            !has_long_word(value, strlen(name) + 2))
                 fold_ascii(value, strlen(name) + 2, &b);
         else
                 mime_encode_word(value, strlen(name) + 2, &b);
