@@ -77,23 +77,22 @@ xstrndup(const char *s, size_t n)
         return p;
 }
 
+static int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+
 char *
 xasprintf(const char *fmt, ...)
 {
+        struct buf b;
         va_list ap;
-        char *p;
-        int n;
+        int r;
 
+        buf_init(&b);
         va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
+        r = buf_vprintf(&b, fmt, ap);
         va_end(ap);
-        if (n < 0)
+        if (r < 0)
                 oom(0);
-        p = xmalloc((size_t)n + 1);
-        va_start(ap, fmt);
-        vsnprintf(p, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        return p;
+        return buf_steal(&b);
 }
 
 /* ---- struct buf ---- */
@@ -176,25 +175,35 @@ buf_addc(struct buf *b, char c)
         return buf_add(b, &c, 1);
 }
 
-int
-buf_printf(struct buf *b, const char *fmt, ...)
+static int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
-        va_list ap;
+        va_list again;
         int n;
 
-        va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
-        va_end(ap);
+        va_copy(again, ap);
+        n = vsnprintf(NULL, 0, fmt, again);
+        va_end(again);
         if (n < 0)
                 return -EINVAL;
         if (!buf_fits(b, (size_t)n))
                 return -EFBIG;
         buf_grow(b, (size_t)n);
-        va_start(ap, fmt);
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-        va_end(ap);
         b->len += (size_t)n;
         return 0;
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = buf_vprintf(b, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 char *

@@ -108,11 +108,10 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
         return j;
 }
 
+/* The opportunity's facts and the filter's verdict (o and f of explain's JSON). */
 static void
-explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
+opportunity_text(FILE *out, const json_t *o, const json_t *f, const struct cpvref *ref)
 {
-        const json_t *o = json_object_get(j, "opportunity");
-        const json_t *f = json_object_get(j, "filter");
         const json_t *v, *x;
         size_t i;
 
@@ -162,9 +161,14 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                 fprintf(out, "  scale     likely over the value cap: %s%s\n", jstr(f, "likely_over_cap"),
                        json_is_true(json_object_get(f, "eligible")) ?
                        " (kept: keep_likely_over_cap = yes)" : "");
+}
 
-        if (jstr(j, "place"))
-                fprintf(out, "  where     %s\n", jstr(j, "place"));
+/* What the notice requires, and what an exclusion vetoed. */
+static void
+requires_text(FILE *out, const json_t *j, const struct cpvref *ref)
+{
+        const json_t *x;
+        size_t i;
 
         fprintf(out, "\nRequires:\n");
         if (json_array_size(json_object_get(j, "requires")) == 0)
@@ -183,6 +187,15 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                         print_reasons(out, json_object_get(x, "reasons"), ref, "      ");
                 }
         }
+}
+
+/* The members it matches, the nearest misses, a spent rule budget. */
+static void
+matches_text(FILE *out, const json_t *j, const struct cpvref *ref)
+{
+        const json_t *x;
+        size_t i;
+
         fprintf(out, "\nMatches:\n");
         if (json_array_size(json_object_get(j, "matches")) == 0)
                 fprintf(out, "  none\n");
@@ -204,6 +217,16 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                         (long long)json_integer_value(json_object_get(x, "budget_ms")),
                         (long long)json_integer_value(json_object_get(x, "rule_ms")),
                         (long long)json_integer_value(json_object_get(x, "skipped")));
+}
+
+static void
+explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
+{
+        opportunity_text(out, json_object_get(j, "opportunity"), json_object_get(j, "filter"), ref);
+        if (jstr(j, "place"))
+                fprintf(out, "  where     %s\n", jstr(j, "place"));
+        requires_text(out, j, ref);
+        matches_text(out, j, ref);
         consortia_text(out, j);
 }
 

@@ -234,6 +234,83 @@ read_u4(const char **pp, const char *end, unsigned *ret)
         return 0;
 }
 
+static const char *
+skip_ws(const char *p, const char *end)
+{
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+                p++;
+        return p;
+}
+
+/* One \uXXXX escape (p after the 'u'), a surrogate pair as one code point,
+ * appended to b as UTF-8.  -1 when it is not a valid one (or is U+0000). */
+static int
+read_u_escape(const char **pp, const char *end, struct buf *b)
+{
+        const char *p = *pp;
+        unsigned cp, lo;
+
+        if (read_u4(&p, end, &cp) < 0 || cp == 0)
+                return -1;
+        if (cp >= 0xd800 && cp < 0xdc00) {
+                if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
+                        return -1;
+                p += 2;
+                if (read_u4(&p, end, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
+                        return -1;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return -1;
+        }
+        utf8_put(b, cp);
+        *pp = p;
+        return 0;
+}
+
+/* The JSON string at *pp (after its opening quote) into b; *pp after its
+ * closing quote.  -1 when it is not a valid one or holds a NUL. */
+static int
+read_string(const char **pp, const char *end, struct buf *b)
+{
+        const char *p = *pp;
+
+        buf_reset(b);
+        for (;;) {
+                if (p == end)
+                        return -1;
+                if (*p == '"') {
+                        p++;
+                        break;
+                }
+                if (*p != '\\') {
+                        buf_addc(b, *p++);
+                        continue;
+                }
+                if (++p == end)
+                        return -1;
+                switch (*p++) {
+                case '"': buf_addc(b, '"'); break;
+                case '\\': buf_addc(b, '\\'); break;
+                case '/': buf_addc(b, '/'); break;
+                case 'b': buf_addc(b, '\b'); break;
+                case 'f': buf_addc(b, '\f'); break;
+                case 'n': buf_addc(b, '\n'); break;
+                case 'r': buf_addc(b, '\r'); break;
+                case 't': buf_addc(b, '\t'); break;
+                case 'u':
+                        if (read_u_escape(&p, end, b) < 0)
+                                return -1;
+                        break;
+                default:
+                        return -1;
+                }
+        }
+        if (memchr(b->data, '\0', b->len) != NULL)
+                return -1;
+        *pp = p;
+        return 0;
+}
+
 /* Decode a JSON array of strings (as written by strv_to_json, or by SQLite's
  * JSON functions) into v.  -EINVAL when it is not one. */
 static int
@@ -243,81 +320,25 @@ strv_from_json(const char *p, size_t len, struct strv *v)
         struct buf b;
 
         buf_init(&b);
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-                p++;
+        p = skip_ws(p, end);
         if (p == end || *p++ != '[')
                 goto bad;
         for (bool first = true;; first = false) {
-                while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-                        p++;
-                if (p < end && *p == ']' && first) {
+                p = skip_ws(p, end);
+                if (p < end && *p == ']') {
                         p++;
                         break;
                 }
                 if (!first) {
-                        if (p < end && *p == ']') {
-                                p++;
-                                break;
-                        }
                         if (p == end || *p++ != ',')
                                 goto bad;
-                        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-                                p++;
+                        p = skip_ws(p, end);
                 }
-                if (p == end || *p++ != '"')
-                        goto bad;
-                buf_reset(&b);
-                for (;;) {
-                        unsigned cp, lo;
-
-                        if (p == end)
-                                goto bad;
-                        if (*p == '"') {
-                                p++;
-                                break;
-                        }
-                        if (*p != '\\') {
-                                buf_addc(&b, *p++);
-                                continue;
-                        }
-                        if (++p == end)
-                                goto bad;
-                        switch (*p++) {
-                        case '"': buf_addc(&b, '"'); break;
-                        case '\\': buf_addc(&b, '\\'); break;
-                        case '/': buf_addc(&b, '/'); break;
-                        case 'b': buf_addc(&b, '\b'); break;
-                        case 'f': buf_addc(&b, '\f'); break;
-                        case 'n': buf_addc(&b, '\n'); break;
-                        case 'r': buf_addc(&b, '\r'); break;
-                        case 't': buf_addc(&b, '\t'); break;
-                        case 'u':
-                                if (read_u4(&p, end, &cp) < 0 || cp == 0)
-                                        goto bad;
-                                if (cp >= 0xd800 && cp < 0xdc00) {
-                                        if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
-                                                goto bad;
-                                        p += 2;
-                                        if (read_u4(&p, end, &lo) < 0 ||
-                                            lo < 0xdc00 || lo > 0xdfff)
-                                                goto bad;
-                                        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                                } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                                        goto bad;
-                                }
-                                utf8_put(&b, cp);
-                                break;
-                        default:
-                                goto bad;
-                        }
-                }
-                if (memchr(b.data, '\0', b.len) != NULL)
+                if (p == end || *p++ != '"' || read_string(&p, end, &b) < 0)
                         goto bad;
                 strv_add(v, b.data);
         }
-        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
-                p++;
-        if (p != end)
+        if (skip_ws(p, end) != end)
                 goto bad;
         buf_done(&b);
         return 0;
@@ -600,73 +621,62 @@ col_status(sqlite3_stmt *st, int i)
         return v;
 }
 
-/* Every closing notice of (source, ocid): award-stage rows and cancellations. */
+/* Fills one array element from the current row of a statement. */
+typedef void row_reader(sqlite3_stmt *st, void *elem);
+
+/* Every row statement id gives for (source, ocid), read by read into the
+ * growing array *ret of elements of size bytes (*n of them). */
 static int
-load_closers(struct store *s, const char *source, const char *ocid, struct closer **ret,
-             size_t *n, struct err *err)
+load_by_ocid(struct store *s, enum stmt_id id, const char *op, const char *source,
+             const char *ocid, row_reader *read, size_t size, void **ret, size_t *n,
+             struct err *err)
 {
-        static const char op[] = "find closing notices";
         struct binder b;
         size_t cap = 0;
         int rc;
 
-        if ((rc = start(s, ST_CLOSERS, &b, err, op)) < 0)
+        if ((rc = start(s, id, &b, err, op)) < 0)
                 return rc;
         bind_str(&b, 1, source);
         bind_str(&b, 2, ocid);
         if ((rc = db_bound(s, &b, err, op)) < 0)
                 return rc;
         while ((rc = sqlite3_step(b.st)) == SQLITE_ROW) {
-                struct closer *c;
-
                 if (*n == cap) {
                         cap = cap ? 2 * cap : 4;
-                        *ret = xreallocarray(*ret, cap, sizeof(**ret));
+                        *ret = xreallocarray(*ret, cap, size);
                 }
-                c = &(*ret)[(*n)++];
-                c->id = sqlite3_column_int64(b.st, 0);
-                c->cancelled = col_is(b.st, 2, "cancelled");
-                c->time = col_opt(b.st, 4);
-                if (c->time == TIME_UNKNOWN)
-                        c->time = col_opt(b.st, 3);
+                read(b.st, (char *)*ret + (*n)++ * size);
         }
         db_reset(b.st);
         return rc == SQLITE_DONE ? 0 : db_err(s, rc, err, op);
 }
 
-/* Every tender-stage row of (source, ocid). */
-static int
-load_tenders(struct store *s, const char *source, const char *ocid,
-             struct tender_row **ret, size_t *n, struct err *err)
+/* A closing notice of the ocid: an award-stage row or a cancellation. */
+static void
+read_closer(sqlite3_stmt *st, void *elem)
 {
-        static const char op[] = "find tender notices";
-        struct binder b;
-        size_t cap = 0;
-        int rc;
+        struct closer *c = elem;
 
-        if ((rc = start(s, ST_TENDERS, &b, err, op)) < 0)
-                return rc;
-        bind_str(&b, 1, source);
-        bind_str(&b, 2, ocid);
-        if ((rc = db_bound(s, &b, err, op)) < 0)
-                return rc;
-        while ((rc = sqlite3_step(b.st)) == SQLITE_ROW) {
-                struct tender_row *t;
+        c->id = sqlite3_column_int64(st, 0);
+        c->cancelled = col_is(st, 2, "cancelled");
+        c->time = col_opt(st, 4);
+        if (c->time == TIME_UNKNOWN)
+                c->time = col_opt(st, 3);
+}
 
-                if (*n == cap) {
-                        cap = cap ? 2 * cap : 4;
-                        *ret = xreallocarray(*ret, cap, sizeof(**ret));
-                }
-                t = &(*ret)[(*n)++];
-                t->id = sqlite3_column_int64(b.st, 0);
-                t->given = col_status(b.st, 1);
-                t->status = col_status(b.st, 2);
-                t->time = col_opt(b.st, 3);
-                if (t->time == TIME_UNKNOWN)
-                        t->time = col_opt(b.st, 4);
-        }
-        db_reset(b.st);
-        return rc == SQLITE_DONE ? 0 : db_err(s, rc, err, op);
+/* A tender-stage row of the ocid. */
+static void
+read_tender(sqlite3_stmt *st, void *elem)
+{
+        struct tender_row *t = elem;
+
+        t->id = sqlite3_column_int64(st, 0);
+        t->given = col_status(st, 1);
+        t->status = col_status(st, 2);
+        t->time = col_opt(st, 3);
+        if (t->time == TIME_UNKNOWN)
+                t->time = col_opt(st, 4);
 }
 
 /* The status tender row t should have: what it said, unless a closer released
@@ -717,13 +727,20 @@ set_status(struct store *s, int64_t rowid, enum opp_status status, struct err *e
 static int
 reclose(struct store *s, const char *source, const char *ocid, struct err *err)
 {
-        struct closer *c = NULL;
-        struct tender_row *t = NULL;
+        void *cv = NULL, *tv = NULL;
+        struct closer *c;
+        struct tender_row *t;
         size_t nc = 0, nt = 0;
         int r;
 
-        if ((r = load_closers(s, source, ocid, &c, &nc, err)) < 0 ||
-            (r = load_tenders(s, source, ocid, &t, &nt, err)) < 0)
+        r = load_by_ocid(s, ST_CLOSERS, "find closing notices", source, ocid, read_closer,
+                         sizeof(*c), &cv, &nc, err);
+        if (r == 0)
+                r = load_by_ocid(s, ST_TENDERS, "find tender notices", source, ocid,
+                                 read_tender, sizeof(*t), &tv, &nt, err);
+        c = cv;
+        t = tv;
+        if (r < 0)
                 goto out;
         for (size_t i = 0; i < nt; i++) {
                 enum opp_status want = closed_status(&t[i], c, nc);
