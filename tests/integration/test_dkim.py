@@ -10,9 +10,11 @@ verifies both signatures with the printed records served by a dnsfunc (no
 DNS); then the message's shape: CRLF, RFC 2047 subject with "£",
 multipart/alternative with text/plain first and text/html last,
 quoted-printable lines of at most 76, RFC 8058 headers present and signed,
-the title escaped in the HTML and no header injected.  A key readable by
-group is refused; a changed body fails verification.
+the title escaped in the HTML and no header injected.  The Ed25519 key as
+a PKCS#8 PEM signs alike; a key readable by group is refused; a changed body
+fails verification.
 """
+import base64
 import email
 import email.policy
 import os
@@ -146,6 +148,19 @@ def main():
             except dkim.ValidationError:    # "body hash mismatch"
                 ok = False
             assert not ok, f"signature {i} verifies a changed body"
+
+        # the same Ed25519 key as a PKCS#8 PEM (openssl genpkey's form) signs alike
+        seed = base64.b64decode(open(keys["ed"]).read())
+        der = bytes.fromhex("302e020100300506032b657004220420") + seed
+        pem = os.path.join(kd, "ed.pem")
+        with open(os.open(pem, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("-----BEGIN PRIVATE KEY-----\n" + base64.b64encode(der).decode() +
+                    "\n-----END PRIVATE KEY-----\n")
+        out2 = os.path.join(d, "pem.eml")
+        p = write_signed(d, out2, dict(keys, ed=pem))
+        assert p.returncode == 0, p.stdout + p.stderr
+        raw2 = open(out2, "rb").read()
+        assert dkim.DKIM(raw2).verify(idx=1, dnsfunc=dnsfunc), "PEM Ed25519 key"
 
         # a key readable by group is refused
         os.chmod(keys["rsa"], 0o640)
