@@ -70,6 +70,8 @@ static const struct ini_key http_keys[] = {
           "an idle connection is closed after this long (default 30s)" },
         { "max_body", INI_LONG, G(http_max_body), 1024, 16 * 1024 * 1024,
           "largest request body in bytes (default 65536)" },
+        { "anchor_rate", INI_LONG, G(anchor_rate), 1, 100000,
+          "postings an anchor may make per minute (default 30)" },
 };
 
 static const struct ini_key consortium_keys[] = {
@@ -82,6 +84,17 @@ static const struct ini_key consortium_keys[] = {
 };
 
 #undef G
+
+#define A(f) offsetof(struct anchor_conf, f)
+static const struct ini_key anchor_keys[] = {
+        { "display_name", INI_STR, A(display_name), 0, 0,
+          "the buyer name its postings carry (default: the section's name)" },
+        { "buyer_id", INI_STR, A(buyer_id), 0, 0, "its buyer identifier (e.g. GB-GOR-...)" },
+        { "contact", INI_STR, A(contact), 0, 0, "who to ask about its postings" },
+        { "regions", INI_LIST, A(regions), 0, 0,
+          "regions its postings may name (ITL codes, region names, postcode areas)" },
+};
+#undef A
 
 #define S(f) offsetof(struct source_conf, f)
 
@@ -266,6 +279,7 @@ config_defaults(void)
         c->http_max_connections = 64;
         c->http_timeout_ms = 30 * 1000;
         c->http_max_body = 64 * 1024;
+        c->anchor_rate = 30;
         c->consortium_k = CONSORT_DEFAULT_K;
         c->consortium_top = CONSORT_DEFAULT_TOP;
         c->consortium_node_budget = CONSORT_DEFAULT_BUDGET;
@@ -338,6 +352,61 @@ http_finish(struct config *c, const struct ini *ini, const struct ini_section *s
                          "(or http://), not '%s'", c->public_url);
 }
 
+/* [anchor NAME]: names are what `token issue` and the source anchor:NAME use. */
+static void
+add_anchor(struct config *c, const struct ini *ini, const struct ini_section *sec,
+           struct diag *d)
+{
+        const struct ini_pair *p;
+        struct anchor_conf *a;
+        struct strv norm;
+
+        if (sec->name == NULL || sec->name[strspn(sec->name, "abcdefghijklmnopqrstuvwxyz"
+                                                  "0123456789-_")] != '\0') {
+                diag_add(d, ini->path, sec->line, "[anchor] needs a name of lower-case "
+                         "letters, digits, - and _, e.g. [anchor city-council]");
+                return;
+        }
+        if (config_anchor(c, sec->name) != NULL) {
+                diag_add(d, ini->path, sec->line, "[anchor %s] defined twice", sec->name);
+                return;
+        }
+        c->anchors = xreallocarray(c->anchors, c->nanchors + 1, sizeof(*c->anchors));
+        a = &c->anchors[c->nanchors++];
+        memset(a, 0, sizeof(*a));
+        a->name = xstrdup(sec->name);
+        a->line = sec->line;
+        strv_init(&a->regions);
+        ini_apply(ini, sec, anchor_keys, ARRAY_SIZE(anchor_keys), a, NULL, d);
+        if (a->display_name == NULL)
+                a->display_name = xstrdup(a->name);
+        p = ini_get(sec, "regions");
+        strv_init(&norm);
+        for (size_t i = 0; i < a->regions.n; i++) {
+                const char *why = NULL;
+
+                if (region_normalise(a->regions.v[i], &norm, &why) < 0)
+                        diag_add(d, ini->path, p ? p->line : sec->line,
+                                 "[anchor %s] regions: '%s' is %s", a->name, a->regions.v[i],
+                                 why);
+        }
+        strv_done(&a->regions);
+        a->regions = norm;
+}
+
+static void
+drop_anchors(struct config *c)
+{
+        for (size_t i = 0; i < c->nanchors; i++) {
+                free(c->anchors[i].name);
+                free(c->anchors[i].display_name);
+                free(c->anchors[i].buyer_id);
+                free(c->anchors[i].contact);
+                strv_done(&c->anchors[i].regions);
+        }
+        free(c->anchors);
+}
+
 static void
 apply_file(struct config *c, const struct ini *ini, struct diag *d)
 {
@@ -373,6 +442,8 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                         s->type_name = NULL;
                         ini_apply(ini, sec, source_keys, ARRAY_SIZE(source_keys), s, NULL, d);
                         source_finish(s, ini->path, d);
+                } else if (strcmp(sec->type, "anchor") == 0) {
+                        add_anchor(c, ini, sec, d);
                 } else if (sec->name != NULL) {
                         diag_add(d, ini->path, sec->line, "[%s] takes no name", sec->type);
                 } else if (strcmp(sec->type, "bidbroker") == 0) {
@@ -447,8 +518,18 @@ config_free(struct config *c)
         free(c->http_listen);
         strv_done(&c->http_listen_list);
         free(c->public_url);
+        drop_anchors(c);
         drop_sources(c);
         free(c);
+        return NULL;
+}
+
+const struct anchor_conf *
+config_anchor(const struct config *c, const char *name)
+{
+        for (size_t i = 0; i < c->nanchors; i++)
+                if (strcmp(c->anchors[i].name, name) == 0)
+                        return &c->anchors[i];
         return NULL;
 }
 

@@ -21,6 +21,7 @@
 struct httpsvc {
         struct service_env  env;
         struct http_server *srv;        /* NULL: not listening */
+        struct http_anchor *anchors;    /* the configuration's, as the server sees them */
 };
 
 static int
@@ -30,6 +31,13 @@ httpsvc_new(const struct service_env *env, void **ret, struct diag *diag)
 
         (void)diag;                     /* config_load checked [http] */
         s->env = *env;
+        s->anchors = xcalloc(env->cfg->nanchors ? env->cfg->nanchors : 1, sizeof(*s->anchors));
+        for (size_t i = 0; i < env->cfg->nanchors; i++) {
+                const struct anchor_conf *a = &env->cfg->anchors[i];
+
+                s->anchors[i] = (struct http_anchor){ a->name, a->display_name, a->buyer_id,
+                                                      a->contact, &a->regions };
+        }
         *ret = s;
         return 0;
 }
@@ -42,6 +50,7 @@ httpsvc_free(void *svc)
         if (s == NULL)
                 return;
         http_server_free(s->srv);
+        free(s->anchors);
         free(s);
 }
 
@@ -52,6 +61,9 @@ httpsvc_start(void *svc, const char *why)
         const struct config *c = s->env.cfg;
         struct http_opts o = {
                 .listen = c->http_listen,
+                .anchors = s->anchors,
+                .nanchors = c->nanchors,
+                .anchor_rate = (unsigned)c->anchor_rate,
                 .max_connections = (unsigned)c->http_max_connections,
                 .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
                 .max_body = (size_t)c->http_max_body,
@@ -89,6 +101,15 @@ httpsvc_next_ms(void *svc)
         return s->srv != NULL ? http_server_next_ms(s->srv) : -1;
 }
 
+/* Postings stored: the match service hears of them (notices_changed). */
+static void
+httpsvc_status(void *svc, struct service_status *st)
+{
+        struct httpsvc *s = svc;
+
+        st->notices += http_server_stored(s->srv);
+}
+
 const struct service httpsvc = {
         .name = "http",
         .new = httpsvc_new,
@@ -96,4 +117,5 @@ const struct service httpsvc = {
         .start = httpsvc_start,
         .step = httpsvc_step,
         .next_ms = httpsvc_next_ms,
+        .status = httpsvc_status,
 };

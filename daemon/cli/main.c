@@ -51,6 +51,7 @@ static const struct command commands[] = {
           true },
         { "backup", cmd_backup, "copy the store to FILE, safely while the daemon runs", true },
         { "keygen", cmd_keygen, "make a DKIM signing key and print its DNS TXT record", false },
+        { "token", cmd_token, "anchors' API tokens: issue, revoke, list", true },
 };
 
 void

@@ -6,18 +6,50 @@
 #define BIDBROKER_HTTP_ROUTE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "bidbroker/http.h"
 #include "bidbroker/util.h"
 
-struct http_server;
+#define MAX_COUNTS      128             /* (route, status) pairs counted */
+
+struct count {
+        int             route;
+        unsigned        status;
+        uint64_t        n;
+};
+
+/* An anchor's posting rate: a fixed one-minute window. */
+struct rate {
+        int64_t         window;         /* mono ms the window started */
+        unsigned        n;              /* postings in it */
+};
+
+struct http_server {
+        struct loop        *loop;
+        struct store       *store;
+        struct MHD_Daemon  *mhd;
+        int                 epfd;       /* MHD's, watched by the loop; -1: none */
+        size_t              max_body;
+        const struct http_anchor *anchors;
+        size_t              nanchors;
+        unsigned            anchor_rate;
+        struct rate        *rates;      /* one per anchor */
+        struct count        counts[MAX_COUNTS];
+        size_t              ncounts;
+        size_t              requests;
+        size_t              stored;     /* opportunities new or changed */
+        char                lastlog[256];       /* MHD's last message, for errors */
+};
 
 enum {
         ROUTE_OTHER,
         ROUTE_HEALTHZ,
         ROUTE_METRICS,
+        ROUTE_OPPORTUNITIES,
 };
 
 /* One request, read whole before it is routed. */
@@ -41,5 +73,8 @@ enum MHD_Result http_reply_json(struct http_server *h, struct req *rq, unsigned 
 /* {"error": msg} */
 enum MHD_Result http_reply_error(struct http_server *h, struct req *rq, unsigned status,
                                  const char *msg, const char *const *headers);
+
+/* POST /api/v1/opportunities (api.c). */
+enum MHD_Result api_post_opportunity(struct http_server *h, struct req *rq);
 
 #endif

@@ -35,26 +35,6 @@
 
 #include "route.h"
 
-#define MAX_COUNTS      128             /* (route, status) pairs counted */
-
-struct count {
-        int             route;
-        unsigned        status;
-        uint64_t        n;
-};
-
-struct http_server {
-        struct loop        *loop;
-        struct store       *store;
-        struct MHD_Daemon  *mhd;
-        int                 epfd;       /* MHD's, watched by the loop; -1: none */
-        size_t              max_body;
-        struct count        counts[MAX_COUNTS];
-        size_t              ncounts;
-        size_t              requests;
-        char                lastlog[256];       /* MHD's last message, for errors */
-};
-
 /* ======================================================================
  * Addresses
  * ====================================================================== */
@@ -279,6 +259,7 @@ static const struct route {
         [ROUTE_OTHER]    = { NULL, "other", NULL },
         [ROUTE_HEALTHZ]  = { "/healthz", "healthz", "GET, HEAD" },
         [ROUTE_METRICS]  = { "/metrics", "metrics", "GET, HEAD" },
+        [ROUTE_OPPORTUNITIES] = { "/api/v1/opportunities", "api_opportunities", "POST" },
 };
 
 const char *
@@ -323,6 +304,8 @@ dispatch(struct http_server *h, struct req *rq, const char *method)
                 return healthz(h, rq);
         case ROUTE_METRICS:
                 return metrics(h, rq);
+        case ROUTE_OPPORTUNITIES:
+                return api_post_opportunity(h, rq);
         default:
                 return http_reply_error(h, rq, 404, "no such resource", NULL);
         }
@@ -430,6 +413,10 @@ http_server_new(struct loop *loop, struct store *store, const struct http_opts *
         h->store = store;
         h->epfd = -1;
         h->max_body = o->max_body;
+        h->anchors = o->anchors;
+        h->nanchors = o->nanchors;
+        h->anchor_rate = o->anchor_rate;
+        h->rates = xcalloc(o->nanchors ? o->nanchors : 1, sizeof(*h->rates));
         if ((r = parse_listen(o->listen, &ss, &sslen, &v6, &why)) < 0) {
                 err_set(err, r, "listen %s: %s", o->listen, why);
                 goto fail;
@@ -478,6 +465,7 @@ http_server_free(struct http_server *h)
                 loop_fd_remove(h->loop, h->epfd);
         if (h->mhd != NULL)
                 MHD_stop_daemon(h->mhd);
+        free(h->rates);
         free(h);
         return NULL;
 }
@@ -497,6 +485,12 @@ http_server_step(struct http_server *h)
 {
         if (http_server_next_ms(h) == 0)
                 MHD_run(h->mhd);
+}
+
+size_t
+http_server_stored(const struct http_server *h)
+{
+        return h ? h->stored : 0;
 }
 
 size_t

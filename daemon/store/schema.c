@@ -203,6 +203,23 @@ static const struct migration migrations[] = {
            * read from the index alone */
           "CREATE INDEX link_key_title ON link_key"
           " (title_key, source, deadline, buyer_key, notice_id);" },
+        { 6,    /* anchors' API tokens (hashes only) and their idempotency keys
+                 * (anchors.c; README "HTTP endpoints"); IF NOT EXISTS: tests
+                 * downgrade a store by its user_version alone */
+          "CREATE TABLE IF NOT EXISTS anchor_token ("
+          " id INTEGER PRIMARY KEY,"
+          " anchor TEXT NOT NULL,"
+          " hash TEXT NOT NULL UNIQUE,"           /* BLAKE2b of the token, hex */
+          " created INTEGER NOT NULL,"
+          " revoked INTEGER"                      /* Unix seconds; NULL: valid */
+          ");"
+          "CREATE TABLE IF NOT EXISTS anchor_post ("
+          " anchor TEXT NOT NULL,"
+          " idem_key TEXT NOT NULL,"
+          " body_hash TEXT NOT NULL,"
+          " opportunity_id INTEGER NOT NULL,"
+          " PRIMARY KEY (anchor, idem_key)"
+          ");" },
         /* append new migrations here; never edit a released one */
 };
 

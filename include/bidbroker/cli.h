@@ -79,4 +79,7 @@ int cmd_backup(struct cli *cli, int argc, char **argv);
 /* daemon/cli/cmd_keygen.c: DKIM keys and their DNS records */
 int cmd_keygen(struct cli *cli, int argc, char **argv);
 
+/* daemon/cli/cmd_token.c: anchors' API tokens */
+int cmd_token(struct cli *cli, int argc, char **argv);
+
 #endif

@@ -20,6 +20,16 @@
 struct diag;
 struct filter;
 
+/* [anchor NAME]: an institution that posts opportunities over the API. */
+struct anchor_conf {
+        char    *name;
+        unsigned line;
+        char    *display_name;          /* the buyer name of its postings; default NAME */
+        char    *buyer_id;
+        char    *contact;
+        struct strv regions;            /* region_normalise()d; empty: anywhere */
+};
+
 struct config {
         char    *path;                  /* NULL when running on built-in defaults */
         char    *dir;                   /* base for relative paths */
@@ -53,6 +63,11 @@ struct config {
         long     http_max_connections;
         int64_t  http_timeout_ms;       /* idle time per connection */
         long     http_max_body;         /* bytes of a request body */
+        long     anchor_rate;           /* postings per anchor per minute */
+
+        /* [anchor NAME] */
+        struct anchor_conf *anchors;
+        size_t   nanchors;
 
         /* [consortium] (consortium.h) */
         long     consortium_k;          /* members at most, 1..4 (3) */
@@ -69,6 +84,7 @@ struct config {
 int config_load(const char *path, struct config **ret, struct diag *d);
 struct config *config_free(struct config *c);   /* NULL-safe, returns NULL */
 
+const struct anchor_conf *config_anchor(const struct config *c, const char *name);
 const struct source_conf *config_source(const struct config *c, const char *name);
 const char *source_type_name(enum source_type t);
 /* s polls the live public service (its type's default URL: Find a Tender,

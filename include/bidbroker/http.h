@@ -10,7 +10,8 @@
  * its handler runs; a larger one is answered 413, headers larger than the
  * per-connection memory 431 (by MHD).
  *
- * Routes: GET /healthz, GET /metrics; anything else 404, a known path with
+ * Routes: GET /healthz, GET /metrics, POST /api/v1/opportunities (api.c:
+ * anchors post opportunities with a Bearer token); anything else 404, a known path with
  * another method 405 (with Allow).  Errors are JSON: {"error": "..."}.
  */
 #ifndef BIDBROKER_HTTP_H
@@ -22,9 +23,22 @@
 struct err;
 struct loop;
 struct store;
+struct strv;
+
+/* An [anchor NAME] as the API sees it (borrowed from the configuration). */
+struct http_anchor {
+        const char        *name;        /* opportunities get source "anchor:NAME" */
+        const char        *display_name;
+        const char        *buyer_id;
+        const char        *contact;
+        const struct strv *regions;     /* region_normalise()d; empty: anywhere */
+};
 
 struct http_opts {
         const char *listen;             /* "HOST:PORT", "[V6]:PORT" (numeric host) */
+        const struct http_anchor *anchors;      /* borrowed, outlives the server */
+        size_t      nanchors;
+        unsigned    anchor_rate;        /* postings per anchor per minute */
         unsigned    max_connections;
         unsigned    timeout_s;          /* idle connection */
         size_t      max_body;           /* bytes */
@@ -45,7 +59,8 @@ struct http_server *http_server_free(struct http_server *h);   /* NULL-safe */
 void http_server_step(struct http_server *h);
 int64_t http_server_next_ms(struct http_server *h);
 
-/* Requests answered so far (for STATUS=). */
+/* Requests answered so far; opportunities stored (new or changed) so far. */
 size_t http_server_requests(const struct http_server *h);
+size_t http_server_stored(const struct http_server *h);
 
 #endif

@@ -96,6 +96,15 @@ class Daemon:
             s.close()
         return out
 
+    def finish(self):
+        """SIGTERM: exit 0 and no sanitizer report in the log."""
+        self.proc.terminate()
+        rc = self.proc.wait(20)
+        log = self.logtext()
+        check(rc == 0, "exit %d:\n%s" % (rc, log[-3000:]))
+        for m in ("AddressSanitizer", "LeakSanitizer", "runtime error"):
+            check(m not in log, "sanitizer report:\n" + log[-4000:])
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -112,12 +112,7 @@ def run():
         st, _, _ = d.request("GET", "/healthz")
         check(st == 200, "healthz after reload: %d" % st)
 
-        d.proc.send_signal(signal.SIGTERM)
-        rc = d.proc.wait(10)
-        check(rc == 0, "exit %d:\n%s" % (rc, d.logtext()[-3000:]))
-        log = d.logtext()
-        check("runtime error" not in log and "AddressSanitizer" not in log,
-              "sanitizer:\n" + log[-3000:])
+        d.finish()
     except TestFailure as e:
         sys.stderr.write("FAIL: %s\n--- log ---\n%s\n" % (e, d.logtext()[-3000:]))
         return 1
