@@ -385,158 +385,141 @@ add_rule(struct member *m, const struct rule *r)
  * Apply one key = value to m.  List keys append; an empty value of a single
  * key clears it.  Returns false after reporting a problem.
  */
-bool
-member_apply(struct member *m, const char *key, const char *v, struct apply_ctx *c)
+/* yes/no into *dst (an empty value: false). */
+static bool
+set_bool(bool *dst, const char *key, const char *v, struct apply_ctx *c)
 {
-        size_t before = diag_count(c->d);
+        if (*v == '\0') {
+                *dst = false;
+                return true;
+        }
+        if (parse_bool(v, dst) < 0) {
+                diag_add(c->d, c->file, c->line, "'%s' must be yes or no, not '%s'", key, v);
+                return false;
+        }
+        return true;
+}
 
-        for (int k = 0; k < K_ONCE_MAX; k++) {
-                if (strcmp(key, once_keys[k]) != 0)
-                        continue;
-                if (c->seen & (1u << k)) {
-                        diag_add(c->d, c->file, c->line, "'%s' given twice in [member]", key);
+static bool
+set_postcode(struct member *m, const char *key, const char *v, struct apply_ctx *c)
+{
+        char *pc, area[3];
+
+        if (*v == '\0')
+                return set_text(&m->postcode, key, v, c);
+        pc = postcode_normalise(v);
+        if (pc == NULL || postcode_area(pc, area) < 0 ||
+            (!postcode_valid(pc) && strchr(pc, ' ') != NULL)) {
+                diag_add(c->d, c->file, c->line, "'postcode' must be a UK "
+                         "postcode (B5 5SE) or outward code (B5), not '%s'", v);
+                free(pc);
+                return false;
+        }
+        free(m->postcode);
+        m->postcode = pc;
+        return true;
+}
+
+/* One of the keys given at most once (once_keys[k]). */
+static bool
+apply_once(struct member *m, int k, const char *key, const char *v, struct apply_ctx *c)
+{
+        if (c->seen & (1u << k)) {
+                diag_add(c->d, c->file, c->line, "'%s' given twice in [member]", key);
+                return false;
+        }
+        c->seen |= 1u << k;
+        switch (k) {
+        case K_ID:
+                if (!member_id_valid(v)) {
+                        diag_add(c->d, c->file, c->line, "'id' must be lower-case "
+                                 "letters, digits and '-' (at most 64), not '%s'", v);
                         return false;
                 }
-                c->seen |= 1u << k;
-                switch (k) {
-                case K_ID:
-                        if (!member_id_valid(v)) {
-                                diag_add(c->d, c->file, c->line, "'id' must be lower-case "
-                                         "letters, digits and '-' (at most 64), not '%s'", v);
-                                return false;
-                        }
-                        free(m->id);
-                        m->id = xstrdup(v);
-                        return true;
-                case K_NAME:
-                        return set_text(&m->name, key, v, c);
-                case K_CLUSTER:
-                        return set_text(&m->cluster, key, v, c);
-                case K_ACCRED:
-                        return set_text(&m->accreditations, key, v, c);
-                case K_POSTCODE: {
-                        char *pc, area[3];
-
-                        if (*v == '\0')
-                                return set_text(&m->postcode, key, v, c);
-                        pc = postcode_normalise(v);
-                        if (pc == NULL || postcode_area(pc, area) < 0 ||
-                            (!postcode_valid(pc) && strchr(pc, ' ') != NULL)) {
-                                diag_add(c->d, c->file, c->line, "'postcode' must be a UK "
-                                         "postcode (B5 5SE) or outward code (B5), not '%s'", v);
-                                free(pc);
-                                return false;
-                        }
-                        free(m->postcode);
-                        m->postcode = pc;
+                free(m->id);
+                m->id = xstrdup(v);
+                return true;
+        case K_NAME:
+                return set_text(&m->name, key, v, c);
+        case K_CLUSTER:
+                return set_text(&m->cluster, key, v, c);
+        case K_ACCRED:
+                return set_text(&m->accreditations, key, v, c);
+        case K_POSTCODE:
+                return set_postcode(m, key, v, c);
+        case K_MIN:
+                return set_money(&m->min_value, key, v, c);
+        case K_MAX:
+                return set_money(&m->max_value, key, v, c);
+        case K_CAPACITY:
+                return set_money(&m->capacity, key, v, c);
+        case K_CONSORTIUM:
+                return set_bool(&m->consortium, key, v, c);
+        case K_LEAD:
+                return set_bool(&m->lead, key, v, c);
+        case K_PAUSED:
+                return set_bool(&m->paused, key, v, c);
+        case K_DAY:
+                if (*v == '\0') {
+                        m->digest_day = DAY_MON;
                         return true;
                 }
-                case K_MIN:
-                        return set_money(&m->min_value, key, v, c);
-                case K_MAX:
-                        return set_money(&m->max_value, key, v, c);
-                case K_CAPACITY:
-                        return set_money(&m->capacity, key, v, c);
-                case K_CONSORTIUM:
-                        if (*v == '\0') {
-                                m->consortium = false;
-                                return true;
-                        }
-                        if (parse_bool(v, &m->consortium) < 0) {
-                                diag_add(c->d, c->file, c->line, "'consortium' must be yes "
-                                         "or no, not '%s'", v);
-                                return false;
-                        }
-                        return true;
-                case K_LEAD:
-                        if (*v == '\0') {
-                                m->lead = false;
-                                return true;
-                        }
-                        if (parse_bool(v, &m->lead) < 0) {
-                                diag_add(c->d, c->file, c->line, "'lead' must be yes "
-                                         "or no, not '%s'", v);
-                                return false;
-                        }
-                        return true;
-                case K_PAUSED:
-                        if (*v == '\0') {
-                                m->paused = false;
-                                return true;
-                        }
-                        if (parse_bool(v, &m->paused) < 0) {
-                                diag_add(c->d, c->file, c->line, "'paused' must be yes "
-                                         "or no, not '%s'", v);
-                                return false;
-                        }
-                        return true;
-                case K_DAY:
-                        if (*v == '\0') {
-                                m->digest_day = DAY_MON;
-                                return true;
-                        }
-                        if (weekday_parse(v, &m->digest_day) < 0) {
-                                diag_add(c->d, c->file, c->line, "'digest_day' must be a day "
-                                         "(mon..sun or monday..sunday), not '%s'", v);
-                                return false;
-                        }
-                        return true;
-                default:
-                        break;
+                if (weekday_parse(v, &m->digest_day) < 0) {
+                        diag_add(c->d, c->file, c->line, "'digest_day' must be a day "
+                                 "(mon..sun or monday..sunday), not '%s'", v);
+                        return false;
                 }
+                return true;
+        default:
+                return true;
         }
+}
+
+/* "unknown capability 'x' (the taxonomy has: a, b)" */
+static void
+unknown_capability(const char *id, struct apply_ctx *c)
+{
+        struct buf known;
+
+        buf_init(&known);
+        for (size_t j = 0; j < c->tx->ncaps; j++)
+                buf_printf(&known, "%s%s", j ? ", " : "", c->tx->caps[j].id);
+        diag_add(c->d, c->file, c->line, "unknown capability '%s' (the taxonomy has: %s)", id,
+                 known.data ? known.data : "none");
+        buf_done(&known);
+}
+
+/* One item of a list key (email, regions, capabilities): appended to m. */
+static void
+apply_list_item(struct member *m, const char *key, const char *item, struct apply_ctx *c)
+{
+        const char *why = NULL;
+
         if (strcmp(key, "email") == 0) {
-                struct strv l;
-
-                strv_init(&l);
-                str_split_list(v, &l);
-                for (size_t i = 0; i < l.n; i++) {
-                        if (!valid_email(l.v[i]))
-                                diag_add(c->d, c->file, c->line, "'email': '%s' is not an "
-                                         "email address", l.v[i]);
-                        else if (m->emails.n >= MEMBER_MAX_EMAILS)
-                                diag_add(c->d, c->file, c->line, "'email': at most %d "
-                                         "addresses", MEMBER_MAX_EMAILS);
-                        else
-                                strv_add_unique(&m->emails, l.v[i]);
-                }
-                strv_done(&l);
+                if (!valid_email(item))
+                        diag_add(c->d, c->file, c->line, "'email': '%s' is not an "
+                                 "email address", item);
+                else if (m->emails.n >= MEMBER_MAX_EMAILS)
+                        diag_add(c->d, c->file, c->line, "'email': at most %d "
+                                 "addresses", MEMBER_MAX_EMAILS);
+                else
+                        strv_add_unique(&m->emails, item);
         } else if (strcmp(key, "regions") == 0) {
-                struct strv l;
+                if (region_normalise(item, &m->regions, &why) < 0)
+                        diag_add(c->d, c->file, c->line, "'regions': '%s' is %s", item, why);
+        } else if (c->tx != NULL && taxonomy_find(c->tx, item) == NULL) {
+                unknown_capability(item, c);
+        } else {
+                strv_add_unique(&m->capabilities, item);
+        }
+}
 
-                strv_init(&l);
-                str_split_list(v, &l);
-                for (size_t i = 0; i < l.n; i++) {
-                        const char *why = NULL;
-
-                        if (region_normalise(l.v[i], &m->regions, &why) < 0)
-                                diag_add(c->d, c->file, c->line, "'regions': '%s' is %s",
-                                         l.v[i], why);
-                }
-                strv_done(&l);
-        } else if (strcmp(key, "capabilities") == 0) {
-                struct strv l;
-
-                strv_init(&l);
-                str_split_list(v, &l);
-                for (size_t i = 0; i < l.n; i++) {
-                        if (c->tx != NULL && taxonomy_find(c->tx, l.v[i]) == NULL) {
-                                struct buf known;
-
-                                buf_init(&known);
-                                for (size_t j = 0; j < c->tx->ncaps; j++)
-                                        buf_printf(&known, "%s%s", j ? ", " : "",
-                                                   c->tx->caps[j].id);
-                                diag_add(c->d, c->file, c->line, "unknown capability '%s' "
-                                         "(the taxonomy has: %s)", l.v[i],
-                                         known.data ? known.data : "none");
-                                buf_done(&known);
-                        } else {
-                                strv_add_unique(&m->capabilities, l.v[i]);
-                        }
-                }
-                strv_done(&l);
-        } else if (strcmp(key, "fields") == 0) {
+/* The rule keys: fields and rule_weight (defaults of the rules after them),
+ * keyword, regex, exclude, exclude_regex.  False when key is none of them. */
+static bool
+apply_rule_key(struct member *m, const char *key, const char *v, struct apply_ctx *c)
+{
+        if (strcmp(key, "fields") == 0) {
                 const char *bad = NULL;
                 unsigned f;
 
@@ -566,6 +549,29 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                         add_rule(m, &r);
                 }
         } else {
+                return false;
+        }
+        return true;
+}
+
+bool
+member_apply(struct member *m, const char *key, const char *v, struct apply_ctx *c)
+{
+        size_t before = diag_count(c->d);
+
+        for (int k = 0; k < K_ONCE_MAX; k++)
+                if (strcmp(key, once_keys[k]) == 0)
+                        return apply_once(m, k, key, v, c);
+        if (strcmp(key, "email") == 0 || strcmp(key, "regions") == 0 ||
+            strcmp(key, "capabilities") == 0) {
+                struct strv l;
+
+                strv_init(&l);
+                str_split_list(v, &l);
+                for (size_t i = 0; i < l.n; i++)
+                        apply_list_item(m, key, l.v[i], c);
+                strv_done(&l);
+        } else if (!apply_rule_key(m, key, v, c)) {
                 diag_add(c->d, c->file, c->line, "unknown key '%s' in [member] (id, name, "
                          "email, cluster, postcode, regions, capabilities, keyword, regex, "
                          "exclude, exclude_regex, fields, rule_weight, min_value, max_value, "
