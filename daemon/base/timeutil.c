@@ -170,6 +170,194 @@ time_parse_iso8601(const char *s, int64_t *ret)
         return 0;
 }
 
+/* ---- RFC 822 / RFC 2822 dates (RSS pubDate) ---------------------------- */
+
+static const char *const month_names[12] = {
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+};
+
+static const char *const month_full[12] = {
+        "january", "february", "march", "april", "may", "june", "july", "august",
+        "september", "october", "november", "december",
+};
+
+static int
+read_num(const char **p, int min_digits, int max_digits, int *ret)
+{
+        int v = 0, n = 0;
+
+        while (n < max_digits && isdigit((unsigned char)**p)) {
+                v = v * 10 + (**p - '0');
+                (*p)++, n++;
+        }
+        if (n < min_digits || isdigit((unsigned char)**p))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static void
+skip_ws(const char **p)
+{
+        while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
+                (*p)++;
+}
+
+static int
+days_in_month(int y, int m)
+{
+        static const int dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+        return m == 2 && leap ? 29 : dm[m - 1];
+}
+
+/* "Jan", "January" or "Sept", any case: 1..12, or -EINVAL. */
+static int
+read_month(const char **pp)
+{
+        const char *p = *pp;
+        char m[12];
+        size_t n = 0;
+
+        while (isalpha((unsigned char)*p) && n < sizeof(m) - 1)
+                m[n++] = (char)tolower((unsigned char)*p++);
+        m[n] = '\0';
+        if (isalpha((unsigned char)*p))
+                return -EINVAL;
+        *pp = p;
+        for (int i = 0; i < 12; i++)
+                if ((n == 3 && memcmp(m, month_names[i], 3) == 0) ||
+                    strcmp(m, month_full[i]) == 0 || (n == 4 && i == 8 && strcmp(m, "sept") == 0))
+                        return i + 1;
+        return -EINVAL;
+}
+
+/* An optional zone: "+0100", "-05:00" or a name ("GMT", "BST", a military
+ * letter, which RFC 2822 says to treat as -0000).  *zone says whether one
+ * was given, *off its minutes east of UTC.  0 or -EINVAL. */
+static int
+read_zone(const char **pp, bool *zone, int *off)
+{
+        static const struct { const char *name; int minutes; } zones[] = {
+                { "GMT", 0 }, { "UT", 0 }, { "UTC", 0 }, { "Z", 0 },
+                { "BST", 60 }, { "CET", 60 }, { "CEST", 120 },
+                { "EST", -300 }, { "EDT", -240 }, { "CST", -360 }, { "CDT", -300 },
+                { "MST", -420 }, { "MDT", -360 }, { "PST", -480 }, { "PDT", -420 },
+        };
+        const char *p = *pp;
+
+        *zone = false;
+        *off = 0;
+        if (*p == '+' || *p == '-') {
+                int sign = *p == '+' ? 1 : -1, hh, mm;
+
+                p++;
+                if (digits(&p, 2, &hh) < 0)
+                        return -EINVAL;
+                if (*p == ':')
+                        p++;
+                if (digits(&p, 2, &mm) < 0 || hh > 23 || mm > 59)
+                        return -EINVAL;
+                *off = sign * (hh * 60 + mm);
+                *zone = true;
+        } else if (isalpha((unsigned char)*p)) {
+                char z[8];
+                size_t n = 0;
+
+                while (isalpha((unsigned char)*p) && n < sizeof(z) - 1)
+                        z[n++] = (char)toupper((unsigned char)*p++);
+                z[n] = '\0';
+                if (isalpha((unsigned char)*p))
+                        return -EINVAL;
+                for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++)
+                        if (strcmp(z, zones[i].name) == 0) {
+                                *off = zones[i].minutes;
+                                *zone = true;
+                        }
+                if (!*zone && n == 1)
+                        *zone = true;
+                if (!*zone)
+                        return -EINVAL;
+        }
+        *pp = p;
+        return 0;
+}
+
+int
+time_parse_rfc822(const char *s, int64_t *ret)
+{
+        const char *p = s;
+        int day, mon = -1, year, hour, min, sec = 0, off = 0;
+        bool zone = false;
+        int64_t t;
+
+        if (s == NULL)
+                return -EINVAL;
+        skip_ws(&p);
+        /* optional day of week: "Mon," or "Monday," */
+        if (isalpha((unsigned char)*p)) {
+                while (isalpha((unsigned char)*p))
+                        p++;
+                if (*p == ',')
+                        p++;
+                skip_ws(&p);
+        }
+        if (read_num(&p, 1, 2, &day) < 0)
+                return -EINVAL;
+        skip_ws(&p);
+        if (*p == '-')                  /* "20-Jan-2025" */
+                p++;
+        if ((mon = read_month(&p)) < 0)
+                return -EINVAL;
+        skip_ws(&p);
+        if (*p == '-')
+                p++;
+        {
+                const char *y0 = p;
+
+                if (read_num(&p, 2, 4, &year) < 0 || p - y0 == 3)
+                        return -EINVAL;
+                if (p - y0 == 2)
+                        year += year < 50 ? 2000 : 1900;        /* RFC 2822 4.3 */
+        }
+        if (year < 1970 || year > 9999 || day < 1 || day > days_in_month(year, mon))
+                return -EINVAL;
+        skip_ws(&p);
+        if (read_num(&p, 1, 2, &hour) < 0 || *p++ != ':' || read_num(&p, 2, 2, &min) < 0)
+                return -EINVAL;
+        if (*p == ':') {
+                p++;
+                if (read_num(&p, 2, 2, &sec) < 0)
+                        return -EINVAL;
+        }
+        if (hour > 23 || min > 59 || sec > 60)
+                return -EINVAL;
+        if (sec == 60)
+                sec = 59;               /* a leap second: close enough */
+        skip_ws(&p);
+        if (read_zone(&p, &zone, &off) < 0)
+                return -EINVAL;
+        skip_ws(&p);
+        if (*p == '(') {                /* a trailing comment, "(GMT)" */
+                const char *e = strchr(p, ')');
+
+                if (e == NULL)
+                        return -EINVAL;
+                p = e + 1;
+                skip_ws(&p);
+        }
+        if (*p != '\0')
+                return -EINVAL;
+        if (!zone) {                    /* no zone: UK local time, as elsewhere */
+                *ret = time_from_uk_local(year, mon, day, hour, min, sec);
+                return 0;
+        }
+        t = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hour * 3600 + min * 60 + sec;
+        *ret = t - (int64_t)off * 60;
+        return 0;
+}
+
 char *
 time_format_utc(int64_t t, char *buf, size_t len)
 {

@@ -43,10 +43,4 @@
 int feed_parse(const char *name, const char *source, const char *data, size_t len,
                struct ocds_page *page, struct err *err);
 
-/* Parse an RFC 822 / RFC 2822 date as RSS pubDate carries it:
- * "Mon, 20 Jan 2025 10:00:00 GMT", "+0100", "BST", 2-digit years, no
- * seconds, no weekday, a trailing "(comment)".  No zone means UK local time.
- * 0 or -EINVAL. */
-int time_parse_rfc822(const char *s, int64_t *ret);
-
 #endif

@@ -1,5 +1,5 @@
 /*
- * timeutil.h — ISO 8601 parsing and formatting.  All times are Unix seconds
+ * timeutil.h — time parsing (ISO 8601, RFC 822) and formatting.  All times are Unix seconds
  * UTC; a timestamp with no offset is UK local time (Europe/London, DST-aware).
  */
 #ifndef BIDBROKER_TIMEUTIL_H
@@ -14,6 +14,12 @@
  * "2025-01-23" (UK local midnight), fractional seconds ignored.
  * 0 or -EINVAL. */
 int time_parse_iso8601(const char *s, int64_t *ret);
+
+/* Parse an RFC 822 / RFC 2822 date as RSS pubDate carries it:
+ * "Mon, 20 Jan 2025 10:00:00 GMT", "+0100", "BST", 2-digit years, no
+ * seconds, no weekday, a trailing "(comment)".  No zone means UK local time.
+ * 0 or -EINVAL. */
+int time_parse_rfc822(const char *s, int64_t *ret);
 
 /* Convert a broken-down UK local time to UTC seconds (Europe/London rules). */
 int64_t time_from_uk_local(int year, int mon, int day, int hour, int min, int sec);

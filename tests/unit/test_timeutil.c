@@ -1,4 +1,4 @@
-/* test_timeutil.c — ISO 8601 parsing with UK local time (daemon/base/timeutil.c). */
+/* test_timeutil.c — ISO 8601 and RFC 822 parsing with UK local time (daemon/base/timeutil.c). */
 #include "testutil.h"
 
 #include <errno.h>
@@ -117,6 +117,49 @@ t_human_money(void **state)
         assert_string_equal(human_money(1200000, NULL, b, 5), "\xc2\xa3" "12");
 }
 
+/* RFC 822 / 2822 dates, as RSS pubDate carries them */
+static void
+t_rfc822(void **state)
+{
+        static const struct { const char *in, *utc; } ok[] = {
+                { "Mon, 20 Jan 2025 10:00:00 GMT", "2025-01-20T10:00:00Z" },
+                { "Mon, 20 Jan 2025 10:00:00 +0000", "2025-01-20T10:00:00Z" },
+                { "20 Jan 2025 10:00:00 +0100", "2025-01-20T09:00:00Z" },
+                { "Sun, 01 Jun 2025 23:30:00 -0500", "2025-06-02T04:30:00Z" },
+                { "Mon, 20 Jan 2025 10:00 UT", "2025-01-20T10:00:00Z" },
+                { "Fri, 6 Jun 2025 10:00:00 BST", "2025-06-06T09:00:00Z" },
+                { "6 June 2025 10:00:00 EDT", "2025-06-06T14:00:00Z" },
+                { "Thu, 20 Feb 25 08:00:00 Z", "2025-02-20T08:00:00Z" },
+                { "Thu, 20 Feb 99 08:00:00 GMT", "1999-02-20T08:00:00Z" },
+                { "Mon, 20 Jan 2025 10:00:00 +0000 (GMT)", "2025-01-20T10:00:00Z" },
+                { "Sat, 29 Feb 2020 12:00:00 +01:00", "2020-02-29T11:00:00Z" },
+                /* no zone: UK local time (BST in June) */
+                { "Fri, 06 Jun 2025 10:00:00", "2025-06-06T09:00:00Z" },
+                { "  Mon, 20 Jan 2025 10:00:00 GMT  ", "2025-01-20T10:00:00Z" },
+                { "20-Jan-2025 10:00:00 GMT", "2025-01-20T10:00:00Z" },
+        };
+        static const char *const bad[] = {
+                "", "Mon", "2025-01-20T10:00:00Z", "32 Jan 2025 10:00:00 GMT",
+                "29 Feb 2025 10:00:00 GMT", "20 Foo 2025 10:00:00 GMT",
+                "20 Jan 2025 25:00:00 GMT", "20 Jan 2025 10:61 GMT", "20 Jan 2025 10:00:00 XYZ",
+                "20 Jan 2025 10:00:00 +01", "20 Jan 2025 10:00:00 GMT junk",
+                "20 Jan 202 10:00 GMT", "20 Jan 2025", "20 Jan 2025 10:00:00 +0000 (GMT",
+        };
+        int64_t t;
+
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+                if (time_parse_rfc822(ok[i].in, &t) != 0)
+                        fail_msg("'%s' not parsed", ok[i].in);
+                if (t != parse(ok[i].utc))
+                        fail_msg("'%s': got %lld, want %s", ok[i].in, (long long)t, ok[i].utc);
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+                if (time_parse_rfc822(bad[i], &t) == 0)
+                        fail_msg("'%s' accepted", bad[i]);
+        assert_int_equal(time_parse_rfc822(NULL, &t), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -126,6 +169,7 @@ main(void)
                 cmocka_unit_test(t_invalid),
                 cmocka_unit_test(t_format),
                 cmocka_unit_test(t_human_money),
+                cmocka_unit_test(t_rfc822),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
