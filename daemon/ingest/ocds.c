@@ -309,6 +309,30 @@ element_object(struct rctx *c, const json_t *v, const char *path)
         return false;
 }
 
+/*
+ * Walk the objects of the list OBJ_PATH.NAME (arr, may be NULL), at most
+ * OCDS_MAX_LIST elements: returns the next object from index *i on, with its
+ * path "OBJ_PATH.NAME[i]" in p, and moves *i past it; NULL at the end.  A
+ * null element is skipped; anything else rejects the release (element_object).
+ *
+ *      for (size_t i = 0; (v = next_object(c, arr, &i, path, "items", p, sizeof(p)));)
+ */
+static json_t *
+next_object(struct rctx *c, const json_t *arr, size_t *i, const char *obj_path,
+            const char *name, char *p, size_t plen)
+{
+        for (; *i < json_array_size(arr) && *i < OCDS_MAX_LIST; (*i)++) {
+                json_t *v = json_array_get(arr, *i);
+
+                snprintf(p, plen, "%s.%s[%zu]", obj_path, name, *i);
+                if (element_object(c, v, p)) {
+                        (*i)++;
+                        return v;
+                }
+        }
+        return NULL;
+}
+
 /* Keep a cleaned text once, up to max entries; takes s (may be NULL). */
 static void
 keep_text(struct strv *sv, char *s, size_t max)
@@ -518,20 +542,14 @@ classifications(struct rctx *c, struct opportunity *o, const json_t *obj, const 
         char p[128];
         json_t *cl = field(c, obj, "classification", W_OBJ, path);
         json_t *arr = field(c, obj, "additionalClassifications", W_ARR, path);
-        size_t i;
         json_t *v;
 
         snprintf(p, sizeof(p), "%s.classification", path);
         if (cl)
                 classification(c, o, cl, p);
-        json_array_foreach(arr, i, v) {
-                if (i >= OCDS_MAX_LIST)
-                        break;
-                snprintf(p, sizeof(p), "%s.additionalClassifications[%zu]", path, i);
-                if (!element_object(c, v, p))
-                        continue;
+        for (size_t i = 0;
+             (v = next_object(c, arr, &i, path, "additionalClassifications", p, sizeof(p)));)
                 classification(c, o, v, p);
-        }
 }
 
 /* ---- delivery places ---- */
@@ -613,17 +631,10 @@ addresses(struct rctx *c, struct places *pl, const json_t *obj, const char *path
         char p[128];
         json_t *arr = field(c, obj, "deliveryAddresses", W_ARR, path);
         json_t *one = field(c, obj, "deliveryAddress", W_OBJ, path);
-        size_t i;
         json_t *v;
 
-        json_array_foreach(arr, i, v) {
-                if (i >= OCDS_MAX_LIST)
-                        break;
-                snprintf(p, sizeof(p), "%s.deliveryAddresses[%zu]", path, i);
-                if (!element_object(c, v, p))
-                        continue;
+        for (size_t i = 0; (v = next_object(c, arr, &i, path, "deliveryAddresses", p, sizeof(p)));)
                 address(c, pl, v, p);
-        }
         if (one != NULL) {
                 snprintf(p, sizeof(p), "%s.deliveryAddress", path);
                 address(c, pl, one, p);
@@ -1216,17 +1227,11 @@ release_items(struct rctx *c, struct opportunity *o, const json_t *tender, struc
 {
         json_t *items = field(c, tender, "items", W_ARR, "tender");
         char p[64];
-        size_t i;
         json_t *v;
 
-        json_array_foreach(items, i, v) {
+        for (size_t i = 0; (v = next_object(c, items, &i, "tender", "items", p, sizeof(p)));) {
                 char *desc;
 
-                if (i >= OCDS_MAX_LIST)
-                        break;
-                snprintf(p, sizeof(p), "tender.items[%zu]", i);
-                if (!element_object(c, v, p))
-                        continue;
                 classifications(c, o, v, p);
                 addresses(c, pl, v, p);
                 desc = field_text(c, v, "description", p, OCDS_ITEM_TEXT_MAX, 0);
@@ -1240,18 +1245,12 @@ release_lots(struct rctx *c, struct opportunity *o, const json_t *tender, struct
 {
         json_t *lots = field(c, tender, "lots", W_ARR, "tender");
         char p[64];
-        size_t i;
         json_t *v;
 
-        json_array_foreach(lots, i, v) {
+        for (size_t i = 0; (v = next_object(c, lots, &i, "tender", "lots", p, sizeof(p)));) {
                 char *title;
                 json_t *suit;
 
-                if (i >= OCDS_MAX_LIST)
-                        break;
-                snprintf(p, sizeof(p), "tender.lots[%zu]", i);
-                if (!element_object(c, v, p))
-                        continue;
                 classifications(c, o, v, p);
                 addresses(c, pl, v, p);
                 title = field_text(c, v, "title", p, TEXT_TITLE_MAX, TEXT_SINGLE_LINE);
