@@ -152,7 +152,7 @@ usage(FILE *f)
                 "  -v, --verbose       log debug messages\n"
                 "      --color[=WHEN]  colour the output: auto (the default: on a terminal,\n"
                 "                      unless NO_COLOR is set or TERM=dumb), always, never\n"
-                "  -h, --help          this help; COMMAND --help for a command's\n"
+                "  -h, --help          this help; COMMAND --help for a command's own\n"
                 "  -V, --version       print the version\n"
                 "\n"
                 "Commands:\n", CONFIG_DEFAULT_PATH);
