@@ -1,6 +1,7 @@
 /* test_ocds.c — OCDS parsing and normalisation on every real fixture, and on
  * malformed input (daemon/ingest/ocds.c). */
 #include "testutil.h"
+#include "ocds_fixture.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -15,22 +16,6 @@
 #include "bidbroker/util.h"
 
 /* ---- helpers ---- */
-
-static void
-load(const char *file, struct ocds_page *p)
-{
-        char *path = xasprintf("%s/ocds/%s", fixtures_dir(), file);
-        char *data;
-        size_t len;
-        struct err e = { 0 };
-
-        assert_int_equal(read_file(path, 16u << 20, &data, &len), 0);
-        ocds_page_init(p);
-        if (ocds_parse(file, data, len, p, &e) != 0)
-                fail_msg("%s: %s", path, e.msg);
-        free(data);
-        free(path);
-}
 
 /* Parse a string; returns the result, err in *e. */
 static int
@@ -136,7 +121,7 @@ t_fts_uk4(void **state)
         const struct opportunity *o;
 
         (void)state;
-        load("fts-release-032703-2026-UK4-below-threshold.json", &p);
+        ocds_fixture_load("fts-release-032703-2026-UK4-below-threshold.json", &p);
         assert_int_equal(p.n, 1);
         assert_int_equal(p.nreleases, 1);
         assert_int_equal(p.rejected.n, 0);
@@ -191,7 +176,7 @@ t_fts_uk1(void **state)
         const struct opportunity *o;
 
         (void)state;
-        load("fts-release-037689-2026-UK1-pipeline.json", &p);
+        ocds_fixture_load("fts-release-037689-2026-UK1-pipeline.json", &p);
         assert_int_equal(p.n, 1);
         o = &p.opps[0];
         assert_string_equal(o->source, "fts");
@@ -225,7 +210,7 @@ t_cf_legacy(void **state)
         const struct opportunity *o;
 
         (void)state;
-        load("cf-legacy-2020-release-minor-building-works.json", &p);
+        ocds_fixture_load("cf-legacy-2020-release-minor-building-works.json", &p);
         assert_int_equal(p.n, 1);
         o = &p.opps[0];
         assert_string_equal(o->source, "cf");
@@ -306,7 +291,7 @@ t_cf_search_2022_10_20(void **state)
         size_t under = 0;
 
         (void)state;
-        load("cf-search-2022-10-20-page1.json", &p);
+        ocds_fixture_load("cf-search-2022-10-20-page1.json", &p);
         assert_int_equal(p.nreleases, 100);
         assert_int_equal(p.n, 100);
         assert_int_equal(p.rejected.n, 0);
@@ -393,7 +378,7 @@ t_cf_search_2022_10_22(void **state)
         size_t under = 0;
 
         (void)state;
-        load("cf-search-2022-10-22-page1.json", &p);
+        ocds_fixture_load("cf-search-2022-10-22-page1.json", &p);
         assert_int_equal(p.nreleases, 100);
         assert_int_equal(p.n, 100);
         assert_non_null(p.next);
@@ -430,7 +415,7 @@ t_cf_search_2025(void **state)
         const struct opportunity *o, *a;
 
         (void)state;
-        load("cf-search-2025-01-20to23-page1.json", &p);
+        ocds_fixture_load("cf-search-2025-01-20to23-page1.json", &p);
         assert_int_equal(p.nreleases, 100);
         assert_int_equal(p.n, 100);
         assert_true(str_startswith(p.next, "https://www.contractsfinder.service.gov.uk/Published/"
@@ -501,8 +486,8 @@ t_raw_stable(void **state)
         struct ocds_page a, b;
 
         (void)state;
-        load("cf-search-2025-01-20to23-page1.json", &a);
-        load("cf-search-2025-01-20to23-page1.json", &b);
+        ocds_fixture_load("cf-search-2025-01-20to23-page1.json", &a);
+        ocds_fixture_load("cf-search-2025-01-20to23-page1.json", &b);
         assert_int_equal(a.n, b.n);
         for (size_t i = 0; i < a.n; i++)
                 assert_string_equal(a.opps[i].raw, b.opps[i].raw);

@@ -3,6 +3,7 @@
  * them (techniques, contractPeriod), and the filter's likely_over_cap verdict
  * (daemon/model/filter.c).  Real fixture notices and crafted ones. */
 #include "testutil.h"
+#include "ocds_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +18,6 @@
 #include "bidbroker/util.h"
 
 #define TERM    60              /* the default [filter] long_term_months */
-
-static void
-load(const char *file, struct ocds_page *p)
-{
-        char *path = xasprintf("%s/ocds/%s", fixtures_dir(), file);
-        char *data;
-        size_t len;
-        struct err e = { 0 };
-
-        assert_int_equal(read_file(path, 16u << 20, &data, &len), 0);
-        ocds_page_init(p);
-        if (ocds_parse(file, data, len, p, &e) != 0)
-                fail_msg("%s: %s", path, e.msg);
-        free(data);
-        free(path);
-}
 
 static const struct opportunity *
 by_title(const struct ocds_page *p, const char *prefix)
@@ -70,7 +55,7 @@ t_real_notices(void **state)
         const struct opportunity *o;
 
         (void)state;
-        load("cf-search-2022-10-20-page1.json", &p);
+        ocds_fixture_load("cf-search-2022-10-20-page1.json", &p);
         /* no value, "Open procedure (above threshold)", a three-year term */
         o = by_title(&p, "Soft Facilities Management Services");
         assert_false(o->value_stated);
@@ -82,7 +67,7 @@ t_real_notices(void **state)
         assert_string_equal(verdict(o, buf), "");
         ocds_page_done(&p);
 
-        load("cf-search-2022-10-22-page1.json", &p);
+        ocds_fixture_load("cf-search-2022-10-22-page1.json", &p);
         o = by_title(&p, "PAS2035 Retrofit Consultants Framework");
         assert_false(o->value_stated);
         assert_string_equal(verdict(o, buf), "a framework or dynamic purchasing system "
@@ -102,7 +87,7 @@ t_real_notices(void **state)
         assert_string_equal(verdict(o, buf), "");
         ocds_page_done(&p);
 
-        load("cf-search-2025-01-20to23-page1.json", &p);
+        ocds_fixture_load("cf-search-2025-01-20to23-page1.json", &p);
         o = by_title(&p, "IDS Staffing Framework");
         assert_has(verdict(o, buf), "a framework or dynamic purchasing system");
         o = by_title(&p, "Monkton Wood Dining");                 /* below threshold */
@@ -134,7 +119,7 @@ t_real_notices(void **state)
         ocds_page_done(&p);
 
         /* FTS: aboveThreshold false; the UK1 pipeline notice */
-        load("fts-release-032703-2026-UK4-below-threshold.json", &p);
+        ocds_fixture_load("fts-release-032703-2026-UK4-below-threshold.json", &p);
         assert_int_equal(p.opps[0].above_threshold, TRI_NO);
         {
                 struct opportunity c = p.opps[0];
@@ -144,7 +129,7 @@ t_real_notices(void **state)
                 assert_string_equal(verdict(&c, buf), "");
         }
         ocds_page_done(&p);
-        load("fts-release-037689-2026-UK1-pipeline.json", &p);
+        ocds_fixture_load("fts-release-037689-2026-UK1-pipeline.json", &p);
         {
                 struct opportunity c = p.opps[0];
 
@@ -176,7 +161,7 @@ t_no_low_notice_flagged(void **state)
         for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
                 struct ocds_page p;
 
-                load(files[f], &p);
+                ocds_fixture_load(files[f], &p);
                 for (size_t i = 0; i < p.n; i++) {
                         struct opportunity c = p.opps[i];
 
@@ -424,7 +409,7 @@ t_store_facts(void **state)
 
         (void)state;
         assert_non_null(mkdtemp(dir));
-        load("cf-search-2025-01-20to23-page1.json", &p);
+        ocds_fixture_load("cf-search-2025-01-20to23-page1.json", &p);
         /* a crafted FTS release with a framework lot and an extension date */
         {
                 struct ocds_page q;
