@@ -38,24 +38,14 @@ anchor_token_hash(const char *token, char out[HASH_HEX_LEN])
         hasher_hex(&h, out);
 }
 
-/* Prepare sql on the store's connection. */
+/* A row lookup's last step: 0 after a row (the caller read it), -ENOENT
+ * when there was none, else the SQLite error; the statement is reset. */
 static int
-prep(struct store *s, const char *sql, sqlite3_stmt **st, struct err *err, const char *op)
+row_end(struct store *s, sqlite3_stmt *st, int rc, struct err *err, const char *op)
 {
-        int rc = sqlite3_prepare_v2(store_db(s), sql, -1, st, NULL);
+        int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : db_err(s, rc, err, op);
 
-        if (rc != SQLITE_OK)
-                return db_err(s, rc, err, op);
-        return 0;
-}
-
-static int
-done(struct store *s, sqlite3_stmt *st, struct err *err, const char *op)
-{
-        int rc = sqlite3_step(st);
-        int r = rc == SQLITE_DONE ? 0 : db_err(s, rc, err, op);
-
-        sqlite3_finalize(st);
+        db_reset(st);
         return r;
 }
 
@@ -65,15 +55,17 @@ anchor_token_add(struct store *s, const char *anchor, const char *hash, int64_t 
 {
         static const char op[] = "store an anchor token";
         sqlite3_stmt *st;
+        struct binder b;
         int r;
 
-        if ((r = prep(s, "INSERT INTO anchor_token (anchor, hash, created) VALUES (?, ?, ?)",
-                      &st, err, op)) < 0)
+        if ((r = db_stmt(s, ST_ANCHOR_TOKEN_ADD, "INSERT INTO anchor_token (anchor, hash, "
+                         "created) VALUES (?, ?, ?)", &st, err, op)) < 0)
                 return r;
-        sqlite3_bind_text(st, 1, anchor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now);
-        return done(s, st, err, op);
+        b = binder_of(st);
+        bind_str(&b, 1, anchor);
+        bind_str(&b, 2, hash);
+        bind_int(&b, 3, now);
+        return db_run(s, &b, err, op);
 }
 
 int
@@ -82,15 +74,17 @@ anchor_token_revoke(struct store *s, const char *anchor, int64_t now, int64_t *n
 {
         static const char op[] = "revoke anchor tokens";
         sqlite3_stmt *st;
+        struct binder b;
         int r;
 
-        if ((r = prep(s, "UPDATE anchor_token SET revoked = ? WHERE anchor = ? AND "
-                      "revoked IS NULL", &st, err, op)) < 0)
+        if ((r = db_stmt(s, ST_ANCHOR_TOKEN_REVOKE, "UPDATE anchor_token SET revoked = ? "
+                         "WHERE anchor = ? AND revoked IS NULL", &st, err, op)) < 0)
                 return r;
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_bind_text(st, 2, anchor, -1, SQLITE_STATIC);
-        r = done(s, st, err, op);
-        *n = r == 0 ? sqlite3_changes(store_db(s)) : 0;
+        b = binder_of(st);
+        bind_int(&b, 1, now);
+        bind_str(&b, 2, anchor);
+        r = db_run(s, &b, err, op);
+        *n = r == 0 ? sqlite3_changes(s->db) : 0;
         return r;
 }
 
@@ -100,22 +94,21 @@ anchor_token_find(struct store *s, const char *hash, char **anchor, bool *revoke
 {
         static const char op[] = "look up an anchor token";
         sqlite3_stmt *st;
+        struct binder b;
         int r, rc;
 
-        if ((r = prep(s, "SELECT anchor, revoked IS NOT NULL FROM anchor_token WHERE hash = ?",
-                      &st, err, op)) < 0)
+        if ((r = db_stmt(s, ST_ANCHOR_TOKEN_FIND, "SELECT anchor, revoked IS NOT NULL "
+                         "FROM anchor_token WHERE hash = ?", &st, err, op)) < 0)
                 return r;
-        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
+        b = binder_of(st);
+        bind_str(&b, 1, hash);
+        if ((r = db_bound(s, &b, err, op)) < 0)
+                return r;
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 *anchor = xstrdup((const char *)sqlite3_column_text(st, 0));
                 *revoked = sqlite3_column_int(st, 1) != 0;
-                r = 0;
-        } else {
-                r = rc == SQLITE_DONE ? -ENOENT : db_err(s, rc, err, op);
         }
-        sqlite3_finalize(st);
-        return r;
+        return row_end(s, st, rc, err, op);
 }
 
 int
@@ -125,15 +118,16 @@ anchor_token_each(struct store *s, anchor_token_fn fn, void *arg, struct err *er
         sqlite3_stmt *st;
         int r, rc;
 
-        if ((r = prep(s, "SELECT anchor, id, created, coalesce(revoked, 0) FROM anchor_token "
-                      "ORDER BY anchor, id", &st, err, op)) < 0)
+        if ((r = db_stmt(s, ST_ANCHOR_TOKEN_EACH, "SELECT anchor, id, created, "
+                         "coalesce(revoked, 0) FROM anchor_token ORDER BY anchor, id",
+                         &st, err, op)) < 0)
                 return r;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW && r == 0)
                 r = fn((const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
                        sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), arg);
         if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
                 r = db_err(s, rc, err, op);
-        sqlite3_finalize(st);
+        db_reset(st);
         return r;
 }
 
@@ -143,23 +137,22 @@ anchor_post_get(struct store *s, const char *anchor, const char *key, char **bod
 {
         static const char op[] = "look up an idempotency key";
         sqlite3_stmt *st;
+        struct binder b;
         int r, rc;
 
-        if ((r = prep(s, "SELECT body_hash, opportunity_id FROM anchor_post "
-                      "WHERE anchor = ? AND idem_key = ?", &st, err, op)) < 0)
+        if ((r = db_stmt(s, ST_ANCHOR_POST_GET, "SELECT body_hash, opportunity_id FROM "
+                         "anchor_post WHERE anchor = ? AND idem_key = ?", &st, err, op)) < 0)
                 return r;
-        sqlite3_bind_text(st, 1, anchor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
+        b = binder_of(st);
+        bind_str(&b, 1, anchor);
+        bind_str(&b, 2, key);
+        if ((r = db_bound(s, &b, err, op)) < 0)
+                return r;
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 *body_hash = xstrdup((const char *)sqlite3_column_text(st, 0));
                 *opp_id = sqlite3_column_int64(st, 1);
-                r = 0;
-        } else {
-                r = rc == SQLITE_DONE ? -ENOENT : db_err(s, rc, err, op);
         }
-        sqlite3_finalize(st);
-        return r;
+        return row_end(s, st, rc, err, op);
 }
 
 int
@@ -168,14 +161,16 @@ anchor_post_put(struct store *s, const char *anchor, const char *key, const char
 {
         static const char op[] = "store an idempotency key";
         sqlite3_stmt *st;
+        struct binder b;
         int r;
 
-        if ((r = prep(s, "INSERT INTO anchor_post (anchor, idem_key, body_hash, opportunity_id)"
-                      " VALUES (?, ?, ?, ?)", &st, err, op)) < 0)
+        if ((r = db_stmt(s, ST_ANCHOR_POST_PUT, "INSERT INTO anchor_post (anchor, idem_key, "
+                         "body_hash, opportunity_id) VALUES (?, ?, ?, ?)", &st, err, op)) < 0)
                 return r;
-        sqlite3_bind_text(st, 1, anchor, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, body_hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, opp_id);
-        return done(s, st, err, op);
+        b = binder_of(st);
+        bind_str(&b, 1, anchor);
+        bind_str(&b, 2, key);
+        bind_str(&b, 3, body_hash);
+        bind_int(&b, 4, opp_id);
+        return db_run(s, &b, err, op);
 }

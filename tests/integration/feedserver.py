@@ -426,6 +426,22 @@ class FeedServer:
             return [dict(e) for e in self.log if path is None or e["path"] == path]
 
 
+class HandlerServer:
+    """A test's own server on 127.0.0.1 for a handler class of its own (a
+    trickle, a bomb, a cursor cycle): serving at once, `base` its URL;
+    stop() at the end."""
+
+    def __init__(self, handler):
+        self.httpd = _Server(("127.0.0.1", 0), handler)
+        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 # ---- helpers shared by the test_poll*.py tests ---------------------------------
 
 import sqlite3                              # noqa: E402
@@ -524,6 +540,13 @@ def check_spacing(reqs, min_gap, name, tol=0.01):
     for i in range(1, len(ts)):
         check(ts[i] - ts[i - 1] >= min_gap - tol, "%s: requests %d and %d only %.3fs apart "
               "(min_interval %.3fs)" % (name, i, i + 1, ts[i] - ts[i - 1], min_gap))
+
+
+def good_feed():
+    """A real buyer's Atom feed (tests/fixtures/feeds/atom-buyer.xml), for the
+    well-behaved source beside a hostile one."""
+    with open(os.path.join(FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
+        return f.read()
 
 
 def tmpdir():

@@ -15,7 +15,6 @@ import calendar
 import http.server
 import json
 import os
-import socketserver
 import sys
 import threading
 
@@ -63,29 +62,19 @@ class Cycle:
                 self.end_headers()
                 self.wfile.write(body)
 
-        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-
-        self.httpd = S(("127.0.0.1", 0), H)
-        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        self.server = fs.HandlerServer(H)
+        self.base = self.server.base
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
-
-def good_feed():
-    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
-        return f.read()
 
 
 def test_cursor_cycle(d):
     cyc = Cycle()
     try:
         lm = "Mon, 20 Jan 2025 10:00:00 GMT"
-        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+        with fs.FeedServer(feed=('"a"', lm, fs.good_feed())) as good:
             conf = fs.write_config(d, [
                 ("cyc", "fts", cyc.base + fs.FTS_PATH, dict(fs.FAST, page_limit=str(PAGE))),
                 ("buyer", "feed", good.base + fs.FEED_PATH, dict(fs.FAST)),

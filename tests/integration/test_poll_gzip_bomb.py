@@ -11,9 +11,7 @@ Run with /usr/bin/python3."""
 import gzip
 import http.server
 import os
-import socketserver
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import feedserver as fs  # noqa: E402
@@ -44,22 +42,12 @@ class Bomb:
                 except OSError:
                     pass                # the client stopped reading: expected
 
-        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-
-        self.httpd = S(("127.0.0.1", 0), H)
-        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        self.server = fs.HandlerServer(H)
+        self.base = self.server.base
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
-
-def good_feed():
-    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
-        return f.read()
 
 
 def test_gzip_bomb(d):
@@ -67,7 +55,7 @@ def test_gzip_bomb(d):
     try:
         check(len(bomb.body) < 200000, "the bomb is not small: %d bytes" % len(bomb.body))
         lm = "Mon, 20 Jan 2025 10:00:00 GMT"
-        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+        with fs.FeedServer(feed=('"a"', lm, fs.good_feed())) as good:
             conf = fs.write_config(d, [
                 ("bomb", "feed", bomb.base + fs.FEED_PATH,
                  dict(fs.FAST, max_body_bytes=str(1 << 20))),

@@ -31,17 +31,13 @@ def hostile(nattr):
             '</feed>\n' % attrs).encode()
 
 
-def good_feed():
-    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
-        return f.read()
-
 
 def test_many_attributes(d):
     lm = "Mon, 20 Jan 2025 10:00:00 GMT"
     evil60 = fs.FeedServer(feed=('"a"', lm, hostile(60000)))
     evil300 = fs.FeedServer(feed=('"b"', lm, hostile(300000)))
     good = fs.FeedServer(fts=fs.Dataset("fts", fs.fts_releases(20), T0, T_NOW),
-                         feed=('"c"', lm, good_feed()))
+                         feed=('"c"', lm, fs.good_feed()))
     with evil60, evil300, good:
         check(len(evil60.feed[2]) > 600000 and len(evil300.feed[2]) > 3000000,
               "hostile feeds smaller than intended")

@@ -13,7 +13,6 @@ Run with /usr/bin/python3."""
 
 import http.server
 import os
-import socketserver
 import sys
 import threading
 import time
@@ -55,30 +54,20 @@ class Trickle:
                 except OSError:
                     pass                    # the client gave up: expected
 
-        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-            daemon_threads = True
-
-        self.httpd = S(("127.0.0.1", 0), H)
-        self.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        self.server = fs.HandlerServer(H)
+        self.base = self.server.base
 
     def stop(self):
         self.stopping.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
-
-def good_feed():
-    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
-        return f.read()
 
 
 def test_trickle(d):
     lm = "Mon, 20 Jan 2025 10:00:00 GMT"
     trickle = Trickle()
     try:
-        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+        with fs.FeedServer(feed=('"a"', lm, fs.good_feed())) as good:
             slow = dict(fs.FAST, low_speed_limit="10", low_speed_time="1s",
                         total_timeout="2s")
             conf = fs.write_config(d, [
@@ -121,7 +110,7 @@ def test_trickle_daemon(d):
     trickle = Trickle()
     daemon = None
     try:
-        with fs.FeedServer(feed=('"a"', lm, good_feed())) as good:
+        with fs.FeedServer(feed=('"a"', lm, fs.good_feed())) as good:
             slow = dict(fs.FAST, low_speed_limit="10", low_speed_time="1s",
                         total_timeout="2s", interval="1h")
             conf = fs.write_config(d, [

@@ -27,10 +27,6 @@ from feedserver import check  # noqa: E402
 TIMEOUT = 20
 
 
-def good_feed():
-    with open(os.path.join(fs.FIXTURES, "feeds", "atom-buyer.xml"), "rb") as f:
-        return f.read()
-
 
 class Daemon:
     def __init__(self, conf):
@@ -87,7 +83,7 @@ def check_refused(p, what, pid, lockfile):
 
 def test_one_poller(d):
     lm = "Mon, 20 Jan 2025 10:00:00 GMT"
-    with fs.FeedServer(feed=('"a"', lm, good_feed())) as srv:
+    with fs.FeedServer(feed=('"a"', lm, fs.good_feed())) as srv:
         conf = fs.write_config(d, [("buyer", "feed", srv.base + fs.FEED_PATH,
                                     dict(fs.FAST, interval="1h"))])
         state = os.path.join(d, "state")
