@@ -32,6 +32,28 @@ def fail(msg):
     sys.exit(1)
 
 
+class Locker:
+    """A second process holding the store's write lock (BEGIN IMMEDIATE on
+    DB) until stopped: the writer next to bidbroker in the lock tests."""
+
+    def __init__(self, db):
+        code = ("import sqlite3, sys\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('BEGIN IMMEDIATE')\n"
+                "c.execute(\"INSERT INTO meta (key, value) VALUES ('locker', 'x')\")\n"
+                "print('locked', flush=True)\n"
+                "sys.stdin.read()\n"
+                "c.execute('ROLLBACK')\n")
+        self.p = subprocess.Popen([sys.executable, "-c", code, db], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        if self.p.stdout.readline().strip() != "locked":
+            fail("the locking process did not take the lock")
+
+    def stop(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
 class Env:
     """A scratch directory: bidbroker.conf, state/, and a copy of a member
     register under members/ (so tests may edit it)."""

@@ -22,32 +22,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_daemon import Log, Notify, Server, fail, source, start, stop, wait_for, write  # noqa: E402
+from matchutil import Locker  # noqa: E402
 
 TOP = os.environ.get("TOP") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 
 LOCK_S = 5
-
-
-class Locker:
-    """A second process holding the write lock until stopped."""
-
-    def __init__(self, db):
-        code = ("import sqlite3, sys\n"
-                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                "c.execute('BEGIN IMMEDIATE')\n"
-                "c.execute(\"INSERT INTO meta (key, value) VALUES ('locker', 'x')\")\n"
-                "print('locked', flush=True)\n"
-                "sys.stdin.read()\n"
-                "c.execute('ROLLBACK')\n")
-        self.p = subprocess.Popen([sys.executable, "-c", code, db], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        if self.p.stdout.readline().strip() != "locked":
-            fail("the locking process did not take the lock")
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(10)
 
 
 def stored(db, source):

@@ -15,30 +15,9 @@ import subprocess
 import sys
 import time
 
-from matchutil import BIN, Env, FILES_2025, NOW_2025, fail
+from matchutil import BIN, Env, FILES_2025, NOW_2025, Locker, fail
 
 BUSY_S = 4
-
-
-class Locker:
-    """A second process holding the write lock until stopped."""
-
-    def __init__(self, db):
-        code = ("import sqlite3, sys\n"
-                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-                "c.execute('BEGIN IMMEDIATE')\n"
-                "c.execute(\"INSERT INTO meta (key, value) VALUES ('locker', 'x')\")\n"
-                "print('locked', flush=True)\n"
-                "sys.stdin.read()\n"
-                "c.execute('ROLLBACK')\n")
-        self.p = subprocess.Popen([sys.executable, "-c", code, db], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
-        if self.p.stdout.readline().strip() != "locked":
-            fail("the locking process did not take the lock")
-
-    def stop(self):
-        self.p.stdin.close()
-        self.p.wait(timeout=30)
 
 
 def timed(env, *args, expect=0):
