@@ -772,3 +772,20 @@ text_clean_str(const char *s, size_t max, unsigned flags)
 {
         return text_clean(s, s ? strlen(s) : 0, max, flags);
 }
+
+void
+text_html_escape(const char *text, struct buf *out)
+{
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+                switch (*p) {
+                case '&': buf_adds(out, "&amp;"); break;
+                case '<': buf_adds(out, "&lt;"); break;
+                case '>': buf_adds(out, "&gt;"); break;
+                case '"': buf_adds(out, "&quot;"); break;
+                case '\'': buf_adds(out, "&#39;"); break;
+                default:
+                        /* controls (line breaks too: a value is one line) as a space */
+                        buf_addc(out, *p < ' ' || *p == 127 ? ' ' : (char)*p);
+                }
+        }
+}

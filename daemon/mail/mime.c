@@ -20,6 +20,7 @@
 
 #include "bidbroker/err.h"
 #include "bidbroker/mime.h"
+#include "bidbroker/text.h"
 #include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
@@ -377,22 +378,11 @@ mime_qp_encode(const char *text, size_t len, struct buf *out)
 }
 
 /* HTML for a value from a feed: markup characters escaped, controls and line
- * breaks as spaces (in HTML they are whitespace anyway) */
+ * breaks as spaces (in HTML they are whitespace anyway); text_html_escape */
 void
 mime_html_escape(const char *text, struct buf *out)
 {
-        for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-                switch (*p) {
-                case '&': buf_adds(out, "&amp;"); break;
-                case '<': buf_adds(out, "&lt;"); break;
-                case '>': buf_adds(out, "&gt;"); break;
-                case '"': buf_adds(out, "&quot;"); break;
-                case '\'': buf_adds(out, "&#39;"); break;
-                default:
-                        /* controls (line breaks too: a value is one line) as a space */
-                        buf_addc(out, *p < ' ' || *p == 127 ? ' ' : (char)*p);
-                }
-        }
+        text_html_escape(text, out);
 }
 
 static void

@@ -80,4 +80,12 @@ char *text_decode_entities(const char *s, size_t len);
  * as the Latin-1 C1 code points). */
 uint32_t text_cp1252_char(unsigned char c);
 
+struct buf;
+
+/* Text for an HTML page or message, appended to out: & < > " ' as
+ * entities (safe in element content and quoted attribute values), controls
+ * and line breaks as spaces.  The one HTML escape: the mail builder
+ * (mime_html_escape) and the HTTP pages use it. */
+void text_html_escape(const char *text, struct buf *out);
+
 #endif

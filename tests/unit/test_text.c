@@ -319,6 +319,22 @@ t_hostile_markup(void **state)
         free(big);
 }
 
+static void
+t_html_escape(void **state)
+{
+        struct buf b;
+
+        (void)state;
+        buf_init(&b);
+        text_html_escape("<a href=\"x\" onclick='y'>T&C</a>\r\nBcc: z\x7f", &b);
+        assert_string_equal(b.data, "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;T&amp;C"
+                            "&lt;/a&gt;  Bcc: z ");
+        buf_reset(&b);
+        text_html_escape("£ café", &b);              /* UTF-8 untouched */
+        assert_string_equal(b.data, "£ café");
+        buf_done(&b);
+}
+
 int
 main(void)
 {
@@ -336,6 +352,7 @@ main(void)
                 cmocka_unit_test(t_looks_like_html),
                 cmocka_unit_test(t_invisible_and_edge_spaces),
                 cmocka_unit_test(t_hostile_markup),
+                cmocka_unit_test(t_html_escape),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
