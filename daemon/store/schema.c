@@ -220,6 +220,27 @@ static const struct migration migrations[] = {
           " opportunity_id INTEGER NOT NULL,"
           " PRIMARY KEY (anchor, idem_key)"
           ");" },
+        { 7,    /* members' feedback on digest items and unsubscriptions
+                 * (feedback.c; README "HTTP endpoints") */
+          "CREATE TABLE IF NOT EXISTS feedback ("
+          " member TEXT NOT NULL,"
+          " opportunity_id INTEGER NOT NULL"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " action TEXT NOT NULL CHECK (action IN ('interested', 'not-relevant')),"
+          " at INTEGER NOT NULL,"                 /* the last click wins */
+          " first_at INTEGER NOT NULL,"
+          " clicks INTEGER NOT NULL DEFAULT 1,"
+          " PRIMARY KEY (member, opportunity_id)"
+          ");"
+          "CREATE INDEX IF NOT EXISTS feedback_opp ON feedback (opportunity_id, action);"
+          "CREATE INDEX IF NOT EXISTS feedback_action ON feedback (action);"
+          "CREATE TABLE IF NOT EXISTS unsubscribe ("
+          " member TEXT PRIMARY KEY,"
+          " at INTEGER NOT NULL,"
+          " how TEXT NOT NULL CHECK (how IN ('one-click', 'page', 'staff')),"
+          " resubscribed INTEGER"                 /* by staff, after at; NULL: not */
+          ");"
+          "CREATE INDEX IF NOT EXISTS unsubscribe_now ON unsubscribe (resubscribed);" },
         /* append new migrations here; never edit a released one */
 };
 
