@@ -126,7 +126,7 @@ endif
 # sanitizer builds.
 test: $(BIN) $(UNIT_BINS) $(FUZZ_BINS)
 	@BIDBROKER=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) \
-	  sh tests/run.sh
+	  sh tests/run.sh $(TESTS)
 
 check: deps
 	$(MAKE) test

@@ -1,3 +1,4 @@
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """test_daemon_busy.py — the daemon never exits on a locked store (issue #14).
 
 `bidbroker run` polls a feed and stores it.  Then another process (Python's

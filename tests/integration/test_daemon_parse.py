@@ -1,3 +1,4 @@
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """test_daemon_parse.py — parsing runs off the loop thread (issue #14).
 
 A Contracts Finder source on 127.0.0.1 serves one large page (some 30 MB,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """The per-notice time budget of members' own rules (issue #14 item 5).
 
 A member file with 300 pathological regexes ((a+)+b and friends: catastrophic

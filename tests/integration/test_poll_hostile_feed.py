@@ -1,3 +1,4 @@
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """bidbroker poll --once with feeds whose shape is hostile: one Atom <entry>
 carrying 60,000 attributes (650 KB; libxml2 2.9.14 alone spends 37 s of CPU
 on it, quadratic in attributes) and 300,000 (3.3 MB; still parsing after 11

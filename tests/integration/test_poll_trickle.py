@@ -1,3 +1,4 @@
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """A server that trickles (issue #14 item 3): it answers with headers, then 50
 bytes every 0.5 s for ever — fast enough for any low-speed limit, so before
 [source] total_timeout a request stayed open indefinitely and `poll` never

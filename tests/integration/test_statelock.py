@@ -1,3 +1,4 @@
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """One poller per state directory (issue #14): `run` and `poll` hold
 STATE/bidbroker.lock with flock for their whole life, the holder's PID in it.
 

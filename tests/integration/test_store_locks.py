@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# test: serial (it measures how long things take: run alone, see tests/run.sh)
 """Store locks and read-only commands (issues #14 items 2 and 4, #9).
 
 - while another process holds the database's write lock (a Python sqlite3
