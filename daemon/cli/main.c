@@ -52,6 +52,7 @@ static const struct command commands[] = {
         { "backup", cmd_backup, "copy the store to FILE, safely while the daemon runs", true },
         { "keygen", cmd_keygen, "make a DKIM signing key and print its DNS TXT record", false },
         { "token", cmd_token, "anchors' API tokens: issue, revoke, list", true },
+        { "awards", cmd_awards, "award suppliers that are members: match, aliases", true },
 };
 
 void

@@ -45,6 +45,8 @@ enum stmt_id {
         /* feedback.c */
         ST_FEEDBACK_GET, ST_FEEDBACK_PUT, ST_FEEDBACK_EACH, ST_FEEDBACK_RULES, ST_FEEDBACK_TOTALS,
         ST_UNSUB_PUT, ST_UNSUB_RESUB, ST_UNSUB_GET, ST_UNSUB_EACH,
+        /* awards.c */
+        ST_AWARD_DEL, ST_AWARD_PUT, ST_AWARD_SUP_PUT,
         ST__N
 };
 

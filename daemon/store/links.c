@@ -227,8 +227,7 @@ buyer_key(const char *name)
         return buf_steal(&b);
 }
 
-/* Every word of small is a word of big. */
-static bool
+bool
 words_within(const char *small, const char *big)
 {
         for (const char *p = small; *p;) {

@@ -18,6 +18,10 @@ struct store;
 int links_note(struct store *s, int64_t id, const struct opportunity *o, bool *linked,
                struct err *err);
 
+/* Every word of small is a word of big (both folded "w w w"); also the
+ * near-match rule of awards.c. */
+bool words_within(const char *small, const char *big);
+
 /* Migration 4: keys, cited ids and links of the notices already stored. */
 int links_fill(struct store *s, struct err *err);
 

@@ -22,6 +22,7 @@
 #include "bidbroker/util.h"
 
 #include "db.h"
+#include "awards_int.h"
 #include "links_int.h"
 
 /* The columns loaded into a struct opportunity, in enum col order. */
@@ -870,6 +871,8 @@ store_put(struct store *s, const struct opportunity *o, enum store_put_result *r
         r = put_locked(s, o, hash, &l, res, &id, err);
         if (r == 0 && *res != STORE_UNCHANGED)
                 r = links_note(s, id, o, &linked, err);         /* links.c */
+        if (r == 0 && *res != STORE_UNCHANGED)
+                r = awards_note(s, id, o, err);                 /* awards.c */
         if (r == 0)
                 r = db_txn(s, own_txn ? ST_COMMIT : ST_RELEASE, err, "finish notice");
         if (r == 0 && ret_id != NULL)

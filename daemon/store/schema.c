@@ -14,6 +14,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/util.h"
 
+#include "awards_int.h"
 #include "db.h"
 #include "links_int.h"
 #include "schema.h"
@@ -241,6 +242,58 @@ static const struct migration migrations[] = {
           " resubscribed INTEGER"                 /* by staff, after at; NULL: not */
           ");"
           "CREATE INDEX IF NOT EXISTS unsubscribe_now ON unsubscribe (resubscribed);" },
+        { 8,    /* awards, their suppliers, wins by members and supplier aliases
+                 * (awards.c; docs/impact.md); filled from the notices already
+                 * stored by awards_fill */
+          "CREATE TABLE IF NOT EXISTS award ("
+          " id INTEGER PRIMARY KEY,"
+          " opportunity_id INTEGER NOT NULL"      /* the notice that published it */
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " position INTEGER NOT NULL,"           /* index in the release's awards[] */
+          " award_id TEXT NOT NULL,"
+          " status TEXT,"                         /* active, pending, cancelled, ... */
+          " title TEXT,"
+          " value INTEGER,"                       /* pence; NULL: not stated */
+          " currency TEXT,"
+          " award_date INTEGER,"                  /* Unix seconds; NULL: unknown */
+          " published INTEGER,"
+          " contract_start INTEGER,"
+          " UNIQUE (opportunity_id, position)"
+          ");"
+          "CREATE INDEX IF NOT EXISTS award_date ON award (award_date);"
+          "CREATE TABLE IF NOT EXISTS award_supplier ("
+          " id INTEGER PRIMARY KEY,"
+          " award_row INTEGER NOT NULL REFERENCES award (id) ON DELETE CASCADE,"
+          " position INTEGER NOT NULL,"
+          " name TEXT NOT NULL,"
+          " name_key TEXT NOT NULL,"              /* supplier_name_key() */
+          " party_id TEXT,"
+          " companies_house TEXT,"
+          " charity_number TEXT,"
+          " ppon TEXT,"
+          " scale TEXT,"                          /* details.scale: sme, large */
+          " vcse INTEGER"                         /* details.vcse: NULL/0/1 */
+          ");"
+          "CREATE INDEX IF NOT EXISTS award_supplier_award ON award_supplier (award_row);"
+          "CREATE INDEX IF NOT EXISTS award_supplier_key ON award_supplier (name_key);"
+          "CREATE TABLE IF NOT EXISTS member_alias ("  /* staff's word on a supplier name */
+          " name_key TEXT NOT NULL,"
+          " member_id TEXT NOT NULL,"
+          " name TEXT NOT NULL,"                  /* as staff typed it */
+          " status TEXT NOT NULL,"                /* confirmed, rejected */
+          " at INTEGER NOT NULL,"
+          " PRIMARY KEY (name_key, member_id)"
+          ");"
+          "CREATE TABLE IF NOT EXISTS win ("       /* derived: awards_match() */
+          " supplier_id INTEGER PRIMARY KEY"
+          "  REFERENCES award_supplier (id) ON DELETE CASCADE,"
+          " member_id TEXT NOT NULL,"
+          " cluster TEXT,"                        /* the member's cluster then */
+          " how TEXT NOT NULL,"                   /* companies_house, charity_number, ppon,
+                                                   * alias, name */
+          " matched_at INTEGER NOT NULL"
+          ");"
+          "CREATE INDEX IF NOT EXISTS win_member ON win (member_id);" },
         /* append new migrations here; never edit a released one */
 };
 
@@ -253,6 +306,8 @@ static const struct {
         /* link the notices already stored (links.c): keys, cited ids and
          * links of a store from before 4, keys rebuilt for one at 4 */
         { 5, links_fill },
+        /* the awards of the notices already stored (awards.c) */
+        { 8, awards_fill },
 };
 
 static int

@@ -82,4 +82,7 @@ int cmd_keygen(struct cli *cli, int argc, char **argv);
 /* daemon/cli/cmd_token.c: anchors' API tokens */
 int cmd_token(struct cli *cli, int argc, char **argv);
 
+/* daemon/cli/cmd_awards.c, cmd_report.c: awards, wins, impact (docs/impact.md) */
+int cmd_awards(struct cli *cli, int argc, char **argv);
+
 #endif

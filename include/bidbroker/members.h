@@ -42,6 +42,10 @@ struct member {
         enum weekday digest_day;
         bool         paused;            /* paused = yes: never matched (holidays, full
                                          * order books); nothing else changes */
+        char        *companies_house;   /* identifiers for matching award suppliers */
+        char        *charity_number;    /* (docs/impact.md), as typed; NULL: none */
+        char        *ppon;
+        bool         report_name;       /* report_name = yes: wins named in reports */
         char        *file;
         unsigned     line;
 };

@@ -122,6 +122,9 @@ member_done(struct member *m)
                 rule_done(&m->rules[i]);
         free(m->rules);
         free(m->accreditations);
+        free(m->companies_house);
+        free(m->charity_number);
+        free(m->ppon);
         free(m->file);
         member_init(m);
 }
@@ -161,6 +164,10 @@ member_copy(struct member *dst, const struct member *src)
         dst->accreditations = xstrdup(src->accreditations);
         dst->digest_day = src->digest_day;
         dst->paused = src->paused;
+        dst->companies_house = xstrdup(src->companies_house);
+        dst->charity_number = xstrdup(src->charity_number);
+        dst->ppon = xstrdup(src->ppon);
+        dst->report_name = src->report_name;
         dst->file = xstrdup(src->file);
         dst->line = src->line;
 }
@@ -192,7 +199,9 @@ member_equal(const struct member *a, const struct member *b)
             a->min_value != b->min_value || a->max_value != b->max_value ||
             a->capacity != b->capacity || a->consortium != b->consortium || a->lead != b->lead ||
             !str_eq(a->accreditations, b->accreditations) || a->digest_day != b->digest_day ||
-            a->paused != b->paused)
+            a->paused != b->paused || !str_eq(a->companies_house, b->companies_house) ||
+            !str_eq(a->charity_number, b->charity_number) || !str_eq(a->ppon, b->ppon) ||
+            a->report_name != b->report_name)
                 return false;
         for (size_t i = 0; i < a->nrules; i++) {
                 const struct rule *x = &a->rules[i], *y = &b->rules[i];
@@ -325,17 +334,26 @@ member_format(const struct member *m, struct buf *b)
         buf_printf(b, "digest_day = %s\n", weekday_name(m->digest_day));
         if (m->paused)
                 buf_adds(b, "paused = yes\n");
+        if (m->companies_house)
+                member_put_value(b, "companies_house", m->companies_house);
+        if (m->charity_number)
+                member_put_value(b, "charity_number", m->charity_number);
+        if (m->ppon)
+                member_put_value(b, "ppon", m->ppon);
+        if (m->report_name)
+                buf_adds(b, "report_name = yes\n");
         member_format_rules(m, b);
 }
 
 /* ---- reading: one key at a time ------------------------------------------------- */
 
 enum { K_ID, K_NAME, K_CLUSTER, K_POSTCODE, K_MIN, K_MAX, K_CAPACITY, K_CONSORTIUM,
-       K_LEAD, K_ACCRED, K_DAY, K_PAUSED, K_ONCE_MAX };
+       K_LEAD, K_ACCRED, K_DAY, K_PAUSED, K_COH, K_CHC, K_PPON, K_REPORT_NAME, K_ONCE_MAX };
 
 static const char *const once_keys[K_ONCE_MAX] = {
         "id", "name", "cluster", "postcode", "min_value", "max_value", "capacity",
         "consortium", "lead", "accreditations", "digest_day", "paused",
+        "companies_house", "charity_number", "ppon", "report_name",
 };
 
 static bool
@@ -420,6 +438,34 @@ set_postcode(struct member *m, const char *key, const char *v, struct apply_ctx 
         return true;
 }
 
+/* companies_house, charity_number, ppon: letters, digits and '-' (spaces
+ * dropped), as the registers write them. */
+static bool
+set_ident(struct member *m, int k, const char *key, const char *v, struct apply_ctx *c)
+{
+        char **dst = k == K_COH ? &m->companies_house : k == K_CHC ? &m->charity_number :
+                     &m->ppon;
+        size_t n = 0;
+
+        for (const char *p = v; *p; p++) {
+                if (*p == ' ')
+                        continue;
+                if (!isalnum((unsigned char)*p) && *p != '-') {
+                        diag_add(c->d, c->file, c->line, "'%s' must be letters, digits and "
+                                 "'-' (e.g. %s), not '%s'", key, k == K_COH ? "06841377" :
+                                 k == K_CHC ? "1123456 or SC012345" : "PMZV-7732-XXTT", v);
+                        return false;
+                }
+                n++;
+        }
+        if (n > 32) {
+                diag_add(c->d, c->file, c->line, "'%s' is too long (at most 32 characters)",
+                         key);
+                return false;
+        }
+        return set_text(dst, key, v, c);
+}
+
 /* One of the keys given at most once (once_keys[k]). */
 static bool
 apply_once(struct member *m, int k, const char *key, const char *v, struct apply_ctx *c)
@@ -459,6 +505,12 @@ apply_once(struct member *m, int k, const char *key, const char *v, struct apply
                 return set_bool(&m->lead, key, v, c);
         case K_PAUSED:
                 return set_bool(&m->paused, key, v, c);
+        case K_REPORT_NAME:
+                return set_bool(&m->report_name, key, v, c);
+        case K_COH:
+        case K_CHC:
+        case K_PPON:
+                return set_ident(m, k, key, v, c);
         case K_DAY:
                 if (*v == '\0') {
                         m->digest_day = DAY_MON;
@@ -575,7 +627,8 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 diag_add(c->d, c->file, c->line, "unknown key '%s' in [member] (id, name, "
                          "email, cluster, postcode, regions, capabilities, keyword, regex, "
                          "exclude, exclude_regex, fields, rule_weight, min_value, max_value, "
-                         "capacity, consortium, lead, accreditations, digest_day, paused)", key);
+                         "capacity, consortium, lead, accreditations, digest_day, paused, "
+                         "companies_house, charity_number, ppon, report_name)", key);
         }
         return diag_count(c->d) == before;
 }

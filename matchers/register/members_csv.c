@@ -34,14 +34,16 @@
 enum col {
         COL_ID, COL_NAME, COL_EMAIL, COL_CLUSTER, COL_POSTCODE, COL_REGIONS,
         COL_CAPABILITIES, COL_MIN, COL_MAX, COL_CAPACITY, COL_CONSORTIUM, COL_LEAD, COL_DAY,
-        COL_ACCRED, COL_PAUSED, COL_RULES, COL_KEYWORDS, COL_EXCLUSIONS, COL_MAX_
+        COL_ACCRED, COL_PAUSED, COL_COH, COL_CHC, COL_PPON, COL_REPORT_NAME, COL_RULES,
+        COL_KEYWORDS, COL_EXCLUSIONS, COL_MAX_
 };
 #define COL_EXPORTED    COL_KEYWORDS
 
 static const char *const col_names[COL_MAX_] = {
         "id", "name", "email", "cluster", "postcode", "regions", "capabilities",
         "min_value", "max_value", "capacity", "consortium", "lead", "digest_day",
-        "accreditations", "paused", "rules", "keywords", "exclusions",
+        "accreditations", "paused", "companies_house", "charity_number", "ppon",
+        "report_name", "rules", "keywords", "exclusions",
 };
 
 /* The rule keys a 'rules' cell may hold. */
@@ -89,6 +91,10 @@ col_text(const struct member *m, int k, const char *sep, struct buf *b)
         case COL_DAY:           buf_adds(b, weekday_name(m->digest_day)); break;
         case COL_ACCRED:        buf_adds(b, m->accreditations ? m->accreditations : ""); break;
         case COL_PAUSED:        buf_adds(b, m->paused ? "yes" : "no"); break;
+        case COL_COH:           buf_adds(b, m->companies_house ? m->companies_house : ""); break;
+        case COL_CHC:           buf_adds(b, m->charity_number ? m->charity_number : ""); break;
+        case COL_PPON:          buf_adds(b, m->ppon ? m->ppon : ""); break;
+        case COL_REPORT_NAME:   buf_adds(b, m->report_name ? "yes" : "no"); break;
         case COL_RULES: {
                 struct buf r;
 
