@@ -83,6 +83,12 @@ static const struct ini_key consortium_keys[] = {
           "search steps per opportunity before a greedy cover (default 200000)" },
 };
 
+static const struct ini_key impact_keys[] = {
+        { "target", INI_MONEY, G(impact_target), 1, 100000000000LL,
+          "brokerage target in pounds: the value of opportunities matched and sent, "
+          "per year, that bidbroker report measures against (default 1000000)" },
+};
+
 #undef G
 
 #define A(f) offsetof(struct anchor_conf, f)
@@ -268,6 +274,7 @@ config_defaults(void)
         c->log_level = LOG_LVL_INFO;
         c->busy_timeout_ms = STORE_BUSY_TIMEOUT_MS;
         c->max_value = 25000 * 100;
+        c->impact_target = 1000000LL * 100;
         c->keep_value_not_stated = true;
         c->keep_likely_over_cap = false;
         c->long_term_months = 60;
@@ -464,6 +471,8 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                 } else if (strcmp(sec->type, "consortium") == 0) {
                         ini_apply(ini, sec, consortium_keys, ARRAY_SIZE(consortium_keys), c,
                                   NULL, d);
+                } else if (strcmp(sec->type, "impact") == 0) {
+                        ini_apply(ini, sec, impact_keys, ARRAY_SIZE(impact_keys), c, NULL, d);
                 } else {
                         diag_add(d, ini->path, sec->line, "unknown section [%s]", sec->type);
                 }

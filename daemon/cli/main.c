@@ -53,6 +53,8 @@ static const struct command commands[] = {
         { "keygen", cmd_keygen, "make a DKIM signing key and print its DNS TXT record", false },
         { "token", cmd_token, "anchors' API tokens: issue, revoke, list", true },
         { "awards", cmd_awards, "award suppliers that are members: match, aliases", true },
+        { "report", cmd_report, "brokered value, wins and gaps for a period (text, csv, json)",
+          true },
 };
 
 void

@@ -84,5 +84,6 @@ int cmd_token(struct cli *cli, int argc, char **argv);
 
 /* daemon/cli/cmd_awards.c, cmd_report.c: awards, wins, impact (docs/impact.md) */
 int cmd_awards(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
 
 #endif

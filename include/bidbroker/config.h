@@ -69,6 +69,9 @@ struct config {
         struct anchor_conf *anchors;
         size_t   nanchors;
 
+        /* [impact] (docs/impact.md) */
+        int64_t  impact_target;         /* pence: value brokered per year to aim at */
+
         /* [consortium] (consortium.h) */
         long     consortium_k;          /* members at most, 1..4 (3) */
         long     consortium_top;        /* suggestions kept per notice (5) */

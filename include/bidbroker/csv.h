@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct diag;
 
 #define CSV_MAX_ROWS    200000
@@ -38,5 +39,9 @@ struct csv {
 int csv_parse(const char *name, const char *text, size_t len, struct csv **ret,
               struct diag *d);
 struct csv *csv_free(struct csv *c);                    /* NULL-safe, returns NULL */
+
+/* Append v to b as one CSV cell: as is, or quoted ("" for a quote) when it
+ * holds a comma, quote or line break or starts or ends with white space. */
+void csv_put_cell(struct buf *b, const char *v);
 
 #endif

@@ -1,4 +1,5 @@
 /* csv.c — RFC 4180 reader for spreadsheet exports (see csv.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,4 +179,23 @@ csv_free(struct csv *c)
         free(c->rows);
         free(c);
         return NULL;
+}
+
+void
+csv_put_cell(struct buf *b, const char *v)
+{
+        size_t n = strlen(v);
+
+        if (strpbrk(v, ",\"\r\n") == NULL &&
+            (n == 0 || (!isspace((unsigned char)v[0]) && !isspace((unsigned char)v[n - 1])))) {
+                buf_adds(b, v);
+                return;
+        }
+        buf_addc(b, '"');
+        for (; *v; v++) {
+                if (*v == '"')
+                        buf_addc(b, '"');
+                buf_addc(b, *v);
+        }
+        buf_addc(b, '"');
 }

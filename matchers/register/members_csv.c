@@ -114,25 +114,6 @@ col_text(const struct member *m, int k, const char *sep, struct buf *b)
 
 /* ---- export ------------------------------------------------------------------ */
 
-static void
-csv_cell(struct buf *b, const char *v)
-{
-        size_t n = strlen(v);
-
-        if (strpbrk(v, ",\"\r\n") == NULL &&
-            (n == 0 || (!isspace((unsigned char)v[0]) && !isspace((unsigned char)v[n - 1])))) {
-                buf_adds(b, v);
-                return;
-        }
-        buf_addc(b, '"');
-        for (; *v; v++) {
-                if (*v == '"')
-                        buf_addc(b, '"');
-                buf_addc(b, *v);
-        }
-        buf_addc(b, '"');
-}
-
 void
 members_export_csv(const struct member_register *r, struct buf *out)
 {
@@ -148,7 +129,7 @@ members_export_csv(const struct member_register *r, struct buf *out)
                         col_text(&r->members[i], k, "; ", &cell);
                         if (k)
                                 buf_addc(out, ',');
-                        csv_cell(out, cell.len ? cell.data : "");
+                        csv_put_cell(out, cell.len ? cell.data : "");
                 }
                 buf_addc(out, '\n');
         }
