@@ -88,6 +88,7 @@ struct daemon {
         int64_t            notices;             /* rows in the store */
         char               status[256];
         size_t             reloads;
+        size_t             reloads_refused;
 };
 
 /* ======================================================================
@@ -202,12 +203,33 @@ generation_free(struct generation *g)
         g->nsources = 0;
 }
 
+/* /metrics: the daemon's counters, then every service's. */
+static void
+daemon_metrics(void *arg, struct buf *out)
+{
+        struct daemon *d = arg;
+
+        buf_printf(out, "# HELP bidbroker_reloads_total Configuration reloads (SIGHUP) since "
+                   "the start: ok (services and the matching engine rebuilt) or refused "
+                   "(errors; the running configuration kept).\n"
+                   "# TYPE bidbroker_reloads_total counter\n"
+                   "bidbroker_reloads_total{result=\"ok\"} %zu\n"
+                   "bidbroker_reloads_total{result=\"refused\"} %zu\n",
+                   d->reloads, d->reloads_refused);
+        for (size_t i = 0; i < NSERVICES; i++)
+                if (services[i]->metrics != NULL && d->gen.svc[i] != NULL)
+                        services[i]->metrics(d->gen.svc[i], out);
+}
+
 /* Build a complete generation around cfg (taken, also on failure). */
 static int
 generation_build(struct daemon *d, struct config *cfg, struct generation *g,
                  struct diag *diag)
 {
-        struct service_env env = { d->loop, d->tx, d->wk, d->store, cfg };
+        struct service_env env = {
+                .loop = d->loop, .tx = d->tx, .wk = d->wk, .store = d->store, .cfg = cfg,
+                .state_dir = d->state_dir, .metrics = daemon_metrics, .metrics_arg = d,
+        };
         int r;
 
         memset(g, 0, sizeof(*g));
@@ -261,6 +283,7 @@ reload(struct daemon *d)
                           "configuration", diag_count(&diag) + diag.dropped,
                           diag_count(&diag) + diag.dropped == 1 ? "" : "s");
                 diag_done(&diag);
+                d->reloads_refused++;
                 notify("READY=1");
                 update_status(d, true);
                 return;

@@ -67,6 +67,9 @@ httpsvc_start(void *svc, const char *why)
                 .max_connections = (unsigned)c->http_max_connections,
                 .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
                 .max_body = (size_t)c->http_max_body,
+                .state_dir = s->env.state_dir,
+                .metrics = s->env.metrics,
+                .metrics_arg = s->env.metrics_arg,
         };
         struct err e = { 0 };
 

@@ -148,10 +148,26 @@ matchsvc_notices_changed(void *svc)
                 m->timer = loop_timer_add(m->env.loop, "match", m->due, match_timer, m);
 }
 
+/* The engine this generation built (each reload builds it again). */
+static void
+matchsvc_metrics(void *svc, struct buf *out)
+{
+        struct matchsvc *m = svc;
+
+        buf_printf(out, "# HELP bidbroker_engine_members Members the matching engine holds "
+                   "(0: matching not configured).\n# TYPE bidbroker_engine_members gauge\n"
+                   "bidbroker_engine_members %zu\n"
+                   "# HELP bidbroker_engine_rules Rules the matching engine holds.\n"
+                   "# TYPE bidbroker_engine_rules gauge\nbidbroker_engine_rules %zu\n",
+                   m->engine ? engine_members(m->engine)->n : 0,
+                   m->engine ? engine_rule_count(m->engine) : 0);
+}
+
 const struct service matchsvc = {
         .name = "matching",
         .new = matchsvc_new,
         .free = matchsvc_free,
         .start = matchsvc_start,
         .notices_changed = matchsvc_notices_changed,
+        .metrics = matchsvc_metrics,
 };

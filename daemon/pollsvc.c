@@ -19,6 +19,7 @@
 
 #include "bidbroker/config.h"
 #include "bidbroker/err.h"
+#include "bidbroker/http.h"
 #include "bidbroker/log.h"
 #include "bidbroker/poller.h"
 #include "bidbroker/source.h"
@@ -184,6 +185,46 @@ pollsvc_status(void *svc, struct service_status *st)
         }
 }
 
+/* Per source, since this generation started: query windows completed (a
+ * poll), requests, failed attempts, notices stored; and whether the last
+ * attempt failed. */
+static void
+pollsvc_metrics(void *svc, struct buf *out)
+{
+        static const struct {
+                const char *name, *type, *help;
+        } m[] = {
+                { "bidbroker_polls_total", "counter", "Query windows polled to the end, by "
+                  "source (since the daemon's start or last reload)." },
+                { "bidbroker_poll_requests_total", "counter", "HTTP requests made to a "
+                  "source." },
+                { "bidbroker_poll_errors_total", "counter", "Failed poll attempts (network, "
+                  "HTTP status, parse errors), by source." },
+                { "bidbroker_poll_notices_total", "counter", "Notices stored new or changed, "
+                  "by source." },
+                { "bidbroker_source_failing", "gauge", "1 when the source's last attempt "
+                  "failed." },
+        };
+        struct pollsvc *p = svc;
+
+        if (p->ps == NULL)
+                return;
+        pollset_progress(p->ps, p->prog, p->nsources);
+        for (size_t k = 0; k < ARRAY_SIZE(m); k++) {
+                buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help,
+                           m[k].name, m[k].type);
+                for (size_t i = 0; i < p->nsources; i++) {
+                        const struct pollset_progress *g = &p->prog[i];
+                        size_t v[] = { g->windows_done, g->requests, g->errors, g->notices,
+                                       g->last_error != NULL };
+
+                        buf_printf(out, "%s{source=\"", m[k].name);
+                        http_metric_label(out, g->source);
+                        buf_printf(out, "\"} %zu\n", v[k]);
+                }
+        }
+}
+
 const struct service pollsvc = {
         .name = "polling",
         .new = pollsvc_new,
@@ -192,4 +233,5 @@ const struct service pollsvc = {
         .step = pollsvc_step,
         .next_ms = pollsvc_next_ms,
         .status = pollsvc_status,
+        .metrics = pollsvc_metrics,
 };

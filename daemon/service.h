@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+struct buf;
 struct config;
 struct diag;
 struct err;
@@ -33,6 +34,11 @@ struct service_env {
         struct worker        *wk;       /* the thread for parsing, off the loop */
         struct store         *store;
         const struct config  *cfg;      /* this generation's configuration */
+        const char           *state_dir;        /* the store's directory, fixed for the run */
+        /* The daemon's Prometheus text for /metrics: its own counters and
+         * every service's metrics hook (below). */
+        void                (*metrics)(void *arg, struct buf *out);
+        void                 *metrics_arg;
 };
 
 /* What a service adds to the daemon's STATUS= line. */
@@ -59,6 +65,9 @@ struct service {
         void  (*notices_changed)(void *svc);
         /* Optional: add this service's numbers to st. */
         void  (*status)(void *svc, struct service_status *st);
+        /* Optional: Prometheus text lines (# HELP, # TYPE, samples) for
+         * /metrics; counters count from this generation's start. */
+        void  (*metrics)(void *svc, struct buf *out);
 };
 
 /* How long a service waits before it tries the store again after it was

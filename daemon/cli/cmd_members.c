@@ -387,7 +387,8 @@ static const char members_usage[] =
         "       bidbroker members export [--csv | --json]\n"
         "       bidbroker members import [--dry-run] [--force] FILE.csv\n"
         "       bidbroker members pause ID | resume ID\n"
-        "       bidbroker members remove ID\n\n"
+        "       bidbroker members remove ID\n"
+        "       bidbroker members unsubscribe ID | resubscribe ID\n\n"
         "The member register: one file per member in [match] members.\n\n"
         "  list             one line per member\n"
         "  show ID          one member in full\n"
@@ -408,7 +409,11 @@ static const char members_usage[] =
         "                   adds paused = yes to its file, nothing else changes\n"
         "  resume ID        match it again (removes the paused line)\n"
         "  remove ID        delete the member's file (to stop matching for a while,\n"
-        "                   pause it instead)\n\n"
+        "                   pause it instead)\n"
+        "  unsubscribe ID   send it no more digests (as its unsubscribe link does;\n"
+        "                   recorded as by staff)\n"
+        "  resubscribe ID   digests again, after the member asked for them (see\n"
+        "                   bidbroker feedback for who unsubscribed, when and how)\n\n"
         "Files are written atomically with mode 0640, group [bidbroker] group (default\n"
         "bidbroker when that group exists); see docs/matching.md.\n";
 
@@ -450,8 +455,9 @@ cmd_members(struct cli *cli, int argc, char **argv)
                 }
         }
         if (optind >= argc) {
-                cli_error("members", "list, show ID, export, import FILE.csv, pause ID, resume ID "
-                          "or remove ID? (see bidbroker members --help)");
+                cli_error("members", "list, show ID, export, import FILE.csv, pause ID, resume ID, "
+                          "remove ID, unsubscribe ID or resubscribe ID? (see bidbroker "
+                          "members --help)");
                 return EXIT_USAGE;
         }
         sub = argv[optind];
@@ -474,8 +480,12 @@ cmd_members(struct cli *cli, int argc, char **argv)
                 return members_remove(cli, argv[optind + 1]);
         if ((strcmp(sub, "pause") == 0 || strcmp(sub, "resume") == 0) && nargs == 1 && !json)
                 return members_pause(cli, argv[optind + 1], sub[0] == 'p');
+        if ((strcmp(sub, "unsubscribe") == 0 || strcmp(sub, "resubscribe") == 0) &&
+            nargs == 1 && !json)
+                return members_subscription(cli, argv[optind + 1], sub[0] == 'u');
         cli_error("members", "usage: members list | show ID | export [--csv|--json] | "
-                  "import [--dry-run] [--force] FILE.csv | pause ID | resume ID | remove ID "
+                  "import [--dry-run] [--force] FILE.csv | pause ID | resume ID | remove ID | "
+                  "unsubscribe ID | resubscribe ID "
                   "(see bidbroker members --help)");
         return EXIT_USAGE;
 }

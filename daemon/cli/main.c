@@ -55,6 +55,10 @@ static const struct command commands[] = {
         { "awards", cmd_awards, "award suppliers that are members: match, aliases", true },
         { "report", cmd_report, "brokered value, wins and gaps for a period (text, csv, json)",
           true },
+        { "feedback", cmd_feedback, "members' answers to digest items, per rule; unsubscribed",
+          true },
+        { "link", cmd_link, "print a signed member link (interested, not relevant, "
+          "unsubscribe)", true },
 };
 
 void

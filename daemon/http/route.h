@@ -14,6 +14,8 @@
 #include "bidbroker/http.h"
 #include "bidbroker/util.h"
 
+struct linkkey;
+
 #define MAX_COUNTS      128             /* (route, status) pairs counted */
 
 struct count {
@@ -43,6 +45,10 @@ struct http_server {
         size_t              requests;
         size_t              stored;     /* opportunities new or changed */
         char                lastlog[256];       /* MHD's last message, for errors */
+        struct linkkey     *linkkey;    /* signed links, owned; NULL: not available */
+        char               *linkkey_error;      /* why not, for the pages */
+        void              (*metrics)(void *arg, struct buf *out);
+        void               *metrics_arg;
 };
 
 enum {
@@ -50,12 +56,16 @@ enum {
         ROUTE_HEALTHZ,
         ROUTE_METRICS,
         ROUTE_OPPORTUNITIES,
+        ROUTE_LINK,                     /* /l/TOKEN */
+        ROUTE_UNSUBSCRIBE,              /* /unsubscribe/TOKEN */
 };
 
 /* One request, read whole before it is routed. */
 struct req {
         struct MHD_Connection *conn;
         int             route;
+        char           *tail;           /* the path after a prefix route's "/l/" */
+        const char     *method;
         struct buf      body;           /* up to max_body bytes */
         bool            too_big;
         bool            answered;
@@ -73,6 +83,16 @@ enum MHD_Result http_reply_json(struct http_server *h, struct req *rq, unsigned 
 /* {"error": msg} */
 enum MHD_Result http_reply_error(struct http_server *h, struct req *rq, unsigned status,
                                  const char *msg, const char *const *headers);
+
+/* An HTML page (page.c's shell around body_html, which the caller escaped):
+ * UTF-8, readable on a phone, no scripts (a Content-Security-Policy says
+ * so), no Referer sent onwards (the URL may hold a token). */
+enum MHD_Result http_reply_html(struct http_server *h, struct req *rq, unsigned status,
+                                const char *title, const char *body_html);
+
+/* GET and POST /l/TOKEN, /unsubscribe/TOKEN (member.c). */
+enum MHD_Result member_link(struct http_server *h, struct req *rq);
+enum MHD_Result member_unsubscribe_page(struct http_server *h, struct req *rq);
 
 /* POST /api/v1/opportunities (api.c). */
 enum MHD_Result api_post_opportunity(struct http_server *h, struct req *rq);

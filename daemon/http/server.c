@@ -26,7 +26,9 @@
 #include <microhttpd.h>
 
 #include "bidbroker/err.h"
+#include "bidbroker/feedback.h"
 #include "bidbroker/http.h"
+#include "bidbroker/linktoken.h"
 #include "bidbroker/log.h"
 #include "bidbroker/loop.h"
 #include "bidbroker/store.h"
@@ -197,9 +199,8 @@ healthz(struct http_server *h, struct req *rq)
                                          "loop", "alive"), NULL);
 }
 
-/* A Prometheus label value: \, " and newline escaped. */
-static void
-label(struct buf *b, const char *s)
+void
+http_metric_label(struct buf *b, const char *s)
 {
         for (; *s; s++) {
                 if (*s == '\\' || *s == '"')
@@ -217,8 +218,29 @@ metric_source(const char *source, int64_t n, void *arg)
         struct buf *b = arg;
 
         buf_adds(b, "bidbroker_opportunities{source=\"");
-        label(b, source);
+        http_metric_label(b, source);
         buf_printf(b, "\"} %" PRId64 "\n", n);
+        return 0;
+}
+
+/* store_metrics' rows: "# HELP"/"# TYPE" before the first of each name. */
+static int
+metric_store(const struct store_metric *m, void *arg)
+{
+        struct buf *b = arg;
+
+        if (m->help != NULL)
+                buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
+                           m->type);
+        if (m->label != NULL && m->value == NULL)
+                return 0;
+        buf_adds(b, m->name);
+        if (m->label != NULL) {
+                buf_printf(b, "{%s=\"", m->label);
+                http_metric_label(b, m->value);
+                buf_adds(b, "\"}");
+        }
+        buf_printf(b, " %" PRId64 "\n", m->n);
         return 0;
 }
 
@@ -238,10 +260,13 @@ metrics(struct http_server *h, struct req *rq)
                            h->counts[i].status, h->counts[i].n);
         buf_adds(&b, "# HELP bidbroker_opportunities Opportunities in the store, by source.\n"
                  "# TYPE bidbroker_opportunities gauge\n");
-        if (store_count_by_source(h->store, metric_source, &b, &e) < 0) {
+        if (store_count_by_source(h->store, metric_source, &b, &e) < 0 ||
+            store_metrics(h->store, metric_store, &b, &e) < 0) {
                 buf_done(&b);
                 return http_reply_error(h, rq, 503, e.msg, NULL);
         }
+        if (h->metrics != NULL)
+                h->metrics(h->metrics_arg, &b);
         buf_addc(&b, '\0');
         return http_reply(h, rq, 200, "text/plain; version=0.0.4; charset=utf-8",
                           buf_steal(&b), NULL);
@@ -260,6 +285,9 @@ static const struct route {
         [ROUTE_HEALTHZ]  = { "/healthz", "healthz", "GET, HEAD" },
         [ROUTE_METRICS]  = { "/metrics", "metrics", "GET, HEAD" },
         [ROUTE_OPPORTUNITIES] = { "/api/v1/opportunities", "api_opportunities", "POST" },
+        /* a path ending in '/' is a prefix: the rest (one segment) is rq->tail */
+        [ROUTE_LINK]     = { "/l/", "link", "GET, HEAD, POST" },
+        [ROUTE_UNSUBSCRIBE] = { "/unsubscribe/", "unsubscribe", "GET, HEAD, POST" },
 };
 
 const char *
@@ -269,11 +297,23 @@ http_route_name(int route)
 }
 
 static int
-route_of(const char *url)
+route_of(const char *url, const char **tail)
 {
-        for (size_t i = 0; i < ARRAY_SIZE(routes); i++)
-                if (routes[i].path != NULL && strcmp(url, routes[i].path) == 0)
+        *tail = NULL;
+        for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+                const char *p = routes[i].path;
+                size_t n = p ? strlen(p) : 0;
+
+                if (p == NULL)
+                        continue;
+                if (p[n - 1] != '/' && strcmp(url, p) == 0)
                         return (int)i;
+                if (p[n - 1] == '/' && strncmp(url, p, n) == 0 && url[n] != '\0' &&
+                    strchr(url + n, '/') == NULL) {
+                        *tail = url + n;
+                        return (int)i;
+                }
+        }
         return ROUTE_OTHER;
 }
 
@@ -306,6 +346,10 @@ dispatch(struct http_server *h, struct req *rq, const char *method)
                 return metrics(h, rq);
         case ROUTE_OPPORTUNITIES:
                 return api_post_opportunity(h, rq);
+        case ROUTE_LINK:
+                return member_link(h, rq);
+        case ROUTE_UNSUBSCRIBE:
+                return member_unsubscribe_page(h, rq);
         default:
                 return http_reply_error(h, rq, 404, "no such resource", NULL);
         }
@@ -320,13 +364,14 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 
         (void)version;
         if (rq == NULL) {
-                const char *cl;
+                const char *cl, *tail;
                 long len;
 
                 rq = xcalloc(1, sizeof(*rq));
                 buf_init(&rq->body);
                 rq->conn = c;
-                rq->route = route_of(url);
+                rq->route = route_of(url, &tail);
+                rq->tail = xstrdup(tail);
                 *con_cls = rq;
                 cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -351,6 +396,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
                 return MHD_YES;
         if (rq->too_big)
                 return http_reply_error(h, rq, 413, "request body too large", NULL);
+        rq->method = method;
         return dispatch(h, rq, method);
 }
 
@@ -366,6 +412,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         if (rq == NULL)
                 return;
         buf_done(&rq->body);
+        free(rq->tail);
         free(rq);
         *con_cls = NULL;
 }
@@ -417,6 +464,20 @@ http_server_new(struct loop *loop, struct store *store, const struct http_opts *
         h->nanchors = o->nanchors;
         h->anchor_rate = o->anchor_rate;
         h->rates = xcalloc(o->nanchors ? o->nanchors : 1, sizeof(*h->rates));
+        h->metrics = o->metrics;
+        h->metrics_arg = o->metrics_arg;
+        if (o->state_dir == NULL) {
+                h->linkkey_error = xstrdup("no state directory");
+        } else {
+                struct linkkey *k = NULL;
+                struct err ke = { 0 };
+
+                if (linkkey_open(o->state_dir, true, &k, &ke) < 0) {
+                        log_warnx("http: signed links cannot be checked: %s", ke.msg);
+                        h->linkkey_error = xstrdup(ke.msg);
+                }
+                h->linkkey = k;
+        }
         if ((r = parse_listen(o->listen, &ss, &sslen, &v6, &why)) < 0) {
                 err_set(err, r, "listen %s: %s", o->listen, why);
                 goto fail;
@@ -466,6 +527,8 @@ http_server_free(struct http_server *h)
         if (h->mhd != NULL)
                 MHD_stop_daemon(h->mhd);
         free(h->rates);
+        linkkey_free(h->linkkey);
+        free(h->linkkey_error);
         free(h);
         return NULL;
 }

@@ -47,6 +47,8 @@ enum stmt_id {
         ST_UNSUB_PUT, ST_UNSUB_RESUB, ST_UNSUB_GET, ST_UNSUB_EACH,
         /* awards.c */
         ST_AWARD_DEL, ST_AWARD_PUT, ST_AWARD_SUP_PUT,
+        /* storemetrics.c */
+        ST_METRIC_OPP, ST_METRIC_MATCH, ST_METRIC_FEEDBACK, ST_METRIC_UNSUB,
         ST__N
 };
 

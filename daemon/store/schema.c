@@ -294,6 +294,9 @@ static const struct migration migrations[] = {
           " matched_at INTEGER NOT NULL"
           ");"
           "CREATE INDEX IF NOT EXISTS win_member ON win (member_id);" },
+        { 9,    /* /metrics counts opportunities by status from an index
+                 * (storemetrics.c) */
+          "CREATE INDEX IF NOT EXISTS opportunity_status ON opportunity (status);" },
         /* append new migrations here; never edit a released one */
 };
 

@@ -76,6 +76,11 @@ int cmd_taxonomy(struct cli *cli, int argc, char **argv);
 /* daemon/cli/cmd_backup.c: a consistent copy of the store */
 int cmd_backup(struct cli *cli, int argc, char **argv);
 
+/* daemon/cli/cmd_feedback.c: members' answers, signed links, unsubscriptions */
+int cmd_feedback(struct cli *cli, int argc, char **argv);
+int cmd_link(struct cli *cli, int argc, char **argv);
+int members_subscription(struct cli *cli, const char *id, bool unsubscribe);
+
 /* daemon/cli/cmd_keygen.c: DKIM keys and their DNS records */
 int cmd_keygen(struct cli *cli, int argc, char **argv);
 

@@ -33,7 +33,8 @@ enum feedback_result {
 };
 
 /* Record a click; action FEEDBACK_INTERESTED or FEEDBACK_NOT_RELEVANT
- * (-EINVAL otherwise).  res may be NULL. */
+ * (-EINVAL otherwise).  The row is written by one statement (an upsert);
+ * res (may be NULL) is read just before it, for the log. */
 int feedback_record(struct store *s, const char *member, int64_t opportunity,
                     const char *action, int64_t now, enum feedback_result *res,
                     struct err *err);

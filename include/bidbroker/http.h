@@ -11,8 +11,11 @@
  * per-connection memory 431 (by MHD).
  *
  * Routes: GET /healthz, GET /metrics, POST /api/v1/opportunities (api.c:
- * anchors post opportunities with a Bearer token); anything else 404, a known path with
- * another method 405 (with Allow).  Errors are JSON: {"error": "..."}.
+ * anchors post opportunities with a Bearer token), GET and POST /l/TOKEN and
+ * /unsubscribe/TOKEN (member.c: members act on the signed links of their
+ * digests; HTML pages); anything else 404, a known path with another method
+ * 405 (with Allow).  Errors are JSON: {"error": "..."}, the members' pages'
+ * are HTML.
  */
 #ifndef BIDBROKER_HTTP_H
 #define BIDBROKER_HTTP_H
@@ -20,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct err;
 struct loop;
 struct store;
@@ -42,7 +46,15 @@ struct http_opts {
         unsigned    max_connections;
         unsigned    timeout_s;          /* idle connection */
         size_t      max_body;           /* bytes */
+        const char *state_dir;          /* for STATE/link.key (linktoken.h); NULL: no links */
+        /* more Prometheus text for /metrics (the daemon's counters: polls,
+         * reloads); NULL: none */
+        void      (*metrics)(void *arg, struct buf *out);
+        void       *metrics_arg;
 };
+
+/* A Prometheus label value into out: \, " and newline escaped. */
+void http_metric_label(struct buf *out, const char *value);
 
 struct http_server;
 

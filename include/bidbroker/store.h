@@ -112,6 +112,22 @@ int store_count(struct store *s, int64_t *ret, struct err *err);
 typedef int (*store_count_fn)(const char *source, int64_t n, void *arg);
 int store_count_by_source(struct store *s, store_count_fn fn, void *arg, struct err *err);
 
+/* Gauges for /metrics (storemetrics.c), each from one indexed count:
+ * opportunities by status, matches by status, feedback by action, members
+ * unsubscribed.  fn gets one row per series; help (and type) are set on the
+ * first row of each name; a labelled name without any row yet comes once
+ * with value NULL (its HELP and TYPE only).  Strings valid during the call. */
+struct store_metric {
+        const char *name;               /* bidbroker_... */
+        const char *help;               /* NULL after a name's first row */
+        const char *type;               /* "gauge" */
+        const char *label;              /* the label's name, or NULL */
+        const char *value;              /* its value; NULL: no sample (see above) */
+        int64_t     n;
+};
+typedef int (*store_metric_fn)(const struct store_metric *m, void *arg);
+int store_metrics(struct store *s, store_metric_fn fn, void *arg, struct err *err);
+
 /*
  * Per-source polling state.  The watermark only moves after the notices it
  * covers were committed (callers update it inside the same transaction).
