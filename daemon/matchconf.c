@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bidbroker/config.h"
+#include "bidbroker/consortmatch.h"
 #include "bidbroker/cpvcover.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
@@ -152,4 +153,14 @@ matchconf_fingerprint(const struct engine *e, char out[HASH_HEX_LEN])
                 buf_done(&b);
         }
         hasher_hex(&h, out);
+}
+
+void
+matchconf_consort_opts(const struct config *cfg, struct consort_opts *out)
+{
+        *out = (struct consort_opts){
+                .k = (unsigned)cfg->consortium_k,
+                .top_n = (size_t)cfg->consortium_top,
+                .node_budget = (size_t)cfg->consortium_node_budget,
+        };
 }

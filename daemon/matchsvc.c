@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bidbroker/config.h"
+#include "bidbroker/consortmatch.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
@@ -47,11 +48,13 @@ match_pass(struct matchsvc *m, const char *why)
 {
         struct match_counts n = { 0 };
         struct filter f;
+        struct consort_opts co;
         struct err e = { 0 };
         int r;
 
         filter_from_config(&f, m->env.cfg);
-        r = matchstore_run(m->env.store, m->engine, m->fingerprint, &f, (int64_t)time(NULL),
+        matchconf_consort_opts(m->env.cfg, &co);
+        r = matchstore_run(m->env.store, m->engine, m->fingerprint, &co, &f, (int64_t)time(NULL),
                            TIME_UNKNOWN, &n, &e);
         if (r == -EBUSY) {
                 m->busy_wait = service_busy_wait(m->busy_wait);

@@ -17,6 +17,7 @@
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
 #include "bidbroker/consortmatch.h"
+#include "bidbroker/consortstore.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
@@ -219,6 +220,70 @@ matches_text(FILE *out, const json_t *j, const struct cpvref *ref)
                         (long long)json_integer_value(json_object_get(x, "skipped")));
 }
 
+/* ---- consortia: stored, or computed now ------------------------------------- */
+
+struct stored_ctx {
+        json_t     *doc;                /* the stored suggestion */
+        json_t     *about;              /* "consortia_stored" */
+        const char *hash, *fp;          /* now */
+};
+
+static int
+got_stored(const struct stored_consortia *c, void *arg)
+{
+        struct stored_ctx *x = arg;
+        const char *why = NULL;
+
+        if (strcmp(c->status, "active") != 0) {
+                x->about = json_pack("{s:s,s:o}", "status", c->status, "withdrawn_reason",
+                                     json_str_or_null(c->withdrawn_reason));
+                return 0;
+        }
+        x->doc = json_loads(c->doc, 0, NULL);
+        if (x->doc == NULL)
+                return -EINVAL;
+        if (strcmp(c->content_hash, x->hash) != 0)
+                why = "the notice changed since";
+        else if (strcmp(c->fingerprint, x->fp) != 0)
+                why = "the register, the taxonomy or [consortium] changed since";
+        x->about = json_pack("{s:s,s:o,s:o,s:b,s:o}", "status", "active",
+                             "computed", json_time(c->computed), "updated", json_time(c->updated),
+                             "stale", why != NULL, "stale_why", json_str_or_null(why));
+        return 0;
+}
+
+/* The consortium keys of explain's JSON: the stored suggestion when the
+ * match pass stored one (with whether it is stale), else sg computed now. */
+static int
+consortia_keys(struct cli *cli, struct store *st, const struct engine *e,
+               const struct opportunity *o, const struct consort_suggestion *sg, json_t *j)
+{
+        char hash[HASH_HEX_LEN], efp[HASH_HEX_LEN], cfp[HASH_HEX_LEN];
+        struct consort_opts co;
+        struct stored_ctx x = { .hash = hash, .fp = cfp };
+        struct err err = { 0 };
+        int r;
+
+        matchconf_consort_opts(cli->cfg, &co);
+        match_content_hash(o, hash);
+        matchconf_fingerprint(e, efp);
+        consort_fingerprint(efp, &co, cfp);
+        r = consortstore_get(st, o->id, got_stored, &x, &err);
+        if (r < 0 && r != -ENOENT) {
+                cli_error("explain", "%s", r == -EINVAL ? "stored consortia: not JSON" : err.msg);
+                json_decref(x.about);
+                return r;
+        }
+        if (x.doc != NULL) {
+                json_object_update(j, x.doc);
+                json_decref(x.doc);
+        } else {
+                consortia_json(j, sg);
+        }
+        json_object_set_new(j, "consortia_stored", x.about ? x.about : json_null());
+        return 0;
+}
+
 static void
 explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
 {
@@ -250,6 +315,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         struct err err = { 0 };
         bool json = false, consortia = false;
         struct consort_suggestion sg = { 0 };
+        struct consort_opts co;
         enum link_verdict lv = LINK_NONE;
         char linkwhy[LINK_WHY_MAX];
         int64_t id;
@@ -329,9 +395,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 cli_error("explain", "matching failed");
                 goto out;
         }
-        if (consortia && (r = consort_suggest(&res, &o, (unsigned)cli->cfg->consortium_k,
-                                                  (size_t)cli->cfg->consortium_top,
-                                                  (size_t)cli->cfg->consortium_node_budget, &sg)) < 0) {
+        matchconf_consort_opts(cli->cfg, &co);
+        if (consortia && (r = consort_suggest(&res, &o, &co, &sg)) < 0) {
                 cli_error("explain", "consortia: %s", r == -E2BIG
                           ? "more required capabilities than the search takes (64)"
                           : "the search failed");
@@ -340,8 +405,10 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         {
                 json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now, lv, linkwhy);
 
-                if (consortia)
-                        consortia_json(j, &sg);
+                if (consortia && consortia_keys(cli, st, e, &o, &sg, j) < 0) {
+                        json_decref(j);
+                        goto out;
+                }
 
                 if (json) {
                         json_print(stdout, j, JSON_DUMP_FLAGS);

@@ -12,6 +12,7 @@
 
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
+#include "bidbroker/consortmatch.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
@@ -44,6 +45,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
         struct store *st = NULL;
         struct match_counts n;
         struct filter f;
+        struct consort_opts co;
         struct err err = { 0 };
         char fp[HASH_HEX_LEN];
         bool json = false;
@@ -84,12 +86,13 @@ cmd_match(struct cli *cli, int argc, char **argv)
         }
         filter_from_config(&f, cli->cfg);
         matchconf_fingerprint(e, fp);
-        if (matchstore_run(st, e, fp, &f, cli->now, since, &n, &err) < 0) {
+        matchconf_consort_opts(cli->cfg, &co);
+        if (matchstore_run(st, e, fp, &co, &f, cli->now, since, &n, &err) < 0) {
                 cli_error("match", "%s", err.msg);
                 goto out;
         }
         if (json) {
-                json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
+                json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
                                       "considered", (json_int_t)n.considered,
                                       "duplicates", (json_int_t)n.duplicates,
                                       "eligible", (json_int_t)n.eligible,
@@ -99,6 +102,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
                                       "changed", (json_int_t)n.changed,
                                       "unchanged", (json_int_t)n.unchanged,
                                       "withdrawn", (json_int_t)n.withdrawn,
+                                      "consortia", (json_int_t)n.consortia,
                                       "fingerprint", fp);
 
                 json_print(stdout, o, JSON_DUMP_FLAGS);
@@ -113,6 +117,9 @@ cmd_match(struct cli *cli, int argc, char **argv)
                        n.evaluated, n.skipped);
                 printf("matches: %zu new, %zu changed, %zu unchanged, %zu withdrawn\n",
                        n.added, n.changed, n.unchanged, n.withdrawn);
+                if (n.consortia)
+                        printf("consortium suggestions: %zu computed and stored "
+                               "(bidbroker explain ID --consortia)\n", n.consortia);
         }
         rc = 0;
 out:

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidbroker/consortmatch.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
@@ -16,6 +17,7 @@
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
 
+#include "consortstore_int.h"
 #include "db.h"
 
 /* ---- content hash ------------------------------------------------------------ */
@@ -109,6 +111,8 @@ struct run {
         struct err              *err;
         struct verdict          *v;             /* what the walk decided, to write */
         size_t                   nv;
+        const struct consort_opts *co;          /* NULL: no consortium suggestions */
+        char                     cfp[HASH_HEX_LEN];     /* consort_fingerprint */
 };
 
 /* The statement of slot id, ready for binding into *b. */
@@ -319,6 +323,7 @@ struct verdict {
         char                hash[HASH_HEX_LEN];
         char               *why;                /* owned; NULL: eligible */
         struct match_result res;                /* eligible: what it matches */
+        json_t             *consortia;          /* eligible: the suggestion, or NULL */
 };
 
 static void
@@ -327,6 +332,7 @@ verdicts_free(struct run *r)
         for (size_t i = 0; i < r->nv; i++) {
                 free(r->v[i].why);
                 match_result_done(&r->v[i].res);
+                json_decref(r->v[i].consortia);
         }
         free(r->v);
         r->v = NULL;
@@ -352,6 +358,22 @@ opp_verdict(struct run *r, const struct opportunity *o, char linkwhy[LINK_WHY_MA
         return 0;
 }
 
+/* The consortium suggestion of an evaluated notice (consortmatch.h). */
+static int
+suggest(struct run *r, const struct opportunity *o, struct verdict *v)
+{
+        struct consort_suggestion sg;
+        int rc = consort_suggest(&v->res, o, r->co, &sg);
+
+        if (rc < 0)
+                return err_set(r->err, rc, "consortia of opportunity %lld: %s", (long long)o->id,
+                               rc == -E2BIG ? "more required capabilities than the search "
+                               "takes (64)" : strerror(-rc));
+        v->consortia = consort_suggestion_json(&sg);
+        consort_suggestion_done(&sg);
+        return 0;
+}
+
 /* store_each callback: decide, match, and keep the verdict (no writes). */
 static int
 each_opp(const struct opportunity *o, void *arg)
@@ -371,6 +393,11 @@ each_opp(const struct opportunity *o, void *arg)
         match_content_hash(o, hash);
         if ((rc = same_as_last_run(r, o->id, hash, why == NULL, &same)) < 0)
                 return rc;
+        /* an eligible notice whose suggestion is missing or from another
+         * [consortium] is evaluated again (its matches come out unchanged) */
+        if (same && why == NULL && r->co != NULL
+            && (rc = consortstore_fresh(r->st, o->id, r->cfp, &same, r->err)) < 0)
+                return rc;
         if (same) {
                 r->c->skipped++;
                 return 0;
@@ -380,6 +407,7 @@ each_opp(const struct opportunity *o, void *arg)
         v->id = o->id;
         memcpy(v->hash, hash, sizeof(hash));
         v->why = xstrdup(why);
+        v->consortia = NULL;
         match_result_init(&v->res);
         if (why != NULL)
                 return 0;
@@ -388,7 +416,7 @@ each_opp(const struct opportunity *o, void *arg)
         if (rc < 0)
                 return err_set(r->err, rc, "matching opportunity %lld failed: %s",
                                (long long)o->id, strerror(-rc));
-        return 0;
+        return r->co ? suggest(r, o, v) : 0;
 }
 
 /* Write the verdicts of the walk: matches, withdrawals and each run's state. */
@@ -404,6 +432,13 @@ write_verdicts(struct run *r)
                         rc = withdraw_all(r, v->id, v->why);
                 else
                         rc = sync_rows(r, v->id, v->hash, &v->res);
+                if (rc == 0 && r->co != NULL && v->why != NULL)
+                        rc = consortstore_withdraw(r->st, v->id, v->why, r->now, r->err);
+                if (rc == 0 && v->consortia != NULL) {
+                        rc = consortstore_put(r->st, v->id, v->hash, r->cfp, v->consortia,
+                                              r->now, r->err);
+                        r->c->consortia++;
+                }
                 if (rc == 0)
                         rc = record_run(r, v->id, v->hash, v->why == NULL);
         }
@@ -449,16 +484,18 @@ withdraw_duplicates(struct run *r)
 
 int
 matchstore_run(struct store *st, const struct engine *e, const char *fingerprint,
-               const struct filter *f, int64_t now, int64_t since,
-               struct match_counts *counts, struct err *err)
+               const struct consort_opts *co, const struct filter *f, int64_t now,
+               int64_t since, struct match_counts *counts, struct err *err)
 {
         struct run r = { .st = st, .e = e, .fingerprint = fingerprint, .f = f,
-                         .now = now, .c = counts, .err = err };
+                         .now = now, .c = counts, .err = err, .co = co };
         struct store_query q;
         int rc;
 
         memset(counts, 0, sizeof(*counts));
         r.scratch = engine_scratch_new(e);
+        if (co != NULL)
+                consort_fingerprint(fingerprint, co, r.cfp);
         store_query_init(&q);
         q.updated_since = since;
         q.skip_raw = true;
@@ -470,6 +507,8 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
                 rc = write_verdicts(&r);
         if (rc == 0)
                 rc = withdraw_duplicates(&r);
+        if (rc == 0 && co != NULL)
+                rc = consortstore_withdraw_duplicates(st, now, err);
         if (rc == 0)
                 rc = store_commit(st, err);
         else

@@ -297,6 +297,30 @@ static const struct migration migrations[] = {
         { 9,    /* /metrics counts opportunities by status from an index
                  * (storemetrics.c) */
           "CREATE INDEX IF NOT EXISTS opportunity_status ON opportunity (status);" },
+        { 10,   /* consortium suggestions stored with the matches (consortstore.c,
+                 * consortstore.h) */
+          "CREATE TABLE IF NOT EXISTS consortium ("
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " verdict TEXT,"                        /* single, consortium, no cover; NULL */
+          " doc TEXT NOT NULL,"                   /* JSON: explain --consortia's keys */
+          " content_hash TEXT NOT NULL,"          /* of the notice, then */
+          " fingerprint TEXT NOT NULL,"           /* of register, taxonomy, [consortium] */
+          " status TEXT NOT NULL DEFAULT 'active',"  /* active, withdrawn */
+          " withdrawn_reason TEXT,"
+          " computed INTEGER NOT NULL,"
+          " updated INTEGER NOT NULL"
+          ");"
+          "CREATE TABLE IF NOT EXISTS consortium_member ("  /* sets of 2+ members */
+          " opportunity_id INTEGER NOT NULL"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " rank INTEGER NOT NULL,"               /* 1: proposed first */
+          " member_id TEXT NOT NULL,"
+          " role TEXT NOT NULL,"                  /* lead, partner */
+          " PRIMARY KEY (opportunity_id, rank, member_id)"
+          ");"
+          "CREATE INDEX IF NOT EXISTS consortium_member_id"
+          " ON consortium_member (member_id, rank);" },
         /* append new migrations here; never edit a released one */
 };
 

@@ -15,13 +15,19 @@
  *   ties and dominance; capacity: its `capacity` (pounds in the
  *   member file); local: its postcode area is one of the notice's.
  * - Value: the notice's stated value (value_max), if stated.
+ *
+ * consort_suggestion_json() writes the suggestion as explain --consortia
+ * shows it and as the store keeps it (consortstore.h): one JSON object.
  */
 #ifndef BIDBROKER_CONSORTMATCH_H
 #define BIDBROKER_CONSORTMATCH_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bidbroker/consortium.h"
+#include "bidbroker/hash.h"
 
 struct capability;
 struct match_result;
@@ -40,12 +46,30 @@ struct consort_suggestion {
         unsigned k;
 };
 
-/* Suggest for one opportunity and its match result (engine_match()).  k,
- * top_n and node_budget 0: the defaults ([consortium] in bidbroker.conf).
+/* [consortium] in bidbroker.conf; 0: the default. */
+struct consort_opts {
+        unsigned k;
+        size_t   top_n;
+        size_t   node_budget;
+};
+
+/* Suggest for one opportunity and its match result (engine_match()).
  * 0, or -E2BIG (over CONSORT_MAX_REQ required capabilities), -EINVAL. */
 int consort_suggest(const struct match_result *res, const struct opportunity *o,
-                    unsigned k, size_t top_n, size_t node_budget,
-                    struct consort_suggestion *out);
+                    const struct consort_opts *opt, struct consort_suggestion *out);
 void consort_suggestion_done(struct consort_suggestion *s);   /* s reusable */
+
+/* The suggestion as one JSON object (a new reference): "verdict" ("single",
+ * "consortium", "no cover" or null: nothing required), "missing",
+ * "consortia": [{"members", "lead", "covers": {capability: member},
+ * "score", "balance", "reasons", "contacts": {member: {"name", "emails"}}}],
+ * "consortium_search" (docs/consortium.md). */
+json_t *consort_suggestion_json(const struct consort_suggestion *sg);
+
+/* The fingerprint of the suggestions' configuration: the engine's
+ * (matchconf_fingerprint) and opt.  Stored with each suggestion, so a
+ * changed register, taxonomy or [consortium] recomputes them. */
+void consort_fingerprint(const char *engine_fp, const struct consort_opts *opt,
+                         char out[HASH_HEX_LEN]);
 
 #endif

@@ -16,6 +16,7 @@
 #include "bidbroker/hash.h"
 
 struct config;
+struct consort_opts;
 struct cpvref;
 struct diag;
 struct engine;
@@ -38,5 +39,8 @@ int matchconf_cpvref(const struct config *cfg, struct cpvref **ret, struct diag 
  * from: capabilities and members with every rule.  Stored with each match
  * so that a changed configuration re-matches. */
 void matchconf_fingerprint(const struct engine *e, char out[HASH_HEX_LEN]);
+
+/* The consortium search's options from [consortium] (consortmatch.h). */
+void matchconf_consort_opts(const struct config *cfg, struct consort_opts *out);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "bidbroker/hash.h"
 
+struct consort_opts;
 struct engine;
 struct err;
 struct filter;
@@ -49,6 +50,7 @@ struct match_counts {
         size_t withdrawn;       /* no longer hold */
         size_t duplicates;      /* of those considered, the other source's record of
                                  * a tender stored twice (links.h): not matched */
+        size_t consortia;       /* consortium suggestions computed and stored */
 };
 
 /*
@@ -57,10 +59,13 @@ struct match_counts {
  * transaction.  An opportunity the filter rejects at now has its active
  * matches withdrawn ("closed", "over the value cap", ...); so has a
  * duplicate (links.h: "same tender as N"), matched as its canonical record.
+ * co non-NULL: each evaluated eligible opportunity's consortium suggestion
+ * is computed and stored too (consortstore.h), and one whose stored
+ * suggestion is missing or from another configuration is evaluated again.
  */
 int matchstore_run(struct store *st, const struct engine *e, const char *fingerprint,
-                   const struct filter *f, int64_t now, int64_t since,
-                   struct match_counts *counts, struct err *err);
+                   const struct consort_opts *co, const struct filter *f, int64_t now,
+                   int64_t since, struct match_counts *counts, struct err *err);
 
 struct stored_match {
         int64_t     opportunity_id;

@@ -8,6 +8,8 @@
 
 #include "bidbroker/consortmatch.h"
 #include "bidbroker/engine.h"
+#include "bidbroker/human.h"
+#include "bidbroker/json.h"
 #include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
@@ -55,8 +57,7 @@ local(const struct member *m, const struct opportunity *o)
 
 int
 consort_suggest(const struct match_result *res, const struct opportunity *o,
-                unsigned k, size_t top_n, size_t node_budget,
-                struct consort_suggestion *out)
+                const struct consort_opts *opt, struct consort_suggestion *out)
 {
         struct consort_member *cm = NULL;
         double *rs = NULL;
@@ -66,7 +67,7 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
 
         memset(out, 0, sizeof(*out));
         out->value = o->value_stated && o->value_max >= 0 ? o->value_max : -1;
-        out->k = k ? k : CONSORT_DEFAULT_K;
+        out->k = opt->k ? opt->k : CONSORT_DEFAULT_K;
         for (size_t i = 0; i < res->nrequires; i++)
                 out->nreq += res->requires[i].required;
         out->incidental = res->nrequires - out->nreq;
@@ -106,8 +107,8 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
         }
         p = (struct consort_problem){
                 .nreq = out->nreq, .members = cm, .nmembers = out->nmembers,
-                .value = out->value, .k = out->k, .top_n = top_n,
-                .node_budget = node_budget,
+                .value = out->value, .k = out->k, .top_n = opt->top_n,
+                .node_budget = opt->node_budget,
         };
         rc = consort_search(&p, &out->res);
         free(cm);
@@ -124,4 +125,156 @@ consort_suggestion_done(struct consort_suggestion *s)
         free(s->reqs);
         free(s->members);
         memset(s, 0, sizeof(*s));
+}
+
+/* ---- as JSON ---------------------------------------------------------------- */
+
+static const char *const why_names[] = {
+        [CONSORT_WHY_NONE] = NULL,
+        [CONSORT_WHY_MISSING] = "missing",
+        [CONSORT_WHY_TOO_MANY] = "too many",
+        [CONSORT_WHY_CAPACITY] = "capacity",
+};
+
+static const char *
+money(int64_t pence, char *buf, size_t len)
+{
+        return human_money(pence, "GBP", buf, len);
+}
+
+/* Why this set: what each member covers, why the lead, the capacity. */
+static json_t *
+set_reasons(const struct consort_suggestion *sg, size_t i)
+{
+        const struct consort_result *r = sg->res;
+        json_t *a = json_array();
+        size_t n;
+        const uint32_t *m = consort_set(r, i, &n);
+        uint32_t lead = consort_lead(r, i);
+        int64_t cap = 0;
+        bool unlimited = false;
+        char b1[32], b2[32];
+        struct buf b;
+
+        buf_init(&b);
+        for (size_t j = 0; j < n; j++) {
+                const struct member *mem = sg->members[m[j]];
+                unsigned nc = 0;
+
+                buf_reset(&b);
+                buf_printf(&b, "%s %s ", mem->id, n == 1 ? "covers every requirement:" : "covers");
+                for (unsigned q = 0; q < sg->nreq; q++)
+                        if (consort_cover(r, i, q) == m[j])
+                                buf_printf(&b, "%s%s", nc++ ? ", " : "", sg->reqs[q]->id);
+                json_array_append_new(a, json_string(b.data));
+                if (mem->capacity < 0)
+                        unlimited = true;
+                else
+                        cap += mem->capacity;
+        }
+        if (n > 1) {
+                unsigned share = 0;
+
+                for (unsigned q = 0; q < sg->nreq; q++)
+                        share += consort_cover(r, i, q) == lead;
+                buf_reset(&b);
+                if (sg->members[lead]->lead)
+                        buf_printf(&b, "%s leads: it may lead (lead = yes) and covers %u of "
+                                   "%u requirements", sg->members[lead]->id, share, sg->nreq);
+                else
+                        buf_printf(&b, "%s leads: the largest share (%u of %u requirements)",
+                                   sg->members[lead]->id, share, sg->nreq);
+                json_array_append_new(a, json_string(b.data));
+        }
+        buf_reset(&b);
+        if (sg->value < 0)
+                buf_adds(&b, "no value stated: capacity not checked");
+        else if (unlimited)
+                buf_printf(&b, "value %s: a member states no capacity (not limited)",
+                           money(sg->value, b1, sizeof(b1)));
+        else
+                buf_printf(&b, "capacity %s covers the value %s", money(cap, b1, sizeof(b1)),
+                           money(sg->value, b2, sizeof(b2)));
+        json_array_append_new(a, json_string(b.data));
+        buf_done(&b);
+        return a;
+}
+
+static json_t *
+set_contacts(const struct consort_suggestion *sg, const uint32_t *m, size_t n)
+{
+        json_t *c = json_object();
+
+        for (size_t k = 0; k < n; k++) {
+                const struct member *mem = sg->members[m[k]];
+                json_t *em = json_array();
+
+                for (size_t e = 0; e < mem->emails.n; e++)
+                        json_array_append_new(em, json_string(mem->emails.v[e]));
+                json_object_set_new(c, mem->id, json_pack("{s:s,s:o}", "name", mem->name,
+                                                          "emails", em));
+        }
+        return c;
+}
+
+json_t *
+consort_suggestion_json(const struct consort_suggestion *sg)
+{
+        const struct consort_result *r = sg->res;
+        json_t *j = json_object(), *miss = json_array(), *sets = json_array(), *req = json_array(), *search;
+
+        for (unsigned q = 0; q < sg->nreq; q++) {
+                json_array_append_new(req, json_string(sg->reqs[q]->id));
+                if (r && (consort_missing(r) >> q & 1))
+                        json_array_append_new(miss, json_string(sg->reqs[q]->id));
+        }
+        for (size_t i = 0; r && i < consort_count(r); i++) {
+                size_t n;
+                const uint32_t *m = consort_set(r, i, &n);
+                json_t *ids = json_array(), *covers = json_object(), *o;
+
+                for (size_t k = 0; k < n; k++)
+                        json_array_append_new(ids, json_string(sg->members[m[k]]->id));
+                for (unsigned q = 0; q < sg->nreq; q++)
+                        json_object_set_new(covers, sg->reqs[q]->id,
+                                            json_string(sg->members[consort_cover(r, i, q)]->id));
+                o = json_object();
+                json_object_set_new(o, "members", ids);
+                json_object_set_new(o, "lead", json_string(sg->members[consort_lead(r, i)]->id));
+                json_object_set_new(o, "covers", covers);
+                json_object_set_new(o, "score", json_real(consort_score(r, i)));
+                json_object_set_new(o, "balance", json_real(consort_balance(r, i)));
+                json_object_set_new(o, "reasons", set_reasons(sg, i));
+                json_object_set_new(o, "contacts", set_contacts(sg, m, n));
+                json_array_append_new(sets, o);
+        }
+        json_object_set_new(j, "verdict", r ? json_string(consort_verdict_name(consort_verdict(r)))
+                                            : json_null());
+        json_object_set_new(j, "missing", miss);
+        json_object_set_new(j, "consortia", sets);
+        search = json_object();
+        json_object_set_new(search, "k", json_integer(sg->k));
+        json_object_set_new(search, "required", req);
+        json_object_set_new(search, "incidental", json_integer((json_int_t)sg->incidental));
+        json_object_set_new(search, "value", json_money(sg->value >= 0 ? sg->value : INT64_MIN));
+        json_object_set_new(search, "candidates", json_integer(r ? (json_int_t)consort_candidates(r) : 0));
+        json_object_set_new(search, "unwilling", json_integer((json_int_t)sg->unwilling));
+        json_object_set_new(search, "why", json_str_or_null(r ? why_names[consort_why(r)] : NULL));
+        json_object_set_new(search, "approximate", json_boolean(r && consort_approximate(r)));
+        json_object_set_new(j, "consortium_search", search);
+        return j;
+}
+
+void
+consort_fingerprint(const char *engine_fp, const struct consort_opts *opt,
+                    char out[HASH_HEX_LEN])
+{
+        struct hasher h;
+
+        hasher_init(&h, "bidbroker/consortium-config/v1");
+        hasher_str(&h, engine_fp);
+        hasher_int(&h, opt->k ? opt->k : CONSORT_DEFAULT_K);
+        hasher_int(&h, (int64_t)(opt->top_n ? opt->top_n : CONSORT_DEFAULT_TOP));
+        hasher_int(&h, (int64_t)(opt->node_budget ? opt->node_budget : CONSORT_DEFAULT_BUDGET));
+        hasher_hex(&h, out);
 }
