@@ -128,7 +128,9 @@ test: $(BIN) $(UNIT_BINS) $(FUZZ_BINS)
 	@BIDBROKER=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) \
 	  sh tests/run.sh $(TESTS)
 
+# the browser test's Chromium: for check only (make demo needs no browser)
 check: deps
+	@sh tests/deps.sh chromium
 	$(MAKE) test
 	$(MAKE) test BUILD=build-asan BIN=build-asan/bidbroker SANITIZE=address,undefined \
 	  ASAN_OPTIONS=detect_leaks=1

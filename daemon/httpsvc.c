@@ -64,6 +64,7 @@ httpsvc_start(void *svc, const char *why)
                 .anchors = s->anchors,
                 .nanchors = c->nanchors,
                 .anchor_rate = (unsigned)c->anchor_rate,
+                .public_url = c->public_url,
                 .max_connections = (unsigned)c->http_max_connections,
                 .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
                 .max_body = (size_t)c->http_max_body,

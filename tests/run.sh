@@ -10,8 +10,10 @@
 # a test whose first 30 lines say "test: serial" (it measures how quickly the
 # daemon answers, or holds locks for a while) runs alone afterwards.
 # TEST_JOBS=1 runs everything one after the other.  Each test prints PASS or
-# FAIL as it ends; the output of every failed test follows at the end.  One
-# closing line "N passed, N failed"; exits 1 if anything failed or nothing ran.
+# FAIL as it ends; the output of every failed test follows at the end.  A
+# test that exits 77 was skipped: SKIP, its reason shown at the end.  One
+# closing line "N passed, N failed, N skipped"; exits 1 if anything failed or
+# nothing ran.
 #
 # Usage: tests/run.sh [PATTERN]   (PATTERN: a substring of the test names)
 : "${BIDBROKER:?BIDBROKER must name the binary}"
@@ -24,9 +26,14 @@ if [ "${RUN_ONE:-}" = 1 ]; then
         name=$1; shift
         key=$(echo "$name" | tr '/' '_')
         start=$(date +%s)
-        if "$@" >"$RUN_LOG/out.$key" 2>&1; then
+        "$@" >"$RUN_LOG/out.$key" 2>&1
+        rc=$?
+        if [ "$rc" -eq 0 ]; then
                 line="PASS $name ($(( $(date +%s) - start ))s)"
                 rm -f "$RUN_LOG/out.$key"
+        elif [ "$rc" -eq 77 ]; then
+                line="SKIP $name"
+                mv "$RUN_LOG/out.$key" "$RUN_LOG/skip.$key"
         else
                 line="FAIL $name ($(( $(date +%s) - start ))s)"
                 mv "$RUN_LOG/out.$key" "$RUN_LOG/fail.$key"
@@ -88,6 +95,11 @@ while read -r t; do
         esac
 done <"$log/ser"
 
+for f in "$log"/skip.*; do
+        [ -f "$f" ] || continue
+        printf '\n---- skipped: %s\n' "$(echo "${f##*/skip.}" | sed 's/_/\//')"
+        sed 's/^/    /' "$f" | tail -n 20
+done
 for f in "$log"/fail.*; do
         [ -f "$f" ] || continue
         printf '\n---- %s\n' "$(echo "${f##*/fail.}" | sed 's/_/\//')"
@@ -97,5 +109,6 @@ pass=$(grep -c '^PASS' "$log/res" 2>/dev/null)
 fail=$(grep -c '^FAIL' "$log/res" 2>/dev/null)
 failed=$(sed -n 's/^FAIL \([^ ]*\).*/\1/p' "$log/res" 2>/dev/null | tr '\n' ' ')
 [ -n "$failed" ] && echo "failed: $failed"
-echo "${pass:-0} passed, ${fail:-0} failed"
+skip=$(grep -c '^SKIP' "$log/res" 2>/dev/null)
+echo "${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
 [ "${fail:-0}" -eq 0 ] && [ "${pass:-0}" -gt 0 ]

@@ -87,3 +87,13 @@ hasher_hex(struct hasher *h, char out[HASH_HEX_LEN])
         crypto_generichash_final(&h->st, md, sizeof(md));
         sodium_bin2hex(out, HASH_HEX_LEN, md, sizeof(md));
 }
+
+void
+hash_str_hex(const char *domain, const char *s, char out[HASH_HEX_LEN])
+{
+        struct hasher h;
+
+        hasher_init(&h, domain);
+        hasher_str(&h, s);
+        hasher_hex(&h, out);
+}

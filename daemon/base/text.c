@@ -773,8 +773,9 @@ text_clean_str(const char *s, size_t max, unsigned flags)
         return text_clean(s, s ? strlen(s) : 0, max, flags);
 }
 
-void
-text_html_escape(const char *text, struct buf *out)
+/* one_line: line breaks as spaces; else \n kept and \r dropped. */
+static void
+html_escape(const char *text, bool one_line, struct buf *out)
 {
         for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
                 switch (*p) {
@@ -783,9 +784,28 @@ text_html_escape(const char *text, struct buf *out)
                 case '>': buf_adds(out, "&gt;"); break;
                 case '"': buf_adds(out, "&quot;"); break;
                 case '\'': buf_adds(out, "&#39;"); break;
+                case '\n':
+                        buf_addc(out, one_line ? ' ' : '\n');
+                        break;
+                case '\r':
+                        if (one_line)
+                                buf_addc(out, ' ');
+                        break;
                 default:
-                        /* controls (line breaks too: a value is one line) as a space */
+                        /* other controls as a space */
                         buf_addc(out, *p < ' ' || *p == 127 ? ' ' : (char)*p);
                 }
         }
+}
+
+void
+text_html_escape(const char *text, struct buf *out)
+{
+        html_escape(text, true, out);
+}
+
+void
+text_html_escape_lines(const char *text, struct buf *out)
+{
+        html_escape(text, false, out);
 }

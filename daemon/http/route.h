@@ -14,7 +14,9 @@
 #include "bidbroker/http.h"
 #include "bidbroker/util.h"
 
+struct err;
 struct linkkey;
+struct opportunity;
 
 #define MAX_COUNTS      128             /* (route, status) pairs counted */
 
@@ -28,6 +30,14 @@ struct count {
 struct rate {
         int64_t         window;         /* mono ms the window started */
         unsigned        n;              /* postings in it */
+};
+
+/* Failed sign-ins on /post from one address: a fixed window too. */
+#define LOGIN_SLOTS     64
+struct login_try {
+        char            addr[48];       /* numeric; "" unused */
+        int64_t         window;         /* mono ms */
+        unsigned        n;
 };
 
 struct http_server {
@@ -49,6 +59,8 @@ struct http_server {
         char               *linkkey_error;      /* why not, for the pages */
         void              (*metrics)(void *arg, struct buf *out);
         void               *metrics_arg;
+        bool                secure;     /* public_url is https: cookies are Secure */
+        struct login_try    logins[LOGIN_SLOTS];        /* failed /post sign-ins */
 };
 
 enum {
@@ -58,6 +70,9 @@ enum {
         ROUTE_OPPORTUNITIES,
         ROUTE_LINK,                     /* /l/TOKEN */
         ROUTE_UNSUBSCRIBE,              /* /unsubscribe/TOKEN */
+        ROUTE_OPPORTUNITY,              /* /api/v1/opportunities/{id} */
+        ROUTE_POST,                     /* /post, the anchors' form (web.c) */
+        ROUTE_POST_PAGES,               /* /post/... */
 };
 
 /* One request, read whole before it is routed. */
@@ -94,7 +109,47 @@ enum MHD_Result http_reply_html(struct http_server *h, struct req *rq, unsigned 
 enum MHD_Result member_link(struct http_server *h, struct req *rq);
 enum MHD_Result member_unsubscribe_page(struct http_server *h, struct req *rq);
 
-/* POST /api/v1/opportunities (api.c). */
-enum MHD_Result api_post_opportunity(struct http_server *h, struct req *rq);
+/* Is key in the query string (with or without a value)? */
+bool http_query_has(const struct req *rq, const char *key);
+/* A request header (NULL: none). */
+const char *http_header(const struct req *rq, const char *name);
+
+/* /api/v1/opportunities and /api/v1/opportunities/{id} (api.c). */
+enum MHD_Result api_opportunities(struct http_server *h, struct req *rq);
+enum MHD_Result api_opportunity(struct http_server *h, struct req *rq);
+
+/* What api.c shares with the /post form (web.c): a posting is the same
+ * JSON object whichever way it arrives, checked by the same code. */
+const struct http_anchor *http_anchor_named(const struct http_server *h, const char *name,
+                                            size_t *idx);
+/* true: over the anchor's rate of writes; *retry seconds until it ends. */
+bool posting_over_rate(struct http_server *h, size_t idx, int64_t *retry);
+/* Every field of j into o (opportunity_init()ed); each problem appended to
+ * errors as {field, message}.  *idem: the idempotency_key, if any. */
+void posting_validate(json_t *j, const struct http_anchor *a, int64_t now,
+                      struct opportunity *o, const char **idem, json_t *errors);
+/* Store a validated posting o (body: its JSON text, kept as the raw record
+ * and hashed for the idempotency key).  *status 201 new, 200 the key's
+ * earlier posting (same body), 409 the key with another body; *id. */
+int posting_create(struct http_server *h, const struct http_anchor *a, struct opportunity *o,
+                   const char *body, const char *idem, unsigned *status, int64_t *id,
+                   struct err *e);
+/* The anchor's posting id into o (opportunity_init()ed); -ENOENT when
+ * there is none or it is another's. */
+int posting_load(struct http_server *h, const struct http_anchor *a, int64_t id,
+                 struct opportunity *o, struct err *e);
+/* Withdraw it (status cancelled): *changed false when it already was. */
+int posting_withdraw(struct http_server *h, struct opportunity *o, bool *changed,
+                     struct err *e);
+/* The posting as the API shows it (what web.c shows too). */
+json_t *posting_json(struct http_server *h, const struct opportunity *o, int64_t now,
+                     struct err *e);
+/* A posting's id in a path ("123"), or 0 for anything else. */
+int64_t posting_id_of(const char *s);
+/* "open", "closed" (deadline passed) or "withdrawn" */
+const char *posting_status(const struct opportunity *o, int64_t now);
+
+/* The /post form (web.c). */
+enum MHD_Result web_post(struct http_server *h, struct req *rq);
 
 #endif

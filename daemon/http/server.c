@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -284,10 +285,14 @@ static const struct route {
         [ROUTE_OTHER]    = { NULL, "other", NULL },
         [ROUTE_HEALTHZ]  = { "/healthz", "healthz", "GET, HEAD" },
         [ROUTE_METRICS]  = { "/metrics", "metrics", "GET, HEAD" },
-        [ROUTE_OPPORTUNITIES] = { "/api/v1/opportunities", "api_opportunities", "POST" },
+        [ROUTE_OPPORTUNITIES] = { "/api/v1/opportunities", "api_opportunities", "GET, POST" },
         /* a path ending in '/' is a prefix: the rest (one segment) is rq->tail */
         [ROUTE_LINK]     = { "/l/", "link", "GET, HEAD, POST" },
         [ROUTE_UNSUBSCRIBE] = { "/unsubscribe/", "unsubscribe", "GET, HEAD, POST" },
+        [ROUTE_OPPORTUNITY] = { "/api/v1/opportunities/", "api_opportunity",
+                                "GET, PATCH, DELETE" },
+        [ROUTE_POST]     = { "/post", "post", "GET, POST" },
+        [ROUTE_POST_PAGES] = { "/post/", "post_pages", "GET, POST" },
 };
 
 const char *
@@ -315,6 +320,32 @@ route_of(const char *url, const char **tail)
                 }
         }
         return ROUTE_OTHER;
+}
+
+const char *
+http_header(const struct req *rq, const char *name)
+{
+        return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+/* http_query_has: is key in the query string (with or without a value)? */
+static enum MHD_Result
+has_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+        (void)kind;
+        (void)value;
+        if (strcmp(key, ((const char **)cls)[0]) == 0)
+                ((const char **)cls)[1] = key;
+        return MHD_YES;
+}
+
+bool
+http_query_has(const struct req *rq, const char *key)
+{
+        const char *kv[2] = { key, NULL };
+
+        MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, has_arg, kv);
+        return kv[1] != NULL;
 }
 
 static bool
@@ -345,7 +376,12 @@ dispatch(struct http_server *h, struct req *rq, const char *method)
         case ROUTE_METRICS:
                 return metrics(h, rq);
         case ROUTE_OPPORTUNITIES:
-                return api_post_opportunity(h, rq);
+                return api_opportunities(h, rq);
+        case ROUTE_OPPORTUNITY:
+                return api_opportunity(h, rq);
+        case ROUTE_POST:
+        case ROUTE_POST_PAGES:
+                return web_post(h, rq);
         case ROUTE_LINK:
                 return member_link(h, rq);
         case ROUTE_UNSUBSCRIBE:
@@ -463,6 +499,7 @@ http_server_new(struct loop *loop, struct store *store, const struct http_opts *
         h->anchors = o->anchors;
         h->nanchors = o->nanchors;
         h->anchor_rate = o->anchor_rate;
+        h->secure = o->public_url != NULL && strncasecmp(o->public_url, "https://", 8) == 0;
         h->rates = xcalloc(o->nanchors ? o->nanchors : 1, sizeof(*h->rates));
         h->metrics = o->metrics;
         h->metrics_arg = o->metrics_arg;

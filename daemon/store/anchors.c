@@ -1,6 +1,8 @@
 /*
  * anchors.c — anchors' API tokens and idempotency keys (anchors.h), tables
- * anchor_token and anchor_post (schema.c, migration 6).
+ * anchor_token and anchor_post (schema.c, migration 6); the /post form's
+ * sessions, table anchor_session (migration 11); what became of a posting
+ * (counts from match and, when present, digest_item and feedback).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -31,11 +33,7 @@ anchor_token_new(char out[ANCHOR_TOKEN_LEN])
 void
 anchor_token_hash(const char *token, char out[HASH_HEX_LEN])
 {
-        struct hasher h;
-
-        hasher_init(&h, "bidbroker anchor token");
-        hasher_str(&h, token);
-        hasher_hex(&h, out);
+        hash_str_hex("bidbroker anchor token", token, out);
 }
 
 /* A row lookup's last step: 0 after a row (the caller read it), -ENOENT
@@ -172,5 +170,178 @@ anchor_post_put(struct store *s, const char *anchor, const char *key, const char
         bind_str(&b, 2, key);
         bind_str(&b, 3, body_hash);
         bind_int(&b, 4, opp_id);
+        return db_run(s, &b, err, op);
+}
+
+int
+anchor_postings(struct store *s, const char *source, int64_t before, size_t limit,
+                int64_t **ids, size_t *n, bool *more, struct err *err)
+{
+        static const char op[] = "list an anchor's postings";
+        sqlite3_stmt *st;
+        struct binder b;
+        int r, rc;
+
+        *ids = NULL;
+        *n = 0;
+        *more = false;
+        if ((r = db_stmt(s, ST_ANCHOR_POSTINGS, "SELECT id FROM opportunity WHERE source = ?1 "
+                         "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3", &st, err, op)) < 0)
+                return r;
+        b = binder_of(st);
+        bind_str(&b, 1, source);
+        bind_int(&b, 2, before);
+        bind_int(&b, 3, (int64_t)limit + 1);
+        if ((r = db_bound(s, &b, err, op)) < 0)
+                return r;
+        *ids = xcalloc(limit + 1, sizeof(**ids));
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (*n == limit) {
+                        *more = true;
+                        break;
+                }
+                (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        }
+        r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(s, rc, err, op);
+        db_reset(st);
+        if (r < 0) {
+                free(*ids);
+                *ids = NULL;
+                *n = 0;
+        }
+        return r;
+}
+
+/* One count of rows about opp: -1 when table is not in this store (a table
+ * another module adds). */
+static int
+count_of(struct store *s, const char *table, enum stmt_id id, const char *sql, int64_t opp,
+         int64_t *ret, struct err *err)
+{
+        static const char op[] = "count what became of a posting";
+        sqlite3_stmt *st;
+        struct binder b;
+        int r, rc;
+
+        *ret = -1;
+        if (table != NULL) {
+                if ((r = db_stmt(s, ST_ANCHOR_TABLE, "SELECT count(*) FROM sqlite_master "
+                                 "WHERE type = 'table' AND name = ?", &st, err, op)) < 0)
+                        return r;
+                b = binder_of(st);
+                bind_str(&b, 1, table);
+                if ((r = db_bound(s, &b, err, op)) < 0)
+                        return r;
+                rc = sqlite3_step(st);
+                r = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+                if ((rc = row_end(s, st, rc, err, op)) < 0)
+                        return rc;
+                if (r <= 0)
+                        return 0;
+        }
+        if ((r = db_stmt(s, id, sql, &st, err, op)) < 0)
+                return r;
+        b = binder_of(st);
+        bind_int(&b, 1, opp);
+        if ((r = db_bound(s, &b, err, op)) < 0)
+                return r;
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                *ret = sqlite3_column_int64(st, 0);
+        return row_end(s, st, rc, err, op);
+}
+
+int
+anchor_posting_counts(struct store *s, int64_t opp, struct posting_counts *c, struct err *err)
+{
+        int r;
+
+        if ((r = count_of(s, NULL, ST_ANCHOR_MATCHED, "SELECT count(*) FROM match WHERE "
+                          "opportunity_id = ? AND status = 'active'", opp, &c->matched,
+                          err)) < 0 ||
+            (r = count_of(s, "digest_item", ST_ANCHOR_ALERTED, "SELECT count(DISTINCT member) "
+                          "FROM digest_item WHERE opportunity_id = ?", opp, &c->alerted,
+                          err)) < 0 ||
+            (r = count_of(s, "feedback", ST_ANCHOR_INTERESTED, "SELECT count(*) FROM feedback "
+                          "WHERE opportunity_id = ? AND action = 'interested'", opp,
+                          &c->interested, err)) < 0)
+                return r;
+        return 0;
+}
+
+int
+anchor_session_add(struct store *s, const char *hash, const char *anchor,
+                   const char *token_hash, int64_t now, int64_t expires, struct err *err)
+{
+        static const char op[] = "store a session";
+        sqlite3_stmt *st;
+        struct binder b;
+        int r;
+
+        if ((r = db_stmt(s, ST_ANCHOR_SESSION_ADD, "INSERT INTO anchor_session (hash, anchor, "
+                         "token_hash, created, expires) VALUES (?, ?, ?, ?, ?)", &st, err,
+                         op)) < 0)
+                return r;
+        b = binder_of(st);
+        bind_str(&b, 1, hash);
+        bind_str(&b, 2, anchor);
+        bind_str(&b, 3, token_hash);
+        bind_int(&b, 4, now);
+        bind_int(&b, 5, expires);
+        return db_run(s, &b, err, op);
+}
+
+int
+anchor_session_find(struct store *s, const char *hash, int64_t now, char **anchor,
+                    struct err *err)
+{
+        static const char op[] = "look up a session";
+        sqlite3_stmt *st;
+        struct binder b;
+        int r, rc;
+
+        if ((r = db_stmt(s, ST_ANCHOR_SESSION_FIND, "SELECT s.anchor FROM anchor_session s "
+                         "JOIN anchor_token t ON t.hash = s.token_hash AND t.anchor = s.anchor "
+                         "WHERE s.hash = ? AND s.expires > ? AND t.revoked IS NULL", &st, err,
+                         op)) < 0)
+                return r;
+        b = binder_of(st);
+        bind_str(&b, 1, hash);
+        bind_int(&b, 2, now);
+        if ((r = db_bound(s, &b, err, op)) < 0)
+                return r;
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                *anchor = xstrdup((const char *)sqlite3_column_text(st, 0));
+        return row_end(s, st, rc, err, op);
+}
+
+int
+anchor_session_delete(struct store *s, const char *hash, struct err *err)
+{
+        static const char op[] = "end a session";
+        sqlite3_stmt *st;
+        struct binder b;
+        int r;
+
+        if ((r = db_stmt(s, ST_ANCHOR_SESSION_DEL, "DELETE FROM anchor_session WHERE hash = ?",
+                         &st, err, op)) < 0)
+                return r;
+        b = binder_of(st);
+        bind_str(&b, 1, hash);
+        return db_run(s, &b, err, op);
+}
+
+int
+anchor_session_purge(struct store *s, int64_t now, struct err *err)
+{
+        static const char op[] = "forget expired sessions";
+        sqlite3_stmt *st;
+        struct binder b;
+        int r;
+
+        if ((r = db_stmt(s, ST_ANCHOR_SESSION_PURGE, "DELETE FROM anchor_session WHERE "
+                         "expires <= ?", &st, err, op)) < 0)
+                return r;
+        b = binder_of(st);
+        bind_int(&b, 1, now);
         return db_run(s, &b, err, op);
 }

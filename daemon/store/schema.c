@@ -321,6 +321,17 @@ static const struct migration migrations[] = {
           ");"
           "CREATE INDEX IF NOT EXISTS consortium_member_id"
           " ON consortium_member (member_id, rank);" },
+        { 11,   /* sessions of the /post form (anchors.c; docs/http.md): the
+                 * cookie's hash only, tied to the token signed in with, so
+                 * revoking the token ends its sessions */
+          "CREATE TABLE IF NOT EXISTS anchor_session ("
+          " hash TEXT PRIMARY KEY,"               /* BLAKE2b of the cookie value, hex */
+          " anchor TEXT NOT NULL,"
+          " token_hash TEXT NOT NULL,"            /* anchor_token.hash */
+          " created INTEGER NOT NULL,"
+          " expires INTEGER NOT NULL"
+          ");"
+          "CREATE INDEX IF NOT EXISTS anchor_session_expires ON anchor_session (expires);" },
         /* append new migrations here; never edit a released one */
 };
 

@@ -40,4 +40,34 @@ int anchor_post_get(struct store *s, const char *anchor, const char *key, char *
 int anchor_post_put(struct store *s, const char *anchor, const char *key,
                     const char *body_hash, int64_t opp_id, struct err *err);
 
+/* An anchor's postings (opportunities of source "anchor:NAME"), newest
+ * first: at most limit ids below before (0: from the newest) into *ids
+ * (caller frees), *more when older ones remain. */
+int anchor_postings(struct store *s, const char *source, int64_t before, size_t limit,
+                    int64_t **ids, size_t *n, bool *more, struct err *err);
+
+/* What became of a posting, as counts (never who): members with an active
+ * match; members sent it in a digest (table digest_item) and members who
+ * said they are interested (table feedback), -1 when this store has no such
+ * table yet. */
+struct posting_counts {
+        int64_t matched;
+        int64_t alerted;
+        int64_t interested;
+};
+int anchor_posting_counts(struct store *s, int64_t opp, struct posting_counts *c,
+                          struct err *err);
+
+/* Sessions of the /post form: only the hash of the cookie's value is
+ * stored, with the hash of the token signed in with.  find gives the
+ * session's anchor (*anchor owned by the caller), -ENOENT when there is no
+ * such session, it expired or its token was revoked. */
+int anchor_session_add(struct store *s, const char *hash, const char *anchor,
+                       const char *token_hash, int64_t now, int64_t expires, struct err *err);
+int anchor_session_find(struct store *s, const char *hash, int64_t now, char **anchor,
+                        struct err *err);
+int anchor_session_delete(struct store *s, const char *hash, struct err *err);
+/* Forget sessions that expired before now. */
+int anchor_session_purge(struct store *s, int64_t now, struct err *err);
+
 #endif

@@ -28,5 +28,7 @@ void hasher_num(struct hasher *h, double v);
 void hasher_strv(struct hasher *h, const struct strv *v);
 /* Finish and write the digest as hex; h is spent. */
 void hasher_hex(struct hasher *h, char out[HASH_HEX_LEN]);
+/* The hex digest of one string under domain (init, str, hex). */
+void hash_str_hex(const char *domain, const char *s, char out[HASH_HEX_LEN]);
 
 #endif

@@ -10,12 +10,14 @@
  * its handler runs; a larger one is answered 413, headers larger than the
  * per-connection memory 431 (by MHD).
  *
- * Routes: GET /healthz, GET /metrics, POST /api/v1/opportunities (api.c:
- * anchors post opportunities with a Bearer token), GET and POST /l/TOKEN and
- * /unsubscribe/TOKEN (member.c: members act on the signed links of their
- * digests; HTML pages); anything else 404, a known path with another method
- * 405 (with Allow).  Errors are JSON: {"error": "..."}, the members' pages'
- * are HTML.
+ * Routes: GET /healthz, GET /metrics, /api/v1/opportunities and
+ * /api/v1/opportunities/{id} (api.c: anchors post, list, amend and withdraw
+ * opportunities with a Bearer token), /post and /post/... (web.c: the same
+ * as HTML pages, signed in with the token, a session cookie and a CSRF
+ * token), GET and POST /l/TOKEN and /unsubscribe/TOKEN (member.c: members
+ * act on the signed links of their digests; HTML pages); anything else 404,
+ * a known path with another method 405 (with Allow).  API errors are JSON:
+ * {"error": "..."}, the pages' are HTML.
  */
 #ifndef BIDBROKER_HTTP_H
 #define BIDBROKER_HTTP_H
@@ -43,6 +45,7 @@ struct http_opts {
         const struct http_anchor *anchors;      /* borrowed, outlives the server */
         size_t      nanchors;
         unsigned    anchor_rate;        /* postings per anchor per minute */
+        const char *public_url;         /* NULL: none; https://...: Secure cookies */
         unsigned    max_connections;
         unsigned    timeout_s;          /* idle connection */
         size_t      max_body;           /* bytes */

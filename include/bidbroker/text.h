@@ -87,5 +87,8 @@ struct buf;
  * and line breaks as spaces.  The one HTML escape: the mail builder
  * (mime_html_escape) and the HTTP pages use it. */
 void text_html_escape(const char *text, struct buf *out);
+/* The same for text whose line breaks matter (a <textarea>, a hidden
+ * field, a pre-line block): \n kept, \r dropped. */
+void text_html_escape_lines(const char *text, struct buf *out);
 
 #endif

@@ -6,6 +6,7 @@ import http.client
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -115,3 +116,20 @@ class Daemon:
                 self.proc.wait()
         self.log.close()
         self.tmp.cleanup()
+
+
+def run_test(name, checks, **daemon_args):
+    """Daemon(**daemon_args), checks(d), SIGTERM (exit 0, no sanitizer
+    report): the exit status of the test, its log's tail on failure."""
+    d = Daemon(**daemon_args)
+    try:
+        checks(d)
+        check(d.proc.poll() is None, "daemon died")
+        d.finish()
+    except TestFailure as e:
+        sys.stderr.write("FAIL: %s\n--- log ---\n%s\n" % (e, d.logtext()[-3000:]))
+        return 1
+    finally:
+        d.stop()
+    print("%s: ok" % name)
+    return 0

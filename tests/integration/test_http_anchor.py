@@ -9,7 +9,7 @@ tokens from `bidbroker token issue` while it runs.  The whole status-code table:
   and a postcode outside the anchor's regions; 201 with the new id, the row
   stored as source anchor:council with the anchor's display name as buyer;
   200 and the same id for the same idempotency_key and body, 409 for another
-  body; 429 with Retry-After past anchor_rate; 404/405 for other methods.
+  body; 429 with Retry-After past anchor_rate; 401/405 for other methods.
 Also: `token issue` for an unknown anchor fails, `token list` shows valid and
 revoked tokens, the store keeps no token in clear, and /metrics counts the API.
 Run with /usr/bin/python3; env BIDBROKER, TOP.
@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httputil import BIN, Daemon, TestFailure, check  # noqa: E402
+from httputil import BIN, check, run_test  # noqa: E402
 
 ANCHORS = """
 [anchor council]
@@ -126,7 +126,9 @@ def run_checks(d):
     check(st == 409, "same key, other body: %d %r" % (st, j))
 
     st, _, _ = d.request("GET", PATH)
-    check(st == 405, "GET the collection: %d" % st)
+    check(st == 401, "GET the collection without a token: %d" % st)
+    st, hdr, _ = d.request("PUT", PATH)
+    check(st == 405 and hdr.get("Allow") == "GET, POST", "PUT the collection: %d %r" % (st, hdr))
 
     # the rate: anchor_rate = 20 a minute, about 11 used so far
     for _ in range(25):
@@ -140,7 +142,7 @@ def run_checks(d):
     st, _, body = d.request("GET", "/metrics")
     text = body.decode()
     for want in ('route="api_opportunities",status="201"',
-                 'route="api_opportunities",status="401"} 2',
+                 'route="api_opportunities",status="401"} 3',
                  'route="api_opportunities",status="429"} 1',
                  'bidbroker_opportunities{source="anchor:council"}'):
         check(want in text, "metrics lacks %r:\n%s" % (want, text))
@@ -149,18 +151,8 @@ def run_checks(d):
 
 
 def main():
-    d = Daemon(http_extra="max_body = 4096\nanchor_rate = 20\n", extra=ANCHORS)
-    try:
-        run_checks(d)
-        check(d.proc.poll() is None, "daemon died")
-        d.finish()
-    except TestFailure as e:
-        sys.stderr.write("FAIL: %s\n--- log ---\n%s\n" % (e, d.logtext()[-3000:]))
-        return 1
-    finally:
-        d.stop()
-    print("test_http_anchor: ok")
-    return 0
+    return run_test("test_http_anchor", run_checks,
+                    http_extra="max_body = 4096\nanchor_rate = 20\n", extra=ANCHORS)
 
 
 if __name__ == "__main__":

@@ -332,6 +332,10 @@ t_html_escape(void **state)
         buf_reset(&b);
         text_html_escape("£ café", &b);              /* UTF-8 untouched */
         assert_string_equal(b.data, "£ café");
+        buf_reset(&b);
+        /* the multi-line form keeps \n, drops \r, other controls a space */
+        text_html_escape_lines("<b>\r\nnext\tline\x01</b>", &b);
+        assert_string_equal(b.data, "&lt;b&gt;\nnext line &lt;/b&gt;");
         buf_done(&b);
 }
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""test_http_browser.py — a procurement officer posts in a real browser:
+Debian's headless Chromium (driven over the DevTools protocol on a pipe,
+cdp.py) against `bidbroker run` on 127.0.0.1, at a phone's width.
+
+  - /post: the sign-in page; the token typed into its labelled field, the
+    button clicked: the posting form;
+  - the form filled in with a postcode outside the anchor's regions and a
+    hostile title, sent: the same form, the error beside the postcode field
+    (aria-invalid, listed in the summary), everything typed kept, the title
+    shown as text (no element made of it, no script run);
+  - the postcode corrected, sent: the confirmation page (Posted, its number,
+    what happens next) and a screenshot of it (PNG, saved in the test's temp
+    dir; KEEP_SHOTS=DIR keeps copies);
+  - "Your postings" lists it with a Withdraw button.
+Chromium missing: installed with tests/deps.sh as root; when it cannot be
+(not root), the test says SKIP loudly and exits 77.
+Run with /usr/bin/python3; env BIDBROKER, TOP.
+"""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Chromium, CDPError, find_chromium  # noqa: E402
+from httputil import BIN, Daemon, TestFailure, check  # noqa: E402
+
+TOP = os.environ.get("TOP") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+SKIP = 77
+TITLE = 'Grounds <img src=x onerror="document.title=\'pwned\'"> & hedges'
+
+
+def chromium_or_skip():
+    exe = find_chromium()
+    if exe:
+        return exe
+    if os.geteuid() == 0:
+        p = subprocess.run(["sh", os.path.join(TOP, "tests", "deps.sh"), "chromium"],
+                           capture_output=True, text=True)
+        exe = find_chromium()
+        check(exe is not None, "chromium could not be installed as root:\n%s%s"
+              % (p.stdout, p.stderr))
+        return exe
+    sys.stderr.write("\n" + "=" * 70 + "\nSKIP test_http_browser: Debian's chromium is not "
+                     "installed and this user cannot install it.\n  As root: apt-get install "
+                     "chromium   (make check does it)\n" + "=" * 70 + "\n")
+    print("SKIP test_http_browser: chromium not installed (not root)")
+    sys.exit(SKIP)
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    check(head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG: " + path)
+    return struct.unpack(">II", head[16:24])
+
+
+def shot(b, d, name):
+    path = os.path.join(d.dir, name)
+    b.screenshot(path)
+    w, h = png_size(path)
+    check(w >= 390 and h >= 400, "screenshot %s is %dx%d" % (name, w, h))
+    keep = os.environ.get("KEEP_SHOTS")
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        shutil.copy(path, keep)
+    return path
+
+
+def run_checks(d, b):
+    p = subprocess.run([BIN, "-c", d.conf, "token", "issue", "council"], capture_output=True,
+                       text=True)
+    check(p.returncode == 0, "token issue: %r" % p)
+    tok = p.stdout.strip()
+    base = "http://127.0.0.1:%d" % d.port
+    b.phone()
+
+    b.navigate(base + "/post")
+    check(b.js("document.querySelector('label[for=f-token]').textContent") == "API token",
+          "sign-in page: no labelled token field")
+    b.type_into("#f-token", tok)
+    b.click("button[type=submit]")
+    check(b.js("location.pathname") == "/post" and
+          b.js("!!document.querySelector('#f-title')"), "not on the form after sign-in: %s"
+          % b.js("document.body.innerText"))
+    check(b.js("document.cookie") == "", "the session cookie is visible to scripts")
+
+    deadline = time.strftime("%Y-%m-%dT12:00", time.gmtime(time.time() + 30 * 86400))
+    b.type_into("#f-title", TITLE)
+    b.type_into("#f-description", "Grass cutting and hedge trimming,\nApril to October.")
+    b.type_into("#f-value", "£18,000")
+    b.set_value("#f-deadline", deadline)
+    b.type_into("#f-postcode", "M1 1AE")
+    b.type_into("#f-lots", "Lot 1: grass\nLot 2: hedges")
+    b.click("form[action='/post'] button[type=submit]")
+
+    check(b.js("document.title") != "pwned", "the hostile title ran as markup")
+    err = b.js("document.querySelector('#e-postcode') &&"
+               " document.querySelector('#e-postcode').innerText")
+    check(err and "outside the regions" in err, "no error beside the postcode: %r\n%s"
+          % (err, b.js("document.body.innerText")))
+    check(b.js("document.querySelector('#f-postcode').getAttribute('aria-invalid')") == "true",
+          "postcode not marked invalid")
+    check(b.js("document.querySelector('[role=alert] a[href=\"#f-postcode\"]') !== null"),
+          "the summary does not link to the postcode field")
+    check(b.js("document.querySelector('#f-title').value") == TITLE, "title not kept")
+    check(b.js("document.querySelector('#f-description').value") ==
+          "Grass cutting and hedge trimming,\nApril to October.", "description not kept")
+    check(b.js("document.querySelector('#f-value').value") == "£18,000", "value not kept")
+    check(b.js("document.querySelector('#f-deadline').value") == deadline, "deadline not kept")
+    check(b.js("document.querySelectorAll('img').length") == 0, "an <img> was made of input")
+    shot(b, d, "post-error.png")
+
+    b.type_into("#f-postcode", "B1 1AA", replace=True)
+    b.click("form[action='/post'] button[type=submit]")
+    check(b.js("location.pathname").startswith("/post/") and
+          b.js("location.search") == "?posted", "not on the confirmation page: %s"
+          % b.js("location.href"))
+    text = b.js("document.body.innerText")
+    oid = b.js("location.pathname").split("/")[2]
+    check("Posted" in text and "What happens next" in text and oid in text and
+          TITLE in text and "£18,000" in text and "Lot 2: hedges" in text,
+          "confirmation page:\n" + text)
+    check(b.js("document.querySelectorAll('img').length") == 0 and
+          b.js("document.title") != "pwned", "the title made markup on the confirmation")
+    path = shot(b, d, "post-confirmation.png")
+
+    b.click("a[href='/post/mine']")
+    text = b.js("document.body.innerText")
+    check(TITLE in text and b.js("document.querySelectorAll('button.danger').length") == 1,
+          "your postings:\n" + text)
+    shot(b, d, "post-mine.png")
+    st, _, raw = d.request("GET", "/api/v1/opportunities/" + oid,
+                           headers={"Authorization": "Bearer " + tok})
+    j = json.loads(raw)
+    check(st == 200 and j["title"] == TITLE and j["posting"]["postcode"] == "B1 1AA",
+          "the API's view: %d %r" % (st, j))
+    return path
+
+
+def main():
+    exe = chromium_or_skip()
+    d = Daemon(extra="[anchor council]\ndisplay_name = Test City Council\nregions = B\n")
+    b = None
+    try:
+        b = Chromium(exe)
+        path = run_checks(d, b)
+        check(d.proc.poll() is None, "daemon died")
+        d.finish()
+    except (TestFailure, CDPError) as e:
+        sys.stderr.write("FAIL: %s\n--- log ---\n%s\n" % (e, d.logtext()[-3000:]))
+        return 1
+    finally:
+        if b is not None:
+            b.close()
+        d.stop()
+    print("test_http_browser: ok (screenshot %s)" % os.path.basename(path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
