@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,49 @@ static const struct ini_key impact_keys[] = {
         { "target", INI_MONEY, G(impact_target), 1, 100000000000LL,
           "brokerage target in pounds: the value of opportunities matched and sent, "
           "per year, that bidbroker report measures against (default 1000000)" },
+};
+
+/* [mail]: the digest's keys here; the outbox's delivery keys (transport,
+ * credentials, ...) belong in this one table too (ini_apply reports a key
+ * missing from it as unknown). */
+static const struct ini_key mail_keys[] = {
+        { "from", INI_STR, G(mail_from), 0, 0,
+          "the brokerage's address digests come from (user@domain); unset: no digests" },
+        { "from_name", INI_STR, G(mail_from_name), 0, 0,
+          "the From display name (default bidbroker)" },
+        { "reply_to", INI_STR, G(mail_reply_to), 0, 0,
+          "where members' replies go (default: from)" },
+        { "list_id", INI_STR, G(mail_list_id), 0, 0,
+          "List-Id of the digests (default digest.DOMAIN of from)" },
+        { "unsubscribe", INI_STR, G(mail_unsubscribe), 0, 0,
+          "address of the mailto: unsubscribe link (default: reply_to, else from)" },
+        { "digest_time", INI_STR, G(mail_digest_time_text), 0, 0,
+          "HH:MM, Europe/London, on each member's digest_day (default 07:00)" },
+        { "min_working_days", INI_LONG, G(mail_min_working_days), 0, 60,
+          "an item's deadline is at least this many working days after delivery (default 3)" },
+        { "max_items", INI_LONG, G(mail_max_items), 1, 200,
+          "items per digest; the rest are counted and wait for the next (default 10)" },
+        { "closing_soon", INI_DURATION, G(mail_closing_soon_ms), 0, 60 * DAY_MS,
+          "items with a deadline within this of delivery are listed as closing soon (default 7d)" },
+        { "send_empty", INI_BOOL, G(mail_send_empty), 0, 0,
+          "send a digest with nothing new too (default no)" },
+        { "templates", INI_PATH, G(mail_templates), 0, 0,
+          "directory of digest templates (digest.txt, digest.html, item.txt, item.html); "
+          "default built in" },
+        { "interval", INI_DURATION, G(mail_interval_ms), 1000, DAY_MS,
+          "daemon: how often the digest scheduler looks for due digests (default 1m)" },
+};
+
+static const struct ini_key dkim_keys[] = {
+        { "domain", INI_STR, G(dkim_domain), 0, 0, "d= of the signatures" },
+        { "ed25519_selector", INI_STR, G(dkim_ed25519_selector), 0, 0,
+          "s= of the ed25519-sha256 signature" },
+        { "ed25519_key", INI_PATH, G(dkim_ed25519_key), 0, 0,
+          "its private key file (bidbroker keygen; mode 0600)" },
+        { "rsa_selector", INI_STR, G(dkim_rsa_selector), 0, 0,
+          "s= of the rsa-sha256 signature" },
+        { "rsa_key", INI_PATH, G(dkim_rsa_key), 0, 0,
+          "its private key file (bidbroker keygen --rsa; mode 0600)" },
 };
 
 #undef G
@@ -290,6 +334,12 @@ config_defaults(void)
         c->consortium_k = CONSORT_DEFAULT_K;
         c->consortium_top = CONSORT_DEFAULT_TOP;
         c->consortium_node_budget = CONSORT_DEFAULT_BUDGET;
+        c->mail_from_name = xstrdup("bidbroker");
+        c->mail_digest_minute = 7 * 60;
+        c->mail_min_working_days = 3;
+        c->mail_max_items = 10;
+        c->mail_closing_soon_ms = 7 * DAY_MS;
+        c->mail_interval_ms = 60 * 1000;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);
         for (size_t i = 0; i < c->nsources; i++)
@@ -357,6 +407,103 @@ http_finish(struct config *c, const struct ini *ini, const struct ini_section *s
             !str_startswith(c->public_url, "https://"))
                 diag_add(d, ini->path, p->line, "[http] public_url must start with https:// "
                          "(or http://), not '%s'", c->public_url);
+}
+
+/* user@domain, printable ASCII without spaces, quotes or angle brackets */
+static bool
+address_ok(const char *a)
+{
+        const char *at = a ? strchr(a, '@') : NULL;
+
+        if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+                return false;
+        for (const char *p = a; *p; p++)
+                if (*p <= ' ' || *p >= 127 || strchr("<>\"(),;:[]\\", *p) != NULL)
+                        return false;
+        return true;
+}
+
+/* [mail], the digest's keys: addresses, the digest time. */
+static void
+mail_digest_finish(struct config *c, const struct ini *ini, const struct ini_section *sec,
+            struct diag *d)
+{
+        static const char *const addrs[] = { "from", "reply_to", "unsubscribe" };
+        char *const vals[] = { c->mail_from, c->mail_reply_to, c->mail_unsubscribe };
+        const struct ini_pair *p;
+
+        c->mail_line = sec->line;
+        for (size_t i = 0; i < ARRAY_SIZE(addrs); i++)
+                if ((p = ini_get(sec, addrs[i])) != NULL && vals[i] != NULL &&
+                    !address_ok(vals[i]))
+                        diag_add(d, ini->path, p->line, "[mail] %s: '%s' is not an address "
+                                 "(user@domain, no display name)", addrs[i], vals[i]);
+        if ((p = ini_get(sec, "list_id")) != NULL && c->mail_list_id != NULL &&
+            (c->mail_list_id[strspn(c->mail_list_id, "abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")] != '\0' ||
+             strchr(c->mail_list_id, '.') == NULL))
+                diag_add(d, ini->path, p->line, "[mail] list_id: '%s' is not a dotted name "
+                         "(RFC 2919, e.g. digest.example.org)", c->mail_list_id);
+        if ((p = ini_get(sec, "digest_time")) != NULL && c->mail_digest_time_text != NULL &&
+            mail_parse_time(c->mail_digest_time_text, &c->mail_digest_minute) < 0)
+                diag_add(d, ini->path, p->line, "[mail] digest_time must be HH:MM (24-hour, "
+                         "Europe/London), not '%s'", c->mail_digest_time_text);
+}
+
+static bool
+dns_label_ok(const char *s, bool dots)
+{
+        if (s == NULL || *s == '\0' || *s == '.' || *s == '-' || strlen(s) > 253)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || (dots && *s == '.')))
+                        return false;
+        return true;
+}
+
+/* [dkim]: a domain, and each selector with its key file. */
+static void
+dkim_finish(struct config *c, const struct ini *ini, const struct ini_section *sec,
+            struct diag *d)
+{
+        c->dkim_line = sec->line;
+        if (c->dkim_domain == NULL)
+                diag_add(d, ini->path, sec->line, "[dkim] needs 'domain' (d= of the "
+                         "signatures)");
+        else if (!dns_label_ok(c->dkim_domain, true))
+                diag_add(d, ini->path, ini_get(sec, "domain")->line, "[dkim] domain: '%s' is "
+                         "not a DNS name", c->dkim_domain);
+        if ((c->dkim_ed25519_selector == NULL) != (c->dkim_ed25519_key == NULL))
+                diag_add(d, ini->path, sec->line, "[dkim] ed25519_selector and ed25519_key "
+                         "go together");
+        if ((c->dkim_rsa_selector == NULL) != (c->dkim_rsa_key == NULL))
+                diag_add(d, ini->path, sec->line, "[dkim] rsa_selector and rsa_key go "
+                         "together");
+        if (c->dkim_ed25519_key == NULL && c->dkim_rsa_key == NULL)
+                diag_add(d, ini->path, sec->line, "[dkim] names no key: set ed25519_selector "
+                         "and ed25519_key, and rsa_selector and rsa_key (bidbroker keygen)");
+        if (c->dkim_ed25519_selector && !dns_label_ok(c->dkim_ed25519_selector, false))
+                diag_add(d, ini->path, ini_get(sec, "ed25519_selector")->line,
+                         "[dkim] ed25519_selector: '%s' is not a DNS label",
+                         c->dkim_ed25519_selector);
+        if (c->dkim_rsa_selector && !dns_label_ok(c->dkim_rsa_selector, false))
+                diag_add(d, ini->path, ini_get(sec, "rsa_selector")->line,
+                         "[dkim] rsa_selector: '%s' is not a DNS label", c->dkim_rsa_selector);
+}
+
+int
+mail_parse_time(const char *s, int *ret)
+{
+        int h, m;
+        char end;
+
+        if (strlen(s) != 5 || s[2] != ':' || sscanf(s, "%2d:%2d%c", &h, &m, &end) != 2 ||
+            h < 0 || h > 23 || m < 0 || m > 59 || s[0] < '0' || s[0] > '9' ||
+            s[3] < '0' || s[3] > '9')
+                return -EINVAL;
+        *ret = h * 60 + m;
+        return 0;
 }
 
 /* [anchor NAME]: names are what `token issue` and the source anchor:NAME use. */
@@ -468,6 +615,12 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                 } else if (strcmp(sec->type, "http") == 0) {
                         ini_apply(ini, sec, http_keys, ARRAY_SIZE(http_keys), c, NULL, d);
                         http_finish(c, ini, sec, d);
+                } else if (strcmp(sec->type, "mail") == 0) {
+                        ini_apply(ini, sec, mail_keys, ARRAY_SIZE(mail_keys), c, NULL, d);
+                        mail_digest_finish(c, ini, sec, d);
+                } else if (strcmp(sec->type, "dkim") == 0) {
+                        ini_apply(ini, sec, dkim_keys, ARRAY_SIZE(dkim_keys), c, NULL, d);
+                        dkim_finish(c, ini, sec, d);
                 } else if (strcmp(sec->type, "consortium") == 0) {
                         ini_apply(ini, sec, consortium_keys, ARRAY_SIZE(consortium_keys), c,
                                   NULL, d);
@@ -527,6 +680,18 @@ config_free(struct config *c)
         free(c->http_listen);
         strv_done(&c->http_listen_list);
         free(c->public_url);
+        free(c->mail_from);
+        free(c->mail_from_name);
+        free(c->mail_reply_to);
+        free(c->mail_list_id);
+        free(c->mail_unsubscribe);
+        free(c->mail_digest_time_text);
+        free(c->mail_templates);
+        free(c->dkim_domain);
+        free(c->dkim_ed25519_selector);
+        free(c->dkim_ed25519_key);
+        free(c->dkim_rsa_selector);
+        free(c->dkim_rsa_key);
         drop_anchors(c);
         drop_sources(c);
         free(c);

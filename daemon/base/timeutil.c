@@ -84,6 +84,35 @@ time_from_uk_local(int year, int mon, int day, int hour, int min, int sec)
         return local;
 }
 
+int64_t
+time_days_from_civil(int year, int mon, int day)
+{
+        return days_from_civil(year, (unsigned)mon, (unsigned)day);
+}
+
+void
+time_civil_from_days(int64_t days, int *year, int *mon, int *day)
+{
+        civil_from_days(days, year, mon, day);
+}
+
+void
+time_uk_civil(int64_t t, struct uk_civil *c)
+{
+        int64_t local = t + (uk_is_bst_utc(t) ? 3600 : 0);
+        int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+        int64_t secs = local - days * 86400;
+        int64_t wd = (days + 3) % 7;    /* 1970-01-01 was a Thursday: 0 = Monday */
+
+        if (wd < 0)
+                wd += 7;
+        civil_from_days(days, &c->year, &c->mon, &c->day);
+        c->days = days;
+        c->wday = (int)wd + 1;
+        c->minute = (int)(secs / 60);
+        c->bst = uk_is_bst_utc(t);
+}
+
 static int
 digits(const char **p, int n, int *ret)
 {

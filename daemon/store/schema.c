@@ -332,6 +332,36 @@ static const struct migration migrations[] = {
           " expires INTEGER NOT NULL"
           ");"
           "CREATE INDEX IF NOT EXISTS anchor_session_expires ON anchor_session (expires);" },
+        { 12,   /* digests and what each one carried (digests.c; docs/digest.md):
+                 * "alerted" = has a digest_item row */
+          "CREATE TABLE IF NOT EXISTS digest ("
+          " id INTEGER PRIMARY KEY,"
+          " member TEXT NOT NULL,"
+          " period TEXT NOT NULL,"                /* London date of the slot, YYYY-MM-DD */
+          " message_id TEXT,"                     /* NULL: nothing to send (empty) */
+          " outbox_id INTEGER,"                   /* the queued message; NULL: none */
+          " items INTEGER NOT NULL,"
+          " overflow INTEGER NOT NULL,"           /* over max_items: wait for the next */
+          " infeasible INTEGER NOT NULL,"         /* deadline too near: dropped */
+          " message BLOB,"                        /* the signed message as queued */
+          " created INTEGER NOT NULL,"
+          " UNIQUE (member, period)"
+          ");"
+          "CREATE TABLE IF NOT EXISTS digest_item ("
+          " digest_id INTEGER NOT NULL REFERENCES digest (id),"
+          " member TEXT NOT NULL,"
+          " opportunity_id INTEGER NOT NULL,"
+          " kind TEXT NOT NULL,"                  /* "new", "changed" */
+          " section TEXT NOT NULL,"               /* "closing-soon", "main" */
+          " title TEXT,"                          /* as sent: what later changes compare to */
+          " deadline INTEGER,"
+          " value_stated INTEGER NOT NULL,"
+          " value_max INTEGER,"
+          " created INTEGER NOT NULL,"
+          " PRIMARY KEY (digest_id, opportunity_id)"
+          ");"
+          "CREATE INDEX IF NOT EXISTS digest_item_member ON digest_item"
+          " (member, opportunity_id, digest_id);" },
         /* append new migrations here; never edit a released one */
 };
 

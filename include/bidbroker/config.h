@@ -77,6 +77,29 @@ struct config {
         long     consortium_top;        /* suggestions kept per notice (5) */
         long     consortium_node_budget;/* search nodes before the greedy cover (200000) */
 
+        /* [mail] (digests: daemon/digest.c, docs/digest.md; the outbox's keys
+         * transport and credentials are its own) */
+        char    *mail_from;             /* the brokerage's address; NULL: no digests */
+        char    *mail_from_name;        /* display name (default "bidbroker") */
+        char    *mail_reply_to;         /* NULL: From */
+        char    *mail_list_id;          /* List-Id's id; default digest.<from's domain> */
+        char    *mail_unsubscribe;      /* mailto address in List-Unsubscribe; default From */
+        char    *mail_digest_time_text; /* "HH:MM", Europe/London */
+        int      mail_digest_minute;    /* parsed: minutes after local midnight (7:00) */
+        long     mail_min_working_days; /* deadline at least this many working days on (3) */
+        long     mail_max_items;        /* items per digest; the rest counted (10) */
+        int64_t  mail_closing_soon_ms;  /* "closing soon": deadline within this (7d) */
+        bool     mail_send_empty;       /* a digest with no items is sent too (no) */
+        char    *mail_templates;        /* directory of digest templates; NULL: built in */
+        int64_t  mail_interval_ms;      /* the scheduler looks for due digests this often */
+        unsigned mail_line;             /* the [mail] section's line, for messages */
+
+        /* [dkim] (dkim.h): one key per algorithm, both used when set */
+        char    *dkim_domain;
+        char    *dkim_ed25519_selector, *dkim_ed25519_key;
+        char    *dkim_rsa_selector, *dkim_rsa_key;
+        unsigned dkim_line;
+
         /* [source NAME] */
         struct source_conf *sources;
         size_t   nsources;
@@ -95,6 +118,9 @@ const char *source_type_name(enum source_type t);
 bool source_is_live(const struct source_conf *s);
 /* The [filter] settings of cfg as a filter (borrows cfg's region list). */
 void filter_from_config(struct filter *f, const struct config *cfg);
+
+/* "HH:MM" (24-hour) -> minutes after midnight; 0 or -EINVAL. */
+int mail_parse_time(const char *s, int *ret);
 
 /* The [http] listen address by default. */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"

@@ -24,6 +24,20 @@ int time_parse_rfc822(const char *s, int64_t *ret);
 /* Convert a broken-down UK local time to UTC seconds (Europe/London rules). */
 int64_t time_from_uk_local(int year, int mon, int day, int hour, int min, int sec);
 
+/* Days since 1970-01-01 of a (proleptic Gregorian) date, and back. */
+int64_t time_days_from_civil(int year, int mon, int day);
+void time_civil_from_days(int64_t days, int *year, int *mon, int *day);
+
+/* The UK local (Europe/London) calendar reading of t. */
+struct uk_civil {
+        int     year, mon, day;         /* the local date */
+        int64_t days;                   /* the same, as days since 1970-01-01 */
+        int     wday;                   /* 1 Monday .. 7 Sunday */
+        int     minute;                 /* minutes after local midnight */
+        int     bst;                    /* 1: British Summer Time (UTC+1) */
+};
+void time_uk_civil(int64_t t, struct uk_civil *c);
+
 /* "2025-01-23T18:30:29Z" into buf (at least 21 bytes); "" for TIME_UNKNOWN. */
 char *time_format_utc(int64_t t, char *buf, size_t len);
 /* "23 Jan 2025 18:30 GMT" / "20 Oct 2022 10:42 BST": UK local time with
