@@ -232,7 +232,10 @@ install: $(BIN) $(MAN_MAIN)
 	  [ -f $$f ] || continue; \
 	  sed -e 's|^cpv_reference = cpv2008.json$$|cpv_reference = $(PKGDATADIR)/cpv2008.json|' \
 	      $$f > "$$tmp"; \
-	  conffile "$$tmp" $(DESTDIR)$(CONFDIR)/$${f#conf/} || exit 1; done
+	  conffile "$$tmp" $(DESTDIR)$(CONFDIR)/$${f#conf/} || exit 1; done; \
+	install -d $(DESTDIR)$(CONFDIR)/digest; \
+	for f in conf/digest/*; do \
+	  conffile "$$f" $(DESTDIR)$(CONFDIR)/digest/$${f#conf/digest/} || exit 1; done
 	@# units name /usr/local/bin and /etc: rewrite them to BINDIR and SYSCONFDIR
 	@for f in systemd/*.service; do \
 	  [ -f $$f ] || continue; \

@@ -13,7 +13,17 @@ now=2022-10-24T12:00:00Z
 bb() { "$bin" --config "$conf" --now "$now" "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-rm -rf demo-state
+# a fresh state each run, but the demo's DKIM keys are made once (never committed)
+if [ -d demo-state ]; then
+        find demo-state -mindepth 1 -maxdepth 1 ! -name dkim -exec rm -rf {} +
+fi
+domain=brokerage.example.org
+if [ ! -f demo-state/dkim/demo-ed25519.private ] || [ ! -f demo-state/dkim/demo-rsa.private ]; then
+        step "make the demo's DKIM keys (first run only): bidbroker keygen"
+        "$bin" keygen --force --selector demo-ed25519 --domain "$domain" --dir demo-state/dkim
+        "$bin" keygen --force --rsa --selector demo-rsa --domain "$domain" --dir demo-state/dkim
+fi
+
 step "check the configuration"
 bb check-config
 
@@ -38,6 +48,43 @@ if "$bin" match --help >/dev/null 2>&1; then
         if [ -n "$first" ]; then
                 step "and why: bidbroker explain $first"
                 bb explain "$first"
+        fi
+fi
+if "$bin" digest --help >/dev/null 2>&1; then
+        step "compose each member's digest for this week and queue it (DKIM-signed twice)"
+        bb digest --send
+        mkdir -p demo-state/digests
+        for f in conf/members/*.conf; do
+                m=$(basename "$f" .conf)
+                bb digest --member "$m" >"demo-state/digests/$m.eml" 2>/dev/null || true
+                [ -s "demo-state/digests/$m.eml" ] || rm -f "demo-state/digests/$m.eml"
+        done
+        first=$(ls demo-state/digests/*.eml 2>/dev/null | head -n 1)
+        if [ -n "$first" ]; then
+                step "the digest $(basename "$first" .eml) gets (text part)"
+                /usr/bin/python3 - "$first" <<'PY'
+import email, email.policy, sys
+with open(sys.argv[1], "rb") as f:
+    m = email.message_from_binary_file(f, policy=email.policy.default)
+for h in ("From", "To", "Subject", "Message-ID", "List-Unsubscribe"):
+    print(f"{h}: {m[h]}")
+print()
+print(m.get_body(("plain",)).get_content())
+PY
+        fi
+        step "the digests are in $top/demo-state/digests; publish these DNS TXT records"
+        cat demo-state/dkim/demo-ed25519.txt demo-state/dkim/demo-rsa.txt
+        printf '(the record texts, for a DNS provider'"'"'s form:)\n'
+        for sel in demo-ed25519 demo-rsa; do
+                printf '%s._domainkey.%s: ' "$sel" "$domain"
+                sed -e 's/^[^"]*"//' -e 's/" "//g' -e 's/"$//' "demo-state/dkim/$sel.txt"
+        done
+        if [ -f /work/shared/tools/mailcheck.py ] && [ -n "$first" ]; then
+                for sel in demo-ed25519 demo-rsa; do
+                        /usr/bin/python3 /work/shared/tools/mailcheck.py --pubkey-txt \
+                                "demo-state/dkim/$sel.txt" --selector "$sel" --domain "$domain" \
+                                demo-state/digests/*.eml | tail -n 1
+                done
         fi
 fi
 printf '\nState is in %s/demo-state (SQLite: bidbroker.db).\n' "$top"

@@ -17,6 +17,8 @@
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
 #include "bidbroker/cpvcover.h"
+#include "bidbroker/digest.h"
+#include "bidbroker/dkim.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/matchconf.h"
@@ -104,6 +106,52 @@ check_access(struct check *ck, const char *user, bool user_given,
         svcuser_done(&u);
 }
 
+/* [dkim] keys load (exist, are keys, not readable by others); [mail] without
+ * from sends no digests; the digest templates parse. */
+static int
+check_mail(struct check *ck, struct diag *d)
+{
+        const struct config *cfg = ck->cfg;
+        const char *file = ck->file;
+        const char *paths[2] = { cfg->dkim_ed25519_key, cfg->dkim_rsa_key };
+        const char *sels[2] = { cfg->dkim_ed25519_selector, cfg->dkim_rsa_selector };
+        const char *names[2] = { "ed25519_key", "rsa_key" };
+        const enum dkim_alg algs[2] = { DKIM_ED25519, DKIM_RSA };
+        struct digest_env *env = NULL;
+        struct err e = { 0 };
+        size_t before = diag_count(d);
+
+        for (size_t i = 0; i < 2; i++) {
+                struct dkim_key *k = NULL;
+
+                if (paths[i] == NULL)
+                        continue;
+                if (dkim_key_load(paths[i], cfg->dkim_domain, sels[i], &k, &e) < 0)
+                        diag_add(d, file, cfg->dkim_line, "[dkim] %s: %s", names[i], e.msg);
+                else if (dkim_key_alg(k) != algs[i])
+                        diag_add(d, file, cfg->dkim_line, "[dkim] %s: %s is not an %s key",
+                                 names[i], paths[i], i == 0 ? "Ed25519" : "RSA");
+                dkim_key_free(k);
+        }
+        if (cfg->mail_from != NULL &&
+            digest_env_new(cfg, NULL, 0, &env, &e) < 0)
+                diag_add(d, file, cfg->mail_line, "[mail]: %s", e.msg);
+        digest_env_free(env);
+        if (diag_count(d) > before)
+                return -EINVAL;
+        if (cfg->mail_from == NULL && cfg->mail_line > 0)
+                warn(ck, cfg->mail_line, "[mail] has no 'from': no digests are composed "
+                     "until it names the brokerage's address (docs/digest.md)");
+        else if (cfg->mail_from != NULL &&
+                 (cfg->dkim_ed25519_key == NULL || cfg->dkim_rsa_key == NULL))
+                warn(ck, cfg->dkim_line, "digests are %s: set [dkim] ed25519_selector/"
+                     "ed25519_key and rsa_selector/rsa_key (bidbroker keygen) so receivers "
+                     "can check them (some check only RSA)",
+                     cfg->dkim_ed25519_key || cfg->dkim_rsa_key ? "signed with one key only"
+                                                                : "not signed");
+        return 0;
+}
+
 static void
 usage(void)
 {
@@ -113,6 +161,10 @@ usage(void)
                "every member file are checked too.  Then warn (FILE:LINE: warning: ...)\n"
                "about what will not work as expected:\n"
                "  - matching is not configured ([match] taxonomy and members unset);\n"
+               "  - a [mail] section without 'from' (no digests), or digests not signed with\n"
+               "    both [dkim] keys.  [dkim] key files must exist, be keys of their\n"
+               "    kind and not be readable by group or others (errors); the digest\n"
+               "    templates must parse (errors);\n"
                "  - a source polls the live Find a Tender or Contracts Finder service\n"
                "    without 'contact';\n"
                "  - the member register has no members;\n"
@@ -178,6 +230,12 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 reg = engine_members(e);
         }
         check_sources(&ck);
+        if (check_mail(&ck, &d) < 0) {
+                diag_print(&d, stderr);
+                fprintf(stderr, "bidbroker: %s: [mail]/[dkim] have %zu error%s\n", ck.file,
+                        diag_count(&d), diag_count(&d) == 1 ? "" : "s");
+                goto out;
+        }
         if (cfg->group != NULL) {               /* member files are given to it */
                 struct err ge = { 0 };
                 unsigned gid;

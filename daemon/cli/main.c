@@ -51,6 +51,7 @@ static const struct command commands[] = {
           true },
         { "backup", cmd_backup, "copy the store to FILE, safely while the daemon runs", true },
         { "keygen", cmd_keygen, "make a DKIM signing key and print its DNS TXT record", false },
+        { "digest", cmd_digest, "members' digests: preview, compose, queue (--send)", true },
         { "token", cmd_token, "anchors' API tokens: issue, revoke, list", true },
         { "awards", cmd_awards, "award suppliers that are members: match, aliases", true },
         { "report", cmd_report, "brokered value, wins and gaps for a period (text, csv, json)",

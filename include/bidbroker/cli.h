@@ -84,6 +84,8 @@ int members_subscription(struct cli *cli, const char *id, bool unsubscribe);
 /* daemon/cli/cmd_keygen.c: DKIM keys and their DNS records */
 int cmd_keygen(struct cli *cli, int argc, char **argv);
 
+/* daemon/cli/cmd_digest.c: members' digests (docs/digest.md) */
+int cmd_digest(struct cli *cli, int argc, char **argv);
 /* daemon/cli/cmd_token.c: anchors' API tokens */
 int cmd_token(struct cli *cli, int argc, char **argv);
 
