@@ -172,6 +172,15 @@ table_exists(struct ctx *c, const char *name)
         return n > 0;
 }
 
+static bool
+digests_composed(struct ctx *c)
+{
+        int64_t n = 0;
+
+        (void)db_query_int(c->s, "SELECT EXISTS (SELECT 1 FROM digest)", &n, NULL, "impact");
+        return n > 0;
+}
+
 struct rows {
         struct impact_row **v;
         size_t *n;
@@ -265,7 +274,10 @@ opportunities(struct ctx *c, struct impact_measures *m)
                         (long long)q->period.from, (long long)q->period.to, c->opp, mm),
                         get_ints, out, false);
         }
-        m->have_sent = table_exists(c, "digest_item") && table_exists(c, "digest");
+        /* "sent" once digests go out (tables digest, digest_item: migration 11,
+         * and a digest composed); before that, what was matched */
+        m->have_sent = table_exists(c, "digest_item") && table_exists(c, "digest") &&
+                       digests_composed(c);
         if (r == 0 && m->have_sent) {
                 char *dm = mem(c, "di.member");
                 int64_t *out[] = { &m->sent, &m->members_alerted, &m->sent_value, NULL };
