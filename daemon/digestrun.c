@@ -13,12 +13,14 @@
 
 #include "bidbroker/config.h"
 #include "bidbroker/consortmatch.h"
+#include "bidbroker/consortstore.h"
 #include "bidbroker/digest.h"
 #include "bidbroker/digests.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/human.h"
 #include "bidbroker/links.h"
+#include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
@@ -375,64 +377,119 @@ add_links(struct store *st, struct digest_entry *it, const struct opportunity *o
         return r < 0 ? r : 0;
 }
 
-/* A consortium the member is part of, when it does not cover the notice alone. */
+/* The member's place in a suggestion (consort_suggestion_json's shape: the
+ * stored one, consortstore.h, or computed now): the best-ranked set of two or
+ * more it is in, unless a set of its own covers everything. */
 static void
-add_consortium(struct digest_entry *it, const struct engine *eng, struct engine_scratch *sc,
-               const struct config *cfg, const struct member *m, const struct opportunity *o)
+consortium_from_json(struct digest_entry *it, const json_t *doc, const struct member *m,
+                     const struct taxonomy *tx)
 {
-        struct match_result res;
-        struct consort_suggestion sg = { 0 };
-        const struct consort_result *r;
+        const json_t *sets = json_object_get(doc, "consortia"), *set, *id;
+        const json_t *contacts, *covers;
+        size_t i, k;
 
-        if (eng == NULL || !m->consortium)
-                return;
-        match_result_init(&res);
-        if (engine_match(eng, sc, o, 0, &res) < 0 ||
-            consort_suggest(&res, o, (unsigned)cfg->consortium_k, (size_t)cfg->consortium_top,
-                            (size_t)cfg->consortium_node_budget, &sg) < 0 ||
-            (r = sg.res) == NULL)
-                goto out;
-        for (size_t i = 0; i < consort_count(r); i++) {
-                size_t n, self = SIZE_MAX;
-                const uint32_t *set = consort_set(r, i, &n);
+        json_array_foreach(sets, i, set) {
+                const json_t *ids = json_object_get(set, "members");
+                bool in = false;
+                const char *cap;
+                const json_t *who;
 
-                for (size_t k = 0; k < n; k++)
-                        if (strcmp(sg.members[set[k]]->id, m->id) == 0)
-                                self = k;
-                if (self == SIZE_MAX)
+                json_array_foreach(ids, k, id)
+                        in = in || str_same(json_string_value(id), m->id);
+                if (!in)
                         continue;
-                if (n == 1)
-                        break;          /* it covers every requirement alone */
-                it->lead = xstrdup(sg.members[consort_lead(r, i)]->name);
-                it->partners = xcalloc(n - 1, sizeof(*it->partners));
-                for (size_t k = 0; k < n; k++) {
-                        const struct member *pm = sg.members[set[k]];
+                if (json_array_size(ids) < 2)
+                        return;                 /* it covers every requirement alone */
+                contacts = json_object_get(set, "contacts");
+                covers = json_object_get(set, "covers");
+                {
+                        const char *lead = json_string_value(json_object_get(set, "lead"));
+                        const char *ln = json_string_value(json_object_get(
+                                json_object_get(contacts, lead ? lead : ""), "name"));
+
+                        it->lead = xstrdup(ln ? ln : lead ? lead : "?");
+                }
+                it->partners = xcalloc(json_array_size(ids), sizeof(*it->partners));
+                json_array_foreach(ids, k, id) {
+                        const char *mid = json_string_value(id);
+                        const json_t *c = json_object_get(contacts, mid ? mid : "");
+                        const json_t *emails = json_object_get(c, "emails");
                         struct buf cov;
 
+                        if (mid == NULL)
+                                continue;
                         buf_init(&cov);
-                        for (unsigned q = 0; q < sg.nreq; q++)
-                                if (consort_cover(r, i, q) == set[k])
+                        json_object_foreach((json_t *)covers, cap, who)
+                                if (str_same(json_string_value(who), mid))
                                         buf_printf(&cov, "%s%s", cov.len ? ", " : "",
-                                                   sg.reqs[q]->label);
-                        if (k == self) {
-                                it->own_covers = buf_steal(&cov);
+                                                   cap_label(tx, cap));
+                        if (strcmp(mid, m->id) == 0) {
+                                it->own_covers = cov.len ? buf_steal(&cov) : NULL;
+                                buf_done(&cov);
                                 continue;
                         }
                         {
                                 struct digest_partner *p = &it->partners[it->npartners++];
+                                const char *name = json_string_value(json_object_get(c, "name"));
+                                const char *mail = json_string_value(json_array_get(emails, 0));
 
-                                p->id = xstrdup(pm->id);
-                                p->name = xstrdup(pm->name ? pm->name : pm->id);
-                                p->email = pm->emails.n ? xstrdup(pm->emails.v[0]) : NULL;
-                                p->covers = buf_steal(&cov);
+                                p->id = xstrdup(mid);
+                                p->name = flat(name ? name : mid);
+                                p->email = mail ? flat(mail) : NULL;
+                                p->covers = cov.len ? buf_steal(&cov) : xstrdup("");
                         }
                         buf_done(&cov);
                 }
-                break;
+                return;
         }
-out:
-        consort_suggestion_done(&sg);
-        match_result_done(&res);
+}
+
+static int
+copy_doc(const struct stored_consortia *c, void *arg)
+{
+        *(char **)arg = c->doc && c->status && strcmp(c->status, "active") == 0
+                        ? xstrdup(c->doc) : NULL;
+        return 0;
+}
+
+/* A consortium the member is part of, when it does not cover the notice
+ * alone: the suggestion the match pass stored (consortstore.h), else the
+ * same search run now. */
+static int
+add_consortium(struct digest_entry *it, struct store *st, const struct engine *eng,
+               struct engine_scratch *sc, const struct config *cfg, const struct member *m,
+               const struct opportunity *o, struct err *e)
+{
+        const struct taxonomy *tx = eng ? engine_taxonomy(eng) : NULL;
+        char *doc = NULL;
+        json_t *j = NULL;
+        int r;
+
+        if (!m->consortium)
+                return 0;
+        r = consortstore_get(st, o->id, copy_doc, &doc, e);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (doc != NULL) {
+                j = json_loads(doc, 0, NULL);
+        } else if (eng != NULL) {
+                struct match_result res;
+                struct consort_suggestion sg = { 0 };
+                struct consort_opts co;
+
+                match_result_init(&res);
+                matchconf_consort_opts(cfg, &co);
+                if (engine_match(eng, sc, o, 0, &res) == 0 &&
+                    consort_suggest(&res, o, &co, &sg) == 0)
+                        j = consort_suggestion_json(&sg);
+                consort_suggestion_done(&sg);
+                match_result_done(&res);
+        }
+        if (j != NULL)
+                consortium_from_json(it, j, m, tx);
+        json_decref(j);
+        free(doc);
+        return 0;
 }
 
 static void
@@ -554,7 +611,8 @@ select_items(struct digest_env *env, const struct config *cfg, struct store *st,
                 add_reasons(it, sel.c.v[p->cand].reasons, tx);
                 if ((r = add_links(st, it, &o, e)) < 0)
                         goto out;
-                add_consortium(it, eng, sc, cfg, m, &o);
+                if ((r = add_consortium(it, st, eng, sc, cfg, m, &o, e)) < 0)
+                        goto out;
         }
 out:
         opportunity_done(&o);
