@@ -274,7 +274,7 @@ opportunities(struct ctx *c, struct impact_measures *m)
                         (long long)q->period.from, (long long)q->period.to, c->opp, mm),
                         get_ints, out, false);
         }
-        /* "sent" once digests go out (tables digest, digest_item: migration 11,
+        /* "sent" once digests go out (tables digest, digest_item: migration 12,
          * and a digest composed); before that, what was matched */
         m->have_sent = table_exists(c, "digest_item") && table_exists(c, "digest") &&
                        digests_composed(c);
