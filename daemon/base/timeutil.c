@@ -387,6 +387,17 @@ time_parse_rfc822(const char *s, int64_t *ret)
         return 0;
 }
 
+int64_t
+time_uk_week_start(int64_t t)
+{
+        struct uk_civil c;
+        int y, m, d;
+
+        time_uk_civil(t, &c);
+        time_civil_from_days(c.days - (c.wday - 1), &y, &m, &d);
+        return time_from_uk_local(y, m, d, 0, 0, 0);
+}
+
 char *
 time_format_utc(int64_t t, char *buf, size_t len)
 {

@@ -181,6 +181,16 @@ digests_composed(struct ctx *c)
         return n > 0;
 }
 
+/* What "brokered" counts: sent once digests go out (tables digest,
+ * digest_item and a digest composed); before that, what was matched.  One
+ * test for impact_measure, impact_brokered_each and impact_members_each. */
+static bool
+basis_sent(struct ctx *c)
+{
+        return table_exists(c, "digest_item") && table_exists(c, "digest") &&
+               digests_composed(c);
+}
+
 struct rows {
         struct impact_row **v;
         size_t *n;
@@ -276,8 +286,7 @@ opportunities(struct ctx *c, struct impact_measures *m)
         }
         /* "sent" once digests go out (tables digest, digest_item: migration 12,
          * and a digest composed); before that, what was matched */
-        m->have_sent = table_exists(c, "digest_item") && table_exists(c, "digest") &&
-                       digests_composed(c);
+        m->have_sent = basis_sent(c);
         if (r == 0 && m->have_sent) {
                 char *dm = mem(c, "di.member");
                 int64_t *out[] = { &m->sent, &m->members_alerted, &m->sent_value, NULL };
@@ -643,35 +652,47 @@ capabilities(struct ctx *c, struct impact_measures *m)
 
 /* ---- the whole ---------------------------------------------------------------------- */
 
+/* The scope's predicates into c: opp (on opportunity o) and members. */
+static void
+ctx_scope(struct ctx *c)
+{
+        const struct impact_scope *sc = &c->q->scope;
+
+        if (sc->members != NULL) {
+                json_t *j = json_strv(sc->members);
+
+                c->members = json_dumps(j, JSON_COMPACT);
+                json_decref(j);
+        }
+        if (sc->anchor_source != NULL)
+                c->opp = sqlite3_mprintf("(o.source = %Q OR lower(o.buyer_name) = lower(%Q)"
+                                         " OR (%Q IS NOT NULL AND o.buyer_id = %Q))",
+                                         sc->anchor_source,
+                                         sc->buyer_name ? sc->buyer_name : "",
+                                         sc->buyer_id, sc->buyer_id);
+        else
+                c->opp = sqlite3_mprintf("1");
+}
+
 int
 impact_measure(struct store *s, const struct impact_query *q, struct impact_measures *out,
                struct err *err)
 {
         struct ctx c = { s, q, err, NULL, NULL };
-        const struct impact_scope *sc = &q->scope;
-        int r;
+        unsigned parts;
+        int r = 0;
 
         memset(out, 0, sizeof(*out));
         out->basis = "matched";
-        if (sc->members != NULL) {
-                json_t *j = json_strv(sc->members);
-
-                c.members = json_dumps(j, JSON_COMPACT);
-                json_decref(j);
-        }
-        if (sc->anchor_source != NULL)
-                c.opp = sqlite3_mprintf("(o.source = %Q OR lower(o.buyer_name) = lower(%Q)"
-                                        " OR (%Q IS NOT NULL AND o.buyer_id = %Q))",
-                                        sc->anchor_source, sc->buyer_name ? sc->buyer_name : "",
-                                        sc->buyer_id, sc->buyer_id);
-        else
-                c.opp = sqlite3_mprintf("1");
-        r = opportunities(&c, out);
-        if (r == 0)
+        ctx_scope(&c);
+        parts = q->parts ? q->parts : ~0u;
+        if (parts & (IMPACT_OPPORTUNITIES | IMPACT_AWARDS))   /* awards need have_sent */
+                r = opportunities(&c, out);
+        if (r == 0 && parts & IMPACT_FEEDBACK)
                 r = feedback_and_consortia(&c, out);
-        if (r == 0)
+        if (r == 0 && parts & IMPACT_AWARDS)
                 r = awards(&c, out);
-        if (r == 0)
+        if (r == 0 && parts & IMPACT_CAPABILITIES)
                 r = capabilities(&c, out);
         sqlite3_free(c.opp);
         free(c.members);
@@ -709,4 +730,156 @@ impact_measures_done(struct impact_measures *m)
         }
         free(m->winlist);
         memset(m, 0, sizeof(*m));
+}
+
+/* ---- what was brokered, each (the staff dashboard) ---------------------------------- */
+
+/* "bk(id, member, t)": each brokering in q's period and scope, as
+ * opportunities() counts them: a match made, or a digest item when the
+ * digest tables exist. */
+static char *
+brokered_cte(struct ctx *c, bool sent)
+{
+        const struct impact_query *q = c->q;
+        char *mm = mem(c, sent ? "di.member" : "m.member_id");
+        char *cte = sent
+                ? sqlite3_mprintf("bk AS (SELECT di.opportunity_id AS id, di.member AS member,"
+                                  " d.created AS t FROM digest_item di JOIN digest d"
+                                  " ON d.id = di.digest_id JOIN opportunity o"
+                                  " ON o.id = di.opportunity_id WHERE " PERIOD("d.created")
+                                  " AND %s AND %s)", (long long)q->period.from,
+                                  (long long)q->period.to, c->opp, mm)
+                : sqlite3_mprintf("bk AS (SELECT m.opportunity_id AS id, m.member_id AS member,"
+                                  " m.first_matched AS t FROM match m JOIN opportunity o"
+                                  " ON o.id = m.opportunity_id WHERE " MATCH_MADE " AND "
+                                  NOT_DUP("o.id") " AND " PERIOD("m.first_matched")
+                                  " AND %s AND %s)", (long long)q->period.from,
+                                  (long long)q->period.to, c->opp, mm);
+
+        sqlite3_free(mm);
+        return cte;
+}
+
+struct each {
+        void *fn, *arg;
+};
+
+static int
+get_brokered(sqlite3_stmt *st, void *arg)
+{
+        struct each *e = arg;
+        struct impact_brokered b = {
+                .id = sqlite3_column_int64(st, 0),
+                .title = (const char *)sqlite3_column_text(st, 1),
+                .buyer = (const char *)sqlite3_column_text(st, 2),
+                .source = (const char *)sqlite3_column_text(st, 3),
+                .value = col_opt(st, 4),
+                .first = sqlite3_column_int64(st, 5),
+                .members = sqlite3_column_int64(st, 6),
+                .member_ids = (const char *)sqlite3_column_text(st, 7),
+        };
+
+        return ((impact_brokered_fn)e->fn)(&b, e->arg);
+}
+
+int
+impact_brokered_each(struct store *s, const struct impact_query *q, impact_brokered_fn fn,
+                     void *arg, struct err *err)
+{
+        struct ctx c = { s, q, err, NULL, NULL };
+        struct each e = { (void *)fn, arg };
+        char *cte;
+        int r;
+
+        ctx_scope(&c);
+        cte = brokered_cte(&c, basis_sent(&c));
+        r = run(&c, sqlite3_mprintf(
+                "WITH %s SELECT o.id, o.title, o.buyer_name, o.source,"
+                " CASE WHEN o.value_stated THEN o.value_max END, min(bk.t),"
+                " count(DISTINCT bk.member), (SELECT group_concat(member, ' ') FROM"
+                "  (SELECT DISTINCT b2.member FROM bk b2 WHERE b2.id = o.id ORDER BY 1))"
+                " FROM bk JOIN opportunity o ON o.id = bk.id GROUP BY o.id"
+                " ORDER BY min(bk.t), o.id", cte), get_brokered, &e, false);
+        sqlite3_free(cte);
+        sqlite3_free(c.opp);
+        free(c.members);
+        return r;
+}
+
+struct members_acc {
+        struct impact_member *v;
+        char **ids;
+        size_t n;
+};
+
+static struct impact_member *
+member_acc(struct members_acc *a, const char *id)
+{
+        for (size_t i = 0; i < a->n; i++)
+                if (strcmp(a->ids[i], id) == 0)
+                        return &a->v[i];
+        a->v = xreallocarray(a->v, a->n + 1, sizeof(*a->v));
+        a->ids = xreallocarray(a->ids, a->n + 1, sizeof(*a->ids));
+        a->ids[a->n] = xstrdup(id);
+        a->v[a->n] = (struct impact_member){ .member = a->ids[a->n], .last = TIME_UNKNOWN };
+        return &a->v[a->n++];
+}
+
+static int
+get_member_brokered(sqlite3_stmt *st, void *arg)
+{
+        struct impact_member *m = member_acc(arg, (const char *)sqlite3_column_text(st, 0));
+
+        m->brokered = sqlite3_column_int64(st, 1);
+        m->value = sqlite3_column_int64(st, 2);
+        m->last = sqlite3_column_int64(st, 3);
+        return 0;
+}
+
+static int
+get_member_feedback(sqlite3_stmt *st, void *arg)
+{
+        struct impact_member *m = member_acc(arg, (const char *)sqlite3_column_text(st, 0));
+
+        m->interested = sqlite3_column_int64(st, 1);
+        m->not_relevant = sqlite3_column_int64(st, 2);
+        return 0;
+}
+
+int
+impact_members_each(struct store *s, const struct impact_query *q, impact_member_fn fn,
+                    void *arg, struct err *err)
+{
+        struct ctx c = { s, q, err, NULL, NULL };
+        struct members_acc a = { 0 };
+        char *cte, *fm;
+        int r;
+
+        ctx_scope(&c);
+        cte = brokered_cte(&c, basis_sent(&c));
+        r = run(&c, sqlite3_mprintf(
+                "WITH %s, per AS (SELECT DISTINCT bk.member, bk.id FROM bk)"
+                " SELECT per.member, count(*), coalesce(sum(CASE WHEN o.value_stated"
+                " THEN o.value_max END), 0), (SELECT max(t) FROM bk WHERE bk.member = per.member)"
+                " FROM per JOIN opportunity o ON o.id = per.id GROUP BY per.member", cte),
+                get_member_brokered, &a, false);
+        sqlite3_free(cte);
+        fm = mem(&c, "f.member");
+        if (r == 0 && table_exists(&c, "feedback"))
+                r = run(&c, sqlite3_mprintf(
+                        "SELECT f.member, sum(f.action = 'interested'),"
+                        " sum(f.action = 'not-relevant') FROM feedback f JOIN opportunity o"
+                        " ON o.id = f.opportunity_id WHERE " PERIOD("f.at") " AND %s AND %s"
+                        " GROUP BY f.member", (long long)q->period.from,
+                        (long long)q->period.to, c.opp, fm), get_member_feedback, &a, false);
+        sqlite3_free(fm);
+        for (size_t i = 0; r == 0 && i < a.n; i++)
+                r = fn(&a.v[i], arg);
+        for (size_t i = 0; i < a.n; i++)
+                free(a.ids[i]);
+        free(a.ids);
+        free(a.v);
+        sqlite3_free(c.opp);
+        free(c.members);
+        return r;
 }

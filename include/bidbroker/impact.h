@@ -116,7 +116,17 @@ struct impact_measures {
  * caller of impact_measure supplies it: the engine's requirements). */
 typedef int (*impact_caps_fn)(void *arg, int64_t opportunity_id, struct strv *caps);
 
+/* What impact_measure computes (impact_query.parts); 0: everything.  The
+ * staff dashboard asks for opportunities alone per week. */
+enum {
+        IMPACT_OPPORTUNITIES = 1 << 0,  /* found, brokered, target */
+        IMPACT_FEEDBACK      = 1 << 1,  /* feedback and consortium suggestions */
+        IMPACT_AWARDS        = 1 << 2,  /* awards, wins, buyers */
+        IMPACT_CAPABILITIES  = 1 << 3,  /* gaps and awards by capability (needs caps) */
+};
+
 struct impact_query {
+        unsigned parts;                 /* IMPACT_* ored; 0: all */
         struct impact_period period;
         struct impact_scope  scope;
         int64_t low_value_cap;          /* [filter] max_value */
@@ -129,5 +139,32 @@ struct impact_query {
 int impact_measure(struct store *s, const struct impact_query *q, struct impact_measures *out,
                    struct err *err);
 void impact_measures_done(struct impact_measures *m);
+
+/* The opportunities brokered in q's period and scope, as impact_measure
+ * counts them (sent when the digest tables exist, else matched), by the
+ * first time in the period, then id.  Strings valid during the call. */
+struct impact_brokered {
+        int64_t     id;
+        const char *title, *buyer, *source;
+        int64_t     value;              /* pence, VALUE_NONE: not stated */
+        int64_t     first;              /* first match (or digest) in the period */
+        int64_t     members;            /* members it was brokered to in the period */
+        const char *member_ids;         /* those, space-separated, sorted */
+};
+typedef int (*impact_brokered_fn)(const struct impact_brokered *b, void *arg);
+int impact_brokered_each(struct store *s, const struct impact_query *q,
+                         impact_brokered_fn fn, void *arg, struct err *err);
+
+/* Per member with anything in q's period: opportunities brokered to it and
+ * their value (as impact_measure counts them), the last time, and its
+ * feedback clicks given in the period. */
+struct impact_member {
+        const char *member;
+        int64_t     brokered, value, last;      /* last: TIME_UNKNOWN when none */
+        int64_t     interested, not_relevant;
+};
+typedef int (*impact_member_fn)(const struct impact_member *m, void *arg);
+int impact_members_each(struct store *s, const struct impact_query *q, impact_member_fn fn,
+                        void *arg, struct err *err);
 
 #endif

@@ -37,6 +37,8 @@ struct uk_civil {
         int     bst;                    /* 1: British Summer Time (UTC+1) */
 };
 void time_uk_civil(int64_t t, struct uk_civil *c);
+/* The Monday 00:00 UK time starting the week that holds t. */
+int64_t time_uk_week_start(int64_t t);
 
 /* "2025-01-23T18:30:29Z" into buf (at least 21 bytes); "" for TIME_UNKNOWN. */
 char *time_format_utc(int64_t t, char *buf, size_t len);

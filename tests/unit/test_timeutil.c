@@ -160,6 +160,33 @@ t_rfc822(void **state)
         assert_int_equal(time_parse_rfc822(NULL, &t), -EINVAL);
 }
 
+/* UK calendar dates and Monday-midnight weeks across both clock changes
+ * (the staff dashboard's weeks). */
+static void
+t_uk_weeks(void **state)
+{
+        int64_t t = 0, w;
+        struct uk_civil c;
+
+        (void)state;
+        /* Sunday 29 March 2026 (clocks forward at 01:00): week of Monday 23rd, GMT */
+        assert_int_equal(time_parse_iso8601("2026-03-29T22:00:00Z", &t), 0);
+        assert_int_equal(time_parse_iso8601("2026-03-23T00:00:00Z", &w), 0);
+        assert_true(time_uk_week_start(t) == w);
+        /* 23:30 UTC on Sunday 29 March is 00:30 BST Monday 30th: its own week */
+        assert_int_equal(time_parse_iso8601("2026-03-29T23:30:00Z", &t), 0);
+        assert_int_equal(time_parse_iso8601("2026-03-30T00:00:00+01:00", &w), 0);
+        assert_true(time_uk_week_start(t) == w);
+        /* Sunday 25 October 2026 (clocks back): the Monday before was BST */
+        assert_int_equal(time_parse_iso8601("2026-10-25T12:00:00Z", &t), 0);
+        assert_int_equal(time_parse_iso8601("2026-10-19T00:00:00+01:00", &w), 0);
+        assert_true(time_uk_week_start(t) == w);
+        assert_true(time_uk_week_start(w) == w);
+        time_uk_civil(time_uk_week_start(t) + 7 * 86400 + 3600, &c);
+        assert_int_equal(c.day, 26);
+        assert_int_equal(c.wday, 1);
+}
+
 int
 main(void)
 {
@@ -170,6 +197,7 @@ main(void)
                 cmocka_unit_test(t_format),
                 cmocka_unit_test(t_human_money),
                 cmocka_unit_test(t_rfc822),
+                cmocka_unit_test(t_uk_weeks),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
