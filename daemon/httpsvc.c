@@ -14,6 +14,7 @@
 #include "bidbroker/err.h"
 #include "bidbroker/http.h"
 #include "bidbroker/log.h"
+#include "bidbroker/members.h"
 #include "bidbroker/util.h"
 
 #include "service.h"
@@ -22,6 +23,7 @@ struct httpsvc {
         struct service_env  env;
         struct http_server *srv;        /* NULL: not listening */
         struct http_anchor *anchors;    /* the configuration's, as the server sees them */
+        struct member_register *members;        /* for /staff; NULL: none or unreadable */
 };
 
 static int
@@ -38,6 +40,18 @@ httpsvc_new(const struct service_env *env, void **ret, struct diag *diag)
                 s->anchors[i] = (struct http_anchor){ a->name, a->display_name, a->buyer_id,
                                                       a->contact, &a->regions };
         }
+        /* The register as the dashboard lists it (names, clusters, members
+         * with no match); its capabilities are the matcher's to check, and
+         * its errors are reported there too ([match] members). */
+        if (env->cfg->members != NULL) {
+                struct diag d;
+
+                diag_init(&d);
+                if (members_load(env->cfg->members, NULL, &s->members, &d) < 0)
+                        log_warnx("http: the staff dashboard lists no members: the register "
+                                  "%s has errors", env->cfg->members);
+                diag_done(&d);
+        }
         *ret = s;
         return 0;
 }
@@ -50,6 +64,7 @@ httpsvc_free(void *svc)
         if (s == NULL)
                 return;
         http_server_free(s->srv);
+        members_free(s->members);
         free(s->anchors);
         free(s);
 }
@@ -71,6 +86,9 @@ httpsvc_start(void *svc, const char *why)
                 .state_dir = s->env.state_dir,
                 .metrics = s->env.metrics,
                 .metrics_arg = s->env.metrics_arg,
+                .members = s->members,
+                .target = c->impact_target,
+                .max_value = c->max_value,
         };
         struct err e = { 0 };
 

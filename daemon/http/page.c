@@ -39,6 +39,24 @@ static const char *const page_headers[] = {
 };
 
 enum MHD_Result
+http_reply_page(struct http_server *h, struct req *rq, unsigned status, char *document,
+                const char *const *extra)
+{
+        const char *hdr[ARRAY_SIZE(page_headers) + 8];
+        size_t n = 0;
+
+        for (size_t i = 0; page_headers[i] != NULL; i++)
+                hdr[n++] = page_headers[i];
+        for (size_t i = 0; extra != NULL && extra[i] != NULL && n + 3 <= ARRAY_SIZE(hdr);
+             i += 2) {
+                hdr[n++] = extra[i];
+                hdr[n++] = extra[i + 1];
+        }
+        hdr[n] = NULL;
+        return http_reply(h, rq, status, "text/html; charset=utf-8", document, hdr);
+}
+
+enum MHD_Result
 http_reply_html(struct http_server *h, struct req *rq, unsigned status, const char *title,
                 const char *body_html)
 {
@@ -52,6 +70,5 @@ http_reply_html(struct http_server *h, struct req *rq, unsigned status, const ch
         buf_printf(&b, "</title><style>%s</style></head>\n<body><main>\n", style);
         buf_adds(&b, body_html);
         buf_adds(&b, "\n</main></body></html>\n");
-        return http_reply(h, rq, status, "text/html; charset=utf-8", buf_steal(&b),
-                          page_headers);
+        return http_reply_page(h, rq, status, buf_steal(&b), NULL);
 }

@@ -50,6 +50,9 @@ struct http_server {
         size_t              nanchors;
         unsigned            anchor_rate;
         struct rate        *rates;      /* one per anchor */
+        const struct member_register *members;  /* the register, or NULL (staff.c) */
+        int64_t             target;     /* [impact] target, pence (staff.c) */
+        int64_t             max_value;  /* [filter] max_value, pence (staff.c) */
         struct count        counts[MAX_COUNTS];
         size_t              ncounts;
         size_t              requests;
@@ -73,6 +76,8 @@ enum {
         ROUTE_OPPORTUNITY,              /* /api/v1/opportunities/{id} */
         ROUTE_POST,                     /* /post, the anchors' form (web.c) */
         ROUTE_POST_PAGES,               /* /post/... */
+        ROUTE_STAFF,                    /* /staff, the dashboard (staff.c) */
+        ROUTE_STAFF_CSV,                /* /staff/TABLE.csv */
 };
 
 /* One request, read whole before it is routed. */
@@ -104,6 +109,11 @@ enum MHD_Result http_reply_error(struct http_server *h, struct req *rq, unsigned
  * so), no Referer sent onwards (the URL may hold a token). */
 enum MHD_Result http_reply_html(struct http_server *h, struct req *rq, unsigned status,
                                 const char *title, const char *body_html);
+/* A whole HTML document (taken) with the same headers, and extra ones
+ * (name, value pairs ending with NULL; at most 3 pairs), e.g. the staff
+ * dashboard's own page and its WWW-Authenticate. */
+enum MHD_Result http_reply_page(struct http_server *h, struct req *rq, unsigned status,
+                                char *document, const char *const *extra);
 
 /* GET and POST /l/TOKEN, /unsubscribe/TOKEN (member.c). */
 enum MHD_Result member_link(struct http_server *h, struct req *rq);
@@ -151,5 +161,8 @@ const char *posting_status(const struct opportunity *o, int64_t now);
 
 /* The /post form (web.c). */
 enum MHD_Result web_post(struct http_server *h, struct req *rq);
+
+/* GET /staff (csv NULL) and /staff/TABLE.csv (csv "TABLE.csv") (staff.c). */
+enum MHD_Result staff_page(struct http_server *h, struct req *rq, const char *csv);
 
 #endif

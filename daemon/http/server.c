@@ -293,6 +293,8 @@ static const struct route {
                                 "GET, PATCH, DELETE" },
         [ROUTE_POST]     = { "/post", "post", "GET, POST" },
         [ROUTE_POST_PAGES] = { "/post/", "post_pages", "GET, POST" },
+        [ROUTE_STAFF]    = { "/staff", "staff", "GET, HEAD" },
+        [ROUTE_STAFF_CSV] = { "/staff/", "staff_csv", "GET, HEAD" },
 };
 
 const char *
@@ -386,6 +388,10 @@ dispatch(struct http_server *h, struct req *rq, const char *method)
                 return member_link(h, rq);
         case ROUTE_UNSUBSCRIBE:
                 return member_unsubscribe_page(h, rq);
+        case ROUTE_STAFF:
+                return staff_page(h, rq, NULL);
+        case ROUTE_STAFF_CSV:
+                return staff_page(h, rq, rq->tail);
         default:
                 return http_reply_error(h, rq, 404, "no such resource", NULL);
         }
@@ -500,6 +506,9 @@ http_server_new(struct loop *loop, struct store *store, const struct http_opts *
         h->nanchors = o->nanchors;
         h->anchor_rate = o->anchor_rate;
         h->secure = o->public_url != NULL && strncasecmp(o->public_url, "https://", 8) == 0;
+        h->members = o->members;
+        h->target = o->target;
+        h->max_value = o->max_value;
         h->rates = xcalloc(o->nanchors ? o->nanchors : 1, sizeof(*h->rates));
         h->metrics = o->metrics;
         h->metrics_arg = o->metrics_arg;

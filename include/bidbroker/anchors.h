@@ -16,6 +16,10 @@ struct store;
 
 #define ANCHOR_TOKEN_LEN (4 + 64 + 1)   /* "bbt_", 64 hex digits, NUL */
 
+/* The holder of staff tokens (`token issue --staff`, the /staff dashboard):
+ * never an anchor's name, which has no '@'. */
+#define ANCHOR_TOKEN_STAFF "@staff"
+
 /* A new random token (libsodium randombytes). */
 void anchor_token_new(char out[ANCHOR_TOKEN_LEN]);
 void anchor_token_hash(const char *token, char out[HASH_HEX_LEN]);

@@ -17,7 +17,8 @@
  * token), GET and POST /l/TOKEN and /unsubscribe/TOKEN (member.c: members
  * act on the signed links of their digests; HTML pages); anything else 404,
  * a known path with another method 405 (with Allow).  API errors are JSON:
- * {"error": "..."}, the pages' are HTML.
+ * {"error": "..."}, the pages' are HTML.  GET /staff and /staff/TABLE.csv
+ * (staff.c): the staff dashboard, a staff token or loopback.
  */
 #ifndef BIDBROKER_HTTP_H
 #define BIDBROKER_HTTP_H
@@ -28,6 +29,7 @@
 struct buf;
 struct err;
 struct loop;
+struct member_register;
 struct store;
 struct strv;
 
@@ -54,6 +56,9 @@ struct http_opts {
          * reloads); NULL: none */
         void      (*metrics)(void *arg, struct buf *out);
         void       *metrics_arg;
+        const struct member_register *members;  /* the register, or NULL: /staff */
+        int64_t     target;             /* pence: /staff's value brokered target */
+        int64_t     max_value;          /* pence: /staff's low-value cap ([filter]) */
 };
 
 /* A Prometheus label value into out: \, " and newline escaped. */
