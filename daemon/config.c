@@ -82,6 +82,10 @@ static const struct ini_key consortium_keys[] = {
           "suggestions kept per opportunity, 1 to 100 (default 5)" },
         { "node_budget", INI_LONG, G(consortium_node_budget), 1000, 100000000,
           "search steps per opportunity before a greedy cover (default 200000)" },
+        { "rotate", INI_BOOL, G(consortium_rotate), 0, 0,
+          "propose the least-proposed of near-equal consortia first, yes or no (default yes)" },
+        { "rotate_within", INI_LONG, G(consortium_rotate_within), 0, 100,
+          "near-equal: score within this percentage of the best, 0 to 100 (default 10)" },
 };
 
 static const struct ini_key impact_keys[] = {
@@ -340,6 +344,8 @@ config_defaults(void)
         c->mail_max_items = 10;
         c->mail_closing_soon_ms = 7 * DAY_MS;
         c->mail_interval_ms = 60 * 1000;
+        c->consortium_rotate = true;
+        c->consortium_rotate_within = 10;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);
         for (size_t i = 0; i < c->nsources; i++)

@@ -162,5 +162,7 @@ matchconf_consort_opts(const struct config *cfg, struct consort_opts *out)
                 .k = (unsigned)cfg->consortium_k,
                 .top_n = (size_t)cfg->consortium_top,
                 .node_budget = (size_t)cfg->consortium_node_budget,
+                .rotate = cfg->consortium_rotate,
+                .within = (double)cfg->consortium_rotate_within / 100.0,
         };
 }

@@ -222,6 +222,24 @@ matches_text(FILE *out, const json_t *j, const struct cpvref *ref)
 
 /* ---- consortia: stored, or computed now ------------------------------------- */
 
+/* The members' load as the store has it (fairness), for a suggestion
+ * computed now. */
+struct live_load {
+        const struct member_register *reg;
+        double *proposed;
+        long   *open;
+};
+
+static void
+live_get(void *arg, const struct member *m, double *proposed, long *open)
+{
+        const struct live_load *l = arg;
+        size_t i = (size_t)(m - l->reg->members);
+
+        *proposed = i < l->reg->n ? l->proposed[i] : 0;
+        *open = i < l->reg->n ? l->open[i] : 0;
+}
+
 struct stored_ctx {
         json_t     *doc;                /* the stored suggestion */
         json_t     *about;              /* "consortia_stored" */
@@ -316,6 +334,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         bool json = false, consortia = false;
         struct consort_suggestion sg = { 0 };
         struct consort_opts co;
+        struct live_load ll = { 0 };
+        struct consort_load load = { live_get, &ll };
         enum link_verdict lv = LINK_NONE;
         char linkwhy[LINK_WHY_MAX];
         int64_t id;
@@ -396,7 +416,18 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 goto out;
         }
         matchconf_consort_opts(cli->cfg, &co);
-        if (consortia && (r = consort_suggest(&res, &o, &co, &sg)) < 0) {
+        if (consortia) {
+                size_t n = engine_members(e)->n ? engine_members(e)->n : 1;
+
+                ll.reg = engine_members(e);
+                ll.proposed = xcalloc(n, sizeof(*ll.proposed));
+                ll.open = xcalloc(n, sizeof(*ll.open));
+                if (consortstore_load(st, ll.reg, cli->now, ll.proposed, ll.open, &err) < 0) {
+                        cli_error("explain", "%s", err.msg);
+                        goto out;
+                }
+        }
+        if (consortia && (r = consort_suggest(&res, &o, &co, &load, &sg)) < 0) {
                 cli_error("explain", "consortia: %s", r == -E2BIG
                           ? "more required capabilities than the search takes (64)"
                           : "the search failed");
@@ -423,6 +454,8 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         }
         rc = 0;
 out:
+        free(ll.proposed);
+        free(ll.open);
         consort_suggestion_done(&sg);
         match_result_done(&res);
         opportunity_done(&o);

@@ -68,6 +68,9 @@ member_json(const struct member *m)
         json_object_set_new(o, "consortium", json_boolean(m->consortium));
         json_object_set_new(o, "lead", json_boolean(m->lead));
         json_object_set_new(o, "accreditations", json_str_or_null(m->accreditations));
+        json_object_set_new(o, "max_open_bids", json_integer(m->max_open_bids));
+        json_object_set_new(o, "works_with", json_strv(&m->works_with));
+        json_object_set_new(o, "avoid", json_strv(&m->avoid));
         json_object_set_new(o, "digest_day", json_string(weekday_name(m->digest_day)));
         json_object_set_new(o, "paused", json_boolean(m->paused));
         json_object_set_new(o, "file", json_str_or_null(m->file));
@@ -125,6 +128,11 @@ member_text(FILE *out, const struct member *m, const struct taxonomy *tx)
                 fprintf(out, "  %-15s %s\n", "lead", "yes");
         if (m->accreditations)
                 fprintf(out, "  %-15s %s\n", "accreditations", m->accreditations);
+        fprintf(out, "  %-15s %d\n", "max_open_bids", m->max_open_bids);
+        if (m->works_with.n)
+                print_list(out, "works_with", &m->works_with);
+        if (m->avoid.n)
+                print_list(out, "avoid", &m->avoid);
         fprintf(out, "  %-15s %s\n", "digest_day", weekday_name(m->digest_day));
         if (m->paused)
                 fprintf(out, "  %-15s %s\n", "paused", "yes: not matched until paused = no");
@@ -395,7 +403,8 @@ static const char members_usage[] =
         "  export           every member as CSV on stdout (columns id, name, email,\n"
         "                   cluster, postcode, regions, capabilities, min_value,\n"
         "                   max_value, capacity, consortium, lead, digest_day,\n"
-        "                   accreditations, paused, rules; lists joined with '; ', rules one line each);\n"
+        "                   accreditations, paused, max_open_bids, works_with, avoid,\n"
+        "                   rules; lists joined with '; ', rules one line each);\n"
         "                   --json: one object per member\n"
         "  import FILE.csv  create or update member files from such a sheet (older\n"
         "                   sheets' keywords/exclusions columns too); prints each change\n"

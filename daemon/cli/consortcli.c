@@ -66,6 +66,12 @@ consortia_text(FILE *out, const json_t *j)
                         fprintf(out, "%s %s", i ? "," : "", json_string_value(x));
                 fputc('\n', out);
         }
+        if (json_array_size(json_object_get(s, "busy")) > 0) {
+                fprintf(out, "  left out, max_open_bids reached:");
+                json_array_foreach(json_object_get(s, "busy"), i, x)
+                        fprintf(out, "%s %s", i ? "," : "", json_string_value(x));
+                fputc('\n', out);
+        }
         json_array_foreach(sets, i, x) {
                 fprintf(out, "  %zu. ", i + 1);
                 json_array_foreach(json_object_get(x, "members"), k, y) {

@@ -9,6 +9,7 @@
 #include "bidbroker/consortstore.h"
 #include "bidbroker/err.h"
 #include "bidbroker/json.h"
+#include "bidbroker/members.h"
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
 
@@ -33,6 +34,14 @@ static const char *const sql[ST__N] = {
         [ST_CONSORT_MEM_DEL] = "DELETE FROM consortium_member WHERE opportunity_id = ?1",
         [ST_CONSORT_MEM_PUT] = "INSERT OR IGNORE INTO consortium_member (opportunity_id, rank,"
                                " member_id, role) VALUES (?1, ?2, ?3, ?4)",
+        [ST_CONSORT_FIRST] = "SELECT m.member_id, m.role FROM consortium_member m"
+                             " JOIN consortium c ON c.opportunity_id = m.opportunity_id"
+                             " JOIN opportunity d ON d.id = m.opportunity_id"
+                             " WHERE m.opportunity_id = ?1 AND m.rank = 1 AND c.status = 'active'"
+                             " AND (d.deadline IS NULL OR d.deadline > ?2)",
+        [ST_CONSORT_PROPOSED] = "INSERT INTO consortium_proposed (member_id, count, updated)"
+                                " VALUES (?1, ?2, ?3) ON CONFLICT (member_id) DO UPDATE SET"
+                                " count = excluded.count, updated = excluded.updated",
 };
 
 static int
@@ -103,7 +112,8 @@ put_members(struct store *s, int64_t opp, const json_t *doc, struct err *err)
                 const json_t *ids = json_object_get(set, "members");
                 const char *lead = json_string_value(json_object_get(set, "lead"));
 
-                if (json_array_size(ids) < 2)
+                /* a single member only as the first proposal (fairness) */
+                if (json_array_size(ids) < 2 && i > 0)
                         continue;
                 json_array_foreach(ids, k, id) {
                         struct binder b;
@@ -113,7 +123,8 @@ put_members(struct store *s, int64_t opp, const json_t *doc, struct err *err)
                         bind_int(&b, 1, opp);
                         bind_int(&b, 2, (int64_t)i + 1);
                         bind_str(&b, 3, json_string_value(id));
-                        bind_str(&b, 4, lead && strcmp(lead, json_string_value(id)) == 0
+                        bind_str(&b, 4, json_array_size(ids) < 2 ? "single"
+                                        : lead && strcmp(lead, json_string_value(id)) == 0
                                         ? "lead" : "partner");
                         if ((rc = db_run(s, &b, err, op)) < 0)
                                 return rc;
@@ -266,8 +277,8 @@ consortstore_member_each(struct store *s, const char *member, bool open_only, in
                 return r;
         q = xasprintf("SELECT %s, m.rank, m.role FROM consortium_member m"
                       " JOIN consortium c ON c.opportunity_id = m.opportunity_id"
-                      " LEFT JOIN opportunity_scale d ON d.opportunity_id = m.opportunity_id"
-                      " WHERE m.member_id = ?1 AND c.status = 'active'"
+                      " JOIN opportunity d ON d.id = m.opportunity_id"
+                      " WHERE m.member_id = ?1 AND c.status = 'active' AND m.role <> 'single'"
                       " AND (NOT ?2 OR d.deadline IS NULL OR d.deadline > ?3)"
                       " ORDER BY m.opportunity_id, m.rank", cols);
         rc = sqlite3_prepare_v2(s->db, q, -1, &st, NULL);
@@ -294,4 +305,100 @@ consortstore_member_each(struct store *s, const char *member, bool open_only, in
 out:
         sqlite3_finalize(st);
         return r;
+}
+
+/* ---- fairness ---------------------------------------------------------------------- */
+
+int
+consortstore_first(struct store *s, int64_t opp, int64_t now,
+                   void (*fn)(const char *member, bool single, void *arg), void *arg,
+                   struct err *err)
+{
+        static const char op[] = "read a consortium's first set";
+        struct binder b;
+        int rc;
+
+        if ((rc = start(s, ST_CONSORT_FIRST, &b, err, op)) < 0)
+                return rc;
+        bind_int(&b, 1, opp);
+        bind_int(&b, 2, now);
+        if ((rc = db_bound(s, &b, err, op)) < 0)
+                return rc;
+        while ((rc = sqlite3_step(b.st)) == SQLITE_ROW)
+                fn((const char *)sqlite3_column_text(b.st, 0),
+                   col_is(b.st, 1, "single"), arg);
+        db_reset(b.st);
+        return rc == SQLITE_DONE ? 0 : db_err(s, rc, err, op);
+}
+
+int
+consortstore_proposed(struct store *s, const char *member, double count, int64_t now,
+                      struct err *err)
+{
+        static const char op[] = "count a member's proposals";
+        struct binder b;
+        int rc;
+
+        if ((rc = start(s, ST_CONSORT_PROPOSED, &b, err, op)) < 0)
+                return rc;
+        bind_str(&b, 1, member);
+        bind_int(&b, 2, (int64_t)count);
+        bind_int(&b, 3, now);
+        return db_run(s, &b, err, op);
+}
+
+static long
+member_index(const struct member_register *reg, const char *id)
+{
+        const struct member *m = members_find(reg, id);
+
+        return m ? (long)(m - reg->members) : -1;
+}
+
+int
+consortstore_load(struct store *s, const struct member_register *reg, int64_t now,
+                  double *proposed, long *open, struct err *err)
+{
+        static const char op[] = "read the members' consortium load";
+        static const char *const q[2] = {
+                "SELECT member_id, count FROM consortium_proposed",
+                "SELECT m.member_id, count(*) FROM consortium_member m"
+                " JOIN consortium c ON c.opportunity_id = m.opportunity_id"
+                " JOIN opportunity d ON d.id = m.opportunity_id"
+                " WHERE m.rank = 1 AND m.role <> 'single' AND c.status = 'active'"
+                " AND (d.deadline IS NULL OR d.deadline > ?1) GROUP BY m.member_id",
+        };
+        int64_t n = 0;
+        int rc;
+
+        for (size_t i = 0; i < reg->n; i++) {
+                proposed[i] = 0;
+                open[i] = 0;
+        }
+        rc = db_query_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                          " AND name IN ('consortium', 'consortium_proposed')", &n, err, op);
+        if (rc < 0 || n < 2)
+                return rc < 0 ? rc : 0;
+        for (int k = 0; k < 2; k++) {
+                sqlite3_stmt *st = NULL;
+
+                rc = sqlite3_prepare_v2(s->db, q[k], -1, &st, NULL);
+                if (rc != SQLITE_OK)
+                        return db_err(s, rc, err, op);
+                sqlite3_bind_int64(st, 1, now);
+                while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                        long i = member_index(reg, (const char *)sqlite3_column_text(st, 0));
+
+                        if (i < 0)
+                                continue;
+                        if (k == 0)
+                                proposed[i] = (double)sqlite3_column_int64(st, 1);
+                        else
+                                open[i] = (long)sqlite3_column_int64(st, 1);
+                }
+                sqlite3_finalize(st);
+                if (rc != SQLITE_DONE)
+                        return db_err(s, rc, err, op);
+        }
+        return 0;
 }

@@ -31,4 +31,15 @@ int consortstore_withdraw(struct store *s, int64_t opp, const char *why, int64_t
 /* Withdraw the suggestions of every linked duplicate ("same tender as N"). */
 int consortstore_withdraw_duplicates(struct store *s, int64_t now, struct err *err);
 
+/* The members of opp's rank-1 set, if it is open (consortstore_load), into
+ * fn: each id, and whether the set is a single member (it does not count
+ * against max_open_bids). */
+int consortstore_first(struct store *s, int64_t opp, int64_t now,
+                       void (*fn)(const char *member, bool single, void *arg), void *arg,
+                       struct err *err);
+
+/* Record that member was proposed first `count` times in all. */
+int consortstore_proposed(struct store *s, const char *member, double count, int64_t now,
+                          struct err *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bidbroker/consortmatch.h"
+#include "bidbroker/consortstore.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
@@ -113,7 +114,43 @@ struct run {
         size_t                   nv;
         const struct consort_opts *co;          /* NULL: no consortium suggestions */
         char                     cfp[HASH_HEX_LEN];     /* consort_fingerprint */
+        /* fairness, per member of the register (by index) */
+        const struct member_register *reg;
+        double                  *proposed;      /* times proposed first */
+        long                    *open;          /* open suggestions proposed first in */
+        bool                    *bumped;        /* proposed count changed: to write */
+        struct strv              first;         /* the notice's old first set */
 };
+
+static long
+reg_index(const struct run *r, const char *id)
+{
+        const struct member *m = members_find(r->reg, id);
+
+        return m ? (long)(m - r->reg->members) : -1;
+}
+
+static void
+load_get(void *arg, const struct member *m, double *proposed, long *open)
+{
+        const struct run *r = arg;
+        long i = reg_index(r, m->id);
+
+        *proposed = i >= 0 ? r->proposed[i] : 0;
+        *open = i >= 0 ? r->open[i] : 0;
+}
+
+/* consortstore_first: the old first set leaves the open counts */
+static void
+old_first(const char *member, bool single, void *arg)
+{
+        struct run *r = arg;
+        long i = reg_index(r, member);
+
+        strv_add(&r->first, member);
+        if (i >= 0 && !single && r->open[i] > 0)
+                r->open[i]--;
+}
 
 /* The statement of slot id, ready for binding into *b. */
 static int
@@ -362,14 +399,40 @@ opp_verdict(struct run *r, const struct opportunity *o, char linkwhy[LINK_WHY_MA
 static int
 suggest(struct run *r, const struct opportunity *o, struct verdict *v)
 {
+        struct consort_load load = { load_get, r };
         struct consort_suggestion sg;
-        int rc = consort_suggest(&v->res, o, r->co, &sg);
+        int rc = consort_suggest(&v->res, o, r->co, &load, &sg);
+        bool same;
+        size_t n;
 
         if (rc < 0)
                 return err_set(r->err, rc, "consortia of opportunity %lld: %s", (long long)o->id,
                                rc == -E2BIG ? "more required capabilities than the search "
                                "takes (64)" : strerror(-rc));
         v->consortia = consort_suggestion_json(&sg);
+        /* the new first set (2+ members) joins the open counts; a first set
+         * other than the old one is a new proposal for each of its members
+         * (a single member too: rotation counts every proposal) */
+        if (sg.res != NULL && consort_count(sg.res) > 0) {
+                const uint32_t *m = consort_set(sg.res, 0, &n);
+
+                same = n == r->first.n;
+                for (size_t k = 0; n >= 2 && k < n; k++) {
+                        long i = reg_index(r, sg.members[m[k]]->id);
+
+                        same = same && strv_contains(&r->first, sg.members[m[k]]->id);
+                        if (i >= 0)
+                                r->open[i]++;
+                }
+                for (size_t k = 0; !same && k < n; k++) {
+                        long i = reg_index(r, sg.members[m[k]]->id);
+
+                        if (i >= 0) {
+                                r->proposed[i]++;
+                                r->bumped[i] = true;
+                        }
+                }
+        }
         consort_suggestion_done(&sg);
         return 0;
 }
@@ -402,6 +465,10 @@ each_opp(const struct opportunity *o, void *arg)
                 r->c->skipped++;
                 return 0;
         }
+        strv_done(&r->first);
+        if (r->co != NULL
+            && (rc = consortstore_first(r->st, o->id, r->now, old_first, r, r->err)) < 0)
+                return rc;
         r->v = xreallocarray(r->v, r->nv + 1, sizeof(*r->v));
         v = &r->v[r->nv++];
         v->id = o->id;
@@ -494,14 +561,28 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
 
         memset(counts, 0, sizeof(*counts));
         r.scratch = engine_scratch_new(e);
-        if (co != NULL)
+        strv_init(&r.first);
+        if (co != NULL) {
+                size_t n;
+
                 consort_fingerprint(fingerprint, co, r.cfp);
+                r.reg = engine_members(e);
+                n = r.reg->n ? r.reg->n : 1;
+                r.proposed = xcalloc(n, sizeof(*r.proposed));
+                r.open = xcalloc(n, sizeof(*r.open));
+                r.bumped = xcalloc(n, sizeof(*r.bumped));
+        }
         store_query_init(&q);
         q.updated_since = since;
         q.skip_raw = true;
         rc = store_begin(st, err);
         if (rc < 0)
                 goto out;
+        if (co != NULL
+            && (rc = consortstore_load(st, r.reg, now, r.proposed, r.open, err)) < 0) {
+                store_rollback(st);
+                goto out;
+        }
         rc = store_each(st, &q, each_opp, &r, err);
         if (rc == 0)
                 rc = write_verdicts(&r);
@@ -509,6 +590,10 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
                 rc = withdraw_duplicates(&r);
         if (rc == 0 && co != NULL)
                 rc = consortstore_withdraw_duplicates(st, now, err);
+        for (size_t i = 0; rc == 0 && co != NULL && i < r.reg->n; i++)
+                if (r.bumped[i])
+                        rc = consortstore_proposed(st, r.reg->members[i].id, r.proposed[i], now,
+                                                   err);
         if (rc == 0)
                 rc = store_commit(st, err);
         else
@@ -516,6 +601,10 @@ matchstore_run(struct store *st, const struct engine *e, const char *fingerprint
 out:
         verdicts_free(&r);
         engine_scratch_free(r.scratch);
+        strv_done(&r.first);
+        free(r.proposed);
+        free(r.open);
+        free(r.bumped);
         return rc < 0 ? rc : 0;
 }
 

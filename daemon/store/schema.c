@@ -362,6 +362,13 @@ static const struct migration migrations[] = {
           ");"
           "CREATE INDEX IF NOT EXISTS digest_item_member ON digest_item"
           " (member, opportunity_id, digest_id);" },
+        { 13,   /* fairness: how often each member was proposed first
+                 * (consortstore.c, docs/consortium.md "Fairness") */
+          "CREATE TABLE IF NOT EXISTS consortium_proposed ("
+          " member_id TEXT PRIMARY KEY,"
+          " count INTEGER NOT NULL,"
+          " updated INTEGER NOT NULL"
+          ");" },
         /* append new migrations here; never edit a released one */
 };
 

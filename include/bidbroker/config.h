@@ -76,6 +76,8 @@ struct config {
         long     consortium_k;          /* members at most, 1..4 (3) */
         long     consortium_top;        /* suggestions kept per notice (5) */
         long     consortium_node_budget;/* search nodes before the greedy cover (200000) */
+        bool     consortium_rotate;     /* fairness rotation (yes) */
+        long     consortium_rotate_within; /* near-equal: percent of the best score (10) */
 
         /* [mail] (digests: daemon/digest.c, docs/digest.md; the outbox's keys
          * transport and credentials are its own) */

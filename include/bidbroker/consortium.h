@@ -37,6 +37,11 @@
  * - Score of S = the mean, over requirements, of the strength of the member
  *   each is mapped to (coverage strength).  Balance = fewest requirements
  *   mapped to one member / most mapped to one member (1: even).
+ * - Pairs (staff preferences): an `avoid` pair of members is never in one
+ *   set; each `together` pair (members who have worked together) in a set
+ *   multiplies its score by (1 + CONSORT_PAIR_BONUS).  A member named in any
+ *   pair is exempt from dominance (neither dominated nor dominating): who it
+ *   may be paired with sets it apart.
  * - Ranking: fewest members first (a single member covering everything is
  *   always preferred), then higher score, then more members flagged
  *   CONSORT_LOCAL, then higher balance, then the members' indices
@@ -70,6 +75,8 @@
 #define CONSORT_DEFAULT_TOP     5
 #define CONSORT_DEFAULT_BUDGET  200000
 
+#define CONSORT_PAIR_BONUS      0.1     /* per `together` pair in a set */
+
 #define CONSORT_LEAD_CAPABLE    1u      /* the member may lead a consortium */
 #define CONSORT_LOCAL           2u      /* the member is local to the work */
 
@@ -83,10 +90,18 @@ struct consort_member {
                                  * delivers each; NULL: score for every one */
 };
 
+struct consort_pair {
+        uint32_t a, b;                          /* input indices */
+};
+
 struct consort_problem {
         unsigned nreq;                          /* 1 .. CONSORT_MAX_REQ */
         const struct consort_member *members;
         size_t   nmembers;
+        const struct consort_pair *avoid;       /* never in one set */
+        size_t   navoid;
+        const struct consort_pair *together;    /* raise a set's score */
+        size_t   ntogether;
         int64_t  value;                         /* pence; < 0: not stated */
         unsigned k;                             /* 0: CONSORT_DEFAULT_K */
         size_t   top_n;                         /* 0: CONSORT_DEFAULT_TOP */
@@ -134,6 +149,19 @@ uint32_t consort_lead(const struct consort_result *r, size_t i);
 uint32_t consort_cover(const struct consort_result *r, size_t i, unsigned req);
 double consort_score(const struct consort_result *r, size_t i);
 double consort_balance(const struct consort_result *r, size_t i);
+/* How many `together` pairs set i holds. */
+unsigned consort_together(const struct consort_result *r, size_t i);
+
+/* Fairness, after consort_search(r from in): among the sets of the best
+ * set's size whose score is at least (1 - within) times the best score, put
+ * first the one whose members have the least load (the sum of load[m]:
+ * how often each was proposed before), ties kept in ranking order; then in
+ * that set, a member gives way to a less-loaded one with the same mask
+ * scoring within `within` of it (dominance had dropped it as an equal), the
+ * set staying feasible.  Returns how many near-equal alternatives there
+ * were (sets and members; 1: nothing to rotate). */
+size_t consort_rotate(struct consort_result *r, const struct consort_problem *in,
+                      const double *load, double within);
 
 /* The exact definition, by enumerating every subset of at most k members
  * (for tests: small instances only).  Same output as consort_search() when

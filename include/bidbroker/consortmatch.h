@@ -28,6 +28,7 @@
 
 #include "bidbroker/consortium.h"
 #include "bidbroker/hash.h"
+#include "bidbroker/util.h"
 
 struct capability;
 struct match_result;
@@ -44,6 +45,9 @@ struct consort_suggestion {
         size_t   incidental;                    /* requirements left out as incidental */
         int64_t  value;                         /* pence, < 0 not stated */
         unsigned k;
+        struct strv busy;                       /* left out: max_open_bids reached */
+        size_t   near_equal;                    /* sets rotation chose among (0: off) */
+        double   within;                        /* rotation's tolerance */
 };
 
 /* [consortium] in bidbroker.conf; 0: the default. */
@@ -51,12 +55,24 @@ struct consort_opts {
         unsigned k;
         size_t   top_n;
         size_t   node_budget;
+        bool     rotate;                /* fairness rotation among near-equal sets */
+        double   within;                /* near-equal: score >= (1 - within) * best */
+};
+
+/* What the store knows of the members' load (fairness, docs/consortium.md):
+ * how often each was proposed first, how many open suggestions (rank 1,
+ * deadline ahead) it is in now.  A member with open >= its max_open_bids is
+ * left out of consortia (it may still be proposed alone). */
+struct consort_load {
+        void (*get)(void *arg, const struct member *m, double *proposed, long *open);
+        void *arg;
 };
 
 /* Suggest for one opportunity and its match result (engine_match()).
  * 0, or -E2BIG (over CONSORT_MAX_REQ required capabilities), -EINVAL. */
 int consort_suggest(const struct match_result *res, const struct opportunity *o,
-                    const struct consort_opts *opt, struct consort_suggestion *out);
+                    const struct consort_opts *opt, const struct consort_load *load,
+                    struct consort_suggestion *out);
 void consort_suggestion_done(struct consort_suggestion *s);   /* s reusable */
 
 /* The suggestion as one JSON object (a new reference): "verdict" ("single",

@@ -62,4 +62,12 @@ typedef int (*consortstore_member_fn)(const struct stored_consortia *c, unsigned
 int consortstore_member_each(struct store *st, const char *member, bool open_only, int64_t now,
                              consortstore_member_fn fn, void *arg, struct err *err);
 
+/* Fairness (docs/consortium.md): for each member of reg (by index), how
+ * often it was proposed first (table consortium_proposed) and how many open
+ * suggestions it is proposed first in now (rank 1, active, deadline after
+ * now or unknown).  Zeros on a store without the tables. */
+struct member_register;
+int consortstore_load(struct store *st, const struct member_register *reg, int64_t now,
+                      double *proposed, long *open, struct err *err);
+
 #endif

@@ -39,6 +39,11 @@ struct member {
         bool         consortium;        /* bids in consortia */
         bool         lead;              /* lead = yes: may lead a consortium */
         char        *accreditations;    /* free text */
+        int          max_open_bids;     /* never proposed in more open consortium
+                                         * suggestions at once (default 3) */
+        struct strv  works_with;        /* member ids it has bid with: such pairs
+                                         * are proposed first among near-equals */
+        struct strv  avoid;             /* member ids never to pair it with */
         enum weekday digest_day;
         bool         paused;            /* paused = yes: never matched (holidays, full
                                          * order books); nothing else changes */
@@ -49,6 +54,9 @@ struct member {
         char        *file;
         unsigned     line;
 };
+
+#define MEMBER_DEFAULT_OPEN_BIDS 3
+#define MEMBER_MAX_OPEN_BIDS     100
 
 struct member_register {
         struct member *members;         /* sorted by id */

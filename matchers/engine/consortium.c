@@ -20,7 +20,7 @@ struct cset {
         uint32_t m[CONSORT_MAX_K];      /* input indices, ascending */
         unsigned n;
         uint32_t lead;
-        unsigned nlocal;
+        unsigned nlocal, ntogether;
         double   score, balance;
         uint8_t  cover[CONSORT_MAX_REQ];/* position in m of each requirement's member */
 };
@@ -44,7 +44,31 @@ struct prob {
         size_t   top, budget;
         bool     use_cap;               /* a value is stated */
         int64_t  value;
+        const struct consort_pair *avoid, *together;
+        size_t   navoid, ntogether;
+        uint8_t *paired;                /* per member: named in a pair (or NULL) */
 };
+
+static bool
+is_pair(const struct consort_pair *pv, size_t n, uint32_t a, uint32_t b)
+{
+        for (size_t i = 0; i < n; i++)
+                if ((pv[i].a == a && pv[i].b == b) || (pv[i].a == b && pv[i].b == a))
+                        return true;
+        return false;
+}
+
+/* Would member c join m[0..n) against an avoid pair? */
+static bool
+conflict(const struct prob *p, const uint32_t *m, unsigned n, uint32_t c)
+{
+        if (p->paired == NULL || !p->paired[c])
+                return false;
+        for (unsigned i = 0; i < n; i++)
+                if (is_pair(p->avoid, p->navoid, m[i], c))
+                        return true;
+        return false;
+}
 
 static int64_t
 cap_of(const struct prob *p, uint32_t i)
@@ -100,10 +124,25 @@ prob_init(const struct consort_problem *in, struct prob *p)
                 .top = in->top_n ? in->top_n : CONSORT_DEFAULT_TOP,
                 .budget = in->node_budget ? in->node_budget : CONSORT_DEFAULT_BUDGET,
                 .use_cap = in->value >= 0, .value = in->value,
+                .avoid = in->avoid, .navoid = in->avoid ? in->navoid : 0,
+                .together = in->together, .ntogether = in->together ? in->ntogether : 0,
         };
         for (size_t i = 0; i < p->nmem; i++)
                 if (p->mem[i].mask & ~p->full)
                         return -EINVAL;
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < p->navoid + p->ntogether; i++) {
+                        const struct consort_pair *q = i < p->navoid ? &p->avoid[i]
+                                                     : &p->together[i - p->navoid];
+
+                        if (pass == 0 && (q->a >= p->nmem || q->b >= p->nmem))
+                                return -EINVAL;
+                        if (pass == 0)
+                                continue;
+                        if (p->paired == NULL)
+                                p->paired = xcalloc(p->nmem, 1);
+                        p->paired[q->a] = p->paired[q->b] = 1;
+                }
         return 0;
 }
 
@@ -176,7 +215,11 @@ describe(const struct prob *p, struct cset *s)
                         lead = (int)i;
         }
         s->lead = s->m[lead];
-        s->score = sum / p->nreq;
+        s->ntogether = 0;
+        for (unsigned i = 0; i < s->n; i++)
+                for (unsigned j = i + 1; j < s->n; j++)
+                        s->ntogether += is_pair(p->together, p->ntogether, s->m[i], s->m[j]);
+        s->score = sum / p->nreq * (1.0 + CONSORT_PAIR_BONUS * s->ntogether);
         s->balance = hi ? (double)lo / hi : 1.0;
 }
 
@@ -269,7 +312,7 @@ undominated(const struct prob *p, uint32_t *cand)
         size_t n = 0, ng = 0, nc = 0;
 
         for (size_t i = 0; i < p->nmem; i++)
-                if (p->mem[i].mask)
+                if (p->mem[i].mask && (p->paired == NULL || !p->paired[i]))
                         e[n++] = (struct ent){ p->mem[i].mask, p->mem[i].score,
                                                cap_of(p, (uint32_t)i), (uint32_t)i };
         if (n > 1)
@@ -300,6 +343,10 @@ undominated(const struct prob *p, uint32_t *cand)
                         cand[nc++] = e[i].idx;
                 }
         }
+        /* members named in a pair: neither dominated nor dominating */
+        for (size_t i = 0; p->paired && i < p->nmem; i++)
+                if (p->paired[i] && p->mem[i].mask)
+                        cand[nc++] = (uint32_t)i;
         free(e);
         free(gstart);
         free(gmax);
@@ -393,6 +440,8 @@ dfs(struct search *s, unsigned depth, uint64_t covered)
 
                 if (s->forb[c]++)
                         continue;       /* an earlier branch above took it */
+                if (conflict(p, s->chosen, depth, s->cand[c]))
+                        continue;       /* an avoid pair */
                 s->chosen[depth] = s->cand[c];
                 /* a member made redundant now stays redundant deeper down */
                 if (irredundant(p, s->chosen, depth + 1))
@@ -422,7 +471,7 @@ greedy(struct search *s)
                         unsigned gain = (unsigned)__builtin_popcountll(m->mask & ~covered);
                         double w = gain * (1.0 + m->score);
 
-                        if (gain && w > bestw) {
+                        if (gain && w > bestw && !conflict(p, pick, n, s->cand[c])) {
                                 bestw = w;
                                 best = c;
                         }
@@ -502,6 +551,7 @@ consort_search(const struct consort_problem *in, struct consort_result **out)
         }
 done:
         finish(&p, r, s.cap_failed);
+        free(p.paired);
         free(s.forb);
         free(pool);
         free(cand);
@@ -518,7 +568,8 @@ dominates(const struct prob *p, uint32_t b, uint32_t a)
         const struct consort_member *ma = &p->mem[a], *mb = &p->mem[b];
         int64_t ca = cap_of(p, a), cb = cap_of(p, b);
 
-        if (a == b || (ma->mask & mb->mask) != ma->mask || cb < ca)
+        if (a == b || (ma->mask & mb->mask) != ma->mask || cb < ca
+            || (p->paired && (p->paired[a] || p->paired[b])))
                 return false;
         if (ma->mask != mb->mask)
                 return true;
@@ -546,6 +597,8 @@ brute_sets(const struct prob *p, struct consort_result *r, const uint32_t *cand,
         if (n == p->k)
                 return;
         for (size_t c = from; c < ncand; c++) {
+                if (conflict(p, pick, n, cand[c]))
+                        continue;
                 pick[n] = cand[c];
                 brute_sets(p, r, cand, ncand, pick, n + 1, c + 1, cap_failed);
         }
@@ -578,6 +631,7 @@ consort_search_brute(const struct consort_problem *in, struct consort_result **o
         if (!r->missing)
                 brute_sets(&p, r, cand, ncand, pick, 0, 0, &cap_failed);
         finish(&p, r, cap_failed);
+        free(p.paired);
         free(cand);
         *out = r;
         return 0;
@@ -629,4 +683,92 @@ uint32_t
 consort_cover(const struct consort_result *r, size_t i, unsigned req)
 {
         return r->sets[i].m[r->sets[i].cover[req]];
+}
+
+unsigned consort_together(const struct consort_result *r, size_t i) { return r->sets[i].ntogether; }
+
+/* Member-level rotation in set 0: a member the search kept over others of
+ * the same mask (dominance keeps only the best of equals) gives way to the
+ * least-loaded of them scoring within `within` of it, when the set stays
+ * feasible.  Returns how many such alternatives there were. */
+static size_t
+rotate_members(const struct prob *p, struct consort_result *r, const double *load,
+               double within)
+{
+        struct cset *s = &r->sets[0];
+        size_t alts = 0;
+
+        for (unsigned j = 0; j < s->n; j++) {
+                uint32_t cur = s->m[j], best = cur;
+
+                for (uint32_t x = 0; x < p->nmem; x++) {
+                        uint32_t others[CONSORT_MAX_K];
+                        unsigned no = 0;
+                        bool in = false;
+
+                        if (x == cur || p->mem[x].mask != p->mem[cur].mask
+                            || p->mem[x].score < p->mem[cur].score * (1.0 - within))
+                                continue;
+                        for (unsigned k = 0; k < s->n; k++) {
+                                in = in || s->m[k] == x;
+                                if (k != j)
+                                        others[no++] = s->m[k];
+                        }
+                        if (in || conflict(p, others, no, x))
+                                continue;
+                        others[no++] = x;
+                        if (!cap_ok(p, others, no))
+                                continue;
+                        alts++;
+                        if (load[x] < load[best] || (load[x] == load[best] && x < best
+                                                     && best != cur))
+                                best = x;
+                }
+                s->m[j] = best;
+        }
+        if (alts) {
+                for (unsigned i = 1; i < s->n; i++)     /* ascending again */
+                        for (unsigned j = i; j > 0 && s->m[j - 1] > s->m[j]; j--) {
+                                uint32_t t = s->m[j];
+
+                                s->m[j] = s->m[j - 1];
+                                s->m[j - 1] = t;
+                        }
+                describe(p, s);
+        }
+        return alts;
+}
+
+size_t
+consort_rotate(struct consort_result *r, const struct consort_problem *in, const double *load,
+               double within)
+{
+        size_t n = 0, best = 0;
+        double bl = 0;
+        struct prob p;
+
+        if (r->nsets == 0 || prob_init(in, &p) < 0)
+                return r->nsets;
+        while (n < r->nsets && r->sets[n].n == r->sets[0].n
+               && r->sets[n].score >= r->sets[0].score * (1.0 - within))
+                n++;
+        for (size_t i = 0; i < n; i++) {
+                double l = 0;
+
+                for (unsigned k = 0; k < r->sets[i].n; k++)
+                        l += load[r->sets[i].m[k]];
+                if (i == 0 || l < bl) {
+                        bl = l;
+                        best = i;
+                }
+        }
+        if (best > 0) {
+                struct cset t = r->sets[best];
+
+                memmove(&r->sets[1], &r->sets[0], best * sizeof(*r->sets));
+                r->sets[0] = t;
+        }
+        n += rotate_members(&p, r, load, within);
+        free(p.paired);
+        return n;
 }

@@ -55,17 +55,72 @@ local(const struct member *m, const struct opportunity *o)
         return false;
 }
 
+/* The staff's pairs among the members taking part: avoid (never together)
+ * and works_with (raised), whichever of the two names the other. */
+static void
+staff_pairs(const struct consort_suggestion *sg, struct consort_pair **av, size_t *nav,
+            struct consort_pair **tg, size_t *ntg)
+{
+        for (size_t i = 0; i < sg->nmembers; i++) {
+                const struct member *m = sg->members[i];
+
+                if (m->avoid.n == 0 && m->works_with.n == 0)
+                        continue;
+                for (size_t j = 0; j < sg->nmembers; j++) {
+                        const struct member *o = sg->members[j];
+                        bool a = strv_contains(&m->avoid, o->id);
+                        bool w = !a && strv_contains(&m->works_with, o->id)
+                                 && !strv_contains(&o->avoid, m->id);
+
+                        if (j == i || (!a && !w))
+                                continue;
+                        /* named both ways: once, from the lower index */
+                        if (j < i && (a ? strv_contains(&o->avoid, m->id)
+                                        : strv_contains(&o->works_with, m->id)))
+                                continue;
+                        if (a) {
+                                *av = xreallocarray(*av, *nav + 1, sizeof(**av));
+                                (*av)[(*nav)++] = (struct consort_pair){ (uint32_t)i, (uint32_t)j };
+                        } else {
+                                *tg = xreallocarray(*tg, *ntg + 1, sizeof(**tg));
+                                (*tg)[(*ntg)++] = (struct consort_pair){ (uint32_t)i, (uint32_t)j };
+                        }
+                }
+        }
+}
+
+/* Rotation: least-proposed first among near-equal sets. */
+static void
+rotate(struct consort_suggestion *out, const struct consort_problem *p,
+       const struct consort_opts *opt, const struct consort_load *load)
+{
+        double *l = xreallocarray(NULL, out->nmembers ? out->nmembers : 1, sizeof(*l));
+
+        for (size_t i = 0; i < out->nmembers; i++) {
+                long open;
+
+                load->get(load->arg, out->members[i], &l[i], &open);
+        }
+        out->within = opt->within;
+        out->near_equal = consort_rotate(out->res, p, l, opt->within);
+        free(l);
+}
+
 int
 consort_suggest(const struct match_result *res, const struct opportunity *o,
-                const struct consort_opts *opt, struct consort_suggestion *out)
+                const struct consort_opts *opt, const struct consort_load *load,
+                struct consort_suggestion *out)
 {
         struct consort_member *cm = NULL;
+        struct consort_pair *av = NULL, *tg = NULL;
+        size_t nav = 0, ntg = 0;
         double *rs = NULL;
         struct consort_problem p;
         uint64_t full;
         int rc;
 
         memset(out, 0, sizeof(*out));
+        strv_init(&out->busy);
         out->value = o->value_stated && o->value_max >= 0 ? o->value_max : -1;
         out->k = opt->k ? opt->k : CONSORT_DEFAULT_K;
         for (size_t i = 0; i < res->nrequires; i++)
@@ -95,6 +150,16 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
                         out->unwilling++;
                         continue;
                 }
+                if (load != NULL && mask != full) {
+                        double proposed;
+                        long open;
+
+                        load->get(load->arg, m, &proposed, &open);
+                        if (open >= m->max_open_bids) {
+                                strv_add(&out->busy, m->id);
+                                continue;
+                        }
+                }
                 cm[out->nmembers] = (struct consort_member){
                         .mask = mask, .score = res->matches[i].score,
                         .capacity = m->capacity >= 0 ? m->capacity : -1,
@@ -105,12 +170,18 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
                 strengths(&res->matches[i], out->reqs, out->nreq, rs + out->nmembers * out->nreq);
                 out->members[out->nmembers++] = m;
         }
+        staff_pairs(out, &av, &nav, &tg, &ntg);
         p = (struct consort_problem){
                 .nreq = out->nreq, .members = cm, .nmembers = out->nmembers,
                 .value = out->value, .k = out->k, .top_n = opt->top_n,
-                .node_budget = opt->node_budget,
+                .node_budget = opt->node_budget, .avoid = av, .navoid = nav,
+                .together = tg, .ntogether = ntg,
         };
         rc = consort_search(&p, &out->res);
+        if (rc == 0 && opt->rotate && load != NULL)
+                rotate(out, &p, opt, load);
+        free(av);
+        free(tg);
         free(cm);
         free(rs);
         if (rc < 0)
@@ -122,6 +193,7 @@ void
 consort_suggestion_done(struct consort_suggestion *s)
 {
         consort_result_free(s->res);
+        strv_done(&s->busy);
         free(s->reqs);
         free(s->members);
         memset(s, 0, sizeof(*s));
@@ -184,6 +256,26 @@ set_reasons(const struct consort_suggestion *sg, size_t i)
                 else
                         buf_printf(&b, "%s leads: the largest share (%u of %u requirements)",
                                    sg->members[lead]->id, share, sg->nreq);
+                json_array_append_new(a, json_string(b.data));
+        }
+        for (size_t j = 0; j < n && consort_together(r, i) > 0; j++)
+                for (size_t k = j + 1; k < n; k++) {
+                        const struct member *x = sg->members[m[j]], *y = sg->members[m[k]];
+
+                        if (strv_contains(&x->works_with, y->id)
+                            || strv_contains(&y->works_with, x->id)) {
+                                buf_reset(&b);
+                                buf_printf(&b, "%s and %s have worked together (works_with): "
+                                           "score raised %g %%", x->id, y->id,
+                                           CONSORT_PAIR_BONUS * 100);
+                                json_array_append_new(a, json_string(b.data));
+                        }
+                }
+        if (i == 0 && sg->near_equal > 1) {
+                buf_reset(&b);
+                buf_printf(&b, "proposed first of %zu near-equal choices (score within "
+                           "%g %% of the best): its members were proposed least so far",
+                           sg->near_equal, sg->within * 100);
                 json_array_append_new(a, json_string(b.data));
         }
         buf_reset(&b);
@@ -261,6 +353,8 @@ consort_suggestion_json(const struct consort_suggestion *sg)
         json_object_set_new(search, "unwilling", json_integer((json_int_t)sg->unwilling));
         json_object_set_new(search, "why", json_str_or_null(r ? why_names[consort_why(r)] : NULL));
         json_object_set_new(search, "approximate", json_boolean(r && consort_approximate(r)));
+        json_object_set_new(search, "busy", json_strv(&sg->busy));
+        json_object_set_new(search, "near_equal", json_integer((json_int_t)sg->near_equal));
         json_object_set_new(j, "consortium_search", search);
         return j;
 }
@@ -276,5 +370,7 @@ consort_fingerprint(const char *engine_fp, const struct consort_opts *opt,
         hasher_int(&h, opt->k ? opt->k : CONSORT_DEFAULT_K);
         hasher_int(&h, (int64_t)(opt->top_n ? opt->top_n : CONSORT_DEFAULT_TOP));
         hasher_int(&h, (int64_t)(opt->node_budget ? opt->node_budget : CONSORT_DEFAULT_BUDGET));
+        hasher_int(&h, opt->rotate);
+        hasher_num(&h, opt->within);
         hasher_hex(&h, out);
 }

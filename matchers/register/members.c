@@ -88,6 +88,9 @@ member_init(struct member *m)
         strv_init(&m->emails);
         strv_init(&m->regions);
         strv_init(&m->capabilities);
+        strv_init(&m->works_with);
+        strv_init(&m->avoid);
+        m->max_open_bids = MEMBER_DEFAULT_OPEN_BIDS;
         m->min_value = m->max_value = m->capacity = VALUE_NONE;
         m->digest_day = DAY_MON;
 }
@@ -125,6 +128,8 @@ member_done(struct member *m)
         free(m->companies_house);
         free(m->charity_number);
         free(m->ppon);
+        strv_done(&m->works_with);
+        strv_done(&m->avoid);
         free(m->file);
         member_init(m);
 }
@@ -162,6 +167,9 @@ member_copy(struct member *dst, const struct member *src)
         dst->consortium = src->consortium;
         dst->lead = src->lead;
         dst->accreditations = xstrdup(src->accreditations);
+        dst->max_open_bids = src->max_open_bids;
+        strv_copy(&dst->works_with, &src->works_with);
+        strv_copy(&dst->avoid, &src->avoid);
         dst->digest_day = src->digest_day;
         dst->paused = src->paused;
         dst->companies_house = xstrdup(src->companies_house);
@@ -201,7 +209,9 @@ member_equal(const struct member *a, const struct member *b)
             !str_eq(a->accreditations, b->accreditations) || a->digest_day != b->digest_day ||
             a->paused != b->paused || !str_eq(a->companies_house, b->companies_house) ||
             !str_eq(a->charity_number, b->charity_number) || !str_eq(a->ppon, b->ppon) ||
-            a->report_name != b->report_name)
+            a->report_name != b->report_name ||
+            a->max_open_bids != b->max_open_bids ||
+            !strv_eq(&a->works_with, &b->works_with) || !strv_eq(&a->avoid, &b->avoid))
                 return false;
         for (size_t i = 0; i < a->nrules; i++) {
                 const struct rule *x = &a->rules[i], *y = &b->rules[i];
@@ -331,6 +341,10 @@ member_format(const struct member *m, struct buf *b)
                 buf_adds(b, "lead = yes\n");
         if (m->accreditations)
                 member_put_value(b, "accreditations", m->accreditations);
+        if (m->max_open_bids != MEMBER_DEFAULT_OPEN_BIDS)
+                buf_printf(b, "max_open_bids = %d\n", m->max_open_bids);
+        put_list(b, "works_with", &m->works_with);
+        put_list(b, "avoid", &m->avoid);
         buf_printf(b, "digest_day = %s\n", weekday_name(m->digest_day));
         if (m->paused)
                 buf_adds(b, "paused = yes\n");
@@ -348,12 +362,12 @@ member_format(const struct member *m, struct buf *b)
 /* ---- reading: one key at a time ------------------------------------------------- */
 
 enum { K_ID, K_NAME, K_CLUSTER, K_POSTCODE, K_MIN, K_MAX, K_CAPACITY, K_CONSORTIUM,
-       K_LEAD, K_ACCRED, K_DAY, K_PAUSED, K_COH, K_CHC, K_PPON, K_REPORT_NAME, K_ONCE_MAX };
+       K_LEAD, K_ACCRED, K_DAY, K_PAUSED, K_COH, K_CHC, K_PPON, K_REPORT_NAME, K_OPEN_BIDS, K_ONCE_MAX };
 
 static const char *const once_keys[K_ONCE_MAX] = {
         "id", "name", "cluster", "postcode", "min_value", "max_value", "capacity",
         "consortium", "lead", "accreditations", "digest_day", "paused",
-        "companies_house", "charity_number", "ppon", "report_name",
+        "companies_house", "charity_number", "ppon", "report_name", "max_open_bids",
 };
 
 static bool
@@ -511,6 +525,21 @@ apply_once(struct member *m, int k, const char *key, const char *v, struct apply
         case K_CHC:
         case K_PPON:
                 return set_ident(m, k, key, v, c);
+        case K_OPEN_BIDS: {
+                long n;
+
+                if (*v == '\0') {
+                        m->max_open_bids = MEMBER_DEFAULT_OPEN_BIDS;
+                        return true;
+                }
+                if (parse_long(v, 0, MEMBER_MAX_OPEN_BIDS, &n) < 0) {
+                        diag_add(c->d, c->file, c->line, "'max_open_bids' must be a whole "
+                                 "number from 0 to %d, not '%s'", MEMBER_MAX_OPEN_BIDS, v);
+                        return false;
+                }
+                m->max_open_bids = (int)n;
+                return true;
+        }
         case K_DAY:
                 if (*v == '\0') {
                         m->digest_day = DAY_MON;
@@ -559,6 +588,15 @@ apply_list_item(struct member *m, const char *key, const char *item, struct appl
         } else if (strcmp(key, "regions") == 0) {
                 if (region_normalise(item, &m->regions, &why) < 0)
                         diag_add(c->d, c->file, c->line, "'regions': '%s' is %s", item, why);
+        } else if (strcmp(key, "works_with") == 0 || strcmp(key, "avoid") == 0) {
+                if (!member_id_valid(item))
+                        diag_add(c->d, c->file, c->line, "'%s': '%s' is not a member id "
+                                 "(lower-case letters, digits and '-')", key, item);
+                else if (m->id != NULL && strcmp(item, m->id) == 0)
+                        diag_add(c->d, c->file, c->line, "'%s': a member cannot name "
+                                 "itself", key);
+                else
+                        strv_add_unique(key[0] == 'w' ? &m->works_with : &m->avoid, item);
         } else if (c->tx != NULL && taxonomy_find(c->tx, item) == NULL) {
                 unknown_capability(item, c);
         } else {
@@ -615,7 +653,8 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 if (strcmp(key, once_keys[k]) == 0)
                         return apply_once(m, k, key, v, c);
         if (strcmp(key, "email") == 0 || strcmp(key, "regions") == 0 ||
-            strcmp(key, "capabilities") == 0) {
+            strcmp(key, "capabilities") == 0 || strcmp(key, "works_with") == 0 ||
+            strcmp(key, "avoid") == 0) {
                 struct strv l;
 
                 strv_init(&l);
@@ -627,8 +666,9 @@ member_apply(struct member *m, const char *key, const char *v, struct apply_ctx 
                 diag_add(c->d, c->file, c->line, "unknown key '%s' in [member] (id, name, "
                          "email, cluster, postcode, regions, capabilities, keyword, regex, "
                          "exclude, exclude_regex, fields, rule_weight, min_value, max_value, "
-                         "capacity, consortium, lead, accreditations, digest_day, paused, "
-                         "companies_house, charity_number, ppon, report_name)", key);
+                         "capacity, consortium, lead, accreditations, max_open_bids, "
+                         "works_with, avoid, digest_day, paused, companies_house, "
+                         "charity_number, ppon, report_name)", key);
         }
         return diag_count(c->d) == before;
 }

@@ -34,7 +34,8 @@
 enum col {
         COL_ID, COL_NAME, COL_EMAIL, COL_CLUSTER, COL_POSTCODE, COL_REGIONS,
         COL_CAPABILITIES, COL_MIN, COL_MAX, COL_CAPACITY, COL_CONSORTIUM, COL_LEAD, COL_DAY,
-        COL_ACCRED, COL_PAUSED, COL_COH, COL_CHC, COL_PPON, COL_REPORT_NAME, COL_RULES,
+        COL_ACCRED, COL_PAUSED, COL_COH, COL_CHC, COL_PPON, COL_REPORT_NAME,
+        COL_OPEN_BIDS, COL_WORKS_WITH, COL_AVOID, COL_RULES,
         COL_KEYWORDS, COL_EXCLUSIONS, COL_MAX_
 };
 #define COL_EXPORTED    COL_KEYWORDS
@@ -43,7 +44,8 @@ static const char *const col_names[COL_MAX_] = {
         "id", "name", "email", "cluster", "postcode", "regions", "capabilities",
         "min_value", "max_value", "capacity", "consortium", "lead", "digest_day",
         "accreditations", "paused", "companies_house", "charity_number", "ppon",
-        "report_name", "rules", "keywords", "exclusions",
+        "report_name", "max_open_bids", "works_with", "avoid", "rules", "keywords",
+        "exclusions",
 };
 
 /* The rule keys a 'rules' cell may hold. */
@@ -95,6 +97,9 @@ col_text(const struct member *m, int k, const char *sep, struct buf *b)
         case COL_CHC:           buf_adds(b, m->charity_number ? m->charity_number : ""); break;
         case COL_PPON:          buf_adds(b, m->ppon ? m->ppon : ""); break;
         case COL_REPORT_NAME:   buf_adds(b, m->report_name ? "yes" : "no"); break;
+        case COL_OPEN_BIDS:     buf_printf(b, "%d", m->max_open_bids); break;
+        case COL_WORKS_WITH:    join(b, &m->works_with, sep); break;
+        case COL_AVOID:         join(b, &m->avoid, sep); break;
         case COL_RULES: {
                 struct buf r;
 
@@ -323,7 +328,9 @@ header_map(struct import *im)
                         diag_add(im->d, im->csv_path, h->line, "unknown column '%s' (id, "
                                  "name, email, cluster, postcode, regions, capabilities, "
                                  "min_value, max_value, capacity, consortium, lead, digest_day, "
-                                 "accreditations, paused, rules, keywords, exclusions)",
+                                 "accreditations, paused, companies_house, charity_number, ppon, "
+                                 "report_name, max_open_bids, works_with, avoid, "
+                                 "rules, keywords, exclusions)",
                                  h->cells[i]);
                 else if (im->colmap[k] >= 0)
                         diag_add(im->d, im->csv_path, h->line, "column '%s' given twice",
@@ -541,6 +548,14 @@ apply_row(struct member *m, const struct csv_row *row, const struct import *im)
                 case COL_CAPABILITIES:
                         strv_done(&m->capabilities);
                         member_apply(m, "capabilities", v, &c);
+                        break;
+                case COL_WORKS_WITH:
+                        strv_done(&m->works_with);
+                        member_apply(m, "works_with", v, &c);
+                        break;
+                case COL_AVOID:
+                        strv_done(&m->avoid);
+                        member_apply(m, "avoid", v, &c);
                         break;
                 case COL_KEYWORDS:
                 case COL_EXCLUSIONS:

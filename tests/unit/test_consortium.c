@@ -228,6 +228,87 @@ t_strength(void **state)
         consort_result_free(r);
 }
 
+/* works_with raises a pair above a slightly better one; avoid forbids one;
+ * rotation puts the least-proposed of near-equal sets first. */
+static void
+t_pairs_and_rotation(void **state)
+{
+        /* requirements: 0 = building, 1 = security */
+        struct consort_member m[] = {
+                { .mask = 1, .score = 2.0, .capacity = -1 },    /* 0 builder A */
+                { .mask = 1, .score = 1.9, .capacity = -1 },    /* 1 builder B */
+                { .mask = 2, .score = 2.0, .capacity = -1 },    /* 2 guard */
+        };
+        struct consort_pair together = { 1, 2 }, avoid = { 0, 2 };
+        struct consort_problem p = { .nreq = 2, .members = m, .nmembers = 3, .value = -1 };
+        struct consort_result *r;
+        double load[3] = { 5, 0, 0 };
+        size_t n;
+
+        (void)state;
+        /* no pairs: B is dominated by A, one set */
+        assert_int_equal(consort_search(&p, &r), 0);
+        assert_int_equal(consort_count(r), 1);
+        expect_set(r, 0, 2, (const uint32_t[]){ 0, 2 });
+        consort_result_free(r);
+        /* B and the guard have worked together: B + guard first (1.95 * 1.1) */
+        p.together = &together;
+        p.ntogether = 1;
+        assert_int_equal(consort_search(&p, &r), 0);
+        assert_int_equal(consort_count(r), 2);
+        expect_set(r, 0, 2, (const uint32_t[]){ 1, 2 });
+        assert_int_equal(consort_together(r, 0), 1);
+        assert_true(consort_score(r, 0) > 2.14 && consort_score(r, 0) < 2.15);
+        expect_set(r, 1, 2, (const uint32_t[]){ 0, 2 });
+        consort_result_free(r);
+        /* A and the guard must not be paired: only B + guard */
+        p.together = NULL;
+        p.ntogether = 0;
+        p.avoid = &avoid;
+        p.navoid = 1;
+        assert_int_equal(consort_search(&p, &r), 0);
+        assert_int_equal(consort_count(r), 1);
+        expect_set(r, 0, 2, (const uint32_t[]){ 1, 2 });
+        consort_result_free(r);
+        /* rotation: A + guard (2.0) and B + guard (1.95) are within 5 %; A was
+         * proposed 5 times, B never: B + guard goes first; within 1 %: not */
+        p.avoid = NULL;
+        p.navoid = 0;
+        p.together = &together;         /* A with B: only to keep B undominated */
+        p.ntogether = 1;
+        together = (struct consort_pair){ 1, 0 };
+        assert_int_equal(consort_search(&p, &r), 0);
+        assert_int_equal(consort_count(r), 2);
+        expect_set(r, 0, 2, (const uint32_t[]){ 0, 2 });
+        assert_int_equal(consort_rotate(r, &p, load, 0.01), 1);
+        expect_set(r, 0, 2, (const uint32_t[]){ 0, 2 });
+        /* two near-equal sets, and A as an alternative to B (more loaded) */
+        assert_int_equal(consort_rotate(r, &p, load, 0.05), 3);
+        expect_set(r, 0, 2, (const uint32_t[]){ 1, 2 });
+        expect_set(r, 1, 2, (const uint32_t[]){ 0, 2 });
+        consort_set(r, 0, &n);
+        assert_int_equal(n, 2);
+        consort_result_free(r);
+
+        /* equal builders: dominance keeps A only; rotation gives way to B,
+         * proposed less; with B proposed more, A stays */
+        m[1].score = 2.0;
+        p.together = NULL;
+        p.ntogether = 0;
+        assert_int_equal(consort_search(&p, &r), 0);
+        assert_int_equal(consort_count(r), 1);
+        expect_set(r, 0, 2, (const uint32_t[]){ 0, 2 });
+        assert_int_equal(consort_rotate(r, &p, load, 0.0), 2);
+        expect_set(r, 0, 2, (const uint32_t[]){ 1, 2 });
+        assert_true(consort_cover(r, 0, 0) == 1 && consort_lead(r, 0) == 1);
+        consort_result_free(r);
+        load[1] = 9;
+        assert_int_equal(consort_search(&p, &r), 0);
+        consort_rotate(r, &p, load, 0.0);
+        expect_set(r, 0, 2, (const uint32_t[]){ 0, 2 });
+        consort_result_free(r);
+}
+
 static void
 t_invalid(void **state)
 {
@@ -311,6 +392,10 @@ check_valid(const struct consort_problem *p, const struct consort_result *r, siz
                         cap += p->members[m[j]].capacity;
         }
         assert_int_equal(all, full);
+        for (size_t j = 0; j < n; j++)          /* no avoid pair inside */
+                for (size_t l = 0; l < p->navoid; l++)
+                        for (size_t o = 0; o < n; o++)
+                                assert_false(p->avoid[l].a == m[j] && p->avoid[l].b == m[o]);
         if (p->value >= 0)
                 assert_true(unlimited || cap >= p->value);
         for (unsigned b = 0; b < p->nreq; b++)
@@ -329,7 +414,13 @@ min_cover(const struct consort_problem *p)
                 unsigned n = (unsigned)__builtin_popcount(s);
                 uint64_t all = 0;
 
+                bool bad = false;
+
                 if (n > p->k || (best && n >= best))
+                        continue;
+                for (size_t l = 0; l < p->navoid; l++)
+                        bad = bad || ((s >> p->avoid[l].a & 1) && (s >> p->avoid[l].b & 1));
+                if (bad)
                         continue;
                 for (size_t j = 0; j < p->nmembers; j++)
                         if (s >> j & 1)
@@ -345,6 +436,7 @@ t_property(void **state)
 {
         uint64_t seed = UINT64_C(0x5eed10c0ffee);
         struct consort_member m[12];
+        struct consort_pair pairs[6];
         double rs[12][8];
         size_t compared = 0, covers = 0, nocap = 0;
         static const double scores[] = { 0, 1, 1, 2, 2.5, 4 };
@@ -380,6 +472,20 @@ t_property(void **state)
                         }
                 }
                 p.members = m;
+                if (p.nmembers >= 2 && rng_below(&seed, 3) == 0) {   /* staff pairs */
+                        size_t np = 1 + rng_below(&seed, 6);
+
+                        for (size_t j = 0; j < np; j++) {
+                                pairs[j].a = rng_below(&seed, (unsigned)p.nmembers);
+                                do
+                                        pairs[j].b = rng_below(&seed, (unsigned)p.nmembers);
+                                while (pairs[j].b == pairs[j].a);
+                        }
+                        p.navoid = rng_below(&seed, (unsigned)np + 1);
+                        p.avoid = pairs;
+                        p.together = pairs + p.navoid;
+                        p.ntogether = np - p.navoid;
+                }
                 assert_int_equal(consort_search(&p, &fast), 0);
                 assert_int_equal(consort_search_brute(&p, &slow), 0);
                 assert_false(consort_approximate(fast));
@@ -438,6 +544,7 @@ main(void)
                 cmocka_unit_test(t_no_cover),
                 cmocka_unit_test(t_lead_and_local),
                 cmocka_unit_test(t_strength),
+                cmocka_unit_test(t_pairs_and_rotation),
                 cmocka_unit_test(t_invalid),
                 cmocka_unit_test(t_budget),
                 cmocka_unit_test(t_property),

@@ -975,7 +975,8 @@ t_export_roundtrip(void **state)
         assert_true(str_startswith(out.data, "id,name,email,cluster,postcode,regions,"
                                    "capabilities,min_value,max_value,capacity,consortium,"
                                    "lead,digest_day,accreditations,paused,companies_house,"
-                                   "charity_number,ppon,report_name,rules\n"));
+                                   "charity_number,ppon,report_name,max_open_bids,works_with,"
+                                   "avoid,rules\n"));
         assert_non_null(strstr(out.data, ",ops@digbeth.example; jo@digbeth.example,"));
         assert_non_null(strstr(out.data, ",\"Digbeth Clean, CIC \"\"the best\"\"\","));
         csv = put(t, "export.csv", out.data);
