@@ -11,7 +11,8 @@ title posted through the API; links minted with `bidbroker link`:
     button of the page (a sibling token) switches back;
   - a token with its member, action or opportunity changed, or cut short,
     is answered 400, an expired one (minted with --now in the past) 410, a
-    token of the other kind 400: HTML pages, nothing recorded;
+    token of the other kind 400, a genuine one for an opportunity not stored
+    404: HTML pages, nothing recorded;
   - GET /unsubscribe/TOKEN shows a confirm button and writes nothing; the
     RFC 8058 one-click POST (List-Unsubscribe=One-Click) answers 200
     text/plain and unsubscribes, again is idempotent (how stays one-click);
@@ -98,6 +99,19 @@ def tamper(path, what):
     elif what == "short":
         raw = raw[:-3]
     return head + "/" + b64e(bytes(raw))
+
+
+def forge(d, member, opp, action, expires):
+    """A token signed with the daemon's key, made here (the layout and MAC of
+    linktoken.h: HMAC-SHA-512 truncated to 128 bits), for cases `bidbroker
+    link` refuses to make."""
+    import hashlib
+    import hmac
+    import struct
+    with open(os.path.join(d.dir, "state", "link.key"), "rb") as f:
+        key = f.read()
+    body = (struct.pack(">BBqqB", 1, action, expires, opp, len(member)) + member.encode())
+    return b64e(body + hmac.new(key, body, hashlib.sha512).digest()[:16])
 
 
 def feedback_rows(db):
@@ -195,6 +209,14 @@ def links(d, db, opp):
     html_page(st, hdr, body, 400)
     check(feedback_rows(db) == before and unsub_rows(db) == [],
           "a refused link wrote: %r %r" % (feedback_rows(db), unsub_rows(db)))
+    # a genuine token for an opportunity not stored, or for none
+    ok = forge(d, "m1", opp, 1, int(time.time()) + 3600)
+    check("/l/" + ok != yes and d.request("GET", "/l/" + ok)[0] == 200, "forge() is wrong")
+    st, hdr, body = post_form(d, "/l/" + forge(d, "m1", 999999, 1, int(time.time()) + 3600))
+    check("no longer listed" in html_page(st, hdr, body, 404), "missing opportunity")
+    st, hdr, body = post_form(d, "/l/" + forge(d, "m1", 0, 1, int(time.time()) + 3600))
+    html_page(st, hdr, body, 400)
+    check(feedback_rows(db) == before, "a refused link wrote: %r" % feedback_rows(db))
     st, _, _ = d.request("PUT", yes)
     check(st == 405, "PUT: %d" % st)
     st, _, _ = d.request("GET", "/l/a/b")
@@ -264,6 +286,7 @@ def metrics(d, db):
         'bidbroker_opportunities_by_status{status="active"}':
             db.execute("SELECT count(*) FROM opportunity WHERE status = 'active'").fetchone()[0],
         'bidbroker_http_requests_total{route="link",status="410"}': 2,
+        'bidbroker_http_requests_total{route="link",status="404"}': 1,
         'bidbroker_http_requests_total{route="unsubscribe",status="400"}': 1,
         'bidbroker_reloads_total{result="ok"}': 0,
         'bidbroker_source_failing{source="bad"}': 1,
@@ -272,7 +295,7 @@ def metrics(d, db):
     for k, v in want.items():
         check(metric(text, k) == v, "metrics %s = %r, want %r:\n%s" % (k, metric(text, k), v,
                                                                        text))
-    check((metric(text, 'bidbroker_http_requests_total{route="link",status="400"}') or 0) >= 11,
+    check((metric(text, 'bidbroker_http_requests_total{route="link",status="400"}') or 0) >= 12,
           "link 400s:\n" + text)
     check((metric(text, 'bidbroker_polls_total{source="good"}') or 0) >= 1 and
           (metric(text, 'bidbroker_poll_requests_total{source="good"}') or 0) >= 1 and
