@@ -328,15 +328,16 @@ cmd_link(struct cli *cli, int argc, char **argv)
         }
         if (cli->cfg->members != NULL && !member_known(cli, "link", member))
                 return 1;
+        /* read-write: a new state directory is made (link.key lives there) */
+        if (store_open_mode(cli->state_dir, STORE_READ_WRITE, cli->cfg->busy_timeout_ms, &st,
+                            &err) < 0) {
+                cli_error("link", "%s", err.msg);
+                return 1;
+        }
         if (opp > 0) {
                 struct opportunity o;
                 int r;
 
-                if (store_open_mode(cli->state_dir, STORE_READ_ONLY, cli->cfg->busy_timeout_ms,
-                                    &st, &err) < 0) {
-                        cli_error("link", "%s", err.msg);
-                        return 1;
-                }
                 opportunity_init(&o);
                 r = store_get(st, opp, &o, &err);
                 opportunity_done(&o);
