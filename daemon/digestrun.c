@@ -18,6 +18,7 @@
 #include "bidbroker/digests.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
+#include "bidbroker/feedback.h"
 #include "bidbroker/human.h"
 #include "bidbroker/links.h"
 #include "bidbroker/matchconf.h"
@@ -709,6 +710,7 @@ digest_member(struct digest_env *env, struct store *st, const struct engine *eng
         struct digest_view v;
         struct digest_row old;
         int64_t slot;
+        bool unsubscribed = false;
         int r;
 
         digest_view_init(&v);
@@ -716,6 +718,12 @@ digest_member(struct digest_env *env, struct store *st, const struct engine *eng
         digest_slot_at(now, (int)m->digest_day, cfg->mail_digest_minute, &slot, res->period);
         if (m->emails.n == 0) {
                 res->outcome = DIGEST_NO_ADDRESS;
+                return 0;
+        }
+        if ((r = member_unsubscribed(st, m->id, &unsubscribed, e)) < 0)
+                return r;
+        if (unsubscribed) {     /* its link, or staff: member_resubscribe() undoes it */
+                res->outcome = DIGEST_UNSUBSCRIBED;
                 return 0;
         }
         r = digest_find(st, m->id, res->period, &old, e);

@@ -43,6 +43,8 @@ outcome_name(enum digest_outcome o)
         case DIGEST_EXISTING: return "composed before";
         case DIGEST_EMPTY: return "nothing new (no digest sent)";
         case DIGEST_NO_ADDRESS: return "no email address in the member file";
+        case DIGEST_UNSUBSCRIBED: return "unsubscribed (bidbroker members resubscribe ID "
+                                         "sends digests again)";
         }
         return "?";
 }

@@ -1,8 +1,8 @@
 /*
  * storemetrics.c — the store's gauges for /metrics (store.h): a few counts,
  * each answered from an index (opportunity_status, match_member,
- * feedback_action, unsubscribe_now), so a scrape stays cheap on a large
- * store.
+ * feedback_action, unsubscribe_now; a count(*) reads the smallest index),
+ * so a scrape stays cheap on a large store.
  */
 #include <stdlib.h>
 
@@ -31,6 +31,12 @@ static const struct {
         { ST_METRIC_UNSUB, "bidbroker_members_unsubscribed",
           "Members unsubscribed from the digest now.",
           NULL, "SELECT NULL, count(*) FROM unsubscribe WHERE resubscribed IS NULL" },
+        { ST_METRIC_DIGEST, "bidbroker_digests",
+          "Digests recorded, one per member and period (empty ones too: nothing new).",
+          NULL, "SELECT NULL, count(*) FROM digest" },
+        { ST_METRIC_DIGEST_ITEMS, "bidbroker_digest_items",
+          "Opportunities sent in digests (a digest_item each).",
+          NULL, "SELECT NULL, count(*) FROM digest_item" },
 };
 
 int

@@ -120,6 +120,7 @@ enum digest_outcome {
         DIGEST_EXISTING,        /* the period's digest was composed before: that one */
         DIGEST_EMPTY,           /* nothing new: recorded, nothing sent (send_empty = no) */
         DIGEST_NO_ADDRESS,      /* the member has no email address */
+        DIGEST_UNSUBSCRIBED,    /* the member unsubscribed (feedback.h): nothing composed */
 };
 
 struct digest_result {

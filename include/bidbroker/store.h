@@ -114,7 +114,7 @@ int store_count_by_source(struct store *s, store_count_fn fn, void *arg, struct 
 
 /* Gauges for /metrics (storemetrics.c), each from one indexed count:
  * opportunities by status, matches by status, feedback by action, members
- * unsubscribed.  fn gets one row per series; help (and type) are set on the
+ * unsubscribed, digests and the items they carried.  fn gets one row per series; help (and type) are set on the
  * first row of each name; a labelled name without any row yet comes once
  * with value NULL (its HELP and TYPE only).  Strings valid during the call. */
 struct store_metric {
