@@ -187,6 +187,13 @@ bind_int(struct binder *b, int i, int64_t v)
 }
 
 void
+bind_blob(struct binder *b, int i, const void *p, size_t n)
+{
+        if (b->rc == SQLITE_OK)
+                b->rc = sqlite3_bind_blob64(b->st, i, n ? p : "", n, SQLITE_STATIC);
+}
+
+void
 bind_double(struct binder *b, int i, double v)
 {
         if (b->rc == SQLITE_OK)

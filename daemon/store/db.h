@@ -60,6 +60,10 @@ enum stmt_id {
         /* digests.c */
         ST_DIGEST_FIND, ST_DIGEST_INSERT, ST_DIGEST_OUTBOX, ST_DIGEST_ITEM_PUT,
         ST_DIGEST_ITEM_LAST,
+        /* outbox.c */
+        ST_OUTBOX_FIND, ST_OUTBOX_ADD, ST_OUTBOX_CLAIM, ST_OUTBOX_MARK, ST_OUTBOX_RECOVER,
+        ST_OUTBOX_REQUEUE, ST_OUTBOX_GET, ST_OUTBOX_EACH, ST_OUTBOX_DUE, ST_OUTBOX_COUNTS,
+        ST_OUTBOX_STAMP,
         ST__N
 };
 
@@ -120,6 +124,8 @@ binder_of(sqlite3_stmt *st)
 }
 void bind_str(struct binder *b, int i, const char *s);
 void bind_int(struct binder *b, int i, int64_t v);
+/* n bytes at p, as a BLOB (an empty one for n == 0), SQLITE_STATIC */
+void bind_blob(struct binder *b, int i, const void *p, size_t n);
 void bind_double(struct binder *b, int i, double v);
 /* TIME_UNKNOWN and VALUE_NONE (both INT64_MIN) are bound as NULL. */
 void bind_opt(struct binder *b, int i, int64_t v);

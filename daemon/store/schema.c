@@ -369,6 +369,25 @@ static const struct migration migrations[] = {
           " count INTEGER NOT NULL,"
           " updated INTEGER NOT NULL"
           ");" },
+        { 14,   /* the outbox: messages stored whole and their delivery state
+                 * (outbox.c; docs/outbox.md) */
+          "CREATE TABLE IF NOT EXISTS outbox ("
+          " id INTEGER PRIMARY KEY,"
+          " member TEXT NOT NULL,"
+          " rcpt TEXT NOT NULL,"                  /* the one envelope recipient */
+          " message_id TEXT NOT NULL UNIQUE,"     /* <...>, as in the header */
+          " bytes BLOB NOT NULL,"                 /* the signed message, CRLF */
+          " state TEXT NOT NULL CHECK (state IN"
+          "  ('queued', 'sending', 'sent', 'retry', 'failed')),"
+          " attempts INTEGER NOT NULL DEFAULT 0,"
+          " next_attempt INTEGER NOT NULL,"       /* Unix seconds */
+          " last_error TEXT,"
+          " last_code INTEGER,"                   /* the server's last reply code */
+          " created INTEGER NOT NULL,"
+          " updated INTEGER NOT NULL,"
+          " sent_at INTEGER"
+          ");"
+          "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);" },
         /* append new migrations here; never edit a released one */
 };
 
