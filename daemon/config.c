@@ -16,6 +16,7 @@
 #include "bidbroker/http.h"
 #include "bidbroker/ini.h"
 #include "bidbroker/region.h"
+#include "bidbroker/smtp.h"
 #include "bidbroker/store.h"
 #include "bidbroker/util.h"
 
@@ -123,6 +124,35 @@ static const struct ini_key mail_keys[] = {
           "default built in" },
         { "interval", INI_DURATION, G(mail_interval_ms), 1000, DAY_MS,
           "daemon: how often the digest scheduler looks for due digests (default 1m)" },
+        { "transport", INI_STR, G(mail_transport), 0, 0,
+          "where messages go: smtp://HOST:PORT (STARTTLS), smtps://HOST:PORT or "
+          "maildir:PATH (default maildir:STATE/maildir)" },
+        { "credentials", INI_PATH, G(mail_credentials), 0, 0,
+          "file holding USER:PASSWORD for SMTP AUTH (mode 0600)" },
+        { "starttls", INI_BOOL, G(mail_starttls), 0, 0,
+          "smtp://: require STARTTLS (default yes; no only for a server on this machine)" },
+        { "tls_ca", INI_PATH, G(mail_tls_ca), 0, 0,
+          "CA certificates (PEM) the server's certificate is checked with (default: system)" },
+        { "helo", INI_STR, G(mail_helo), 0, 0, "the EHLO name (default: this host's name)" },
+        { "return_path", INI_STR, G(mail_return_path), 0, 0,
+          "envelope sender for bounces (default: the From address)" },
+        { "auth", INI_STR, G(mail_auth), 0, 0,
+          "SMTP AUTH mechanism: PLAIN or LOGIN (default: the best the server offers)" },
+        { "connect_timeout", INI_DURATION, G(mail_connect_timeout_ms), 1000, 600000,
+          "TCP and TLS connect timeout (default 30s)" },
+        { "reply_timeout", INI_DURATION, G(mail_reply_timeout_ms), 1000, HOUR_MS,
+          "wait for each server reply, the final one after the message included "
+          "(default 10m, RFC 5321 4.5.3.2)" },
+        { "timeout", INI_DURATION, G(mail_timeout_ms), 1000, 2 * HOUR_MS,
+          "one whole delivery (default 30m)" },
+        { "retry", INI_DURATION, G(mail_retry_ms), 1000, DAY_MS,
+          "first wait after a temporary failure, doubled each time (default 5m)" },
+        { "retry_max", INI_DURATION, G(mail_retry_max_ms), 1000, 7 * DAY_MS,
+          "longest wait between two attempts (default 1h)" },
+        { "retry_max_age", INI_DURATION, G(mail_retry_max_age_ms), 60000, 30 * DAY_MS,
+          "a message not delivered this long after it was queued fails (default 3d)" },
+        { "parallel", INI_LONG, G(mail_parallel), 1, 64,
+          "deliveries at once (default 4)" },
 };
 
 static const struct ini_key dkim_keys[] = {
@@ -346,6 +376,14 @@ config_defaults(void)
         c->mail_interval_ms = 60 * 1000;
         c->consortium_rotate = true;
         c->consortium_rotate_within = 10;
+        c->mail_starttls = true;
+        c->mail_connect_timeout_ms = 30 * 1000;
+        c->mail_reply_timeout_ms = 10 * 60 * 1000;
+        c->mail_timeout_ms = 30 * 60 * 1000;
+        c->mail_retry_ms = 5 * 60 * 1000;
+        c->mail_retry_max_ms = HOUR_MS;
+        c->mail_retry_max_age_ms = 3 * DAY_MS;
+        c->mail_parallel = 4;
         add_source(c, "fts", "fts", 0);
         add_source(c, "contracts-finder", "contracts-finder", 0);
         for (size_t i = 0; i < c->nsources; i++)
@@ -512,6 +550,64 @@ mail_parse_time(const char *s, int *ret)
         return 0;
 }
 
+/* [mail]: the transport URL, STARTTLS off only for this machine, the AUTH
+ * mechanism, the timeouts in order. */
+static void
+mail_finish(struct config *c, const struct ini *ini, const struct ini_section *sec,
+            struct diag *d)
+{
+        const struct ini_pair *p = ini_get(sec, "transport");
+        struct mail_transport t = { 0 };
+        const char *why = NULL;
+        unsigned line = p ? p->line : sec->line;
+        bool bad = false;
+
+        if (c->mail_transport != NULL &&
+            mail_transport_parse(c->mail_transport, &t, &why) < 0) {
+                diag_add(d, ini->path, line, "[mail] transport '%s': %s", c->mail_transport,
+                         why);
+                bad = true;
+        } else if (t.kind == MAIL_SMTP && !c->mail_starttls && !mail_host_is_local(t.host)) {
+                p = ini_get(sec, "starttls");
+                diag_add(d, ini->path, p ? p->line : line, "[mail] starttls = no would send "
+                         "the messages (and any password) in clear to %s: allowed only for "
+                         "a server on this machine (localhost, 127.0.0.1, ::1); use "
+                         "starttls = yes or smtps://", t.host);
+        }
+        if (!bad && t.kind == MAIL_MAILDIR && (p = ini_get(sec, "credentials")) != NULL)
+                diag_add(d, ini->path, p->line, "[mail] credentials are for an smtp:// or "
+                         "smtps:// transport, not a maildir");
+        mail_transport_clear(&t);
+        if ((p = ini_get(sec, "auth")) != NULL && strcmp(c->mail_auth, "PLAIN") != 0 &&
+            strcmp(c->mail_auth, "LOGIN") != 0)
+                diag_add(d, ini->path, p->line, "[mail] auth must be PLAIN or LOGIN, not '%s'",
+                         c->mail_auth);
+        if ((p = ini_get(sec, "helo")) != NULL && mail_helo_check(c->mail_helo, &why) < 0)
+                diag_add(d, ini->path, p->line, "[mail] helo '%s': %s", c->mail_helo, why);
+        if ((p = ini_get(sec, "return_path")) != NULL &&
+            mail_address_check(c->mail_return_path, &why) < 0)
+                diag_add(d, ini->path, p->line, "[mail] return_path '%s': %s",
+                         c->mail_return_path, why);
+        if (c->mail_timeout_ms < c->mail_reply_timeout_ms)
+                diag_add(d, ini->path, sec->line, "[mail] timeout (%llds) must be at least "
+                         "reply_timeout (%llds)", (long long)(c->mail_timeout_ms / 1000),
+                         (long long)(c->mail_reply_timeout_ms / 1000));
+        if (c->mail_retry_max_ms < c->mail_retry_ms)
+                diag_add(d, ini->path, sec->line, "[mail] retry_max (%llds) must be at least "
+                         "retry (%llds)", (long long)(c->mail_retry_max_ms / 1000),
+                         (long long)(c->mail_retry_ms / 1000));
+}
+
+char *
+config_mail_maildir(const struct config *cfg, const char *state_dir)
+{
+        if (cfg->mail_transport == NULL)
+                return path_join(state_dir, "maildir");
+        if (str_startswith(cfg->mail_transport, "maildir:"))
+                return path_join(cfg->dir ? cfg->dir : ".", cfg->mail_transport + 8);
+        return NULL;
+}
+
 /* [anchor NAME]: names are what `token issue` and the source anchor:NAME use. */
 static void
 add_anchor(struct config *c, const struct ini *ini, const struct ini_section *sec,
@@ -624,6 +720,7 @@ apply_file(struct config *c, const struct ini *ini, struct diag *d)
                 } else if (strcmp(sec->type, "mail") == 0) {
                         ini_apply(ini, sec, mail_keys, ARRAY_SIZE(mail_keys), c, NULL, d);
                         mail_digest_finish(c, ini, sec, d);
+                        mail_finish(c, ini, sec, d);
                 } else if (strcmp(sec->type, "dkim") == 0) {
                         ini_apply(ini, sec, dkim_keys, ARRAY_SIZE(dkim_keys), c, NULL, d);
                         dkim_finish(c, ini, sec, d);
@@ -698,6 +795,12 @@ config_free(struct config *c)
         free(c->dkim_ed25519_key);
         free(c->dkim_rsa_selector);
         free(c->dkim_rsa_key);
+        free(c->mail_transport);
+        free(c->mail_credentials);
+        free(c->mail_tls_ca);
+        free(c->mail_helo);
+        free(c->mail_return_path);
+        free(c->mail_auth);
         drop_anchors(c);
         drop_sources(c);
         free(c);

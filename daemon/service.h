@@ -83,6 +83,7 @@ service_busy_wait(int64_t prev)
 
 extern const struct service httpsvc;    /* the HTTP server: health, metrics, the API */
 extern const struct service matchsvc;   /* matching shortly after notices arrive */
+extern const struct service outboxsvc;  /* delivering the outbox */
 extern const struct service pollsvc;    /* polling the sources */
 
 #endif

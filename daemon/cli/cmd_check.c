@@ -24,6 +24,7 @@
 #include "bidbroker/matchconf.h"
 #include "bidbroker/members.h"
 #include "bidbroker/members_write.h"
+#include "bidbroker/sender.h"
 #include "bidbroker/util.h"
 
 #include "svcuser.h"
@@ -101,6 +102,8 @@ check_access(struct check *ck, const char *user, bool user_given,
         check_readable(ck, &u, "the CPV coverage table", cover, false);
         check_readable(ck, &u, "the member register", ck->cfg->members, true);
         check_readable(ck, &u, "the CPV list", ck->cfg->cpv_reference, false);
+        check_readable(ck, &u, "[mail] credentials", ck->cfg->mail_credentials, false);
+        check_readable(ck, &u, "[mail] tls_ca", ck->cfg->mail_tls_ca, false);
         for (size_t i = 0; reg && i < reg->n; i++)
                 check_readable(ck, &u, "a member file", reg->members[i].file, false);
         svcuser_done(&u);
@@ -152,14 +155,32 @@ check_mail(struct check *ck, struct diag *d)
         return 0;
 }
 
+/* [mail]: what the outbox's sender reads at start (the credentials file,
+ * its mode) works. */
+static int
+check_outbox(struct check *ck)
+{
+        struct sender *sd = NULL;
+        struct err e = { 0 };
+
+        if (sender_new(ck->cfg, ck->cfg->state_dir, NULL, NULL, &sd, &e) < 0) {
+                fprintf(stderr, "%s: %s\n", ck->file, e.msg);
+                fprintf(stderr, "bidbroker: %s: configuration has 1 error\n", ck->file);
+                return -1;
+        }
+        sender_free(sd);
+        return 0;
+}
+
 static void
 usage(void)
 {
         printf("usage: bidbroker [--config FILE] check-config [--user NAME]\n\n"
                "Validate the configuration; print every error as FILE:LINE: message.\n"
                "When [match] taxonomy and members are set, the capability taxonomy and\n"
-               "every member file are checked too.  Then warn (FILE:LINE: warning: ...)\n"
-               "about what will not work as expected:\n"
+               "every member file are checked too, and so is the [mail] credentials file\n"
+               "(USER:PASSWORD, not readable by group or others).  Then warn\n"
+               "(FILE:LINE: warning: ...) about what will not work as expected:\n"
                "  - matching is not configured ([match] taxonomy and members unset);\n"
                "  - a [mail] section without 'from' (no digests), or digests not signed with\n"
                "    both [dkim] keys.  [dkim] key files must exist, be keys of their\n"
@@ -229,6 +250,8 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 }
                 reg = engine_members(e);
         }
+        if (check_outbox(&ck) < 0)
+                goto out;
         check_sources(&ck);
         if (check_mail(&ck, &d) < 0) {
                 diag_print(&d, stderr);

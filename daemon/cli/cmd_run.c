@@ -43,7 +43,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
                 { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
         };
         struct daemon_opts dopts = { 0 };
-        struct statelock *lock = NULL;
+        struct statelock *lock = NULL, *outlock = NULL;
         struct err err = { 0 };
         struct config *cfg;
         sigset_t set;
@@ -85,12 +85,21 @@ cmd_run(struct cli *cli, int argc, char **argv)
                 cli_error("run", "%s", err.msg);
                 return 1;
         }
+        /* the outbox service delivers: one deliverer per state directory */
+        if (statelock_take_file(cli->state_dir, STATELOCK_OUTBOX, "run", "delivering mail from",
+                                "wait for it to end, then start the daemon", &outlock,
+                                &err) < 0) {
+                cli_error("run", "%s", err.msg);
+                statelock_release(lock);
+                return 1;
+        }
         dopts.config_path = cli->config_path;
         dopts.state_dir = cli->state_dir != cli->cfg->state_dir ? cli->state_dir : NULL;
         dopts.verbose = cli->verbose;
         cfg = cli->cfg;
         cli->cfg = NULL;                /* daemon_run owns it now */
         rc = daemon_run(&dopts, cfg);
+        statelock_release(outlock);
         statelock_release(lock);
         return rc;
 }

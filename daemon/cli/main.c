@@ -60,6 +60,8 @@ static const struct command commands[] = {
           true },
         { "link", cmd_link, "print a signed member link (interested, not relevant, "
           "unsubscribe)", true },
+        { "outbox", cmd_outbox, "messages waiting for delivery: list, --retry ID, --send",
+          true },
 };
 
 void

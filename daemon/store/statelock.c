@@ -35,7 +35,15 @@ read_holder(int fd, char *out, size_t len)
 int
 statelock_take(const char *dir, const char *cmd, struct statelock **ret, struct err *err)
 {
-        char *path = path_join(dir, STATELOCK_NAME), holder[64], line[64], pid[32];
+        return statelock_take_file(dir, STATELOCK_NAME, cmd, "polling",
+                                   "one 'run' or 'poll' per state directory", ret, err);
+}
+
+int
+statelock_take_file(const char *dir, const char *name, const char *cmd, const char *doing,
+                    const char *rule, struct statelock **ret, struct err *err)
+{
+        char *path = path_join(dir, name), holder[64], line[64], pid[32];
         int fd = -1, r, len;
 
         *ret = NULL;
@@ -61,10 +69,10 @@ statelock_take(const char *dir, const char *cmd, struct statelock **ret, struct 
                 read_holder(fd, holder, sizeof(holder));
                 len = (int)strspn(holder, "0123456789");
                 snprintf(pid, sizeof(pid), "%.*s", len > 20 ? 20 : len, holder);
-                err_set(err, r, "another bidbroker (pid %s%s%s) is already polling this state "
-                        "directory: it holds %s; one 'run' or 'poll' per state directory",
-                        len > 0 ? pid : "unknown", holder[len] == ' ' ? ", " : "",
-                        holder[len] == ' ' ? holder + len + 1 : "", path);
+                err_set(err, r, "another bidbroker (pid %s%s%s) is already %s this state "
+                        "directory: it holds %s; %s", len > 0 ? pid : "unknown",
+                        holder[len] == ' ' ? ", " : "", holder[len] == ' ' ? holder + len + 1 : "",
+                        doing, path, rule);
                 goto out;
         }
         len = snprintf(line, sizeof(line), "%ld %s\n", (long)getpid(), cmd);

@@ -28,6 +28,10 @@ static const struct {
           "Members' answers to digest items (the last per member and opportunity), by action.",
           "action", "SELECT column1, (SELECT count(*) FROM feedback WHERE action = column1)"
           " FROM (VALUES ('interested'), ('not-relevant'))" },
+        { ST_METRIC_OUTBOX, "bidbroker_outbox_messages",
+          "Messages in the outbox, by delivery state.",
+          "state", "SELECT column1, (SELECT count(*) FROM outbox WHERE state = column1) FROM"
+          " (VALUES ('queued'), ('sending'), ('sent'), ('retry'), ('failed'))" },
         { ST_METRIC_UNSUB, "bidbroker_members_unsubscribed",
           "Members unsubscribed from the digest now.",
           NULL, "SELECT NULL, count(*) FROM unsubscribe WHERE resubscribed IS NULL" },

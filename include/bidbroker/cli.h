@@ -92,5 +92,7 @@ int cmd_token(struct cli *cli, int argc, char **argv);
 /* daemon/cli/cmd_awards.c, cmd_report.c: awards, wins, impact (docs/impact.md) */
 int cmd_awards(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+/* daemon/cli/cmd_outbox.c: messages waiting for delivery (docs/outbox.md) */
+int cmd_outbox(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -101,6 +101,22 @@ struct config {
         char    *dkim_ed25519_selector, *dkim_ed25519_key;
         char    *dkim_rsa_selector, *dkim_rsa_key;
         unsigned dkim_line;
+        /* [mail] delivery of the outbox (outbox.h, docs/outbox.md) */
+        char    *mail_transport;        /* smtp://, smtps:// URL or maildir:PATH; NULL:
+                                         * maildir STATE/maildir (config_mail_maildir) */
+        char    *mail_credentials;      /* file holding user:password; NULL: no AUTH */
+        bool     mail_starttls;         /* smtp://: STARTTLS required (default yes) */
+        char    *mail_tls_ca;           /* CA file the server's certificate is checked with */
+        char    *mail_helo;             /* EHLO name; NULL: this host's name */
+        char    *mail_return_path;      /* envelope sender; NULL: the message's From */
+        char    *mail_auth;             /* NULL (libcurl picks), "PLAIN" or "LOGIN" */
+        int64_t  mail_connect_timeout_ms;
+        int64_t  mail_reply_timeout_ms; /* each server reply, the one after DATA included */
+        int64_t  mail_timeout_ms;       /* one whole delivery */
+        int64_t  mail_retry_ms;         /* first wait after a temporary failure */
+        int64_t  mail_retry_max_ms;     /* cap of the doubling wait */
+        int64_t  mail_retry_max_age_ms; /* a message not delivered by then fails */
+        long     mail_parallel;         /* deliveries at once */
 
         /* [source NAME] */
         struct source_conf *sources;
@@ -123,6 +139,10 @@ void filter_from_config(struct filter *f, const struct config *cfg);
 
 /* "HH:MM" (24-hour) -> minutes after midnight; 0 or -EINVAL. */
 int mail_parse_time(const char *s, int *ret);
+/* The maildir messages go to when cfg->mail_transport is NULL (state_dir/maildir:
+ * the state directory in use, which --state may have changed) or maildir:PATH
+ * (relative to the config file); NULL for an smtp(s) transport.  Caller frees. */
+char *config_mail_maildir(const struct config *cfg, const char *state_dir);
 
 /* The [http] listen address by default. */
 #define HTTP_LISTEN_DEFAULT "127.0.0.1:8080"

@@ -27,6 +27,13 @@ struct statelock;
  * negative errno when the file cannot be opened.
  */
 int statelock_take(const char *dir, const char *cmd, struct statelock **ret, struct err *err);
+/* The same with another lock file in DIR: name, and what its holder is
+ * doing and the rule, for the message ("delivering mail from", "one
+ * delivering process per state directory").  The outbox's deliverer (`run`,
+ * `outbox --send`) holds STATELOCK_OUTBOX. */
+#define STATELOCK_OUTBOX "outbox.lock"
+int statelock_take_file(const char *dir, const char *name, const char *cmd, const char *doing,
+                        const char *rule, struct statelock **ret, struct err *err);
 /* Release (empties the file, closes it); NULL-safe, returns NULL. */
 struct statelock *statelock_release(struct statelock *l);
 

@@ -96,7 +96,9 @@ def run():
         for want in ('bidbroker_http_requests_total{route="healthz",status="200"} 2',
                      'bidbroker_http_requests_total{route="other",status="404"} 1',
                      'bidbroker_http_requests_total{route="healthz",status="405"} 1',
-                     "# TYPE bidbroker_opportunities gauge"):
+                     "# TYPE bidbroker_opportunities gauge",
+                     'bidbroker_outbox_messages{state="queued"} 0',
+                     'bidbroker_outbox_messages{state="failed"} 0'):
             check(want in text, "metrics lacks %r:\n%s" % (want, text))
         check('bidbroker_opportunities{source="fts"} 1' in text,
               "metrics lacks the ingested notice:\n%s" % text)
