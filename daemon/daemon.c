@@ -51,6 +51,7 @@ static const struct service *const services[] = {
         &matchsvc,
         &pollsvc,
         &httpsvc,
+        &digestsvc,
         &outboxsvc,
 };
 #define NSERVICES ARRAY_SIZE(services)

@@ -81,6 +81,7 @@ service_busy_wait(int64_t prev)
         return prev * 2 > 60000 ? 60000 : prev * 2;
 }
 
+extern const struct service digestsvc;  /* composing digests when they are due */
 extern const struct service httpsvc;    /* the HTTP server: health, metrics, the API */
 extern const struct service matchsvc;   /* matching shortly after notices arrive */
 extern const struct service outboxsvc;  /* delivering the outbox */

@@ -47,6 +47,7 @@
 #include "bidbroker/textnorm.h"
 #include "bidbroker/util.h"
 #include "bench_consortium.h"
+#include "bench_digest.h"
 #include "../unit/engine_corpus.h"
 #include "../unit/engine_fixture.h"
 
@@ -998,6 +999,9 @@ main(int argc, char **argv)
         struct taxonomy *tx;
         struct member_register *reg;
         struct notices ns;
+
+        if (argc == 2 && strcmp(argv[1], "--digest") == 0)
+                return bench_digest();          /* the digest line alone */
         struct engine *e = NULL, *e2 = NULL;
         struct engine_scratch *s;
         struct match_result res, res2;
@@ -1216,5 +1220,5 @@ main(int argc, char **argv)
         free(tpath);
         free(lpath);
         free(cpath);
-        return bench_consortium() | (diffs ? 1 : 0);
+        return bench_consortium() | bench_digest() | (diffs ? 1 : 0);
 }
