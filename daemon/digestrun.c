@@ -25,6 +25,7 @@
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
+#include "bidbroker/outbox.h"
 #include "bidbroker/region.h"
 #include "bidbroker/store.h"
 #include "bidbroker/taxonomy.h"
@@ -674,6 +675,18 @@ record(struct store *st, const struct config *cfg, const struct digest_view *v,
         row.message = res->message.len ? res->message.data : NULL;
         row.len = res->message.len;
         row.created = v->now;
+        /* the message is queued for delivery in the same transaction that
+         * records it: a crash leaves both or neither (outbox.h) */
+        if (mid) {
+                char *hdr_mid = xasprintf("<%s>", mid);
+
+                r = outbox_enqueue(st, v->member, v->to, hdr_mid, res->message.data,
+                                   res->message.len, v->now, &res->outbox_id, e);
+                free(hdr_mid);
+                if (r < 0)
+                        goto fail;
+                row.outbox_id = res->outbox_id;
+        }
         if ((r = digest_insert(st, &row, &res->digest_id, e)) < 0)
                 goto fail;
         for (size_t i = 0; i < v->n; i++) {

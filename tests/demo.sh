@@ -51,17 +51,14 @@ if "$bin" match --help >/dev/null 2>&1; then
         fi
 fi
 if "$bin" digest --help >/dev/null 2>&1; then
-        step "compose each member's digest for this week and queue it (DKIM-signed twice)"
+        step "compose each member's digest for this week, queue it (DKIM-signed twice) and deliver it"
+        # no [mail] transport in demo.conf: the embedded default, a maildir in the state
         bb digest --send
-        mkdir -p demo-state/digests
-        for f in conf/members/*.conf; do
-                m=$(basename "$f" .conf)
-                bb digest --member "$m" >"demo-state/digests/$m.eml" 2>/dev/null || true
-                [ -s "demo-state/digests/$m.eml" ] || rm -f "demo-state/digests/$m.eml"
-        done
-        first=$(ls demo-state/digests/*.eml 2>/dev/null | head -n 1)
+        bb outbox
+        maildir=demo-state/maildir
+        first=$(ls "$maildir"/new/* 2>/dev/null | head -n 1)
         if [ -n "$first" ]; then
-                step "the digest $(basename "$first" .eml) gets (text part)"
+                step "one of them, as a member's mail program shows it (text part)"
                 /usr/bin/python3 - "$first" <<'PY'
 import email, email.policy, sys
 with open(sys.argv[1], "rb") as f:
@@ -72,18 +69,21 @@ print()
 print(m.get_body(("plain",)).get_content())
 PY
         fi
-        step "the digests are in $top/demo-state/digests; publish these DNS TXT records"
+        step "the digests are in the maildir $top/$maildir; publish these DNS TXT records"
         cat demo-state/dkim/demo-ed25519.txt demo-state/dkim/demo-rsa.txt
         printf '(the record texts, for a DNS provider'"'"'s form:)\n'
         for sel in demo-ed25519 demo-rsa; do
                 printf '%s._domainkey.%s: ' "$sel" "$domain"
                 sed -e 's/^[^"]*"//' -e 's/" "//g' -e 's/"$//' "demo-state/dkim/$sel.txt"
         done
-        if [ -f /work/shared/tools/mailcheck.py ] && [ -n "$first" ]; then
+        # the brief's checker, beside the project when it is there (not in a clone)
+        mailcheck=$top/../shared/tools/mailcheck.py
+        if [ -f "$mailcheck" ] && [ -n "$first" ]; then
+                step "check every digest with $(basename "$mailcheck") against those records"
                 for sel in demo-ed25519 demo-rsa; do
-                        /usr/bin/python3 /work/shared/tools/mailcheck.py --pubkey-txt \
+                        /usr/bin/python3 "$mailcheck" --pubkey-txt \
                                 "demo-state/dkim/$sel.txt" --selector "$sel" --domain "$domain" \
-                                demo-state/digests/*.eml | tail -n 1
+                                "$maildir"/new/* | tail -n 1
                 done
         fi
 fi

@@ -20,6 +20,7 @@
 #include "bidbroker/util.h"
 
 #include "matchcli.h"
+#include "outboxcli.h"
 
 static const char digest_usage[] =
         "usage: bidbroker digest [--member M] [--preview | --send]\n\n"
@@ -28,9 +29,12 @@ static const char digest_usage[] =
         "again returns the same message (same Message-ID, same bytes).\n\n"
         "  -m, --member M  only this member\n"
         "  -p, --preview   print the message that would go now; write nothing\n"
-        "  -s, --send      compose and record every due digest; print one line per\n"
-        "                  member (composed, composed before, nothing new, no address)\n"
-        "Without --preview or --send the digests are composed and recorded\n"
+        "  -s, --send      compose, record and queue every due digest; print one line\n"
+        "                  per member (composed, composed before, nothing new, no\n"
+        "                  address); then deliver what the outbox has due over the\n"
+        "                  [mail] transport (as outbox --send; when the daemon runs,\n"
+        "                  it delivers them)\n"
+        "Without --preview or --send the digests are composed, recorded and queued\n"
         "like --send, and the messages printed.  Several messages are separated by a\n"
         "line \"==> MEMBER PERIOD\" on stderr.  Needs [mail] from; signed with the\n"
         "[dkim] keys when set.\n";
@@ -60,7 +64,7 @@ cmd_digest(struct cli *cli, int argc, char **argv)
                 { NULL, 0, NULL, 0 },
         };
         const char *member = NULL;
-        bool preview = false, send = false;
+        bool preview = false, send = false, deliver = false;
         struct engine *e = NULL;
         struct store *st = NULL;
         struct digest_env *env = NULL;
@@ -143,9 +147,14 @@ cmd_digest(struct cli *cli, int argc, char **argv)
         }
         rc = failed ? 1 : 0;
         (void)done;
+        deliver = send;
 out:
         digest_env_free(env);
         store_close(st);
         engine_free(e);
+        /* --send: deliver what is due now, these digests among them, over
+         * the [mail] transport (or leave it to the daemon when it runs) */
+        if (deliver && outbox_deliver_due(cli, "digest") != 0)
+                rc = 1;
         return rc;
 }

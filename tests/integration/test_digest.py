@@ -202,9 +202,33 @@ def main():
         if total[0] < 5 or total[1:] != (0, 0):
             fail("digest --send said:\n" + p.stdout)
         first = digest_rows(env)
+        # queued in the same transaction as recorded, then delivered into the
+        # default transport (STATE/maildir): one file per digest, the same
+        # bytes the store keeps, each Message-ID once
+        with sqlite3.connect(os.path.join(env.state, "bidbroker.db")) as c:
+            queued = c.execute("SELECT d.member, o.message_id, o.state, o.bytes FROM digest d"
+                               " JOIN outbox o ON o.id = d.outbox_id"
+                               " WHERE d.message_id IS NOT NULL").fetchall()
+            composed = c.execute("SELECT count(*) FROM digest"
+                                 " WHERE message_id IS NOT NULL").fetchone()[0]
+        if not queued or len(queued) != composed or any(r[2] != "sent" for r in queued):
+            fail("digests not queued and sent: %d composed, outbox %r"
+                 % (composed, [r[:3] for r in queued]))
+        newdir = os.path.join(env.state, "maildir", "new")
+        files = sorted(os.listdir(newdir)) if os.path.isdir(newdir) else []
+        if len(files) != composed:
+            fail("maildir has %d messages for %d digests" % (len(files), composed))
+        delivered = set()
+        for fn in files:
+            with open(os.path.join(newdir, fn), "rb") as f:
+                delivered.add(f.read())
+        if delivered != {bytes(r[3]) for r in queued}:
+            fail("the maildir messages are not the bytes the outbox stored")
         again = env.run("digest", "--send", now=NOW).stdout
         if "%s 2022-10-19: composed before" % MEMBER not in again or digest_rows(env) != first:
             fail("a second --send composed again:\n" + again)
+        if len(os.listdir(newdir)) != composed:
+            fail("a second --send delivered again: %d messages" % len(os.listdir(newdir)))
         raw = message(env, "--member", MEMBER, now=NOW)
         raw2 = message(env, "--member", MEMBER, "--preview", now="2022-10-25T09:00:00Z")
         if raw != raw2:
