@@ -73,6 +73,10 @@ member_json(const struct member *m)
         json_object_set_new(o, "avoid", json_strv(&m->avoid));
         json_object_set_new(o, "digest_day", json_string(weekday_name(m->digest_day)));
         json_object_set_new(o, "paused", json_boolean(m->paused));
+        json_object_set_new(o, "companies_house", json_str_or_null(m->companies_house));
+        json_object_set_new(o, "charity_number", json_str_or_null(m->charity_number));
+        json_object_set_new(o, "ppon", json_str_or_null(m->ppon));
+        json_object_set_new(o, "report_name", json_boolean(m->report_name));
         json_object_set_new(o, "file", json_str_or_null(m->file));
         return o;
 }
@@ -136,6 +140,14 @@ member_text(FILE *out, const struct member *m, const struct taxonomy *tx)
         fprintf(out, "  %-15s %s\n", "digest_day", weekday_name(m->digest_day));
         if (m->paused)
                 fprintf(out, "  %-15s %s\n", "paused", "yes: not matched until paused = no");
+        if (m->companies_house)
+                fprintf(out, "  %-15s %s\n", "companies_house", m->companies_house);
+        if (m->charity_number)
+                fprintf(out, "  %-15s %s\n", "charity_number", m->charity_number);
+        if (m->ppon)
+                fprintf(out, "  %-15s %s\n", "ppon", m->ppon);
+        fprintf(out, "  %-15s %s\n", "report_name", m->report_name ?
+                "yes: wins named in reports" : "no: wins counted, not named");
         fprintf(out, "  %-15s %s\n", "file", m->file ? m->file : "-");
 }
 
@@ -403,8 +415,12 @@ static const char members_usage[] =
         "  export           every member as CSV on stdout (columns id, name, email,\n"
         "                   cluster, postcode, regions, capabilities, min_value,\n"
         "                   max_value, capacity, consortium, lead, digest_day,\n"
-        "                   accreditations, paused, max_open_bids, works_with, avoid,\n"
-        "                   rules; lists joined with '; ', rules one line each);\n"
+        "                   accreditations, paused, companies_house, charity_number,
+"
+        "                   ppon, report_name, max_open_bids, works_with, avoid,
+"
+        "                   rules; lists joined with '; ', rules one line each);
+"
         "                   --json: one object per member\n"
         "  import FILE.csv  create or update member files from such a sheet (older\n"
         "                   sheets' keywords/exclusions columns too); prints each change\n"

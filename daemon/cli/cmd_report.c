@@ -31,7 +31,7 @@
 #include "matchcli.h"
 
 static const char report_usage[] =
-        "usage: bidbroker report [--period 2026-Q3|2026-11|2026] [--cluster C]\n"
+        "usage: bidbroker report [--period 2026-Q3|2026-11|2026] [--cluster C] [--monthly]\n"
         "                        [--format text|csv|json]\n\n"
         "The brokerage's measures for a quarter, month or year (default: the quarter of\n"
         "now), overall, per cluster and per [anchor]: opportunities found by source and\n"
@@ -39,7 +39,9 @@ static const char report_usage[] =
         "against [impact] target; members alerted; feedback; consortium suggestions;\n"
         "awards, wins and value won by members; each buyer's low-value spend and the share\n"
         "members won; capability gaps; low-value awards by capability.  --cluster C: that\n"
-        "cluster only.  Wins are named only for members with report_name = yes.\n"
+        "cluster only.  --monthly: also each month of a quarter or year (brokered so far\n"
+        "against the target; CSV rows with the month in 'period').  Wins are named only\n"
+        "for members with report_name = yes.\n"
         "CSV columns (docs/impact.md): period,scope,name,measure,key,count,value,share,basis\n";
 
 enum fmt { FMT_TEXT, FMT_CSV, FMT_JSON };
@@ -500,6 +502,120 @@ add_section(struct section **v, size_t *n, const char *kind, const char *name)
         return 0;
 }
 
+static void
+sections_free(struct section *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                section_done(&v[i]);
+        free(v);
+}
+
+struct month {
+        struct impact_period period;
+        struct section *secs;
+        size_t nsecs;
+};
+
+/* The month that starts at p->from. */
+static void
+month_period(const struct impact_period *p, struct impact_period *ret)
+{
+        char buf[40];
+
+        /* p->from is UK midnight on the 1st: noon that day is safely inside */
+        time_format_utc(p->from + 12 * 3600, buf, sizeof(buf));
+        buf[7] = '\0';
+        if (impact_period_parse(buf, ret) < 0)
+                *ret = *p;
+}
+
+/* The sections of one period: overall, each cluster, each anchor (or the
+ * one cluster asked for).  cc NULL: no capability breakdowns.  Errors said. */
+static int
+measure_period(struct cli *cli, struct store *st, const struct member_register *reg,
+               const struct strv *named, const struct strv *clusters, const char *cluster,
+               const struct impact_period *period, struct capsctx *cc,
+               struct section **ret, size_t *nret)
+{
+        struct section *secs = NULL;
+        size_t nsecs = 0;
+        struct err err = { 0 };
+        int rc = 0;
+
+        if (cluster == NULL) {
+                add_section(&secs, &nsecs, "overall", NULL);
+                for (size_t i = 0; i < clusters->n; i++)
+                        add_section(&secs, &nsecs, "cluster", clusters->v[i]);
+                for (size_t i = 0; i < cli->cfg->nanchors; i++)
+                        add_section(&secs, &nsecs, "anchor", cli->cfg->anchors[i].name);
+        } else {
+                add_section(&secs, &nsecs, "cluster", cluster);
+        }
+        for (size_t i = 0; rc == 0 && i < nsecs; i++) {
+                struct section *s = &secs[i];
+                struct impact_query q = {
+                        .period = *period,
+                        .low_value_cap = cli->cfg->max_value,
+                        .year_target = cli->cfg->impact_target,
+                        .named = named,
+                };
+                char *src = NULL;
+
+                q.scope.kind = s->kind;
+                q.scope.name = s->name;
+                if (strcmp(s->kind, "cluster") == 0) {
+                        for (size_t k = 0; k < reg->n; k++)
+                                if (reg->members[k].cluster &&
+                                    strcmp(reg->members[k].cluster, s->name) == 0)
+                                        strv_add(&s->members, reg->members[k].id);
+                        q.scope.members = &s->members;
+                } else if (cc != NULL) {
+                        q.caps = opp_caps;
+                        q.caps_arg = cc;
+                }
+                if (strcmp(s->kind, "anchor") == 0) {
+                        const struct anchor_conf *a = config_anchor(cli->cfg, s->name);
+
+                        src = xasprintf("anchor:%s", s->name);
+                        q.scope.anchor_source = src;
+                        q.scope.buyer_id = a ? a->buyer_id : NULL;
+                        q.scope.buyer_name = a && a->display_name ? a->display_name : s->name;
+                }
+                if ((rc = impact_measure(st, &q, &s->m, &err)) < 0)
+                        cli_error("report", "%s", err.msg);
+                free(src);
+        }
+        *ret = secs;
+        *nret = nsecs;
+        return rc;
+}
+
+/* Month by month, overall: the figures a chart of the period draws. */
+static void
+text_months(const struct month *v, size_t n, const struct impact_period *whole,
+            int64_t year_target)
+{
+        char a[HUMAN_MONEY_MAX], b[HUMAN_MONEY_MAX], c[HUMAN_MONEY_MAX];
+        int64_t cum = 0;
+
+        printf("\nBy month (overall; brokered so far against the period's target)\n");
+        printf("  %-8s %6s %6s %24s %24s %20s\n", "month", "found", "low", "brokered",
+               "so far", "wins");
+        for (size_t k = 0; k < n; k++) {
+                const struct impact_measures *m = &v[k].secs[0].m;
+                char br[64], so[64], wi[64];
+
+                cum += m->brokered_value;
+                snprintf(br, sizeof(br), "%lld, %s", (long long)m->brokered,
+                         money(m->brokered_value, a));
+                snprintf(so, sizeof(so), "%s (%.1f %%)", money(cum, b),
+                         share(cum, impact_target_for(whole, year_target)));
+                snprintf(wi, sizeof(wi), "%lld, %s", (long long)m->wins, money(m->wins_value, c));
+                printf("  %-8s %6lld %6lld %24s %24s %20s\n", v[k].period.label,
+                       (long long)m->found, (long long)m->low_value, br, so, wi);
+        }
+}
+
 int
 cmd_report(struct cli *cli, int argc, char **argv)
 {
@@ -507,6 +623,7 @@ cmd_report(struct cli *cli, int argc, char **argv)
                 { "period", required_argument, NULL, 'p' },
                 { "cluster", required_argument, NULL, 'C' },
                 { "format", required_argument, NULL, 'f' },
+                { "monthly", no_argument, NULL, 'm' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
@@ -516,6 +633,9 @@ cmd_report(struct cli *cli, int argc, char **argv)
         struct err err = { 0 };
         struct impact_period period;
         struct section *secs = NULL;
+        struct month *months = NULL;
+        size_t nmonths = 0;
+        bool monthly = false;
         struct capsctx cc = { 0 };
         struct strv named, clusters;
         const char *cluster = NULL;
@@ -536,6 +656,9 @@ cmd_report(struct cli *cli, int argc, char **argv)
                         break;
                 case 'C':
                         cluster = optarg;
+                        break;
+                case 'm':
+                        monthly = true;
                         break;
                 case 'f':
                         if (strcmp(optarg, "text") == 0)
@@ -582,61 +705,36 @@ cmd_report(struct cli *cli, int argc, char **argv)
                 cli_error("report", "%s", err.msg);
                 goto out;
         }
-        if (cluster == NULL) {
-                add_section(&secs, &nsecs, "overall", NULL);
-                for (size_t i = 0; i < clusters.n; i++)
-                        add_section(&secs, &nsecs, "cluster", clusters.v[i]);
-                for (size_t i = 0; i < cli->cfg->nanchors; i++)
-                        add_section(&secs, &nsecs, "anchor", cli->cfg->anchors[i].name);
-        } else {
-                add_section(&secs, &nsecs, "cluster", cluster);
-        }
         cc.st = st;
         cc.e = e;
         cc.scratch = engine_scratch_new(e);
         match_result_init(&cc.res);
-        for (size_t i = 0; i < nsecs; i++) {
-                struct section *s = &secs[i];
-                struct impact_query q = {
-                        .period = period,
-                        .low_value_cap = cli->cfg->max_value,
-                        .year_target = cli->cfg->impact_target,
-                        .named = &named,
-                };
+        if (measure_period(cli, st, reg, &named, &clusters, cluster, &period, &cc, &secs,
+                           &nsecs) < 0)
+                goto out;
+        if (monthly && period.kind != PERIOD_MONTH) {
+                struct impact_period mp = period;
 
-                q.scope.kind = s->kind;
-                q.scope.name = s->name;
-                if (strcmp(s->kind, "cluster") == 0) {
-                        for (size_t k = 0; k < reg->n; k++)
-                                if (reg->members[k].cluster &&
-                                    strcmp(reg->members[k].cluster, s->name) == 0)
-                                        strv_add(&s->members, reg->members[k].id);
-                        q.scope.members = &s->members;
-                } else {
-                        q.caps = opp_caps;
-                        q.caps_arg = &cc;
-                }
-                if (strcmp(s->kind, "anchor") == 0) {
-                        const struct anchor_conf *a = config_anchor(cli->cfg, s->name);
-                        char *src = xasprintf("anchor:%s", s->name);
+                while (mp.from < period.to) {
+                        struct month *mo;
 
-                        q.scope.anchor_source = src;
-                        q.scope.buyer_id = a ? a->buyer_id : NULL;
-                        q.scope.buyer_name = a && a->display_name ? a->display_name : s->name;
-                        rc = impact_measure(st, &q, &s->m, &err) < 0;
-                        free(src);
-                } else {
-                        rc = impact_measure(st, &q, &s->m, &err) < 0;
-                }
-                if (rc) {
-                        cli_error("report", "%s", err.msg);
-                        goto out;
+                        months = xreallocarray(months, nmonths + 1, sizeof(*months));
+                        mo = &months[nmonths++];
+                        memset(mo, 0, sizeof(*mo));
+                        month_period(&mp, &mo->period);
+                        if (measure_period(cli, st, reg, &named, &clusters, cluster,
+                                           &mo->period, NULL, &mo->secs, &mo->nsecs) < 0)
+                                goto out;
+                        mp.from = mo->period.to;
                 }
         }
         if (fmt == FMT_CSV) {
                 printf("period,scope,name,measure,key,count,value,share,basis\n");
                 for (size_t i = 0; i < nsecs; i++)
                         csv_section(&secs[i], &period);
+                for (size_t k = 0; k < nmonths; k++)
+                        for (size_t i = 0; i < months[k].nsecs; i++)
+                                csv_section(&months[k].secs[i], &months[k].period);
         } else if (fmt == FMT_JSON) {
                 json_t *j = json_object(), *arr = json_array(), *p = json_object();
 
@@ -649,6 +747,22 @@ cmd_report(struct cli *cli, int argc, char **argv)
                 for (size_t i = 0; i < nsecs; i++)
                         json_array_append_new(arr, json_section(&secs[i]));
                 json_object_set_new(j, "scopes", arr);
+                if (monthly) {
+                        json_t *ms = json_array();
+
+                        for (size_t k = 0; k < nmonths; k++) {
+                                json_t *mo = json_object(), *sc = json_array();
+
+                                json_object_set_new(mo, "period",
+                                                    json_string(months[k].period.label));
+                                for (size_t i = 0; i < months[k].nsecs; i++)
+                                        json_array_append_new(sc,
+                                                              json_section(&months[k].secs[i]));
+                                json_object_set_new(mo, "scopes", sc);
+                                json_array_append_new(ms, mo);
+                        }
+                        json_object_set_new(j, "months", ms);
+                }
                 json_print(stdout, j, JSON_DUMP_INDENTED);
                 json_decref(j);
         } else {
@@ -660,12 +774,15 @@ cmd_report(struct cli *cli, int argc, char **argv)
                        f, t, money(cli->cfg->max_value, (char[HUMAN_MONEY_MAX]){ 0 }));
                 for (size_t i = 0; i < nsecs; i++)
                         text_section(&secs[i], &period, i == 0);
+                if (nmonths)
+                        text_months(months, nmonths, &period, cli->cfg->impact_target);
         }
         rc = 0;
 out:
-        for (size_t i = 0; i < nsecs; i++)
-                section_done(&secs[i]);
-        free(secs);
+        sections_free(secs, nsecs);
+        for (size_t k = 0; k < nmonths; k++)
+                sections_free(months[k].secs, months[k].nsecs);
+        free(months);
         match_result_done(&cc.res);
         engine_scratch_free(cc.scratch);
         strv_done(&named);

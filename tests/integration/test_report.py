@@ -177,6 +177,37 @@ def main():
                            c["vcse_count"]) for c in o["award_capabilities"]}
         eq("award capabilities", caps, {"(none)": (1, 22000, 1, 1, 1)})
 
+        # --- month by month over 2026: the tender matched in April, won in July --
+        j = json.loads(report(env, "--period", "2026", "--monthly", "--format", "json"))
+        eq("months", [m["period"] for m in j["months"]],
+           ["2026-%02d" % k for k in range(1, 13)])
+        by = {m["period"]: scope(m, "overall") for m in j["months"]}
+        eq("brokered by month", {k: v["brokered"]["value"] for k, v in by.items()
+                                 if v["brokered"]["value"]}, {"2026-04": 33721})
+        eq("wins by month", {k: (v["wins"]["count"], v["wins"]["value"]) for k, v in by.items()
+                             if v["wins"]["count"]}, {"2026-07": (1, 22000)})
+        eq("month target", by["2026-04"]["brokered"]["target"], 83333.33)
+        eq("year", (scope(j, "overall")["brokered"]["target"],
+                    scope(j, "overall")["wins"]["value"]), (1000000, 22000))
+        t = report(env, "--period", "2026", "--monthly")
+        line = [x for x in t.splitlines() if x.strip().startswith("2026-04")]
+        if not line or "1, £33,721" not in line[0] or "£33,721 (3.4 %)" not in line[0]:
+            mu.fail("monthly text: %r" % line)
+        rows = list(csv.DictReader(io.StringIO(report(env, "--period", "2026", "--monthly",
+                                                      "--format", "csv"))))
+        apr = [r for r in rows if (r["period"], r["scope"], r["measure"]) ==
+               ("2026-04", "overall", "brokered")]
+        eq("csv April", (apr[0]["count"], apr[0]["value"]), ("1", "33721"))
+
+        # the identifiers and consent are member keys (files, show, export)
+        shown = json.loads(env.run("members", "show", "oakheart", "--json").stdout)
+        eq("members show", (shown["companies_house"], shown["report_name"], shown["ppon"]),
+           ("9438364", True, None))
+        sheet = env.run("members", "export").stdout
+        if "companies_house,charity_number,ppon,report_name" not in sheet.splitlines()[0] \
+                or "9438364" not in sheet:
+            mu.fail("members export lacks the identifier columns:\n" + sheet)
+
         # --- CSV: the data office's columns --------------------------------------
         rows = list(csv.DictReader(io.StringIO(report(env, "--period", "2026-Q3",
                                                       "--format", "csv"))))
