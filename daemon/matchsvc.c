@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bidbroker/awards.h"
 #include "bidbroker/config.h"
 #include "bidbroker/consortmatch.h"
 #include "bidbroker/engine.h"
@@ -69,6 +70,11 @@ match_pass(struct matchsvc *m, const char *why)
                           why, e.msg);
                 return false;
         }
+        /* wins follow the register: the report and the dashboard read them */
+        if (awards_match(m->env.store, engine_members(m->engine), (int64_t)time(NULL), NULL,
+                         &e) < 0)
+                log_warnx("matching (%s): award suppliers not matched to members: %s", why,
+                          e.msg);
         if (n.added || n.changed || n.withdrawn)
                 log_notice("matched (%s): %zu eligible, %zu evaluated; %zu new matches, "
                            "%zu changed, %zu withdrawn", why, n.eligible, n.evaluated,

@@ -467,6 +467,7 @@ awards_match(struct store *s, const struct member_register *reg, int64_t now,
         struct matcher mt;
         sqlite3_stmt *q = NULL, *ins = NULL;
         bool own_txn = sqlite3_get_autocommit(s->db) != 0;
+        bool suggest = st != NULL;
         int rc, r;
 
         if (st == NULL)
@@ -533,7 +534,7 @@ out:
 
                 if (own_txn)
                         r = store_commit(s, err);
-                if (r == 0 && awards_suggest(s, reg, &sg, NULL) == 0)
+                if (r == 0 && suggest && awards_suggest(s, reg, &sg, NULL) == 0)
                         st->suggestions = sg.n;
                 award_suggestions_done(&sg);
         } else if (own_txn) {

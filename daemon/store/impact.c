@@ -341,16 +341,23 @@ feedback_and_consortia(struct ctx *c, struct impact_measures *m)
                         r = 0;
                 }
         }
-        m->have_consortia = table_exists(c, "consortium_suggestion");
+        /* the consortium helper's table: one row per opportunity, verdict
+         * 'consortium' when a set of members was suggested (consortium_member) */
+        m->have_consortia = table_exists(c, "consortium") &&
+                            table_exists(c, "consortium_member");
         if (r == 0 && m->have_consortia) {
+                char *cm = mem(c, "cm.member_id");
                 int64_t *out[] = { &m->consortium_suggestions, NULL };
 
                 r = run(c, sqlite3_mprintf(
-                        "SELECT count(*) FROM consortium_suggestion cs JOIN opportunity o"
-                        " ON o.id = cs.opportunity_id WHERE "
-                        PERIOD("coalesce(o.published, o.first_seen)") " AND %s",
-                        (long long)q->period.from, (long long)q->period.to, c->opp),
+                        "SELECT count(*) FROM consortium cs JOIN opportunity o"
+                        " ON o.id = cs.opportunity_id WHERE cs.verdict = 'consortium' AND "
+                        PERIOD("coalesce(o.published, o.first_seen)") " AND %s AND EXISTS"
+                        " (SELECT 1 FROM consortium_member cm WHERE"
+                        " cm.opportunity_id = cs.opportunity_id AND %s)",
+                        (long long)q->period.from, (long long)q->period.to, c->opp, cm),
                         get_ints, out, true);
+                sqlite3_free(cm);
                 if (r == 1) {
                         m->have_consortia = false;
                         r = 0;

@@ -44,7 +44,8 @@ struct awards_match_stats {
 };
 
 /* Recompute table win from the register and the confirmed aliases, in the
- * caller's transaction (or one of its own).  now: matched_at. */
+ * caller's transaction (or one of its own).  now: matched_at.  st NULL: no
+ * counts, and the near matches are not looked for (the daemon's refresh). */
 int awards_match(struct store *s, const struct member_register *reg, int64_t now,
                  struct awards_match_stats *st, struct err *err);
 

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -177,6 +178,50 @@ def main():
                            c["vcse_count"]) for c in o["award_capabilities"]}
         eq("award capabilities", caps, {"(none)": (1, 22000, 1, 1, 1)})
 
+        # --- what other helpers' tables add, once they are there: digests sent
+        # (digest, digest_item), feedback, consortium suggestions.  The rows are
+        # written as the digest, memberlinks and consortium helpers' migrations
+        # define them (CREATE TABLE IF NOT EXISTS: the same tables when landed).
+        hid = env.row_id("032703-2026")
+        db = sqlite3.connect(os.path.join(env.state, "bidbroker.db"))
+        db.executescript(DIGEST_TABLES + CONSORTIUM_TABLES)
+        sent = 1776772800                                  # 2026-04-21T12:00:00Z
+        db.execute("INSERT INTO digest (id, member, period, message_id, items, overflow,"
+                   " infeasible, created) VALUES (1, 'greenheat', '2026-04-21', '<m@x>', 1,"
+                   " 0, 0, ?)", (sent,))
+        db.execute("INSERT INTO digest_item (digest_id, member, opportunity_id, kind, section,"
+                   " value_stated, value_max, created) VALUES (1, 'greenheat', ?, 'new',"
+                   " 'main', 1, 3372100, ?)", (hid, sent))
+        db.execute("INSERT INTO feedback (member, opportunity_id, action, at, first_at)"
+                   " VALUES ('greenheat', ?, 'interested', ?, ?)", (hid, sent + 3600, sent + 3600))
+        # (the match run stored its own verdict for it: a single member covers it)
+        db.execute("INSERT OR REPLACE INTO consortium (opportunity_id, verdict, doc,"
+                   " content_hash, fingerprint, computed, updated)"
+                   " VALUES (?, 'consortium', '{}', 'h', 'f', ?, ?)", (hid, sent, sent))
+        db.execute("INSERT OR IGNORE INTO consortium_member (opportunity_id, rank, member_id,"
+                   " role) VALUES (?, 1, 'greenheat', 'lead'), (?, 1, 'oakheart', 'partner')",
+                   (hid, hid))
+        db.commit()
+        db.close()
+        j = json.loads(report(env, "--period", "2026-Q2", "--format", "json"))
+        o = scope(j, "overall")
+        eq("Q2 sent", (o["brokered"]["basis"], o["brokered"]["count"], o["brokered"]["value"],
+                       o["brokered"]["sent"], o["brokered"]["matched"]),
+           ("sent", 1, 33721, 1, 1))
+        eq("Q2 alerted (sent)", o["members_alerted"], 1)
+        eq("Q2 feedback", o["feedback"], {"interested": 1})
+        eq("Q2 consortia", o["consortium_suggestions"], 1)
+        eq("Q2 consortia by cluster", (scope(j, "cluster", "Digbeth")["consortium_suggestions"],
+                                       scope(j, "cluster", "Ladywood")["consortium_suggestions"]),
+           (1, 0))
+        j = json.loads(report(env, "--period", "2026-Q3", "--format", "json"))
+        o = scope(j, "overall")
+        eq("Q3 sent before", (o["wins"]["sent_before"], o["wins"]["named"][0]["sent_at"]),
+           (1, "2026-04-21T12:00:00Z"))
+        t = report(env, "--period", "2026-Q3")
+        if "after tender #%d, matched to them, sent to them" % hid not in t:
+            mu.fail("text report: the win was sent before:\n" + t)
+
         # --- month by month over 2026: the tender matched in April, won in July --
         j = json.loads(report(env, "--period", "2026", "--monthly", "--format", "json"))
         eq("months", [m["period"] for m in j["months"]],
@@ -224,9 +269,9 @@ def main():
         eq("csv Digbeth", row("wins", sc="cluster", name="Digbeth")["value"], "22000")
         eq("csv Ladywood", row("wins", sc="cluster", name="Ladywood")["count"], "0")
         eq("csv win row", (row("win", "greenheat")["value"], row("win", "greenheat")["basis"]),
-           ("22000", "after tender; matched"))
+           ("22000", "after tender; matched; sent"))
         eq("csv target", row("target")["value"], "250000")
-        eq("csv brokered basis", row("brokered")["basis"], "matched")
+        eq("csv brokered basis", row("brokered")["basis"], "sent")
         rows = list(csv.DictReader(io.StringIO(report(env, "--period", "2022-10",
                                                       "--format", "csv"))))
         named = sorted(r["key"] for r in rows if r["measure"] == "win" and r["scope"] == "overall")
@@ -273,6 +318,29 @@ def main():
         env.cleanup()
     print("ok")
 
+
+# As the digest helper's migration defines them (TEAM.md's agreed interface).
+DIGEST_TABLES = """
+CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY, member TEXT NOT NULL,
+  period TEXT NOT NULL, message_id TEXT, outbox_id INTEGER, items INTEGER NOT NULL,
+  overflow INTEGER NOT NULL, infeasible INTEGER NOT NULL, message BLOB,
+  created INTEGER NOT NULL, UNIQUE (member, period));
+CREATE TABLE IF NOT EXISTS digest_item (digest_id INTEGER NOT NULL REFERENCES digest (id),
+  member TEXT NOT NULL, opportunity_id INTEGER NOT NULL, kind TEXT NOT NULL,
+  section TEXT NOT NULL, title TEXT, deadline INTEGER, value_stated INTEGER NOT NULL,
+  value_max INTEGER, created INTEGER NOT NULL, PRIMARY KEY (digest_id, opportunity_id));
+"""
+# As the consortium helper's migration defines them.
+CONSORTIUM_TABLES = """
+CREATE TABLE IF NOT EXISTS consortium (opportunity_id INTEGER PRIMARY KEY
+  REFERENCES opportunity (id) ON DELETE CASCADE, verdict TEXT, doc TEXT NOT NULL,
+  content_hash TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active', withdrawn_reason TEXT,
+  computed INTEGER NOT NULL, updated INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS consortium_member (opportunity_id INTEGER NOT NULL
+  REFERENCES opportunity (id) ON DELETE CASCADE, rank INTEGER NOT NULL,
+  member_id TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (opportunity_id, rank, member_id));
+"""
 
 if __name__ == "__main__":
     main()
