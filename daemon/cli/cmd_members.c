@@ -415,12 +415,9 @@ static const char members_usage[] =
         "  export           every member as CSV on stdout (columns id, name, email,\n"
         "                   cluster, postcode, regions, capabilities, min_value,\n"
         "                   max_value, capacity, consortium, lead, digest_day,\n"
-        "                   accreditations, paused, companies_house, charity_number,
-"
-        "                   ppon, report_name, max_open_bids, works_with, avoid,
-"
-        "                   rules; lists joined with '; ', rules one line each);
-"
+        "                   accreditations, paused, companies_house, charity_number,\n"
+        "                   ppon, report_name, max_open_bids, works_with, avoid,\n"
+        "                   rules; lists joined with '; ', rules one line each);\n"
         "                   --json: one object per member\n"
         "  import FILE.csv  create or update member files from such a sheet (older\n"
         "                   sheets' keywords/exclusions columns too); prints each change\n"
