@@ -16,6 +16,7 @@
 
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
+#include "bidbroker/consortmatch.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
@@ -43,7 +44,86 @@ struct replay {
         int64_t                now;
         json_t                *members;      /* id -> {"gained", "lost", "rescored": []} */
         size_t                 considered, eligible, cand_eligible, gained, lost, rescored;
+        struct consort_opts    co;            /* [consortium], without rotation */
+        json_t                *consortia;    /* per notice: sets gained and lost */
+        size_t                 cgained, clost;
 };
+
+static json_t *opp_brief(const struct opportunity *o);
+
+/* The suggested sets of res as "a + b" strings (and the verdict), or none. */
+static const char *
+suggested_sets(const struct replay *rp, const struct match_result *res,
+               const struct opportunity *o, struct strv *out)
+{
+        struct consort_suggestion sg;
+        const char *verdict = NULL;
+        struct buf b;
+
+        if (consort_suggest(res, o, &rp->co, NULL, &sg) < 0 || sg.res == NULL) {
+                consort_suggestion_done(&sg);
+                return NULL;
+        }
+        verdict = consort_verdict_name(consort_verdict(sg.res));
+        buf_init(&b);
+        for (size_t i = 0; i < consort_count(sg.res); i++) {
+                size_t n;
+                const uint32_t *m = consort_set(sg.res, i, &n);
+                struct strv ids;
+
+                strv_init(&ids);
+                for (size_t k = 0; k < n; k++)
+                        strv_add(&ids, sg.members[m[k]]->id);
+                strv_sort(&ids);
+                buf_reset(&b);
+                for (size_t k = 0; k < ids.n; k++)
+                        buf_printf(&b, "%s%s", k ? " + " : "", ids.v[k]);
+                strv_add(out, b.data);
+                strv_done(&ids);
+        }
+        buf_done(&b);
+        consort_suggestion_done(&sg);
+        return verdict;
+}
+
+/* Consortia the candidate suggests for o that the live one does not
+ * (gained), and the other way (lost). */
+static void
+replay_consortia(struct replay *rp, const struct opportunity *o, const struct match_result *rl,
+                 const struct match_result *rc, bool live_ok, bool cand_ok)
+{
+        struct strv ls, cs;
+        const char *lv = NULL, *cv = NULL;
+        json_t *g = json_array(), *l = json_array(), *x;
+
+        strv_init(&ls);
+        strv_init(&cs);
+        if (live_ok)
+                lv = suggested_sets(rp, rl, o, &ls);
+        if (cand_ok)
+                cv = suggested_sets(rp, rc, o, &cs);
+        for (size_t i = 0; i < cs.n; i++)
+                if (!strv_contains(&ls, cs.v[i]))
+                        json_array_append_new(g, json_string(cs.v[i]));
+        for (size_t i = 0; i < ls.n; i++)
+                if (!strv_contains(&cs, ls.v[i]))
+                        json_array_append_new(l, json_string(ls.v[i]));
+        if (json_array_size(g) || json_array_size(l) || (lv != cv && (lv == NULL || cv == NULL
+                                                                  || strcmp(lv, cv) != 0))) {
+                x = opp_brief(o);
+                json_object_set_new(x, "live_verdict", json_str_or_null(lv));
+                json_object_set_new(x, "verdict", json_str_or_null(cv));
+                json_object_set_new(x, "gained", json_incref(g));
+                json_object_set_new(x, "lost", json_incref(l));
+                json_array_append_new(rp->consortia, x);
+                rp->cgained += json_array_size(g);
+                rp->clost += json_array_size(l);
+        }
+        json_decref(g);
+        json_decref(l);
+        strv_done(&ls);
+        strv_done(&cs);
+}
 
 static json_t *
 replay_member(struct replay *rp, const struct member *m)
@@ -153,6 +233,7 @@ replay_each(const struct opportunity *o, void *arg)
                                       l);
                 rp->lost++;
         }
+        replay_consortia(rp, o, &rl, &rc, live_ok, cand_drop == NULL);
         match_result_done(&rl);
         match_result_done(&rc);
         match_result_done(&rx);
@@ -205,12 +286,33 @@ replay_text(FILE *out, const json_t *j, const struct cpvref *ref)
                                title_of(x), json_number_value(json_object_get(x, "old_score")),
                                json_number_value(json_object_get(x, "score")));
         }
+        if (json_array_size(json_object_get(j, "consortia")) > 0)
+                fprintf(out, "\nConsortia (explain --consortia):\n");
+        json_array_foreach(json_object_get(j, "consortia"), i, m) {
+                fprintf(out, "  %lld  %s: %s \xe2\x86\x92 %s\n",
+                        (long long)json_integer_value(json_object_get(m, "opportunity")),
+                        title_of(m), jstr(m, "live_verdict") ? jstr(m, "live_verdict") : "-",
+                        jstr(m, "verdict") ? jstr(m, "verdict") : "-");
+                json_array_foreach(json_object_get(m, "gained"), k, x) {
+                        fputs("    + ", out);
+                        fputs(json_string_value(x), out);       /* ids: [a-z0-9-] */
+                        fputc('\n', out);
+                }
+                json_array_foreach(json_object_get(m, "lost"), k, x) {
+                        fputs("    - ", out);
+                        fputs(json_string_value(x), out);
+                        fputc('\n', out);
+                }
+        }
         fprintf(out, "\n%lld gained, %lld lost, %lld rescored (same members, other score)%s\n",
                (long long)json_integer_value(json_object_get(j, "gained")),
                (long long)json_integer_value(json_object_get(j, "lost")),
                (long long)json_integer_value(json_object_get(j, "rescored")),
                json_array_size(json_object_get(j, "members")) ? "" :
                ": the candidate matches exactly what the live configuration does");
+        fprintf(out, "consortia: %lld gained, %lld lost\n",
+                (long long)json_integer_value(json_object_get(j, "consortia_gained")),
+                (long long)json_integer_value(json_object_get(j, "consortia_lost")));
 }
 
 int
@@ -260,7 +362,8 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                                "candidate filter (the rest of that file is ignored).  Run the\n"
                                "live and the candidate configuration over the stored\n"
                                "opportunities and show per member the notices gained, lost\n"
-                               "(with why) and rescored (old -> new score).  Read-only:\n"
+                               "(with why) and rescored (old -> new score), and per notice\n"
+                               "the consortia (explain --consortia) gained and lost.  Read-only:\n"
                                "nothing stored changes.\n\n"
                                "  -c, --conf DIR    the candidate configuration\n"
                                "  -s, --since DATE  only notices whose latest release is this recent\n"
@@ -318,6 +421,9 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         rp.sl = engine_scratch_new(live);
         rp.sc = engine_scratch_new(cand);
         rp.members = json_object();
+        rp.consortia = json_array();
+        matchconf_consort_opts(cli->cfg, &rp.co);
+        rp.co.rotate = false;
         filter_from_config(&rp.f, cli->cfg);
         filter_from_config(&rp.fc, fcfg ? fcfg : cli->cfg);
         store_query_init(&q);
@@ -350,6 +456,9 @@ cmd_replay(struct cli *cli, int argc, char **argv)
                 json_object_set_new(j, "lost", json_integer((json_int_t)rp.lost));
                 json_object_set_new(j, "rescored", json_integer((json_int_t)rp.rescored));
                 json_object_set_new(j, "members", arr);
+                json_object_set_new(j, "consortia", json_incref(rp.consortia));
+                json_object_set_new(j, "consortia_gained", json_integer((json_int_t)rp.cgained));
+                json_object_set_new(j, "consortia_lost", json_integer((json_int_t)rp.clost));
                 if (json) {
                         json_print(stdout, j, JSON_DUMP_FLAGS);
                 } else {
@@ -364,6 +473,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         rc = 0;
 out:
         json_decref(rp.members);
+        json_decref(rp.consortia);
         engine_scratch_free(rp.sl);
         engine_scratch_free(rp.sc);
         store_close(st);
