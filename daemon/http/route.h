@@ -63,6 +63,7 @@ struct http_server {
         void              (*metrics)(void *arg, struct buf *out);
         void               *metrics_arg;
         bool                secure;     /* public_url is https: cookies are Secure */
+        char               *origin;     /* public_url's scheme://host[:port]; NULL: none */
         struct login_try    logins[LOGIN_SLOTS];        /* failed /post sign-ins */
 };
 

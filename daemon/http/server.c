@@ -509,6 +509,13 @@ http_server_new(struct loop *loop, struct store *store, const struct http_opts *
         h->members = o->members;
         h->target = o->target;
         h->max_value = o->max_value;
+        if (o->public_url != NULL) {    /* its origin: scheme://host[:port] */
+                const char *p = strstr(o->public_url, "://");
+                size_t n = p ? (size_t)(p + 3 - o->public_url) + strcspn(p + 3, "/?#")
+                             : 0;
+
+                h->origin = n ? xstrndup(o->public_url, n) : NULL;
+        }
         h->rates = xcalloc(o->nanchors ? o->nanchors : 1, sizeof(*h->rates));
         h->metrics = o->metrics;
         h->metrics_arg = o->metrics_arg;
@@ -573,6 +580,7 @@ http_server_free(struct http_server *h)
         if (h->mhd != NULL)
                 MHD_stop_daemon(h->mhd);
         free(h->rates);
+        free(h->origin);
         linkkey_free(h->linkkey);
         free(h->linkkey_error);
         free(h);

@@ -731,19 +731,21 @@ has_pending(const struct form *f)
         return false;
 }
 
-/* A POST from another site (its Origin names another host): refused.
- * Browsers send Origin with every POST; a client that sends none passes. */
+/* A POST from another site: its Origin is neither public_url's nor the
+ * Host the request was sent to (a proxy may rewrite Host: public_url is
+ * what the browser saw).  Browsers send Origin with every POST; a client
+ * that sends none passes. */
 static bool
-cross_site(const struct req *rq)
+cross_site(const struct http_server *h, const struct req *rq)
 {
         const char *origin = http_header(rq, "Origin");
         const char *host = http_header(rq, MHD_HTTP_HEADER_HOST);
         const char *p;
 
-        if (origin == NULL)
+        if (origin == NULL || (h->origin != NULL && strcasecmp(origin, h->origin) == 0))
                 return false;
         p = strstr(origin, "://");
-        return host == NULL || p == NULL || strcmp(p + 3, host) != 0;
+        return host == NULL || p == NULL || strcasecmp(p + 3, host) != 0;
 }
 
 static enum MHD_Result
@@ -1113,7 +1115,7 @@ web_post(struct http_server *h, struct req *rq)
                                                  33) != 0)
                         return message(h, rq, 415, "Not a form", "Send this page's form.",
                                        NULL);
-                if (cross_site(rq))
+                if (cross_site(h, rq))
                         return message(h, rq, 403, "Refused", "This form was sent from "
                                        "another site.", NULL);
                 form_parse(rq->body.data ? rq->body.data : "", rq->body.len, &f);

@@ -249,6 +249,13 @@ def run_checks(d):
     attrs = [a.strip() for a in hdr["Set-Cookie"].split(";")]
     check(st == 303 and "Secure" in attrs and "HttpOnly" in attrs,
           "cookie behind https: %r" % attrs)
+    # behind a proxy the Host may be the daemon's own; the Origin is public_url's
+    st, hdr, _ = Browser(d).req(
+        "POST", "/post/login", {"token": tok}, headers={"Origin": "https://bids.example.org"})
+    check(st == 303, "sign-in with public_url's Origin: %d" % st)
+    st, _, _ = Browser(d).req("POST", "/post/login", {"token": tok},
+                              headers={"Origin": "https://bids.example.org.evil.example"})
+    check(st == 403, "sign-in from another origin: %d" % st)
 
     # sign out: cookie cleared, the old one refused
     old = b.cookie
