@@ -810,9 +810,7 @@ engine_scratch_new(const struct engine *e)
         s->mbits = xcalloc(e->nwords, sizeof(uint64_t));
         s->rbits = xcalloc(e->nwords, sizeof(uint64_t));
         s->mlist = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
-        s->val_epoch = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
         s->mem_fired = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
-        s->val_ok = xcalloc(e->nmembers ? e->nmembers : 1, 1);
         s->cap_req = xcalloc(nc, sizeof(int32_t));
         s->cap_excl = xcalloc(nc, sizeof(int32_t));
         s->cap_inc = xcalloc(nc, sizeof(int32_t));
@@ -885,15 +883,15 @@ engine_scratch_free(struct engine_scratch *s)
                 free(s->rcache[i].bits);
         }
         free(s->mlist);
-        free(s->val_epoch);
         free(s->mem_fired);
-        free(s->val_ok);
         free(s->cap_req);
         free(s->cap_excl);
         free(s->cap_inc);
         free(s->rk_epoch);
         free(s->rk_place);
         free(s->mm);
+        free(s->mkey);
+        free(s->mbucket);
         free(s->reg_c);
         free(s->pc_c);
         pcre2_match_data_free(s->md);
@@ -930,7 +928,6 @@ new_epoch(struct engine_scratch *s)
                 memset(s->ref_fired, 0, (e->nrefs ? e->nrefs : 1) * sizeof(uint32_t));
                 memset(s->term_epoch, 0, (e->nterms ? e->nterms : 1) * sizeof(uint32_t));
                 memset(s->rk_epoch, 0, (e->nregkeys ? e->nregkeys : 1) * sizeof(uint32_t));
-                memset(s->val_epoch, 0, (e->nmembers ? e->nmembers : 1) * sizeof(uint32_t));
                 memset(s->mem_fired, 0, (e->nmembers ? e->nmembers : 1) * sizeof(uint32_t));
                 tc_flush(s);            /* entries carry epochs too */
                 s->epoch = 1;
@@ -1585,36 +1582,17 @@ verify_caps(struct engine_scratch *s, bool all)
 /* Can member mi still match, as far as region and value go?  (A filter: the
  * final stage checks exactly.) */
 static bool
-member_eligible(const struct engine *e, struct engine_scratch *s, const struct opportunity *o,
-                uint32_t mi)
+member_eligible(const struct engine *e, const struct engine_scratch *s, uint32_t mi)
 {
         if (s->rfilter && !(s->rbits[mi / 64] & (1ull << (mi % 64))))
                 return false;
-        if (s->val_epoch[mi] != s->epoch) {
-                int64_t lo, hi, mn = e->mem_min[mi], mx = e->mem_max[mi];
-                bool ok = true;
-
-                if (o->value_stated && (o->value_max != VALUE_NONE || o->value_min != VALUE_NONE)) {
-                        hi = o->value_max != VALUE_NONE ? o->value_max : o->value_min;
-                        lo = o->value_min != VALUE_NONE ? o->value_min : hi;
-                        if (lo > hi) {
-                                int64_t t = lo;
-
-                                lo = hi;
-                                hi = t;
-                        }
-                        ok = !(mx != VALUE_NONE && lo > mx) && !(mn != VALUE_NONE && hi < mn);
-                }
-                s->val_epoch[mi] = s->epoch;
-                s->val_ok[mi] = ok;
-        }
-        return s->val_ok[mi];
+        return member_band_fits(e, s, mi);
 }
 
 /* Phase 2: member-only candidates, verified only when one of their owners
  * can still match (its own rules cannot change anything for the others). */
 static void
-verify_members(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
+verify_members(const struct engine *e, struct engine_scratch *s)
 {
         for (size_t k = 0; k < s->ncands; k++) {
                 uint32_t p = s->cands[k];
@@ -1625,7 +1603,7 @@ verify_members(const struct engine *e, struct engine_scratch *s, const struct op
                 for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1] && !need; j++) {
                         int32_t m = e->pat_own_mem[j];
 
-                        need = member_eligible(e, s, o, (uint32_t)(m >= 0 ? m : -2 - m));
+                        need = member_eligible(e, s, (uint32_t)(m >= 0 ? m : -2 - m));
                 }
                 if (need)
                         verify_one(s, p);
@@ -1777,7 +1755,7 @@ region_bits_compute(const struct engine *e, uint64_t *rb, const struct opportuni
 /* Candidate members: (fired capabilities' members | members whose own rule
  * fired) & region bits & value band, as an ascending list. */
 static void
-member_candidates(const struct engine *e, struct engine_scratch *s, const struct opportunity *o)
+member_candidates(const struct engine *e, struct engine_scratch *s)
 {
         uint64_t *mb = s->mbits;
         bool rfilter = s->rfilter;
@@ -1805,7 +1783,7 @@ member_candidates(const struct engine *e, struct engine_scratch *s, const struct
 
                         /* the value band is checked here too: outside it a
                          * member cannot match (no need to evaluate it) */
-                        if (member_eligible(e, s, o, m))
+                        if (member_eligible(e, s, m))
                                 s->mlist[s->nmlist++] = m;
                         x &= x - 1;
                 }
@@ -1836,8 +1814,8 @@ engine_match(const struct engine *e, struct engine_scratch *s, const struct oppo
         cpv_table(e, s, o);
         engine_finish_caps(e, s, o, out);
         s->rfilter = region_bits(e, s, o);
-        verify_members(e, s, o);
-        member_candidates(e, s, o);
+        verify_members(e, s);
+        member_candidates(e, s);
         engine_finish_members(e, s, o, flags, s->mlist, s->nmlist, false, out);
         rule_budget_report(e, &s->budget, o, out);
         return 0;

@@ -241,8 +241,6 @@ struct engine_scratch {
         } rcache[RCACHE_SLOTS];
         bool      rfilter;              /* rbits holds the region-eligible members */
         uint32_t *mem_fired;            /* per member: epoch when an own rule fired */
-        uint32_t *val_epoch;            /* per member: value band checked ... */
-        uint8_t  *val_ok;               /* ... and fits */
         uint32_t *mlist;
         size_t    nmlist;
 
@@ -256,6 +254,16 @@ struct engine_scratch {
                                          * incidental (cap_req is -1 then), or -1 */
         struct member_match *mm;
         size_t    mm_cap;
+        /* sorting the matches: by distinct score (few per notice), else
+         * a merge sort of (score, index) keys */
+#define SCORE_BUCKETS 256
+        struct mkey { double score; uint32_t idx; } *mkey;     /* mm_cap * 2 */
+        uint16_t *mbucket;              /* per match: its score's bucket */
+        struct sbucket { uint64_t bits; double score; uint32_t n; } sb[SCORE_BUCKETS];
+        uint16_t  sb_slot[2 * SCORE_BUCKETS];  /* hash of score bits: bucket + 1 */
+        uint16_t  sb_order[SCORE_BUCKETS];
+        bool      vb_stated;            /* the notice's value band (notice_band()) */
+        int64_t   vb_lo, vb_hi;
         char     *val_text;             /* the notice's value, in the result */
         uint32_t *rk_epoch;             /* per regkey: evaluated for this notice */
         const char **rk_place;          /* per regkey: where the notice fits, or NULL */
@@ -277,6 +285,17 @@ char *result_strndup(struct match_result *r, const char *s, size_t n);
 char *result_printf(struct match_result *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 void engine_result_reset(struct match_result *r);
+void notice_band(struct engine_scratch *s, const struct opportunity *o);
+
+/* Does member mi's value band allow the notice's (notice_band())? */
+static inline bool
+member_band_fits(const struct engine *e, const struct engine_scratch *s, uint32_t mi)
+{
+        int64_t mn = e->mem_min[mi], mx = e->mem_max[mi];
+
+        return !s->vb_stated || (!(mx != VALUE_NONE && s->vb_lo > mx) &&
+                                 !(mn != VALUE_NONE && s->vb_hi < mn));
+}
 char *engine_band_string(const struct member *m);            /* caller frees */
 
 /* The common final stage.  _caps reads the fired rules (per pattern, or

@@ -308,16 +308,24 @@ value_band(const struct opportunity *o, int64_t *lo, int64_t *hi)
         return true;
 }
 
-static enum value_state
-value_check(const struct engine *e, uint32_t mi, const struct opportunity *o)
+/* The notice's value band, once per notice: member_band_fits() and
+ * value_check() read it. */
+void
+notice_band(struct engine_scratch *s, const struct opportunity *o)
 {
-        int64_t lo, hi, mn = e->mem_min[mi], mx = e->mem_max[mi];
+        s->vb_stated = value_band(o, &s->vb_lo, &s->vb_hi);
+}
 
-        if (!value_band(o, &lo, &hi))
+static enum value_state
+value_check(const struct engine *e, const struct engine_scratch *s, uint32_t mi)
+{
+        int64_t mn = e->mem_min[mi], mx = e->mem_max[mi];
+
+        if (!s->vb_stated)
                 return VALUE_NOT_STATED_OK;
-        if (mx != VALUE_NONE && lo > mx)
+        if (mx != VALUE_NONE && s->vb_lo > mx)
                 return VALUE_ABOVE;
-        if (mn != VALUE_NONE && hi < mn)
+        if (mn != VALUE_NONE && s->vb_hi < mn)
                 return VALUE_BELOW;
         return VALUE_OK;
 }
@@ -696,7 +704,7 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                 return;
         }
         region_check(e, s, mi, o, &rr);
-        vs = value_check(e, mi, o);
+        vs = value_check(e, s, mi);
         if (veto_hit || !rr.ok || vs == VALUE_ABOVE || vs == VALUE_BELOW) {
                 if (flags & ENGINE_EXPLAIN) {
                         out->misses[*nmiss].member = m;
@@ -712,12 +720,15 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         rs = result_alloc(out, (ncov_reasons + nown + 4) * sizeof(*rs));
         for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
                 int32_t q = s->cap_req[e->mem_caps[k]];
+                const struct requirement *rq;
 
                 if (q < 0)
                         continue;
-                memcpy(rs + n, out->requires[q].reasons,
-                       out->requires[q].nreasons * sizeof(*rs));
-                n += out->requires[q].nreasons;
+                rq = &out->requires[q];
+                memcpy(rs + n, rq->reasons, rq->nreasons * sizeof(*rs));
+                for (size_t j = 0; j < rq->nreasons; j++)      /* in reason order */
+                        base += rq->reasons[j].weight;
+                n += rq->nreasons;
         }
         for (uint32_t r = e->mem_ref[mi]; nown && r < e->mem_ref[mi + 1]; r++) {
                 struct hit *ht = ref_hit(e, s, r);
@@ -727,9 +738,8 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                         continue;
                 add_reason(rs, &n, REASON_MEMBER_RULE, NULL, er->text,
                            engine_field_names[ht->field], hit_words(out, s, ht), er->weight);
+                base += er->weight;
         }
-        for (size_t k = 0; k < n; k++)
-                base += rs[k].weight;
         /* constant strings are fine: nothing in a result is freed alone */
         add_reason(rs, &n, REASON_REGION, NULL, rr.member_region, "region",
                    (char *)rr.notice_place, 0.0);
@@ -753,6 +763,8 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
         if (*nmatch == s->mm_cap) {
                 s->mm_cap = s->mm_cap ? 2 * s->mm_cap : 256;
                 s->mm = xreallocarray(s->mm, s->mm_cap, sizeof(*s->mm));
+                s->mkey = xreallocarray(s->mkey, 2 * s->mm_cap, sizeof(*s->mkey));
+                s->mbucket = xreallocarray(s->mbucket, s->mm_cap, sizeof(*s->mbucket));
         }
         mm = &s->mm[(*nmatch)++];
         mm->member = m;
@@ -762,9 +774,10 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
 }
 
 /* Matches arrive in member order; a stable merge sort by score
- * (descending) keeps that order among equal scores. */
+ * (descending) keeps that order among equal scores.  It sorts (score,
+ * index) keys, not the matches themselves: a third of the bytes to move. */
 static void
-sort_matches(struct member_match *v, struct member_match *tmp, size_t n)
+sort_keys(struct mkey *v, struct mkey *tmp, size_t n)
 {
         size_t i, j, k, mid;
 
@@ -772,7 +785,7 @@ sort_matches(struct member_match *v, struct member_match *tmp, size_t n)
                 return;
         if (n <= 8) {
                 for (i = 1; i < n; i++) {
-                        struct member_match x = v[i];
+                        struct mkey x = v[i];
 
                         for (j = i; j > 0 && v[j - 1].score < x.score; j--)
                                 v[j] = v[j - 1];
@@ -781,8 +794,8 @@ sort_matches(struct member_match *v, struct member_match *tmp, size_t n)
                 return;
         }
         mid = n / 2;
-        sort_matches(v, tmp, mid);
-        sort_matches(v + mid, tmp, n - mid);
+        sort_keys(v, tmp, mid);
+        sort_keys(v + mid, tmp, n - mid);
         if (v[mid - 1].score >= v[mid].score)
                 return;                 /* already in order */
         memcpy(tmp, v, mid * sizeof(*v));
@@ -790,6 +803,90 @@ sort_matches(struct member_match *v, struct member_match *tmp, size_t n)
                 v[k++] = v[j].score > tmp[i].score ? v[j++] : tmp[i++];
         while (i < mid)
                 v[k++] = tmp[i++];
+}
+
+#define SB_SLOTS (2 * SCORE_BUCKETS)
+
+/* Bucket the matches by score: false when there are more than
+ * SCORE_BUCKETS distinct scores or a NaN. */
+static bool
+score_buckets(struct engine_scratch *s, size_t n, size_t *ret_nb)
+{
+        size_t nb = 0;
+
+        memset(s->sb_slot, 0, sizeof(s->sb_slot));
+        for (size_t k = 0; k < n; k++) {
+                double sc = s->mm[k].score;
+                uint64_t bits = 0, h;
+                size_t i;
+
+                if (sc != sc)
+                        return false;
+                if (sc != 0)            /* -0.0 and 0.0 are equal scores */
+                        memcpy(&bits, &sc, sizeof(bits));
+                h = bits * 0x9E3779B97F4A7C15ull;
+                for (i = (size_t)(h >> 40) % SB_SLOTS;; i = (i + 1) % SB_SLOTS) {
+                        uint16_t b = s->sb_slot[i];
+
+                        if (b == 0) {
+                                if (nb == SCORE_BUCKETS)
+                                        return false;
+                                s->sb[nb].bits = bits;
+                                s->sb[nb].score = sc;
+                                s->sb[nb].n = 0;
+                                s->sb_slot[i] = (uint16_t)++nb;
+                                b = (uint16_t)nb;
+                        } else if (s->sb[b - 1].bits != bits) {
+                                continue;
+                        }
+                        s->sb[b - 1].n++;
+                        s->mbucket[k] = (uint16_t)(b - 1);
+                        break;
+                }
+        }
+        *ret_nb = nb;
+        return true;
+}
+
+/* The matches (s->mm, in member order) into v by score, descending, member
+ * order among equal scores: a counting sort over the distinct scores (a
+ * notice has few), or the merge sort of keys.  Both give the one stable
+ * order. */
+static void
+sort_matches(struct engine_scratch *s, struct member_match *v, size_t n)
+{
+        size_t nb, off = 0;
+
+        if (!score_buckets(s, n, &nb)) {
+                struct mkey *key = s->mkey;
+
+                for (size_t k = 0; k < n; k++) {
+                        key[k].score = s->mm[k].score;
+                        key[k].idx = (uint32_t)k;
+                }
+                sort_keys(key, key + n, n);
+                for (size_t k = 0; k < n; k++)
+                        v[k] = s->mm[key[k].idx];
+                return;
+        }
+        /* distinct scores, descending (insertion: nb is small) */
+        for (size_t i = 0; i < nb; i++) {
+                uint16_t x = (uint16_t)i;
+                size_t j;
+
+                for (j = i; j > 0 && s->sb[s->sb_order[j - 1]].score < s->sb[x].score; j--)
+                        s->sb_order[j] = s->sb_order[j - 1];
+                s->sb_order[j] = x;
+        }
+        for (size_t i = 0; i < nb; i++) {       /* n becomes the bucket's offset */
+                struct sbucket *b = &s->sb[s->sb_order[i]];
+                size_t c = b->n;
+
+                b->n = (uint32_t)off;
+                off += c;
+        }
+        for (size_t k = 0; k < n; k++)
+                v[s->sb[s->mbucket[k]].n++] = s->mm[k];
 }
 
 static void list_append(struct buf *b, const char *item, bool *first);
@@ -861,6 +958,7 @@ engine_finish_caps(const struct engine *e, struct engine_scratch *s,
         for (size_t i = 0; i < o->postcodes.n; i++)
                 s->pc_c[i] = result_strndup(out, o->postcodes.v[i], strlen(o->postcodes.v[i]));
         s->val_text = value_text(out, o);
+        notice_band(s, o);
         capabilities(e, s, o, out);
         place_rule(s, o, out);
 }
@@ -897,8 +995,7 @@ engine_finish_members(const struct engine *e, struct engine_scratch *s,
                             &nmiss);
         if (nmatch) {
                 out->matches = result_alloc(out, nmatch * sizeof(*out->matches));
-                memcpy(out->matches, s->mm, nmatch * sizeof(*out->matches));
-                sort_matches(out->matches, s->mm, nmatch);
+                sort_matches(s, out->matches, nmatch);
         }
         out->nmatches = nmatch;
         out->nmisses = nmiss;
