@@ -42,6 +42,7 @@
 #define TC_MAX_STR      (8u << 20)
 #define TC_MAX_POST     (8u << 20)
 #define WINDOWS_MAX     6               /* then one search to the string's end */
+#define WINDOW_JIT      128             /* bytes: a longer window runs the JIT code */
 #define CONJ_KEEP_COST  0.25            /* extra conditions kept up to this cost */
 
 /* ---- dictionary (build side) ------------------------------------------------ */
@@ -1163,9 +1164,14 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
                                 i++;            /* this string is done */
                         nwin = 0;
                 } else {
+                        /* the interpreter is faster on a few bytes than cold JIT
+                         * code; a long window (a large lmax, as in "the opening
+                         * of the description" rules) is not a few bytes */
+                        uint32_t jit = valid && b - a > WINDOW_JIT ? 0 : PCRE2_NO_JIT;
+
                         pcre2_set_offset_limit(s->mctx_lim, b);
                         rc = pcre2_match(valid ? pa->re_valid : pa->re, (PCRE2_SPTR)text,
-                                         len, a, PCRE2_NO_JIT | (valid ? PCRE2_NO_UTF_CHECK : 0),
+                                         len, a, jit | (valid ? PCRE2_NO_UTF_CHECK : 0),
                                          s->md, s->mctx_lim);
                 }
                 if (rc < 0)
