@@ -812,6 +812,7 @@ engine_scratch_new(const struct engine *e)
         s->rbits = xcalloc(e->nwords, sizeof(uint64_t));
         s->mlist = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
         s->mem_fired = xcalloc(e->nmembers ? e->nmembers : 1, sizeof(uint32_t));
+        s->cap_any = xcalloc(nc, 1);
         s->cap_req = xcalloc(nc, sizeof(int32_t));
         s->cap_excl = xcalloc(nc, sizeof(int32_t));
         s->cap_inc = xcalloc(nc, sizeof(int32_t));
@@ -885,6 +886,7 @@ engine_scratch_free(struct engine_scratch *s)
         }
         free(s->mlist);
         free(s->mem_fired);
+        free(s->cap_any);
         free(s->cap_req);
         free(s->cap_excl);
         free(s->cap_inc);

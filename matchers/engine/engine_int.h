@@ -248,6 +248,7 @@ struct engine_scratch {
         bool      anywhere;             /* the notice counts as deliverable anywhere:
                                          * its "any region", unless on-site work has a
                                          * delivery place (engine_finish_caps) */
+        uint8_t  *cap_any;              /* capability -> one of its rules fired */
         int32_t  *cap_req;              /* capability -> index in requires, or -1 */
         int32_t  *cap_excl;             /* capability -> index in excluded, or -1 */
         int32_t  *cap_inc;              /* capability -> index in requires when it is
@@ -280,7 +281,28 @@ struct engine_scratch {
 };
 
 /* engine_result.c */
-void *result_alloc(struct match_result *r, size_t n);           /* not zeroed */
+struct arena_blk {                      /* a match_result's memory */
+        struct arena_blk *next;
+        size_t used, cap;
+        max_align_t data[];
+};
+
+void *result_alloc_new(struct match_result *r, size_t n);
+
+/* n bytes in the result, 16-aligned, not zeroed */
+static inline void *
+result_alloc(struct match_result *r, size_t n)
+{
+        struct arena_blk *b = r->arena;
+        void *p;
+
+        n = (n + 15) & ~(size_t)15;
+        if (b == NULL || b->cap - b->used < n)
+                return result_alloc_new(r, n);
+        p = (char *)b->data + b->used;
+        b->used += n;
+        return p;
+}
 char *result_strndup(struct match_result *r, const char *s, size_t n);
 char *result_printf(struct match_result *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

@@ -24,34 +24,21 @@ const char *const engine_field_names[NFIELDS] = {
 
 /* ---- the result's arena ------------------------------------------------- */
 
-struct arena_blk {
-        struct arena_blk *next;
-        size_t used, cap;
-        max_align_t data[];
-};
-
 #define ARENA_BLK 65536
 
+/* result_alloc() when the head block is full (engine_int.h): a new block
+ * (keep one big block at the head when a huge request comes) */
 void *
-result_alloc(struct match_result *r, size_t n)
+result_alloc_new(struct match_result *r, size_t n)
 {
-        struct arena_blk *b = r->arena;
-        void *p;
+        size_t cap = n > ARENA_BLK ? n : ARENA_BLK;
+        struct arena_blk *b = xmalloc(sizeof(*b) + cap);
 
-        n = (n + 15) & ~(size_t)15;
-        if (b == NULL || b->cap - b->used < n) {
-                size_t cap = n > ARENA_BLK ? n : ARENA_BLK;
-
-                /* keep one big block at the head when a huge request comes */
-                b = xmalloc(sizeof(*b) + cap);
-                b->cap = cap;
-                b->used = 0;
-                b->next = r->arena;
-                r->arena = b;
-        }
-        p = (char *)b->data + b->used;
-        b->used += n;
-        return p;
+        b->cap = cap;
+        b->used = n;
+        b->next = r->arena;
+        r->arena = b;
+        return b->data;
 }
 
 char *
@@ -148,7 +135,7 @@ reason_kind_name(enum reason_kind k)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static struct hit *
+static inline struct hit *
 ref_hit(const struct engine *e, const struct engine_scratch *s, uint32_t r)
 {
         if (s->brute)
@@ -409,6 +396,16 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                 qsort(s->cpvhits, s->ncpvhits, sizeof(*s->cpvhits), cpvhit_cmp);
         out->requires = result_alloc(out, tx->ncaps * sizeof(*out->requires));
         out->excluded = result_alloc(out, tx->ncaps * sizeof(*out->excluded));
+        /* which capabilities have a rule that fired: the others' rules need
+         * no look (the oracle looks at all of them) */
+        memset(s->cap_any, s->brute, tx->ncaps);
+        for (size_t k = 0; !s->brute && k < s->nfired; k++) {
+                uint32_t p = s->fired[k];
+
+                for (uint32_t j = e->pat_own_off[p]; j < e->pat_own_off[p + 1]; j++)
+                        if (e->pat_own_mem[j] == -1)
+                                s->cap_any[e->refs[e->pat_own[j]].cap] = 1;
+        }
         for (size_t c = 0; c < tx->ncaps; c++) {
                 const struct capability *cap = &tx->caps[c];
                 size_t h0 = h, npos = 0, nneg = 0, ncpvpos = 0, nstrong = 0;
@@ -427,7 +424,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                                 ncpvpos++;
                         h++;
                 }
-                for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
+                for (uint32_t r = e->cap_ref[c]; s->cap_any[c] && r < e->cap_ref[c + 1]; r++) {
                         if (cap_hit(e, s, r) == NULL)
                                 continue;
                         if (e->refs[r].exclude) {
@@ -460,7 +457,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                                    first_cpv ? W_CPV * cap->weight : 0.0);
                         first_cpv = false;
                 }
-                for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
+                for (uint32_t r = e->cap_ref[c]; s->cap_any[c] && r < e->cap_ref[c + 1]; r++) {
                         struct hit *ht = cap_hit(e, s, r);
                         const struct rule *ru = e->refs[r].rule;
 
@@ -479,7 +476,7 @@ capabilities(const struct engine *e, struct engine_scratch *s, const struct oppo
                         add_reason(rs, &n, REASON_EXCLUSION, cap->id, ch->prefix, "cpv",
                                    result_strndup(out, code, strlen(code)), 0.0);
                 }
-                for (uint32_t r = e->cap_ref[c]; r < e->cap_ref[c + 1]; r++) {
+                for (uint32_t r = e->cap_ref[c]; s->cap_any[c] && r < e->cap_ref[c + 1]; r++) {
                         struct hit *ht = ref_hit(e, s, r);
                         const struct rule *ru = e->refs[r].rule;
 
