@@ -1,3 +1,4 @@
+# test: serial (it measures how far apart requests arrive: run alone, see tests/run.sh)
 """bidbroker poll against the test server: windows, pagination, politeness,
 watermark and resume (no faults).  Run with /usr/bin/python3."""
 
@@ -56,9 +57,9 @@ def test_backfill_every_notice_once(d):
         check(fts[0]["query"]["updatedFrom"] == "2025-01-20T00:00:00",
               "updatedFrom format: %s" % fts[0]["query"]["updatedFrom"])
         # one host: one request at a time, starts >= min_interval apart
-        # (arrival times at the server jitter a little under load: 25 ms slack;
+        # (arrival times at the server jitter under load: 50 ms slack;
         # without the spacing the gaps are a few milliseconds)
-        fs.check_spacing(srv.requests(), 0.1, "all", tol=0.025)
+        fs.check_spacing(srv.requests(), 0.1, "all", tol=0.05)
         # User-Agent and gzip
         for r in srv.requests():
             check(r["ua"].startswith("bidbroker/"), "User-Agent: %r" % r["ua"])
