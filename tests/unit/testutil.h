@@ -16,32 +16,6 @@
 /* The library's assert()s state its contracts: the tests run with them. */
 #ifdef NDEBUG
 #error "the tests are built without assert() (NDEBUG)"
-/* A new directory /tmp/NAME.XXXXXX in dir (64 bytes), and its removal with
- * everything in it. */
-#include <ftw.h>
-#include <stdio.h>
-#include <sys/stat.h>
-
-static inline void
-test_tmpdir(char dir[64], const char *name)
-{
-        snprintf(dir, 64, "/tmp/%s.XXXXXX", name);
-        assert_non_null(mkdtemp(dir));
-}
-
-static inline int
-test_rm_one_(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-        (void)sb; (void)flag; (void)ftw;
-        return remove(p);
-}
-
-static inline void
-test_rmtree(const char *dir)
-{
-        nftw(dir, test_rm_one_, 8, FTW_DEPTH | FTW_PHYS);
-}
-
 #endif
 
 /* Directory of tests/fixtures, from $FIXTURES or relative to the repo root. */
