@@ -642,14 +642,8 @@ digest_compose(const struct digest_env *env, const struct digest_view *v, struct
             (r = mime_set_html(m, html.data ? html.data : "", e)) < 0 ||
             (r = mime_render(m, &msg, e)) < 0)
                 goto out;
-        for (size_t i = 0; i < env->nkeys; i++) {
-                char *sig = NULL;
-
-                if ((r = dkim_sign(env->keys[i], msg.data, msg.len, v->now, &sig, e)) < 0)
-                        goto out;
-                buf_adds(out, sig);
-                free(sig);
-        }
+        if ((r = dkim_sign_all(env->keys, env->nkeys, msg.data, msg.len, v->now, out, e)) < 0)
+                goto out;
         buf_add(out, msg.data, msg.len);
 out:
         mime_free(m);

@@ -469,28 +469,53 @@ add_folded(struct buf *out, size_t *col, const char *s, bool may_fold)
         *col += n;
 }
 
-int
-dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
-          char **ret, struct err *e)
+/* What every signature of one message shares: its header fields and the
+ * hash of its canonical body (bh=), worked out once. */
+struct signing {
+        struct field *f;
+        size_t        nf;
+        char         *bh64;
+};
+
+static void
+signing_init(struct signing *sg, const char *msg, size_t len)
 {
-        struct field *f = NULL;
-        struct buf canon, sigf, hin;
-        unsigned char bh[crypto_hash_sha256_BYTES], hash[crypto_hash_sha256_BYTES];
+        unsigned char bh[crypto_hash_sha256_BYTES];
+        struct buf canon;
+        size_t body;
+
+        buf_init(&canon);
+        body = split_header(msg, len, &sg->f, &sg->nf);
+        dkim_canon_body(msg + body, len - body, &canon);
+        crypto_hash_sha256(bh, (const unsigned char *)canon.data, canon.len);
+        sg->bh64 = b64(bh, sizeof bh);
+        buf_done(&canon);
+}
+
+static void
+signing_done(struct signing *sg)
+{
+        free(sg->f);
+        free(sg->bh64);
+}
+
+static int
+sign_one(const struct dkim_key *k, const struct signing *sg, int64_t t, char **ret,
+         struct err *e)
+{
+        const struct field *f = sg->f;
+        struct buf sigf, hin;
+        unsigned char hash[crypto_hash_sha256_BYTES];
         unsigned char sig[512];
-        size_t nf, body, siglen = 0, col, i;
-        char *bh64 = NULL, *b64sig = NULL, tmp[600];
+        size_t nf = sg->nf, siglen = 0, col, i;
+        char *b64sig = NULL, tmp[600];
         EVP_MD_CTX *md = NULL;
         bool first = true, from = false;
         int r = 0;
 
         *ret = NULL;
-        buf_init(&canon);
         buf_init(&sigf);
         buf_init(&hin);
-        body = split_header(msg, len, &f, &nf);
-        dkim_canon_body(msg + body, len - body, &canon);
-        crypto_hash_sha256(bh, (const unsigned char *)canon.data, canon.len);
-        bh64 = b64(bh, sizeof bh);
 
         buf_printf(&sigf, "DKIM-Signature: v=1; a=%s; c=relaxed/relaxed; d=%s; s=%s;",
                    k->alg == DKIM_RSA ? "rsa-sha256" : "ed25519-sha256", k->domain,
@@ -522,7 +547,7 @@ dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
                 r = err_set(e, -EINVAL, "DKIM: the message has no From field");
                 goto out;
         }
-        buf_printf(&sigf, ";\r\n bh=%s;\r\n b=", bh64);
+        buf_printf(&sigf, ";\r\n bh=%s;\r\n b=", sg->bh64);
         dkim_canon_header(sigf.data, sigf.len, &hin);
 
         if (k->alg == DKIM_ED25519) {
@@ -555,11 +580,40 @@ dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
         *ret = buf_steal(&sigf);
 out:
         EVP_MD_CTX_free(md);
-        free(f);
-        free(bh64);
         free(b64sig);
-        buf_done(&canon);
         buf_done(&sigf);
         buf_done(&hin);
+        return r;
+}
+
+int
+dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
+          char **ret, struct err *e)
+{
+        struct signing sg;
+        int r;
+
+        signing_init(&sg, msg, len);
+        r = sign_one(k, &sg, t, ret, e);
+        signing_done(&sg);
+        return r;
+}
+
+int
+dkim_sign_all(struct dkim_key *const *keys, size_t n, const char *msg, size_t len,
+              int64_t t, struct buf *out, struct err *e)
+{
+        struct signing sg;
+        int r = 0;
+
+        signing_init(&sg, msg, len);
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char *sig = NULL;
+
+                if ((r = sign_one(keys[i], &sg, t, &sig, e)) == 0)
+                        buf_adds(out, sig);
+                free(sig);
+        }
+        signing_done(&sg);
         return r;
 }

@@ -43,6 +43,11 @@ enum dkim_alg dkim_key_alg(const struct dkim_key *k);
  */
 int dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
               char **ret, struct err *e);
+/* The signature fields of every key in keys, in that order, appended to out
+ * (to be put in front of the message): the body is canonicalised and hashed
+ * once for all of them. */
+int dkim_sign_all(struct dkim_key *const *keys, size_t n, const char *msg, size_t len,
+                  int64_t t, struct buf *out, struct err *e);
 
 /* Make a new key: *ret_file is the private key file's text (see above),
  * *ret_p the DNS p= value (base64 of the raw Ed25519 public key, or of the
