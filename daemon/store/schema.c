@@ -388,6 +388,11 @@ static const struct migration migrations[] = {
           " sent_at INTEGER"
           ");"
           "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);" },
+        { 15,   /* who was alerted to an opportunity: anchors' counts (anchors.c)
+                 * and the dashboard's measures (impact.c) look digest_item up by
+                 * opportunity, which digest_item_member's order cannot serve */
+          "CREATE INDEX IF NOT EXISTS digest_item_opportunity ON digest_item"
+          " (opportunity_id, member);" },
         /* append new migrations here; never edit a released one */
 };
 

@@ -223,6 +223,25 @@ assert_opp_equal(const struct opportunity *a, const struct opportunity *b)
 
 /* ---- migrations ---------------------------------------------------------- */
 
+/* The anchors' "members alerted" and the dashboard look digest_item up by
+ * opportunity: SQLite must use an index for it, not scan every digest. */
+static void
+t_digest_item_by_opportunity(void **state)
+{
+        struct fx *f = *state;
+        sqlite3_stmt *st;
+        bool indexed = false;
+
+        assert_int_equal(sqlite3_prepare_v2(store_db(f->s), "EXPLAIN QUERY PLAN SELECT "
+                                            "count(DISTINCT member) FROM digest_item WHERE "
+                                            "opportunity_id = 7", -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW)
+                indexed |= strstr((const char *)sqlite3_column_text(st, 3),
+                                  "USING COVERING INDEX digest_item_opportunity") != NULL;
+        sqlite3_finalize(st);
+        assert_true(indexed);
+}
+
 static void
 t_migrate_and_reopen(void **state)
 {
@@ -1386,6 +1405,7 @@ main(void)
         const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
                 T(t_migrate_and_reopen),
+                T(t_digest_item_by_opportunity),
                 T(t_roundtrip_full),
                 T(t_roundtrip_unknowns),
                 T(t_huge_and_odd_strings),
