@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bidbroker/checks.h"
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
 #include "bidbroker/cpvcover.h"
@@ -172,6 +173,38 @@ check_outbox(struct check *ck)
         return 0;
 }
 
+/* Notes (not warnings: staff data is kept as written): the entries of
+ * members' accreditations no [check ID] of the taxonomy recognises. */
+static void
+check_accreditations(const struct engine *e)
+{
+        const struct taxonomy *tx = engine_taxonomy(e);
+        const struct member_register *reg = engine_members(e);
+        size_t n = 0;
+
+        for (size_t i = 0; i < reg->n; i++) {
+                const struct member *m = &reg->members[i];
+                struct check_holds h;
+                struct strv unknown;
+
+                if (m->accreditations == NULL)
+                        continue;
+                check_holds_init(&h);
+                strv_init(&unknown);
+                checker_member(tx->checker, m->accreditations, &h, &unknown);
+                for (size_t k = 0; k < unknown.n; k++, n++)
+                        fprintf(stderr, "%s:%u: note: accreditations '%s' is no [check] of "
+                                "the taxonomy: kept as free text, a notice asking for it "
+                                "is not recognised\n", m->file, m->line, unknown.v[k]);
+                strv_done(&unknown);
+                check_holds_done(&h);
+        }
+        if (n > 0)
+                fprintf(stderr, "%s: note: %zu accreditation%s of members recognised by no "
+                        "[check ID] (above; add a check or an alias to compare them with "
+                        "what notices ask)\n", tx->path, n, n == 1 ? "" : "s");
+}
+
 static void
 usage(void)
 {
@@ -191,7 +224,9 @@ usage(void)
                "  - the member register has no members;\n"
                "  - a file the daemon reads (config, taxonomy, member files, CPV list) is\n"
                "    not readable by the service account, judged by its mode, owner and\n"
-               "    group (skipped when the account does not exist).\n\n"
+               "    group (skipped when the account does not exist).\n"
+               "And note (FILE:LINE: note: ...) each entry of members' accreditations\n"
+               "that no [check ID] of the taxonomy recognises (kept as free text).\n\n"
                "  -u, --user NAME   the service account (default %s)\n\n"
                "Exit 0 when all is valid (warnings or not), 1 on any error.\n",
                SVCUSER_DEFAULT);
@@ -276,6 +311,8 @@ cmd_check_config(struct cli *cli, int argc, char **argv)
                 warn(&ck, 0, "the member register %s has no members: nothing will be "
                      "matched (bidbroker members import FILE.csv, or write ID.conf files)",
                      cfg->members);
+        if (e != NULL)
+                check_accreditations(e);
         check_access(&ck, user, user_given, reg,
                      e ? cpvcover_path(engine_taxonomy(e)->cover) : NULL);
         printf("%s: configuration OK%s", ck.file,

@@ -64,12 +64,42 @@ struct capability {
         unsigned      line;
 };
 
+/* A [check ID] section: an accreditation, check or insurance a notice may ask
+ * suppliers for (DBS, CHAS, public liability £5m ...), for the readiness
+ * checklist of consortium suggestions (checks.h).  Not a capability: it never
+ * changes what matches. */
+enum check_scope {
+        CHECK_SCOPE_ANY,        /* one partner holding it is enough (default) */
+        CHECK_SCOPE_EACH,       /* every partner needs its own (insurance) */
+};
+
+struct check_def {
+        char         *id;               /* "public-liability" */
+        char         *label;            /* "Public liability insurance" */
+        struct rule  *rules;            /* keyword/regex/exclude(_regex): the notice's
+                                         * wording, also tried on members' entries */
+        size_t        nrules;
+        struct rule  *aliases;          /* alias = WORDS: how members write it (keywords,
+                                         * tried on members' entries only) */
+        size_t        naliases;
+        struct strv   implies;          /* holding it also holds these check ids */
+        bool          amount;           /* amount = yes: a money level is read next to it */
+        enum check_scope scope;
+        char         *file;
+        unsigned      line;
+};
+
+struct checker;
+
 struct taxonomy {
         struct capability *caps;
         size_t             ncaps;
         char              *path;
         struct cpvcover   *cover;       /* [taxonomy] cpv_coverage (cpvcover.h): where
                                          * each CPV code is placed; NULL: none */
+        struct check_def  *checks;      /* [check ID] sections, in file order */
+        size_t             nchecks;
+        struct checker    *checker;     /* the checks compiled (checks.h); NULL: none */
 };
 
 /* Load a taxonomy file ([capability ID] sections). 0, or -EINVAL with every
@@ -77,6 +107,7 @@ struct taxonomy {
 int taxonomy_load(const char *path, struct taxonomy **ret, struct diag *d);
 struct taxonomy *taxonomy_free(struct taxonomy *t);             /* NULL-safe */
 const struct capability *taxonomy_find(const struct taxonomy *t, const char *id);
+const struct check_def *taxonomy_find_check(const struct taxonomy *t, const char *id);
 
 /* taxonomy_load(), also checking every CPV prefix against ref (may be NULL):
  * a prefix must start at least one real CPV 2008 code. */

@@ -19,6 +19,16 @@
  *                                even when they match only in the description
  *                                (default no: such a match is incidental)
  * and a [taxonomy] section: cpv_coverage = FILE (the CPV coverage table).
+ *
+ * Keys of a [check ID] section (an accreditation or check a notice may ask
+ * for, checks.h):
+ *   label = TEXT                 once; default: the id
+ *   keyword, regex, exclude, exclude_regex, fields   as in [capability ID]
+ *   alias = WORDS                repeatable; how members write it (members only)
+ *   implies = ID, ...            holding it also holds these checks
+ *   amount = yes|no              once; a money level is read next to it (insurance)
+ *   scope = any|each             once; one partner holding it is enough, or every
+ *                                partner needs its own (default any)
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -28,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bidbroker/checks.h"
 #include "bidbroker/cpvcover.h"
 #include "bidbroker/cpvref.h"
 #include "bidbroker/err.h"
@@ -312,6 +323,21 @@ capability_done(struct capability *c)
         free(c->file);
 }
 
+static void
+check_def_done(struct check_def *c)
+{
+        free(c->id);
+        free(c->label);
+        for (size_t i = 0; i < c->nrules; i++)
+                rule_done(&c->rules[i]);
+        free(c->rules);
+        for (size_t i = 0; i < c->naliases; i++)
+                rule_done(&c->aliases[i]);
+        free(c->aliases);
+        strv_done(&c->implies);
+        free(c->file);
+}
+
 struct taxonomy *
 taxonomy_free(struct taxonomy *t)
 {
@@ -320,6 +346,10 @@ taxonomy_free(struct taxonomy *t)
         for (size_t i = 0; i < t->ncaps; i++)
                 capability_done(&t->caps[i]);
         free(t->caps);
+        for (size_t i = 0; i < t->nchecks; i++)
+                check_def_done(&t->checks[i]);
+        free(t->checks);
+        checker_free(t->checker);
         free(t->path);
         cpvcover_free(t->cover);
         free(t);
@@ -334,6 +364,17 @@ taxonomy_find(const struct taxonomy *t, const char *id)
         for (size_t i = 0; i < t->ncaps; i++)
                 if (strcmp(t->caps[i].id, id) == 0)
                         return &t->caps[i];
+        return NULL;
+}
+
+const struct check_def *
+taxonomy_find_check(const struct taxonomy *t, const char *id)
+{
+        if (t == NULL || id == NULL)
+                return NULL;
+        for (size_t i = 0; i < t->nchecks; i++)
+                if (strcmp(t->checks[i].id, id) == 0)
+                        return &t->checks[i];
         return NULL;
 }
 
@@ -357,6 +398,44 @@ add_rule(struct rule **rules, size_t *n, const struct rule *r)
 {
         *rules = xreallocarray(*rules, *n + 1, sizeof(**rules));
         (*rules)[(*n)++] = *r;
+}
+
+/* fields = FIELDS: the default fields of the rules that follow. */
+static void
+fields_key(const struct ini *ini, const struct ini_pair *p, unsigned *fields, struct diag *d)
+{
+        const char *bad = NULL;
+        unsigned f;
+
+        if (rule_fields_parse(p->value, &f, &bad) < 0)
+                diag_add(d, ini->path, p->line, "'fields' must list title, description, "
+                         "buyer, lots, items, text or all, not '%s'", p->value);
+        else
+                *fields = f;
+}
+
+static bool
+is_rule_key(const char *k)
+{
+        return strcmp(k, "keyword") == 0 || strcmp(k, "regex") == 0 ||
+               strcmp(k, "exclude") == 0 || strcmp(k, "exclude_regex") == 0;
+}
+
+/* A keyword/regex/exclude/exclude_regex line of [SECTION ID] into *r
+ * (nrules: how many the section has so far). */
+static bool
+rule_line(const struct ini *ini, const struct ini_pair *p, unsigned fields, double weight,
+          const char *section, const char *id, struct rule *r, size_t nrules, struct diag *d)
+{
+        const char *k = p->key;
+
+        if (nrules >= TAX_MAX_RULES) {
+                diag_add(d, ini->path, p->line, "too many rules in [%s %s] (at most %d)",
+                         section, id, TAX_MAX_RULES);
+                return false;
+        }
+        return rule_parse(strstr(k, "regex") ? RULE_REGEX : RULE_KEYWORD, k[0] == 'e',
+                          p->value, fields, weight, ini->path, p->line, r, d) == 0;
 }
 
 /* Parse one [capability ID] section into c (initialised, id set). */
@@ -397,15 +476,7 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                 } else if (strcmp(k, "cpv_exclude") == 0) {
                         cpv_list(p->value, ref, k, ini->path, p->line, &c->cpv_exclude, d);
                 } else if (strcmp(k, "fields") == 0) {
-                        const char *bad = NULL;
-                        unsigned f;
-
-                        if (rule_fields_parse(p->value, &f, &bad) < 0)
-                                diag_add(d, ini->path, p->line, "'fields' must list title, "
-                                         "description, buyer, lots, items, text or all, "
-                                         "not '%s'", p->value);
-                        else
-                                fields = f;
+                        fields_key(ini, p, &fields, d);
                 } else if (strcmp(k, "rule_weight") == 0) {
                         parse_weight(p->value, k, ini->path, p->line, &rule_weight, d);
                 } else if (strcmp(k, "on_site") == 0) {
@@ -420,21 +491,12 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                         if (parse_bool(p->value, &strong) < 0)
                                 diag_add(d, ini->path, p->line, "'strong' must be yes or no, "
                                          "not '%s'", p->value);
-                } else if (strcmp(k, "keyword") == 0 || strcmp(k, "regex") == 0 ||
-                           strcmp(k, "exclude") == 0 || strcmp(k, "exclude_regex") == 0) {
-                        bool excl = k[0] == 'e';
-                        enum rule_kind kind = strstr(k, "regex") ? RULE_REGEX : RULE_KEYWORD;
-
-                        if (c->nrules >= TAX_MAX_RULES) {
-                                diag_add(d, ini->path, p->line, "too many rules in "
-                                         "[capability %s] (at most %d)", c->id, TAX_MAX_RULES);
-                                continue;
-                        }
-                        if (rule_parse(kind, excl, p->value, fields, rule_weight, ini->path,
-                                       p->line, &r, d) == 0) {
-                                r.strong = strong && !excl;
+                } else if (is_rule_key(k)) {
+                        if (rule_line(ini, p, fields, rule_weight, "capability", c->id, &r,
+                                      c->nrules, d)) {
+                                r.strong = strong && !r.exclude;
                                 add_rule(&c->rules, &c->nrules, &r);
-                                positive += !excl;
+                                positive += !r.exclude;
                         }
                 } else {
                         diag_add(d, ini->path, p->line, "unknown key '%s' in [capability %s] "
@@ -447,6 +509,132 @@ parse_capability(const struct ini *ini, const struct ini_section *sec,
                 diag_add(d, ini->path, sec->line, "[capability %s] has no 'keyword' or "
                          "'regex' (nor 'cpv'): it needs text rules, buyers' CPV codes are "
                          "wrong too often", c->id);
+}
+
+/* Parse one [check ID] section into c (initialised, id set). */
+static void
+parse_check(const struct ini *ini, const struct ini_section *sec, struct check_def *c,
+            struct diag *d)
+{
+        unsigned fields = FIELD_TEXT;
+        bool seen_label = false, seen_amount = false, seen_scope = false;
+        size_t positive = 0;
+
+        for (size_t i = 0; i < sec->npairs; i++) {
+                const struct ini_pair *p = &sec->pairs[i];
+                const char *k = p->key;
+                struct rule r;
+
+                if (strcmp(k, "label") == 0) {
+                        if (seen_label)
+                                diag_add(d, ini->path, p->line, "'label' given twice in "
+                                         "[check %s]", c->id);
+                        else if (*p->value == '\0' || str_has_control(p->value))
+                                diag_add(d, ini->path, p->line, "'label' must be a line "
+                                         "of text");
+                        else {
+                                free(c->label);
+                                c->label = xstrdup(p->value);
+                        }
+                        seen_label = true;
+                } else if (strcmp(k, "amount") == 0 || strcmp(k, "scope") == 0) {
+                        bool am = k[0] == 'a', *seen = am ? &seen_amount : &seen_scope;
+
+                        if (*seen)
+                                diag_add(d, ini->path, p->line, "'%s' given twice in "
+                                         "[check %s]", k, c->id);
+                        else if (am && parse_bool(p->value, &c->amount) < 0)
+                                diag_add(d, ini->path, p->line, "'amount' must be yes or "
+                                         "no, not '%s'", p->value);
+                        else if (!am && strcasecmp(p->value, "any") == 0)
+                                c->scope = CHECK_SCOPE_ANY;
+                        else if (!am && strcasecmp(p->value, "each") == 0)
+                                c->scope = CHECK_SCOPE_EACH;
+                        else if (!am)
+                                diag_add(d, ini->path, p->line, "'scope' must be any (one "
+                                         "partner holding it is enough) or each (every "
+                                         "partner needs its own), not '%s'", p->value);
+                        *seen = true;
+                } else if (strcmp(k, "fields") == 0) {
+                        fields_key(ini, p, &fields, d);
+                } else if (strcmp(k, "implies") == 0) {
+                        struct strv ids;
+
+                        strv_init(&ids);
+                        str_split_list(p->value, &ids);
+                        if (ids.n == 0)
+                                diag_add(d, ini->path, p->line, "'implies' needs check ids");
+                        for (size_t j = 0; j < ids.n; j++)
+                                strv_add_unique(&c->implies, ids.v[j]);
+                        strv_done(&ids);
+                } else if (strcmp(k, "alias") == 0) {
+                        if (c->naliases >= TAX_MAX_RULES)
+                                diag_add(d, ini->path, p->line, "too many aliases in "
+                                         "[check %s]", c->id);
+                        else if (rule_parse(RULE_KEYWORD, false, p->value, FIELD_ALL, 1.0,
+                                            ini->path, p->line, &r, d) == 0)
+                                add_rule(&c->aliases, &c->naliases, &r);
+                } else if (is_rule_key(k)) {
+                        if (rule_line(ini, p, fields, 1.0, "check", c->id, &r, c->nrules, d)) {
+                                add_rule(&c->rules, &c->nrules, &r);
+                                positive += !r.exclude;
+                        }
+                } else {
+                        diag_add(d, ini->path, p->line, "unknown key '%s' in [check %s] "
+                                 "(label, keyword, regex, exclude, exclude_regex, fields, "
+                                 "alias, implies, amount, scope)", k, c->id);
+                }
+        }
+        if (positive == 0)
+                diag_add(d, ini->path, sec->line, "[check %s] has no 'keyword' or 'regex': "
+                         "it needs the wording notices use", c->id);
+}
+
+/* A [check ID] section: parsed into t->checks. */
+static void
+add_check(struct taxonomy *t, const struct ini *ini, const struct ini_section *sec,
+          struct diag *d)
+{
+        struct check_def *c;
+
+        if (sec->name == NULL || !valid_id(sec->name)) {
+                diag_add(d, ini->path, sec->line, "[check%s%s] needs an id of lower-case "
+                         "letters, digits and '-', e.g. [check dbs]", sec->name ? " " : "",
+                         sec->name ? sec->name : "");
+                return;
+        }
+        if (taxonomy_find_check(t, sec->name) != NULL) {
+                diag_add(d, ini->path, sec->line, "[check %s] defined twice (first at line "
+                         "%u)", sec->name, taxonomy_find_check(t, sec->name)->line);
+                return;
+        }
+        if (t->nchecks >= TAX_MAX_CAPS) {
+                diag_add(d, ini->path, sec->line, "too many checks (at most %d)",
+                         TAX_MAX_CAPS);
+                return;
+        }
+        t->checks = xreallocarray(t->checks, t->nchecks + 1, sizeof(*t->checks));
+        c = &t->checks[t->nchecks++];
+        memset(c, 0, sizeof(*c));
+        strv_init(&c->implies);
+        c->id = xstrdup(sec->name);
+        c->file = xstrdup(ini->path);
+        c->line = sec->line;
+        parse_check(ini, sec, c, d);
+        if (c->label == NULL)
+                c->label = xstrdup(c->id);
+}
+
+/* Every 'implies' names a check of the file. */
+static void
+check_implies(const struct taxonomy *t, struct diag *d)
+{
+        for (size_t i = 0; i < t->nchecks; i++)
+                for (size_t j = 0; j < t->checks[i].implies.n; j++)
+                        if (taxonomy_find_check(t, t->checks[i].implies.v[j]) == NULL)
+                                diag_add(d, t->path, t->checks[i].line, "[check %s] "
+                                         "implies '%s', which is no [check ID] of this "
+                                         "file", t->checks[i].id, t->checks[i].implies.v[j]);
 }
 
 /* [taxonomy]: keys about the whole file.  cpv_coverage = FILE (relative to
@@ -527,9 +715,13 @@ taxonomy_load_ref(const char *path, const struct cpvref *ref, struct taxonomy **
                         taxonomy_section(ini, sec, &cover_file, &cover_line, d);
                         continue;
                 }
+                if (strcmp(sec->type, "check") == 0) {
+                        add_check(t, ini, sec, d);
+                        continue;
+                }
                 if (strcmp(sec->type, "capability") != 0) {
                         diag_add(d, path, sec->line, "unknown section [%s] (expected "
-                                 "[taxonomy] or [capability ID])", sec->type);
+                                 "[taxonomy], [capability ID] or [check ID])", sec->type);
                         continue;
                 }
                 if (sec->name == NULL || !valid_id(sec->name)) {
@@ -567,6 +759,9 @@ taxonomy_load_ref(const char *path, const struct cpvref *ref, struct taxonomy **
         if (t->ncaps == 0 && diag_count(d) == before)
                 diag_add(d, path, 0, "no [capability ID] sections");
         ini_free(ini);
+        check_implies(t, d);
+        if (t->nchecks > 0 && diag_count(d) == before)
+                checker_build(t, &t->checker, d);
         if (cover_file != NULL && diag_count(d) == before)
                 load_cover(t, cover_file, cover_line, ref, d);
         free(cover_file);
