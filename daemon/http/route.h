@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "bidbroker/hash.h"
 #include "bidbroker/http.h"
 #include "bidbroker/util.h"
 
@@ -78,7 +79,7 @@ enum {
         ROUTE_POST,                     /* /post, the anchors' form (web.c) */
         ROUTE_POST_PAGES,               /* /post/... */
         ROUTE_STAFF,                    /* /staff, the dashboard (staff.c) */
-        ROUTE_STAFF_CSV,                /* /staff/TABLE.csv */
+        ROUTE_STAFF_PAGES,              /* /staff/TABLE.csv, /staff/login, /staff/logout */
 };
 
 /* One request, read whole before it is routed. */
@@ -105,16 +106,86 @@ enum MHD_Result http_reply_json(struct http_server *h, struct req *rq, unsigned 
 enum MHD_Result http_reply_error(struct http_server *h, struct req *rq, unsigned status,
                                  const char *msg, const char *const *headers);
 
-/* An HTML page (page.c's shell around body_html, which the caller escaped):
+/* The page shell (page.c), the same for every page: doctype, head (title
+ * escaped, then " — bidbroker"; the stylesheet), <body class="body_class">
+ * (NULL: none; "wide": the dashboard's width), a header bar (header_html,
+ * already escaped; NULL: the service's name), then <main>.  page_end closes
+ * them and returns the document. */
+void http_page_begin(struct buf *b, const char *title, const char *body_class,
+                     const char *header_html);
+char *http_page_end(struct buf *b);
+/* A problem in a red-edged card, announced to screen readers (role=alert). */
+void http_page_alert(struct buf *b, const char *text);
+/* An HTML page: the shell around body_html, which the caller escaped.
  * UTF-8, readable on a phone, no scripts (a Content-Security-Policy says
- * so), no Referer sent onwards (the URL may hold a token). */
+ * so), no Referer sent to other sites (the URL may hold a token). */
 enum MHD_Result http_reply_html(struct http_server *h, struct req *rq, unsigned status,
                                 const char *title, const char *body_html);
 /* A whole HTML document (taken) with the same headers, and extra ones
- * (name, value pairs ending with NULL; at most 3 pairs), e.g. the staff
- * dashboard's own page and its WWW-Authenticate. */
+ * (name, value pairs ending with NULL; at most 3 pairs), e.g. a
+ * Set-Cookie, a Retry-After or a WWW-Authenticate. */
 enum MHD_Result http_reply_page(struct http_server *h, struct req *rq, unsigned status,
                                 char *document, const char *const *extra);
+
+/* ---- websession.c: forms and browser sessions (/post and /staff) ---- */
+
+#define FORM_MAX_FIELDS 32
+
+/* A form body (application/x-www-form-urlencoded), decoded. */
+struct form {
+        size_t  n;
+        char   *name[FORM_MAX_FIELDS];
+        char   *value[FORM_MAX_FIELDS];
+        bool    bad;                    /* too many fields, or not UTF-8 */
+};
+void http_form_parse(const char *body, size_t len, struct form *f);
+/* The value of the first field called name ("" when absent). */
+const char *http_form_get(const struct form *f, const char *name);
+void http_form_done(struct form *f);
+
+/* A POST from another site: its Origin is neither public_url's nor the
+ * Host the request was sent to.  A client that sends no Origin passes. */
+bool http_cross_site(const struct http_server *h, const struct req *rq);
+/* The peer's numeric address ("?" when unknown). */
+void http_client_addr(const struct req *rq, char out[48]);
+
+/* Failed sign-ins: at most LOGIN_RATE a minute per client address (all
+ * sign-in forms together).  refused: true, *retry = seconds to wait. */
+#define LOGIN_RATE      10
+bool http_login_refused(struct http_server *h, const char *addr, int64_t *retry);
+void http_login_failed(struct http_server *h, const char *addr);
+
+/* A kind of browser session: its cookie's name and path, and the domain
+ * of the hashes made of the cookie's value (the store keeps one, the CSRF
+ * token is another), so that one kind's cookie is nothing to another. */
+struct session_kind {
+        const char *cookie;             /* "bb_session" */
+        const char *path;               /* "/post" */
+        const char *domain;             /* "bidbroker post" */
+        int64_t     seconds;            /* how long a session lasts */
+};
+struct web_session {
+        char   *holder;                 /* owned; NULL: no session */
+        char    csrf[HASH_HEX_LEN];     /* what its forms must carry */
+        char    hash[HASH_HEX_LEN];     /* its key in the store */
+};
+/* The request's session (s->holder NULL when none, expired or its token
+ * revoked); < 0 when the store failed. */
+int http_session_of(struct http_server *h, struct req *rq, const struct session_kind *k,
+                    struct web_session *s, struct err *e);
+/* A new session for holder, signed in with the token of token_hash:
+ * stored (expired ones purged), s filled, *cookie the Set-Cookie value
+ * (owned by the caller). */
+int http_session_start(struct http_server *h, const struct session_kind *k,
+                       const char *holder, const char *token_hash, struct web_session *s,
+                       char **cookie, struct err *e);
+/* Forget s in the store (logged on failure); the Set-Cookie value that
+ * clears the cookie (owned by the caller). */
+char *http_session_end(struct http_server *h, const struct session_kind *k,
+                       const struct web_session *s);
+void http_session_done(struct web_session *s);
+/* Does the form carry s's CSRF token? */
+bool http_csrf_ok(const struct web_session *s, const struct form *f);
 
 /* GET and POST /l/TOKEN, /unsubscribe/TOKEN (member.c). */
 enum MHD_Result member_link(struct http_server *h, struct req *rq);
@@ -163,7 +234,8 @@ const char *posting_status(const struct opportunity *o, int64_t now);
 /* The /post form (web.c). */
 enum MHD_Result web_post(struct http_server *h, struct req *rq);
 
-/* GET /staff (csv NULL) and /staff/TABLE.csv (csv "TABLE.csv") (staff.c). */
+/* GET /staff (csv NULL), GET /staff/TABLE.csv (csv "TABLE.csv"), POST
+ * /staff/login and /staff/logout (csv "login", "logout") (staff.c). */
 enum MHD_Result staff_page(struct http_server *h, struct req *rq, const char *csv);
 
 #endif

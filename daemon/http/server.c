@@ -294,7 +294,7 @@ static const struct route {
         [ROUTE_POST]     = { "/post", "post", "GET, POST" },
         [ROUTE_POST_PAGES] = { "/post/", "post_pages", "GET, POST" },
         [ROUTE_STAFF]    = { "/staff", "staff", "GET, HEAD" },
-        [ROUTE_STAFF_CSV] = { "/staff/", "staff_csv", "GET, HEAD" },
+        [ROUTE_STAFF_PAGES] = { "/staff/", "staff_pages", "GET, HEAD, POST" },
 };
 
 const char *
@@ -390,7 +390,7 @@ dispatch(struct http_server *h, struct req *rq, const char *method)
                 return member_unsubscribe_page(h, rq);
         case ROUTE_STAFF:
                 return staff_page(h, rq, NULL);
-        case ROUTE_STAFF_CSV:
+        case ROUTE_STAFF_PAGES:
                 return staff_page(h, rq, rq->tail);
         default:
                 return http_reply_error(h, rq, 404, "no such resource", NULL);

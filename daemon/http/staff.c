@@ -3,12 +3,16 @@
  * GET /staff/TABLE.csv.
  *
  * Access: a staff token (`bidbroker token issue --staff`; the store keeps its
- * hash in anchor_token under the holder ANCHOR_TOKEN_STAFF) sent as
- * "Authorization: Bearer TOKEN".  While no valid staff token exists, the
- * dashboard answers requests from a loopback peer address only (the
- * connection's address, never a header), and not even those when they
- * carry a proxy's Forwarded / X-Forwarded-For header: behind a reverse
- * proxy every peer is loopback, so a proxied dashboard needs a token.
+ * hash in anchor_token under the holder ANCHOR_TOKEN_STAFF), either sent as
+ * "Authorization: Bearer TOKEN" (scripts, curl) or pasted once into the
+ * sign-in page a browser gets (POST /staff/login), which starts a session
+ * (websession.c: cookie bb_staff, Path=/staff, 8 hours; the Sign out button
+ * is POST /staff/logout with the session's CSRF token; revoking the token
+ * ends its sessions).  While no valid staff token exists, the dashboard
+ * answers requests from a loopback peer address only (the connection's
+ * address, never a header), and not even those when they carry a proxy's
+ * Forwarded / X-Forwarded-For header: behind a reverse proxy every peer is
+ * loopback, so a proxied dashboard needs a token.
  *
  * The figures are the tables of measures.h (one set of queries, shared with
  * `bidbroker report`), for the period of ?period=2026-11 (a month) or
@@ -31,6 +35,7 @@
 #include <time.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "bidbroker/anchors.h"
 #include "bidbroker/csv.h"
@@ -176,37 +181,36 @@ uk_date(int64_t t, int *y, int *m, int *d)
  * Pages for errors
  * ====================================================================== */
 
+static const struct session_kind staff_session = {
+        .cookie = "bb_staff", .path = "/staff", .domain = "bidbroker staff",
+        .seconds = 8 * 3600,
+};
+
+/* The header bar: signed in with a session, its Sign out button. */
 static void
-page_start(struct buf *b, const char *title)
+page_start(struct buf *b, const char *title, const struct web_session *ws)
 {
-        buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                 "<title>");
-        esc(b, title);
-        buf_adds(b, "</title><style>"
-                 "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:64rem;"
-                 "padding:0 1rem 3rem;line-height:1.4;color:#222}"
-                 "h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2.5rem;"
-                 "border-top:1px solid #ddd;padding-top:1rem}"
-                 "nav form{display:inline}nav a{margin-right:1rem}"
-                 ".figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));"
-                 "gap:.5rem;padding:0;margin:0}.figures div{background:#f4f6f8;padding:.6rem;"
-                 "border-radius:4px}.figures dt{font-size:.85rem;color:#555}"
-                 ".figures dd{margin:0;font-size:1.3rem;font-weight:600}"
-                 ".scroll{overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0;"
-                 "font-size:.9rem}th,td{padding:.25rem .6rem;border-bottom:1px solid #e3e3e3;"
-                 "text-align:left;vertical-align:top}td.n{text-align:right;"
-                 "font-variant-numeric:tabular-nums}svg.chart{max-width:100%;height:auto}"
-                 ".note{color:#555;font-size:.9rem}"
-                 "</style></head><body>");
+        struct buf hd;
+
+        buf_init(&hd);
+        buf_adds(&hd, "<div><strong>bidbroker</strong>: brokerage dashboard");
+        if (ws != NULL && ws->holder != NULL) {
+                buf_adds(&hd, " · <form method=\"post\" action=\"/staff/logout\">"
+                         "<input type=\"hidden\" name=\"csrf\" value=\"");
+                esc(&hd, ws->csrf);
+                buf_adds(&hd, "\"><button class=\"link\" type=\"submit\">Sign out</button>"
+                         "</form>");
+        }
+        buf_adds(&hd, "</div>");
+        http_page_begin(b, title, "wide", hd.data);
+        buf_done(&hd);
 }
 
 static enum MHD_Result
 html_reply(struct http_server *h, struct req *rq, unsigned status, struct buf *b,
            const char *const *extra)
 {
-        buf_addc(b, '\0');
-        return http_reply_page(h, rq, status, buf_steal(b), extra);
+        return http_reply_page(h, rq, status, http_page_end(b), extra);
 }
 
 static enum MHD_Result
@@ -216,13 +220,43 @@ error_page(struct http_server *h, struct req *rq, unsigned status, const char *t
         struct buf b;
 
         buf_init(&b);
-        page_start(&b, title);
+        page_start(&b, title, NULL);
         buf_adds(&b, "<h1>");
         esc(&b, title);
-        buf_adds(&b, "</h1><p>");
+        buf_adds(&b, "</h1><div class=\"card alert\"><p>");
         esc(&b, msg);
-        buf_adds(&b, "</p></body></html>\n");
+        buf_adds(&b, "</p></div>");
         return html_reply(h, rq, status, &b, extra);
+}
+
+static const char *const challenge[] = {
+        "WWW-Authenticate", "Bearer realm=\"bidbroker staff\"", NULL,
+};
+
+/* The sign-in page (status 401 unless told otherwise), problem shown above
+ * the form when not NULL; extra headers, or the Bearer challenge. */
+static enum MHD_Result
+signin_page(struct http_server *h, struct req *rq, unsigned status, const char *problem,
+            const char *const *extra)
+{
+        struct buf b;
+
+        buf_init(&b);
+        page_start(&b, "Sign in", NULL);
+        buf_adds(&b, "<h1>Brokerage dashboard</h1>");
+        if (problem != NULL)
+                http_page_alert(&b, problem);
+        buf_adds(&b, "<form class=\"card\" method=\"post\" action=\"/staff/login\">"
+                 "<p>Sign in with the staff token (it starts with <code>bbt_</code>; "
+                 "<code>bidbroker token issue --staff</code> makes one).</p>"
+                 "<label for=\"f-token\">Staff token</label>"
+                 "<input type=\"password\" id=\"f-token\" name=\"token\" required "
+                 "autocomplete=\"current-password\" spellcheck=\"false\">"
+                 "<button type=\"submit\">Sign in</button></form>"
+                 "<p class=\"note\">You stay signed in for 8 hours on this browser. Sign out "
+                 "on a shared computer. Scripts can send the token as "
+                 "<code>Authorization: Bearer</code> instead.</p>");
+        return html_reply(h, rq, status, &b, extra != NULL ? extra : challenge);
 }
 
 /* ======================================================================
@@ -268,21 +302,37 @@ header(struct req *rq, const char *name)
         return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-/* true: the request may see the dashboard; false: the answer is queued. */
-static bool
-staff_allowed(struct http_server *h, struct req *rq, enum MHD_Result *ret)
+/* Is token_hash a valid staff token?  1 yes, 0 no (*why says why), < 0
+ * the store failed. */
+static int
+staff_token_ok(struct http_server *h, const char *token_hash, const char **why,
+               struct err *e)
 {
-        static const char *const challenge[] = {
-                "WWW-Authenticate", "Bearer realm=\"bidbroker staff\"", NULL,
-        };
-        const char *auth = header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
+        char *holder = NULL;
+        bool revoked = false, staff;
+        int r = anchor_token_find(h->store, token_hash, &holder, &revoked, e);
+
+        if (r < 0 && r != -ENOENT)
+                return r;
+        staff = r == 0 && strcmp(holder, ANCHOR_TOKEN_STAFF) == 0;
+        free(holder);
+        *why = !staff ? "not a staff token" : revoked ? "revoked" : NULL;
+        return staff && !revoked;
+}
+
+/* true: the request may see the dashboard (*ws: its session, if it came
+ * with one); false: the answer is queued. */
+static bool
+staff_allowed(struct http_server *h, struct req *rq, struct web_session *ws,
+              enum MHD_Result *ret)
+{
+        const char *auth = header(rq, MHD_HTTP_HEADER_AUTHORIZATION), *why;
         struct err e = { 0 };
         size_t valid = 0;
+        int r;
 
         if (auth != NULL) {
-                char hash[HASH_HEX_LEN], *holder = NULL;
-                bool revoked = false, staff;
-                int r;
+                char hash[HASH_HEX_LEN];
 
                 if (strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
                         *ret = error_page(h, rq, 401, "Sign-in needed", "Send the staff "
@@ -290,32 +340,35 @@ staff_allowed(struct http_server *h, struct req *rq, enum MHD_Result *ret)
                         return false;
                 }
                 anchor_token_hash(auth + 7, hash);
-                r = anchor_token_find(h->store, hash, &holder, &revoked, &e);
-                if (r < 0 && r != -ENOENT) {
+                if ((r = staff_token_ok(h, hash, &why, &e)) < 0) {
                         *ret = error_page(h, rq, 503, "Store unavailable", e.msg, NULL);
                         return false;
                 }
-                staff = r == 0 && strcmp(holder, ANCHOR_TOKEN_STAFF) == 0;
-                free(holder);
-                if (!staff) {
-                        *ret = error_page(h, rq, 401, "Sign-in needed", "This is not a "
-                                          "staff token.", challenge);
-                        return false;
-                }
-                if (revoked) {
+                if (r == 0 && strcmp(why, "revoked") == 0) {
                         *ret = error_page(h, rq, 403, "Token revoked", "This staff token "
                                           "was revoked: ask for a new one.", NULL);
                         return false;
                 }
+                if (r == 0) {
+                        *ret = error_page(h, rq, 401, "Sign-in needed", "This is not a "
+                                          "staff token.", challenge);
+                        return false;
+                }
                 return true;
         }
+        if (http_session_of(h, rq, &staff_session, ws, &e) < 0) {
+                *ret = error_page(h, rq, 503, "Store unavailable", e.msg, NULL);
+                return false;
+        }
+        if (ws->holder != NULL && strcmp(ws->holder, ANCHOR_TOKEN_STAFF) == 0)
+                return true;
+        http_session_done(ws);
         if (anchor_token_each(h->store, count_staff, &valid, &e) < 0) {
                 *ret = error_page(h, rq, 503, "Store unavailable", e.msg, NULL);
                 return false;
         }
         if (valid > 0) {
-                *ret = error_page(h, rq, 401, "Sign-in needed", "The staff dashboard needs "
-                                  "the staff token (Authorization: Bearer TOKEN).", challenge);
+                *ret = signin_page(h, rq, 401, NULL, NULL);
                 return false;
         }
         if (!peer_is_loopback(rq->conn) || header(rq, "Forwarded") != NULL ||
@@ -327,6 +380,108 @@ staff_allowed(struct http_server *h, struct req *rq, enum MHD_Result *ret)
                 return false;
         }
         return true;
+}
+
+static enum MHD_Result
+redirect(struct http_server *h, struct req *rq, const char *cookie)
+{
+        const char *hdr[] = { "Location", "/staff", cookie ? "Set-Cookie" : NULL, cookie,
+                              NULL };
+
+        return http_reply(h, rq, 303, "text/plain; charset=utf-8", xstrdup("See Other\n"),
+                          hdr);
+}
+
+static enum MHD_Result
+login(struct http_server *h, struct req *rq, const struct form *f)
+{
+        char hash[HASH_HEX_LEN], addr[48], *tok = xstrdup(http_form_get(f, "token")), *t;
+        char *cookie = NULL;
+        const char *why = NULL;
+        struct web_session ws = { 0 };
+        struct err e = { 0 };
+        enum MHD_Result ret;
+        int64_t retry;
+        int r = 0;
+
+        http_client_addr(rq, addr);
+        if (http_login_refused(h, addr, &retry)) {
+                char rs[24];
+                const char *hdr[] = { "Retry-After", rs, NULL };
+
+                snprintf(rs, sizeof(rs), "%lld", (long long)retry);
+                ret = signin_page(h, rq, 429, "Too many attempts to sign in from here. Wait "
+                                  "a minute and try again.", hdr);
+                goto out;
+        }
+        t = str_trim(tok);
+        anchor_token_hash(t, hash);
+        if (*t == '\0' || (r = staff_token_ok(h, hash, &why, &e)) == 0) {
+                http_login_failed(h, addr);
+                log_info("http: /staff sign-in refused from %s: %s", addr,
+                         *t == '\0' ? "no token" : why);
+                ret = signin_page(h, rq, why != NULL && strcmp(why, "revoked") == 0 ? 403 : 401,
+                                  why != NULL && strcmp(why, "revoked") == 0 ?
+                                  "That staff token was revoked: ask for a new one." :
+                                  "That is not a staff token. Check you pasted all of it.",
+                                  NULL);
+                goto out;
+        }
+        if (r < 0 || http_session_start(h, &staff_session, ANCHOR_TOKEN_STAFF, hash, &ws,
+                                        &cookie, &e) < 0) {
+                log_warnx("http: /staff sign-in: %s", e.msg);
+                ret = signin_page(h, rq, 503, "The service is busy: try again.", NULL);
+                goto out;
+        }
+        log_notice("http: staff signed in on /staff from %s", addr);
+        ret = redirect(h, rq, cookie);
+out:
+        sodium_memzero(tok, strlen(tok));
+        free(tok);
+        free(cookie);
+        http_session_done(&ws);
+        return ret;
+}
+
+/* POST /staff/login and /staff/logout. */
+static enum MHD_Result
+staff_post(struct http_server *h, struct req *rq, const char *what)
+{
+        const char *ctype = header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+        struct web_session ws = { 0 };
+        struct form f;
+        struct err e = { 0 };
+        enum MHD_Result ret;
+        char *cookie;
+
+        memset(&f, 0, sizeof(f));
+        if (strcmp(what, "login") != 0 && strcmp(what, "logout") != 0)
+                return error_page(h, rq, 404, "Not found", "There is no such page.", NULL);
+        if (ctype == NULL || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0)
+                return error_page(h, rq, 415, "Not a form", "Send this page's form.", NULL);
+        if (http_cross_site(h, rq))
+                return error_page(h, rq, 403, "Refused", "This form was sent from another "
+                                  "site.", NULL);
+        http_form_parse(rq->body.data ? rq->body.data : "", rq->body.len, &f);
+        if (f.bad) {
+                ret = error_page(h, rq, 400, "Not a form", "The form's text is not UTF-8, or "
+                                 "has too many fields.", NULL);
+        } else if (strcmp(what, "login") == 0) {
+                ret = login(h, rq, &f);
+        } else if (http_session_of(h, rq, &staff_session, &ws, &e) < 0) {
+                ret = error_page(h, rq, 503, "Store unavailable", e.msg, NULL);
+        } else if (ws.holder != NULL && !http_csrf_ok(&ws, &f)) {
+                ret = error_page(h, rq, 403, "Refused", "This form is out of date or did not "
+                                 "come from this site. Reload the dashboard and try again.",
+                                 NULL);
+        } else {
+                cookie = http_session_end(h, &staff_session, &ws);
+                ret = redirect(h, rq, cookie);
+                free(cookie);
+        }
+        http_session_done(&ws);
+        http_form_done(&f);
+        return ret;
 }
 
 /* ======================================================================
@@ -1202,7 +1357,8 @@ section(struct buf *b, const char *id, const char *title)
 }
 
 static enum MHD_Result
-staff_html(struct http_server *h, struct req *rq, struct staff_data *d)
+staff_html(struct http_server *h, struct req *rq, struct staff_data *d,
+           const struct web_session *ws)
 {
         char title[96], pt[64];
         struct buf b;
@@ -1210,12 +1366,11 @@ staff_html(struct http_server *h, struct req *rq, struct staff_data *d)
         period_title(pt, sizeof(pt), &d->p);
         snprintf(title, sizeof(title), "Brokerage dashboard: %s", pt);
         buf_init(&b);
-        page_start(&b, title);
-        buf_adds(&b, "<header><h1>");
+        page_start(&b, title, ws);
+        buf_adds(&b, "<h1>");
         esc(&b, title);
         buf_adds(&b, "</h1>");
         nav(&b, &d->p);
-        buf_adds(&b, "</header><main>");
         figures(&b, d, h->members);
 
         section(&b, "found", d->t[T_FOUND].title);
@@ -1259,7 +1414,6 @@ staff_html(struct http_server *h, struct req *rq, struct staff_data *d)
                 buf_adds(&b, "<p class=\"note\">Consortium suggestions are not stored yet: "
                          "<code>bidbroker explain ID --consortia</code> shows who could bid "
                          "together for one opportunity.</p></section>");
-        buf_adds(&b, "</main></body></html>\n");
         return html_reply(h, rq, 200, &b, NULL);
 }
 
@@ -1267,11 +1421,18 @@ enum MHD_Result
 staff_page(struct http_server *h, struct req *rq, const char *csv)
 {
         struct staff_data d = { 0 };
+        struct web_session ws = { 0 };
         struct err e = { 0 };
         enum MHD_Result ret;
 
-        if (!staff_allowed(h, rq, &ret) || !period_of(h, rq, &d.p, &ret))
-                return ret;
+        if (strcmp(rq->method, "POST") == 0)
+                return csv != NULL ? staff_post(h, rq, csv)
+                                   : error_page(h, rq, 404, "Not found", "There is no such "
+                                                "page.", NULL);
+        if (csv != NULL && (strcmp(csv, "login") == 0 || strcmp(csv, "logout") == 0))
+                return redirect(h, rq, NULL);
+        if (!staff_allowed(h, rq, &ws, &ret) || !period_of(h, rq, &d.p, &ret))
+                goto out;
         d.target = h->target;
         if (data_load(h, &d, &e) < 0) {
                 log_warnx("http: staff dashboard: %s", e.msg);
@@ -1279,8 +1440,10 @@ staff_page(struct http_server *h, struct req *rq, const char *csv)
         } else if (csv != NULL) {
                 ret = staff_csv(h, rq, csv, &d);
         } else {
-                ret = staff_html(h, rq, &d);
+                ret = staff_html(h, rq, &d, &ws);
         }
         data_done(&d);
+out:
+        http_session_done(&ws);
         return ret;
 }

@@ -57,80 +57,7 @@
 
 #define COOKIE          "bb_session"
 #define SESSION_S       (8 * 3600)      /* a working day */
-#define LOGIN_RATE      10              /* failed sign-ins per address a minute */
 #define LIST_PAGE       50
-#define MAX_FIELDS      32
-
-/* ======================================================================
- * Form bodies (application/x-www-form-urlencoded)
- * ====================================================================== */
-
-struct form {
-        size_t  n;
-        char   *name[MAX_FIELDS];
-        char   *value[MAX_FIELDS];
-        bool    bad;                    /* too many fields, or not UTF-8 */
-};
-
-static void
-form_done(struct form *f)
-{
-        for (size_t i = 0; i < f->n; i++) {
-                free(f->name[i]);
-                free(f->value[i]);
-        }
-        f->n = 0;
-}
-
-/* A copy of s[0..len) with '+' as space and %XX decoded. */
-static char *
-unescape(const char *s, size_t len)
-{
-        char *o = xstrndup(s, len);
-
-        for (char *p = o; *p; p++)
-                if (*p == '+')
-                        *p = ' ';
-        MHD_http_unescape(o);
-        return o;
-}
-
-static void
-form_parse(const char *body, size_t len, struct form *f)
-{
-        const char *p = body, *end = body + len;
-
-        memset(f, 0, sizeof(*f));
-        while (p != NULL && p < end) {
-                const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
-                const char *eq = memchr(p, '=', (size_t)(stop - p));
-
-                if (stop > p) {
-                        if (f->n == MAX_FIELDS) {
-                                f->bad = true;
-                                return;
-                        }
-                        f->name[f->n] = unescape(p, (size_t)((eq ? eq : stop) - p));
-                        f->value[f->n] = eq ? unescape(eq + 1, (size_t)(stop - eq - 1))
-                                            : xstrdup("");
-                        if (!utf8_valid(f->name[f->n], strlen(f->name[f->n])) ||
-                            !utf8_valid(f->value[f->n], strlen(f->value[f->n])))
-                                f->bad = true;
-                        f->n++;
-                }
-                p = amp ? amp + 1 : NULL;
-        }
-}
-
-/* The value of the first field called name ("" when absent). */
-static const char *
-form_get(const struct form *f, const char *name)
-{
-        for (size_t i = 0; i < f->n; i++)
-                if (strcmp(f->name[i], name) == 0)
-                        return f->value[i];
-        return "";
-}
 
 /* ======================================================================
  * Pages
@@ -142,70 +69,29 @@ esc(struct buf *b, const char *s)
         text_html_escape(s ? s : "", b);
 }
 
-static const char css[] =
-        "*{box-sizing:border-box}"
-        "body{font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
-        "color:#1b1b1b;background:#f4f5f7}"
-        "header{background:#123f6d;color:#fff;padding:.8rem 1rem}"
-        "header a{color:#fff}header p{margin:0}"
-        "main{max-width:44rem;margin:0 auto;padding:1rem;overflow-wrap:anywhere}"
-        "h1{font-size:1.5rem;margin:.5rem 0 1rem}h2{font-size:1.2rem;margin:1.5rem 0 .5rem}"
-        ".card{background:#fff;border-radius:8px;padding:1rem;margin:0 0 1rem;"
-        "box-shadow:0 1px 3px rgba(0,0,0,.12)}"
-        "label{display:block;font-weight:600;margin:1rem 0 .25rem}"
-        ".hint{display:block;font-weight:400;color:#555;font-size:.9rem}"
-        "input,textarea{width:100%;font:inherit;padding:.55rem;border:2px solid #6b7280;"
-        "border-radius:6px;background:#fff}"
-        "textarea{min-height:6rem}"
-        "input:focus,textarea:focus,button:focus{outline:3px solid #ffbf47;outline-offset:1px}"
-        ".row{display:flex;gap:.75rem;flex-wrap:wrap}.row>div{flex:1 1 10rem}"
-        "button{font:inherit;font-weight:600;padding:.6rem 1.2rem;border:0;border-radius:6px;"
-        "background:#00703c;color:#fff;cursor:pointer;margin-top:1.2rem}"
-        "button.link{background:none;color:inherit;text-decoration:underline;padding:0;"
-        "margin:0;font-weight:400}"
-        "button.danger{background:#b3261e;margin-top:.5rem}"
-        ".error{color:#b3261e;font-weight:600;display:block;margin:.2rem 0}"
-        ".invalid{border-color:#b3261e}"
-        ".alert{border-left:6px solid #b3261e}"
-        ".ok{border-left:6px solid #00703c}"
-        "dl{margin:0}dt{font-weight:600;margin-top:.6rem}dd{margin:0;overflow-wrap:anywhere}"
-        ".status{display:inline-block;padding:0 .5rem;border-radius:4px;background:#e5e7eb;"
-        "font-size:.9rem}"
-        ".counts{color:#333;font-size:.95rem}"
-        ".card>:first-child{margin-top:0}a{color:#1d4f91}";
-
+/* The page shell with this area's header: who is signed in, the links, a
+ * sign-out button (with the CSRF token); a NULL: the plain header. */
 static void
 page_begin(struct buf *b, const char *title, const struct http_anchor *a, const char *csrf)
 {
-        buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                 "<title>");
-        esc(b, title);
-        buf_adds(b, " — bidbroker</title><style>");
-        buf_adds(b, css);
-        buf_adds(b, "</style></head><body><header>");
-        if (a != NULL) {
-                buf_adds(b, "<p>Signed in for <strong>");
-                esc(b, a->display_name);
-                buf_adds(b, "</strong> · <a href=\"/post\">New posting</a> · "
-                         "<a href=\"/post/mine\">Your postings</a></p>"
-                         "<form method=\"post\" action=\"/post/logout\">"
-                         "<input type=\"hidden\" name=\"csrf\" value=\"");
-                esc(b, csrf);
-                buf_adds(b, "\"><button class=\"link\" type=\"submit\">Sign out</button>"
-                         "</form>");
-        } else {
-                buf_adds(b, "<p><strong>bidbroker</strong>: opportunities for local social "
-                         "enterprises</p>");
-        }
-        buf_adds(b, "</header><main>");
-}
+        struct buf hd;
 
-static char *
-page_end(struct buf *b)
-{
-        buf_adds(b, "</main></body></html>\n");
-        return buf_steal(b);
+        if (a == NULL) {
+                http_page_begin(b, title, NULL, NULL);
+                return;
+        }
+        buf_init(&hd);
+        buf_adds(&hd, "<div>Signed in for <strong>");
+        esc(&hd, a->display_name);
+        buf_adds(&hd, "</strong> · <a href=\"/post\">New posting</a> · "
+                 "<a href=\"/post/mine\">Your postings</a> · "
+                 "<form method=\"post\" action=\"/post/logout\">"
+                 "<input type=\"hidden\" name=\"csrf\" value=\"");
+        esc(&hd, csrf);
+        buf_adds(&hd, "\"><button class=\"link\" type=\"submit\">Sign out</button>"
+                 "</form></div>");
+        http_page_begin(b, title, NULL, hd.data);
+        buf_done(&hd);
 }
 
 /* html taken; one more header (name NULL: none): Set-Cookie, Retry-After. */
@@ -213,15 +99,9 @@ static enum MHD_Result
 reply_page(struct http_server *h, struct req *rq, unsigned status, char *html,
            const char *name, const char *value)
 {
-        const char *hdr[] = {
-                "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; "
-                "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                "X-Frame-Options", "DENY",
-                "Referrer-Policy", "same-origin",     /* no-referrer makes Origin "null" */
-                name, value, NULL,
-        };
+        const char *hdr[] = { name, value, NULL };
 
-        return http_reply(h, rq, status, "text/html; charset=utf-8", html, hdr);
+        return http_reply_page(h, rq, status, html, name != NULL ? hdr : NULL);
 }
 
 static enum MHD_Result
@@ -248,7 +128,7 @@ message(struct http_server *h, struct req *rq, unsigned status, const char *titl
         buf_adds(&b, "</h1><div class=\"card alert\"><p>");
         esc(&b, text);
         buf_adds(&b, "</p><p><a href=\"/post\">Back to the start</a></p></div>");
-        return reply_page(h, rq, status, page_end(&b), extra ? extra[0] : NULL,
+        return reply_page(h, rq, status, http_page_end(&b), extra ? extra[0] : NULL,
                           extra ? extra[1] : NULL);
 }
 
@@ -256,108 +136,30 @@ message(struct http_server *h, struct req *rq, unsigned status, const char *titl
  * Sessions
  * ====================================================================== */
 
+static const struct session_kind post_session = {
+        .cookie = COOKIE, .path = "/post", .domain = "bidbroker post", .seconds = SESSION_S,
+};
+
 struct session {
         const struct http_anchor *anchor;       /* NULL: none */
         size_t  idx;
-        char    csrf[HASH_HEX_LEN];
-        char    hash[HASH_HEX_LEN];
+        struct web_session ws;
+        const char *csrf;                       /* ws.csrf */
 };
 
-/* The store's key of a session: a hash of the cookie's value. */
-static void
-session_hash(const char *value, char out[HASH_HEX_LEN])
-{
-        hash_str_hex("bidbroker post session", value, out);
-}
-
-/* The session's CSRF token: another hash of the cookie's value. */
-static void
-csrf_of(const char *value, char out[HASH_HEX_LEN])
-{
-        hash_str_hex("bidbroker post csrf", value, out);
-}
-
 /* The request's session (s->anchor NULL when none); < 0 when the store
- * failed. */
+ * failed.  http_session_done(&s->ws) after. */
 static int
 session_of(struct http_server *h, struct req *rq, struct session *s, struct err *e)
 {
-        const char *v = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE);
-        char *name = NULL;
         int r;
 
         memset(s, 0, sizeof(*s));
-        if (v == NULL || strlen(v) != 64 || strspn(v, "0123456789abcdef") != 64)
-                return 0;
-        session_hash(v, s->hash);
-        r = anchor_session_find(h->store, s->hash, (int64_t)time(NULL), &name, e);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        s->csrf = s->ws.csrf;
+        if ((r = http_session_of(h, rq, &post_session, &s->ws, e)) < 0 || s->ws.holder == NULL)
                 return r;
-        s->anchor = http_anchor_named(h, name, &s->idx);
-        free(name);
-        if (s->anchor != NULL)
-                csrf_of(v, s->csrf);
+        s->anchor = http_anchor_named(h, s->ws.holder, &s->idx);
         return 0;
-}
-
-static bool
-csrf_ok(const struct session *s, const struct form *f)
-{
-        const char *t = form_get(f, "csrf");
-
-        return strlen(t) == HASH_HEX_LEN - 1 &&
-               sodium_memcmp(t, s->csrf, HASH_HEX_LEN - 1) == 0;
-}
-
-static char *
-cookie_header(const struct http_server *h, const char *value, long max_age)
-{
-        return xasprintf(COOKIE "=%s; Path=/post; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
-                         value, max_age, h->secure ? "; Secure" : "");
-}
-
-/* ======================================================================
- * Failed sign-ins per address
- * ====================================================================== */
-
-static void
-client_addr(const struct req *rq, char out[48])
-{
-        const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
-        strcpy(out, "?");
-        if (sa != NULL && sa->sa_family == AF_INET)
-                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, 48);
-        else if (sa != NULL && sa->sa_family == AF_INET6)
-                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, 48);
-}
-
-/* The slot of addr (the oldest one is reused for a new address). */
-static struct login_try *
-login_slot(struct http_server *h, const char *addr, int64_t now)
-{
-        struct login_try *t = &h->logins[0];
-
-        for (size_t i = 0; i < LOGIN_SLOTS; i++) {
-                if (strcmp(h->logins[i].addr, addr) == 0) {
-                        t = &h->logins[i];
-                        if (now - t->window >= 60000) {
-                                t->window = now;
-                                t->n = 0;
-                        }
-                        return t;
-                }
-                if (h->logins[i].window < t->window)
-                        t = &h->logins[i];
-        }
-        snprintf(t->addr, sizeof(t->addr), "%s", addr);
-        t->window = now;
-        t->n = 0;
-        return t;
 }
 
 /* ======================================================================
@@ -478,7 +280,7 @@ form_page(struct http_server *h, struct req *rq, unsigned status, const struct s
           const struct form *f, const json_t *errors, const char *cookie, bool fresh_key)
 {
         char key[33];
-        const char *k = f && !fresh_key ? form_get(f, "form_key") : "";
+        const char *k = f && !fresh_key ? http_form_get(f, "form_key") : "";
         struct buf b;
         size_t nerr = errors ? json_array_size(errors) : 0;
 
@@ -501,7 +303,7 @@ form_page(struct http_server *h, struct req *rq, unsigned status, const struct s
         hidden(&b, "form_key", k);
         for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
                 const struct field *fd = &fields[i];
-                const char *v = f ? form_get(f, fd->name) : "";
+                const char *v = f ? http_form_get(f, fd->name) : "";
                 bool bad = errors && has_error(errors, fd->name);
 
                 if (strcmp(fd->name, "value_min") == 0)
@@ -550,7 +352,7 @@ form_page(struct http_server *h, struct req *rq, unsigned status, const struct s
                         buf_adds(&b, "</div>");
         }
         buf_adds(&b, "<button type=\"submit\">Post the opportunity</button></form>");
-        return reply_page(h, rq, status, page_end(&b), cookie ? "Set-Cookie" : NULL, cookie);
+        return reply_page(h, rq, status, http_page_end(&b), cookie ? "Set-Cookie" : NULL, cookie);
 }
 
 /* Pounds as typed ("£18,000", "18000.50") as a JSON number, or the text
@@ -603,7 +405,7 @@ form_json(const struct form *f)
 
         for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
                 const char *name = fields[i].name;
-                char *v = xstrdup(form_get(f, name)), *t = str_trim(v);
+                char *v = xstrdup(http_form_get(f, name)), *t = str_trim(v);
 
                 if (*t == '\0') {
                         /* absent: a required one is reported as such */
@@ -623,8 +425,8 @@ form_json(const struct form *f)
                 }
                 free(v);
         }
-        if (*form_get(f, "form_key"))
-                json_object_set_new(j, "idempotency_key", json_string(form_get(f, "form_key")));
+        if (*http_form_get(f, "form_key"))
+                json_object_set_new(j, "idempotency_key", json_string(http_form_get(f, "form_key")));
         return j;
 }
 
@@ -700,11 +502,8 @@ signin_page(struct http_server *h, struct req *rq, unsigned status, const char *
         buf_init(&b);
         page_begin(&b, "Sign in", NULL, NULL);
         buf_adds(&b, "<h1>Post an opportunity</h1>");
-        if (problem) {
-                buf_adds(&b, "<div class=\"card alert\" role=\"alert\"><p>");
-                esc(&b, problem);
-                buf_adds(&b, "</p></div>");
-        }
+        if (problem)
+                http_page_alert(&b, problem);
         buf_adds(&b, "<form class=\"card\" method=\"post\" action=\"/post/login\">"
                  "<p>Sign in with your organisation's API token (it starts with "
                  "<code>bbt_</code>; the brokerage gave it to you).</p>"
@@ -712,13 +511,13 @@ signin_page(struct http_server *h, struct req *rq, unsigned status, const char *
                  "<input type=\"password\" id=\"f-token\" name=\"token\" required "
                  "autocomplete=\"current-password\" spellcheck=\"false\">");
         for (size_t i = 0; pending != NULL && i < ARRAY_SIZE(fields); i++)
-                hidden(&b, fields[i].name, form_get(pending, fields[i].name));
+                hidden(&b, fields[i].name, http_form_get(pending, fields[i].name));
         if (pending != NULL)
-                hidden(&b, "form_key", form_get(pending, "form_key"));
+                hidden(&b, "form_key", http_form_get(pending, "form_key"));
         buf_adds(&b, "<button type=\"submit\">Sign in</button></form>"
                  "<p class=\"counts\">Signed in, you stay signed in for 8 hours on this "
                  "browser. Sign out on a shared computer.</p>");
-        return reply_page(h, rq, status, page_end(&b), extra ? extra[0] : NULL,
+        return reply_page(h, rq, status, http_page_end(&b), extra ? extra[0] : NULL,
                           extra ? extra[1] : NULL);
 }
 
@@ -726,51 +525,29 @@ static bool
 has_pending(const struct form *f)
 {
         for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-                if (*form_get(f, fields[i].name))
+                if (*http_form_get(f, fields[i].name))
                         return true;
         return false;
-}
-
-/* A POST from another site: its Origin is neither public_url's nor the
- * Host the request was sent to (a proxy may rewrite Host: public_url is
- * what the browser saw).  Browsers send Origin with every POST; a client
- * that sends none passes. */
-static bool
-cross_site(const struct http_server *h, const struct req *rq)
-{
-        const char *origin = http_header(rq, "Origin");
-        const char *host = http_header(rq, MHD_HTTP_HEADER_HOST);
-        const char *p;
-
-        if (origin == NULL || (h->origin != NULL && strcasecmp(origin, h->origin) == 0))
-                return false;
-        p = strstr(origin, "://");
-        return host == NULL || p == NULL || strcasecmp(p + 3, host) != 0;
 }
 
 static enum MHD_Result
 login(struct http_server *h, struct req *rq, const struct form *f)
 {
-        const char *tok = form_get(f, "token");
-        char hash[HASH_HEX_LEN], value[65], shash[HASH_HEX_LEN], addr[48], *name = NULL;
-        char *cookie;
-        unsigned char raw[32];
-        struct login_try *t;
+        const char *tok = http_form_get(f, "token");
+        char hash[HASH_HEX_LEN], addr[48], *name = NULL, *cookie = NULL;
         struct session s;
         struct err e = { 0 };
-        int64_t now = (int64_t)time(NULL), mono = time_mono_ms();
         bool revoked = false;
         enum MHD_Result ret;
+        int64_t retry;
         int r;
 
-        client_addr(rq, addr);
-        t = login_slot(h, addr, mono);
-        if (t->n >= LOGIN_RATE) {
+        http_client_addr(rq, addr);
+        if (http_login_refused(h, addr, &retry)) {
                 char rs[24];
                 const char *hdr[] = { "Retry-After", rs };
 
-                snprintf(rs, sizeof(rs), "%lld", (long long)((60000 - (mono - t->window) +
-                                                              999) / 1000));
+                snprintf(rs, sizeof(rs), "%lld", (long long)retry);
                 return signin_page(h, rq, 429, "Too many attempts to sign in from here. "
                                    "Wait a minute and try again.", has_pending(f) ? f : NULL,
                                    hdr);
@@ -788,52 +565,37 @@ login(struct http_server *h, struct req *rq, const struct form *f)
                 s.anchor = http_anchor_named(h, name, &s.idx);
         free(name);
         if (s.anchor == NULL) {
-                t->n++;
+                http_login_failed(h, addr);
                 log_info("http: /post sign-in refused from %s: %s", addr,
                          r == -ENOENT ? "unknown token" : revoked ? "revoked token" :
-                         "anchor no longer configured");
+                         "not an anchor's token, or the anchor is no longer configured");
                 return signin_page(h, rq, r == -ENOENT ? 401 : 403,
                                    r == -ENOENT ? "That token is not one we know. Check you "
                                    "pasted all of it." : "That token no longer works: ask "
                                    "the brokerage for a new one.", has_pending(f) ? f : NULL,
                                    NULL);
         }
-        randombytes_buf(raw, sizeof(raw));
-        sodium_bin2hex(value, sizeof(value), raw, sizeof(raw));
-        sodium_memzero(raw, sizeof(raw));
-        session_hash(value, shash);
-        if ((r = store_begin(h->store, &e)) == 0) {
-                r = anchor_session_purge(h->store, now, &e);
-                if (r == 0)
-                        r = anchor_session_add(h->store, shash, s.anchor->name, hash, now,
-                                               now + SESSION_S, &e);
-                r = r == 0 ? store_commit(h->store, &e) : (store_rollback(h->store), r);
-        }
-        if (r < 0) {
+        if (http_session_start(h, &post_session, s.anchor->name, hash, &s.ws, &cookie,
+                               &e) < 0) {
                 log_warnx("http: /post sign-in: %s", e.msg);
                 return signin_page(h, rq, 503, "The service is busy: try again.",
                                    has_pending(f) ? f : NULL, NULL);
         }
+        s.csrf = s.ws.csrf;
         log_notice("http: anchor %s signed in on /post from %s", s.anchor->name, addr);
-        csrf_of(value, s.csrf);
-        cookie = cookie_header(h, value, SESSION_S);
-        sodium_memzero(value, sizeof(value));
         ret = has_pending(f) ? form_page(h, rq, 200, &s, f, NULL, cookie, false)
                              : redirect(h, rq, "/post", cookie);
         free(cookie);
+        http_session_done(&s.ws);
         return ret;
 }
 
 static enum MHD_Result
 logout(struct http_server *h, struct req *rq, const struct session *s)
 {
-        struct err e = { 0 };
-        char *cookie = cookie_header(h, "", 0);
-        enum MHD_Result ret;
+        char *cookie = http_session_end(h, &post_session, &s->ws);
+        enum MHD_Result ret = redirect(h, rq, "/post", cookie);
 
-        if (anchor_session_delete(h->store, s->hash, &e) < 0)
-                log_warnx("http: /post sign-out: %s", e.msg);
-        ret = redirect(h, rq, "/post", cookie);
         free(cookie);
         return ret;
 }
@@ -984,7 +746,7 @@ one_page(struct http_server *h, struct req *rq, const struct session *s, int64_t
         buf_adds(&b, "</div><p><a href=\"/post\">Post another opportunity</a></p>");
         opportunity_done(&o);
         json_decref(j);
-        return reply_page(h, rq, 200, page_end(&b), NULL, NULL);
+        return reply_page(h, rq, 200, http_page_end(&b), NULL, NULL);
 }
 
 static enum MHD_Result
@@ -1043,7 +805,7 @@ list_page(struct http_server *h, struct req *rq, const struct session *s)
                 buf_printf(&b, "<p><a href=\"/post/mine?before=%lld\">Older postings</a></p>",
                            (long long)ids[n - 1]);
         free(ids);
-        return reply_page(h, rq, 200, page_end(&b), NULL, NULL);
+        return reply_page(h, rq, 200, http_page_end(&b), NULL, NULL);
 }
 
 /* Withdrawing asks first (a page with the posting's title and a confirm
@@ -1060,7 +822,7 @@ withdraw_one(struct http_server *h, struct req *rq, const struct session *s, int
 
         opportunity_init(&o);
         r = posting_load(h, s->anchor, id, &o, &e);
-        if (r == 0 && strcmp(form_get(f, "confirm"), "yes") != 0) {
+        if (r == 0 && strcmp(http_form_get(f, "confirm"), "yes") != 0) {
                 buf_init(&b);
                 page_begin(&b, "Withdraw?", s->anchor, s->csrf);
                 buf_adds(&b, "<div class=\"card alert\"><h1>Withdraw this posting?</h1><p><strong>");
@@ -1070,13 +832,13 @@ withdraw_one(struct http_server *h, struct req *rq, const struct session *s, int
                            "be undone.</p><form method=\"post\" action=\"/post/withdraw\">",
                            (long long)id);
                 hidden(&b, "csrf", s->csrf);
-                hidden(&b, "id", form_get(f, "id"));
+                hidden(&b, "id", http_form_get(f, "id"));
                 hidden(&b, "confirm", "yes");
                 buf_printf(&b, "<button class=\"danger\" type=\"submit\">Withdraw it</button>"
                            "</form><p><a href=\"/post/%lld\">Keep it</a></p></div>",
                            (long long)id);
                 opportunity_done(&o);
-                return reply_page(h, rq, 200, page_end(&b), NULL, NULL);
+                return reply_page(h, rq, 200, http_page_end(&b), NULL, NULL);
         }
         if (r == 0)
                 r = posting_withdraw(h, &o, &changed, &e);
@@ -1109,18 +871,19 @@ web_post(struct http_server *h, struct req *rq)
         int64_t id = 0;
 
         memset(&f, 0, sizeof(f));
+        memset(&s, 0, sizeof(s));
         if (post) {
                 ctype = http_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
                 if (ctype == NULL || strncasecmp(ctype, "application/x-www-form-urlencoded",
                                                  33) != 0)
                         return message(h, rq, 415, "Not a form", "Send this page's form.",
                                        NULL);
-                if (cross_site(h, rq))
+                if (http_cross_site(h, rq))
                         return message(h, rq, 403, "Refused", "This form was sent from "
                                        "another site.", NULL);
-                form_parse(rq->body.data ? rq->body.data : "", rq->body.len, &f);
+                http_form_parse(rq->body.data ? rq->body.data : "", rq->body.len, &f);
                 if (f.bad) {
-                        form_done(&f);
+                        http_form_done(&f);
                         return message(h, rq, 400, "Not a form", "The form's text is not "
                                        "UTF-8, or has too many fields.", NULL);
                 }
@@ -1148,13 +911,13 @@ web_post(struct http_server *h, struct req *rq)
                                           has_pending(&f) ? &f : NULL, NULL);
                 goto out;
         }
-        if (post && !csrf_ok(&s, &f)) {
+        if (post && !http_csrf_ok(&s.ws, &f)) {
                 ret = message(h, rq, 403, "Refused", "This form is out of date or did not come "
                               "from this site. Go back, reload the page and try again.", NULL);
                 goto out;
         }
         if (strcmp(path, "withdraw") == 0)
-                id = posting_id_of(form_get(&f, "id"));
+                id = posting_id_of(http_form_get(&f, "id"));
         else if (path[0] != '\0')
                 id = posting_id_of(path);
         if (path[0] == '\0')
@@ -1173,6 +936,7 @@ web_post(struct http_server *h, struct req *rq)
         else
                 ret = message(h, rq, 404, "Not found", "There is no such page.", NULL);
 out:
-        form_done(&f);
+        http_session_done(&s.ws);
+        http_form_done(&f);
         return ret;
 }

@@ -154,9 +154,17 @@ class Chromium:
                                                    "button": "left", "clickCount": 1})
         self.wait_event("Page.loadEventFired")
 
-    def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", {"format": "png",
-                                                    "captureBeyondViewport": True})["data"]
+    def desktop(self, width=1280, height=900):
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+
+    def screenshot(self, path, full_page=False):
+        params = {"format": "png", "captureBeyondViewport": True}
+        if full_page:                   # the whole document, not only what is in view
+            size = self.call("Page.getLayoutMetrics")["cssContentSize"]
+            params["clip"] = {"x": 0, "y": 0, "width": size["width"],
+                              "height": size["height"], "scale": 1}
+        data = self.call("Page.captureScreenshot", params)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
 

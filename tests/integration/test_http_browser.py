@@ -12,7 +12,13 @@ cdp.py) against `bidbroker run` on 127.0.0.1, at a phone's width.
   - the postcode corrected, sent: the confirmation page (Posted, its number,
     what happens next) and a screenshot of it (PNG, saved in the test's temp
     dir; KEEP_SHOTS=DIR keeps copies);
-  - "Your postings" lists it with a Withdraw button.
+  - "Your postings" lists it with a Withdraw button;
+  - staff, at a desktop's width: /staff asks for the staff token, signs in,
+    shows the dashboard; every chart is drawn (an <svg> with a title, laid
+    out at a real size, with bars of non-zero size where there are figures:
+    the posting above, matched against the demo register, is found this week
+    and brokered), the hostile title is text, the session cookie is hidden
+    from scripts; a full-page screenshot; Sign out returns to the sign-in.
 Chromium missing: installed with tests/deps.sh as root; when it cannot be
 (not root), the test says SKIP loudly and exits 77.
 Run with /usr/bin/python3; env BIDBROKER, TOP.
@@ -140,16 +146,73 @@ def run_checks(d, b):
     j = json.loads(raw)
     check(st == 200 and j["title"] == TITLE and j["posting"]["postcode"] == "B1 1AA",
           "the API's view: %d %r" % (st, j))
-    return path
+    return path, oid, tok
+
+
+def staff_checks(d, b, oid, tok):
+    for _ in range(100):                # the daemon matches the posting soon after
+        st, _, raw = d.request("GET", "/api/v1/opportunities/" + oid,
+                               headers={"Authorization": "Bearer " + tok})
+        if st == 200 and json.loads(raw).get("members_matched", 0) > 0:
+            break
+        time.sleep(0.1)
+    check(json.loads(raw).get("members_matched", 0) > 0, "the posting was not matched: %r"
+          % raw)
+    p = subprocess.run([BIN, "-c", d.conf, "token", "issue", "--staff"], capture_output=True,
+                       text=True)
+    check(p.returncode == 0, "token issue --staff: %r" % p)
+    base = "http://127.0.0.1:%d" % d.port
+    b.desktop()
+    b.navigate(base + "/staff")
+    check(b.js("document.querySelector('label[for=f-token]').textContent") == "Staff token",
+          "/staff: no sign-in page:\n" + b.js("document.body.innerText"))
+    b.type_into("#f-token", p.stdout.strip())
+    b.click("form[action='/staff/login'] button[type=submit]")
+    check(b.js("location.pathname") == "/staff" and
+          b.js("document.querySelector('h1').textContent").startswith("Brokerage dashboard"),
+          "not on the dashboard after sign-in:\n" + b.js("document.body.innerText"))
+    check(b.js("document.cookie") == "", "the staff session cookie is visible to scripts")
+    charts = b.js("""Array.from(document.querySelectorAll('svg.chart')).map(s => {
+        const r = s.getBoundingClientRect();
+        const marks = Array.from(s.querySelectorAll('rect')).filter(e => {
+            const bb = e.getBBox(); return bb.width > 0 && bb.height > 0;
+        }).length;
+        return {id: (s.getAttribute('aria-labelledby') || '').split('-t ')[0], title: (s.querySelector('title') || {}).textContent || '',
+                w: r.width, h: r.height, marks: marks};
+    })""")
+    for c in charts:
+        check(c["title"] and c["w"] >= 300 and c["h"] >= 60,
+              "a chart not drawn at a real size: %r" % c)
+    drawn = {c["id"]: c["marks"] for c in charts}
+    # no feedback yet: that chart gives way to a note
+    for want in ("chart-found", "chart-brokered", "chart-members"):
+        check(drawn.get(want, 0) >= 1, "%s: no bar for the posting: %r" % (want, charts))
+    check(b.js("document.querySelectorAll('img').length") == 0 and
+          b.js("document.title") != "pwned" and
+          TITLE in b.js("document.body.innerText"), "the hostile title on the dashboard")
+    path = os.path.join(d.dir, "staff.png")
+    b.screenshot(path, full_page=True)
+    w, h = png_size(path)
+    check(w >= 1000 and h >= 1500, "dashboard screenshot is %dx%d" % (w, h))
+    keep = os.environ.get("KEEP_SHOTS")
+    if keep:
+        shutil.copy(path, keep)
+    b.click("form[action='/staff/logout'] button[type=submit]")
+    check(b.js("!!document.querySelector('#f-token')"), "not signed out:\n"
+          + b.js("document.body.innerText"))
 
 
 def main():
     exe = chromium_or_skip()
-    d = Daemon(extra="[anchor council]\ndisplay_name = Test City Council\nregions = B\n")
+    d = Daemon(extra="[anchor council]\ndisplay_name = Test City Council\nregions = B\n\n"
+               "[match]\ntaxonomy = %s/conf/capabilities.conf\nmembers = %s/conf/members\n"
+               "match_delay = 0.2s\n"
+               % (TOP, TOP))
     b = None
     try:
         b = Chromium(exe)
-        path = run_checks(d, b)
+        path, oid, tok = run_checks(d, b)
+        staff_checks(d, b, oid, tok)
         check(d.proc.poll() is None, "daemon died")
         d.finish()
     except (TestFailure, CDPError) as e:

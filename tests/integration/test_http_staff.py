@@ -19,6 +19,14 @@ Mondays), never with the daemon's SQL, then checked against:
     403; once `token issue --staff` made one: 401 (with WWW-Authenticate)
     without it, with an unknown token and with an anchor's token, 200 with it;
     after `token revoke --staff` the old token is 403 and loopback works again;
+  - sign-in from a browser: without a token the 401 is a sign-in page (a form
+    to /staff/login); a wrong token, an anchor's token, a cross-site Origin
+    are refused; the staff token sets a session cookie (HttpOnly,
+    SameSite=Strict, Path=/staff, a hash in the store, not the value) that
+    opens the dashboard and its CSVs; an anchor's /post cookie opens
+    nothing here; sign-out needs the page's CSRF token and ends the
+    session; revoking the token ends every session; failed sign-ins per
+    address are limited (429 with Retry-After);
   - 400 for bad periods, 404 for an unknown table, 405 for POST;
   - check-config names the line of a bad [impact] target.
 Run with /usr/bin/python3; env BIDBROKER, TOP, FIXTURES.
@@ -36,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 from zoneinfo import ZoneInfo
 
@@ -284,6 +293,73 @@ def page(d, period, headers=None):
     return body.decode("utf-8")
 
 
+def form_post(d, path, fields, headers=None):
+    h = {"Content-Type": "application/x-www-form-urlencoded",
+         "Origin": "http://127.0.0.1:%d" % d.port}
+    h.update(headers or {})
+    return d.request("POST", path, body=urllib.parse.urlencode(fields).encode(), headers=h)
+
+
+def staff_signin(d, staff, tok):
+    """The browser's way in: sign-in page, session cookie, sign-out."""
+    st, hdr, body = get(d, "/staff")
+    text = body.decode()
+    check(st == 401 and 'action="/staff/login"' in text and 'name="token"' in text and
+          'type="password"' in text, "no sign-in form: %d %s" % (st, text[-500:]))
+    for wrong in ("bbt_" + "1" * 64, tok, ""):
+        st, hdr, body = form_post(d, "/staff/login", {"token": wrong})
+        check(st == 401 and "Set-Cookie" not in hdr and "not a staff token" in body.decode(),
+              "sign-in with %r: %d %r" % (wrong[:12], st, hdr))
+    st, hdr, _ = form_post(d, "/staff/login", {"token": staff},
+                           {"Origin": "https://evil.example"})
+    check(st == 403 and "Set-Cookie" not in hdr, "cross-site sign-in: %d" % st)
+    st, hdr, _ = d.request("POST", "/staff/login", body=b"token=" + staff.encode(),
+                           headers={"Content-Type": "text/plain"})
+    check(st == 415, "sign-in not as a form: %d" % st)
+    st, hdr, _ = form_post(d, "/staff/login", {"token": " " + staff + "\n"})
+    cookie = hdr.get("Set-Cookie", "")
+    check(st == 303 and hdr.get("Location") == "/staff", "sign-in: %d %r" % (st, hdr))
+    attrs = [a.strip() for a in cookie.split(";")]
+    check(re.fullmatch(r"bb_staff=[0-9a-f]{64}", attrs[0]) and "HttpOnly" in attrs and
+          "SameSite=Strict" in attrs and "Path=/staff" in attrs and
+          "Max-Age=28800" in attrs and "Secure" not in attrs, "cookie %r" % cookie)
+    value = attrs[0].split("=", 1)[1]
+    db = sqlite3.connect(os.path.join(d.dir, "state", "bidbroker.db"))
+    rows = list(db.execute("SELECT hash, anchor FROM anchor_session"))
+    db.close()
+    check(("@staff" in [r[1] for r in rows]) and not any(value in str(r) for r in rows),
+          "sessions stored: %r" % rows)
+    jar = {"Cookie": attrs[0]}
+    st, _, body = get(d, "/staff?period=2022-10", jar)
+    text = body.decode()
+    check(st == 200 and "Sign out" in text and 'action="/staff/logout"' in text,
+          "dashboard with the session: %d" % st)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', text)
+    check(csrf, "no CSRF token on the dashboard")
+    st, _, body = get(d, "/staff/members.csv?period=2022-10", jar)
+    check(st == 200 and body.startswith(b"member,"), "CSV with the session: %d" % st)
+    st, _, _ = get(d, "/staff", {"Cookie": "bb_staff=" + "a" * 64})
+    check(st == 401, "a made-up session: %d" % st)
+    # an anchor's /post session is nothing here, whatever its name
+    st, hdr, _ = form_post(d, "/post/login", {"token": tok})
+    pc = hdr.get("Set-Cookie", "").split(";")[0]
+    check(st == 303 and pc.startswith("bb_session="), "anchor sign-in: %d %r" % (st, hdr))
+    for c in (pc, "bb_staff=" + pc.split("=", 1)[1]):
+        st, _, _ = get(d, "/staff", {"Cookie": c})
+        check(st == 401, "an anchor's session %r on /staff: %d" % (c[:12], st))
+    st, _, _ = form_post(d, "/staff/logout", {"csrf": "0" * 64}, jar)
+    check(st == 403, "sign-out without the page's CSRF token: %d" % st)
+    st, _, _ = get(d, "/staff", jar)
+    check(st == 200, "the session ended by a forged sign-out: %d" % st)
+    st, hdr, _ = form_post(d, "/staff/logout", {"csrf": csrf.group(1)}, jar)
+    check(st == 303 and "Max-Age=0" in hdr.get("Set-Cookie", ""), "sign-out: %d %r" % (st, hdr))
+    st, _, _ = get(d, "/staff", jar)
+    check(st == 401, "the session still works after sign-out: %d" % st)
+    # a new session, then the token revoked: the session ends with it
+    st, hdr, _ = form_post(d, "/staff/login", {"token": staff})
+    return {"Cookie": hdr.get("Set-Cookie", "").split(";")[0]}
+
+
 def check_svgs(text):
     svgs = re.findall(r"<svg.*?</svg>", text, re.S)
     check(len(svgs) >= 2, "charts on the page: %d" % len(svgs))
@@ -491,12 +567,28 @@ def run():
         check(st == 200 and body.startswith(b"member,"), "CSV with the token: %d" % st)
         st, _, _ = get(d, "/staff", dict(auth, **{"X-Forwarded-For": "203.0.113.9"}))
         check(st == 200, "a proxied request with the token: %d" % st)
+        jar = staff_signin(d, staff, tok)
+        st, _, _ = get(d, "/staff", jar)
+        check(st == 200, "a second session: %d" % st)
         bb("token", "revoke", "--staff")
         st, _, _ = get(d, "/staff", auth)
         check(st == 403, "a revoked staff token: %d" % st)
+        st, hdr, body = form_post(d, "/staff/login", {"token": staff})
+        check(st == 403 and "revoked" in body.decode(), "sign-in with a revoked token: %d" % st)
         lst = bb("token", "list").stdout
         check("@staff" in lst and "revoked" in lst, "token list: %r" % lst)
         page(d, "2022-10")              # no valid staff token: loopback again
+        staff2 = bb("token", "issue", "--staff").stdout.strip()
+        st, _, _ = get(d, "/staff", jar)
+        check(st == 401, "a session of a revoked token, once another exists: %d" % st)
+        for i in range(12):             # failed sign-ins from one address: 10 a minute
+            st, hdr, _ = form_post(d, "/staff/login", {"token": "bbt_" + "2" * 64})
+            if st == 429:
+                break
+        check(st == 429 and int(hdr.get("Retry-After", "0")) > 0 and i <= 10,
+              "failed sign-ins not limited: %d after %d" % (st, i + 1))
+        st, _, _ = form_post(d, "/staff/login", {"token": staff2})
+        check(st == 429, "a right token while the address is limited: %d" % st)
 
         d.finish()
     except TestFailure as e:
