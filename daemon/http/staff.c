@@ -329,10 +329,10 @@ staff_allowed(struct http_server *h, struct req *rq, struct web_session *ws,
         const char *auth = header(rq, MHD_HTTP_HEADER_AUTHORIZATION), *why;
         struct err e = { 0 };
         size_t valid = 0;
-        int r;
 
         if (auth != NULL) {
                 char hash[HASH_HEX_LEN];
+                int r;
 
                 if (strncasecmp(auth, "Bearer ", 7) != 0 || auth[7] == '\0') {
                         *ret = error_page(h, rq, 401, "Sign-in needed", "Send the staff "
