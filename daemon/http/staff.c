@@ -137,7 +137,8 @@ table_row(struct mtable *t)
         return row;
 }
 
-enum { T_FOUND, T_BROKERED, T_OPPS, T_MEMBERS, T_FEEDBACK, T_GAPS, T_WINS, T__N };
+enum { T_FOUND, T_BROKERED, T_OPPS, T_MEMBERS, T_FEEDBACK, T_GAPS, T_WINS, T_CONSORTIA,
+       T__N };
 
 struct staff_data {
         struct impact_period    p;
@@ -583,6 +584,19 @@ static const struct mcol opportunity_cols[] = {
         { "members", MCOL_INT, "how many members it was brokered to in the period" },
         { "member_ids", MCOL_TEXT, "those members, space-separated" },
 };
+static const struct mcol consortium_cols[] = {
+        { "opportunity", MCOL_INT, "its id in the store (bidbroker explain ID --consortia)" },
+        { "title", MCOL_TEXT, "its title" },
+        { "buyer", MCOL_TEXT, "the buyer" },
+        { "value", MCOL_MONEY, "its stated value, pounds (empty: not stated)" },
+        { "deadline", MCOL_DATE, "its deadline (UK date; empty: not stated)" },
+        { "verdict", MCOL_TEXT, "consortium: no one member covers it, sets of members do; "
+          "no cover: the cluster lacks a capability it needs" },
+        { "suggestions", MCOL_INT, "how many sets of members were suggested" },
+        { "members", MCOL_TEXT, "the set proposed first, space-separated" },
+        { "lead", MCOL_TEXT, "its proposed lead" },
+        { "missing", MCOL_TEXT, "capabilities no member covers (no cover), space-separated" },
+};
 static const struct mcol member_cols[] = {
         { "member", MCOL_TEXT, "member id (its file's name)" },
         { "name", MCOL_TEXT, "member name" },
@@ -731,6 +745,24 @@ add_opportunity(const struct impact_brokered *o, void *arg)
         return 0;
 }
 
+static int
+add_consortium(const struct impact_consortium *c, void *arg)
+{
+        struct mcell *row = table_row(arg);
+
+        row[0].i = c->id;
+        row[1].s = xstrdup(c->title);
+        row[2].s = xstrdup(c->buyer);
+        row[3].i = c->value;
+        row[4].i = c->deadline;
+        row[5].s = xstrdup(c->verdict);
+        row[6].i = c->sets;
+        row[7].s = xstrdup(c->members);
+        row[8].s = xstrdup(c->lead);
+        row[9].s = xstrdup(c->missing);
+        return 0;
+}
+
 /* The row of member id in t (members table), added when missing. */
 static struct mcell *
 member_row(struct mtable *t, const char *id)
@@ -869,6 +901,11 @@ data_load(struct http_server *h, struct staff_data *d, struct err *e)
                    feedback_cols, ARRAY_SIZE(feedback_cols));
         table_init(&d->t[T_WINS], "wins", "Wins: awards to members", win_cols,
                    ARRAY_SIZE(win_cols));
+        table_init(&d->t[T_CONSORTIA], "consortia", "Consortium suggestions",
+                   consortium_cols, ARRAY_SIZE(consortium_cols));
+        d->t[T_CONSORTIA].note = xstrdup("opportunities of the period no single member "
+                                         "covers: who could bid together, or what the "
+                                         "cluster lacks; soonest deadline first");
         d->t[T_FEEDBACK].note = xstrdup("all the feedback recorded so far, not only this "
                                         "period's; the rules most often not relevant first");
         strv_init(&named);
@@ -893,7 +930,9 @@ data_load(struct http_server *h, struct staff_data *d, struct err *e)
         if ((r = load_weeks(h, d, e)) < 0 ||
             (r = impact_brokered_each(h->store, &q, add_opportunity, &d->t[T_OPPS], e)) < 0 ||
             (r = load_members(h, d, e)) < 0 ||
-            (r = feedback_by_rule(h->store, NULL, add_rule, &d->t[T_FEEDBACK], e)) < 0)
+            (r = feedback_by_rule(h->store, NULL, add_rule, &d->t[T_FEEDBACK], e)) < 0 ||
+            (r = impact_consortia_each(h->store, &q, add_consortium, &d->t[T_CONSORTIA],
+                                       e)) < 0)
                 return r;
         return 0;
 }
@@ -1405,15 +1444,19 @@ staff_html(struct http_server *h, struct req *rq, struct staff_data *d,
         table_html(&b, &d->t[T_WINS], &d->p);
         buf_adds(&b, "</section>");
 
-        section(&b, "consortia", "Consortium suggestions");
+        section(&b, "consortia", d->t[T_CONSORTIA].title);
         if (d->sum.have_consortia)
-                buf_printf(&b, "<p>%" PRId64 " consortium suggestions for the opportunities "
-                           "of this period (<code>bidbroker explain ID --consortia</code> "
-                           "shows them).</p></section>", d->sum.consortium_suggestions);
+                buf_printf(&b, "<p>%" PRId64 " opportunities of this period could be bid for "
+                           "by a consortium; <code>bidbroker explain ID --consortia</code> "
+                           "shows who covers what, why, and the readiness checklist.</p>",
+                           d->sum.consortium_suggestions);
         else
                 buf_adds(&b, "<p class=\"note\">Consortium suggestions are not stored yet: "
+                         "the daemon's matching pass stores them (<code>[consortium]</code>); "
                          "<code>bidbroker explain ID --consortia</code> shows who could bid "
-                         "together for one opportunity.</p></section>");
+                         "together for one opportunity.</p>");
+        table_html(&b, &d->t[T_CONSORTIA], &d->p);
+        buf_adds(&b, "</section>");
         return html_reply(h, rq, 200, &b, NULL);
 }
 

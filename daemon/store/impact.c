@@ -813,6 +813,62 @@ impact_brokered_each(struct store *s, const struct impact_query *q, impact_broke
         return r;
 }
 
+static int
+get_consortium(sqlite3_stmt *st, void *arg)
+{
+        struct each *e = arg;
+        struct impact_consortium c = {
+                .id = sqlite3_column_int64(st, 0),
+                .title = (const char *)sqlite3_column_text(st, 1),
+                .buyer = (const char *)sqlite3_column_text(st, 2),
+                .value = col_opt(st, 3),
+                .deadline = sqlite3_column_type(st, 4) == SQLITE_NULL ? TIME_UNKNOWN
+                            : sqlite3_column_int64(st, 4),
+                .verdict = (const char *)sqlite3_column_text(st, 5),
+                .sets = sqlite3_column_int64(st, 6),
+                .members = (const char *)sqlite3_column_text(st, 7),
+                .lead = (const char *)sqlite3_column_text(st, 8),
+                .missing = (const char *)sqlite3_column_text(st, 9),
+        };
+
+        return ((impact_consortium_fn)e->fn)(&c, e->arg);
+}
+
+int
+impact_consortia_each(struct store *s, const struct impact_query *q, impact_consortium_fn fn,
+                      void *arg, struct err *err)
+{
+        struct ctx c = { s, q, err, NULL, NULL };
+        struct each e = { (void *)fn, arg };
+        char *cm;
+        int r = 0;
+
+        ctx_scope(&c);
+        cm = mem(&c, "cm.member_id");
+        if (table_exists(&c, "consortium") && table_exists(&c, "consortium_member"))
+                r = run(&c, sqlite3_mprintf(
+                        "SELECT o.id, o.title, o.buyer_name,"
+                        " CASE WHEN o.value_stated THEN o.value_max END, o.deadline,"
+                        " cs.verdict, json_array_length(cs.doc, '$.consortia'),"
+                        " (SELECT group_concat(value, ' ') FROM"
+                        "  json_each(cs.doc, '$.consortia[0].members')),"
+                        " json_extract(cs.doc, '$.consortia[0].lead'),"
+                        " (SELECT group_concat(value, ' ') FROM json_each(cs.doc, '$.missing'))"
+                        " FROM consortium cs JOIN opportunity o ON o.id = cs.opportunity_id"
+                        " WHERE cs.status = 'active' AND cs.verdict IN ('consortium', 'no cover')"
+                        " AND json_valid(cs.doc) AND "
+                        PERIOD("coalesce(o.published, o.first_seen)") " AND %s AND"
+                        " (cs.verdict = 'no cover' OR EXISTS (SELECT 1 FROM consortium_member cm"
+                        "  WHERE cm.opportunity_id = cs.opportunity_id AND %s))"
+                        " ORDER BY o.deadline IS NULL, o.deadline, o.id",
+                        (long long)q->period.from, (long long)q->period.to, c.opp, cm),
+                        get_consortium, &e, false);
+        sqlite3_free(cm);
+        sqlite3_free(c.opp);
+        free(c.members);
+        return r;
+}
+
 struct members_acc {
         struct impact_member *v;
         char **ids;

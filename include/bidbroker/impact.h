@@ -155,6 +155,27 @@ typedef int (*impact_brokered_fn)(const struct impact_brokered *b, void *arg);
 int impact_brokered_each(struct store *s, const struct impact_query *q,
                          impact_brokered_fn fn, void *arg, struct err *err);
 
+/* The consortium suggestions of the opportunities of q's period and scope
+ * (published, else first stored, in the period; the active suggestion
+ * stored by the match pass, docs/consortium.md) whose verdict is
+ * "consortium" or "no cover", by deadline then id: what the brokerage has
+ * to act on.  Strings valid during the call; a store with no consortium
+ * table yet calls nothing. */
+struct impact_consortium {
+        int64_t     id;
+        const char *title, *buyer;
+        int64_t     value;              /* pence, VALUE_NONE: not stated */
+        int64_t     deadline;           /* TIME_UNKNOWN: none */
+        const char *verdict;            /* "consortium", "no cover" */
+        int64_t     sets;               /* suggested sets (0 for no cover) */
+        const char *members;            /* the first set, space-separated; or NULL */
+        const char *lead;               /* its proposed lead, or NULL */
+        const char *missing;            /* capabilities no member covers, space-separated */
+};
+typedef int (*impact_consortium_fn)(const struct impact_consortium *c, void *arg);
+int impact_consortia_each(struct store *s, const struct impact_query *q,
+                          impact_consortium_fn fn, void *arg, struct err *err);
+
 /* Per member with anything in q's period: opportunities brokered to it and
  * their value (as impact_measure counts them), the last time, and its
  * feedback clicks given in the period. */

@@ -15,6 +15,10 @@ Mondays), never with the daemon's SQL, then checked against:
   - hostile titles and member names escaped in the page (no <script> from
     them), formula cells (= + - @) prefixed with ' in the CSV;
   - every <svg> parses with xml.etree, has <title>, <desc> and a viewBox;
+  - consortium suggestions: two more postings (cleaning and catering in
+    Birmingham, minibus transport in Newcastle) are listed as consortium
+    (the set proposed first, its lead) and no cover (what is missing), as
+    the consortium table stores them;
   - access: loopback without a staff token; a proxied request (X-Forwarded-For)
     403; once `token issue --staff` made one: 401 (with WWW-Authenticate)
     without it, with an unknown token and with an anchor's token, 200 with it;
@@ -149,6 +153,10 @@ class Store:
         self.reasons = {(o, m): json.loads(r) for (o, m, r) in db.execute(
             "SELECT opportunity_id, member_id, reasons FROM match")}
         self.feedback = list(db.execute("SELECT member, opportunity_id, action, at FROM feedback"))
+        self.deadline = dict(db.execute("SELECT id, deadline FROM opportunity"))
+        self.consortia = [(o, v, json.loads(doc), o in {r[0] for r in db.execute(
+            "SELECT opportunity_id FROM consortium_member")}) for (o, v, doc) in db.execute(
+            "SELECT opportunity_id, verdict, doc FROM consortium WHERE status = 'active'")]
         db.close()
         self.register = register
 
@@ -237,6 +245,27 @@ class Store:
         out = sorted(counts.items(), key=lambda x: (-x[1][1], x[1][0], x[0]))
         return [[guard(cap), kind, guard(rule), str(y), str(n), "%.3f" % (y / (y + n))]
                 for ((kind, cap, rule), (y, n)) in out]
+
+    def consortia_rows(self, period):
+        """Suggestions to act on: consortium (with a stored set) or no cover,
+        of the period's opportunities, soonest deadline first."""
+        lo, hi = period_bounds(period)
+        rows = []
+        for (o, verdict, doc, has_set) in self.consortia:
+            op = self.opps[o]
+            if not (lo <= op["date"] < hi) or verdict not in ("consortium", "no cover"):
+                continue
+            if verdict == "consortium" and not has_set:
+                continue
+            sets = doc.get("consortia") or []
+            dl = self.deadline[o]
+            rows.append(((dl is None, dl or 0, o), [
+                str(o), guard(op["title"]), guard(op["buyer"]),
+                money(op["value"]) if op["value"] is not None else "",
+                ukdate(dl) if dl is not None else "", verdict, str(len(sets)),
+                " ".join(sets[0]["members"]) if sets else "",
+                sets[0]["lead"] if sets else "", " ".join(doc.get("missing") or [])]))
+        return [r for _, r in sorted(rows)]
 
     def gaps(self, period):
         return [r[0] for r in self.members(period) if r[3] == "0" and r[0] in self.register]
@@ -376,7 +405,8 @@ def check_svgs(text):
     return svgs
 
 
-TABLES = ("found", "brokered", "opportunities", "members", "feedback", "gaps", "wins")
+TABLES = ("found", "brokered", "opportunities", "members", "feedback", "gaps", "wins",
+          "consortia")
 
 
 def check_period(d, store, period, expect_tables):
@@ -453,6 +483,20 @@ def run():
             headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
         check(st == 201, "posting: %d %r" % (st, body))
         posted = json.loads(body)["id"]
+        # two that no one member covers: cleaning and catering in Birmingham
+        # (a consortium), minibus transport in Newcastle (no member there)
+        for title, desc, pc in (
+                ("Community centre cleaning and catering",
+                 "Daily cleaning of the community centre, and catering for its lunch club: "
+                 "hot meals and buffets.", "B5 5SE"),
+                ("Minibus transport for day centre users",
+                 "Door-to-door minibus transport for older people to a day centre.",
+                 "NE1 4ST")):
+            st, _, body = d.request("POST", "/api/v1/opportunities", body=json.dumps(
+                {"title": title, "value": 20000, "deadline": deadline, "description": desc,
+                 "postcode": pc}),
+                headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+            check(st == 201, "posting %r: %d %r" % (title, st, body))
         bb("match")
 
         # members' clicks: every third October match, alternately interested
@@ -482,20 +526,25 @@ def run():
               "the dataset should broker in two October weeks")
         check(len(store.feedback_rules()) >= 3, "the dataset should have feedback per rule")
         now_period = datetime.datetime.now(UK).strftime("%Y-%m")
+        check({r[5] for r in store.consortia_rows(now_period)} == {"consortium", "no cover"},
+              "the dataset should have consortium and no-cover suggestions: %r"
+              % store.consortia_rows(now_period))
 
         # --- loopback, no staff token ----------------------------------------
         for period in ("2022-10", "2022-Q4", "2022-11", "2022"):
             text = check_period(d, store, period, {
                 "found": store.found(period), "brokered": store.brokered(period),
                 "opportunities": store.opportunities(period),
-                "members": store.members(period), "feedback": store.feedback_rules()})
+                "members": store.members(period), "feedback": store.feedback_rules(),
+                "consortia": store.consortia_rows(period)})
             check_svgs(text)
             t = Tables()
             t.feed(text)
             check([r[0] for r in t.tables["gaps"]] == store.gaps(period),
                   "%s gaps: %r, want %r" % (period, t.tables["gaps"], store.gaps(period)))
         text = check_period(d, store, now_period,
-                            {"opportunities": store.opportunities(now_period)})
+                            {"opportunities": store.opportunities(now_period),
+                             "consortia": store.consortia_rows(now_period)})
         default = page(d, "")
         check(default == text, "/staff without a period is not the current month's")
         check(HOSTILE_TITLE not in text and '<script>alert("' not in text,
