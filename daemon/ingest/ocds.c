@@ -29,6 +29,7 @@
 #include <jansson.h>
 
 #include "bidbroker/json.h"
+#include "bidbroker/lots.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
@@ -503,21 +504,8 @@ static void
 add_cpv(struct opportunity *o, const char *id)
 {
         char code[9];
-        size_t n = 0;
 
-        while (isspace((unsigned char)*id))
-                id++;
-        while (n < 8 && isdigit((unsigned char)id[n]))
-                n++;
-        if (n != 8)
-                return;
-        /* after the 8 digits: nothing, or the check digit "-D" */
-        if (id[8] != '\0' && !(id[8] == '-' && isdigit((unsigned char)id[9]) &&
-                               (id[10] == '\0' || isspace((unsigned char)id[10]))))
-                return;
-        memcpy(code, id, 8);
-        code[8] = '\0';
-        if (o->cpv.n < OCDS_MAX_CPV)
+        if (cpv_normalise(id, code) && o->cpv.n < OCDS_MAX_CPV)
                 strv_add_unique(&o->cpv, code);
 }
 
@@ -1473,6 +1461,7 @@ parse_release(struct rctx *c, json_t *r, struct opportunity *o)
         release_procedure(c, o, tender);
         release_suitability(c, o, tender);
         release_scale(c, o, tender);
+        opp_lots_read(r, o);
 
         if (c->why[0] != '\0')
                 return -EINVAL;

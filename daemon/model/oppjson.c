@@ -2,6 +2,7 @@
 #include <jansson.h>
 
 #include "bidbroker/json.h"
+#include "bidbroker/lots.h"
 #include "bidbroker/oppjson.h"
 #include "bidbroker/opportunity.h"
 
@@ -45,12 +46,14 @@ opportunity_to_json(const struct opportunity *o, bool full)
         json_object_set_new(j, "procurement_method_details",
                             json_str_or_null(o->procurement_method_details));
         if (full) {
-                json_t *raw = NULL;
+                json_t *raw = NULL, *lots;
 
                 json_object_set_new(j, "release_id", json_str_or_null(o->release_id));
                 json_object_set_new(j, "description", json_str_or_null(o->description));
                 json_object_set_new(j, "lot_titles", json_strv(&o->lot_titles));
                 json_object_set_new(j, "item_descriptions", json_strv(&o->item_descriptions));
+                lots = opp_lots_to_json(o);
+                json_object_set_new(j, "lots", lots ? lots : json_null());
                 if (o->raw != NULL)
                         raw = json_loads(o->raw, JSON_DECODE_ANY, NULL);
                 /* a feed entry's raw XML is kept as a string */

@@ -1,8 +1,10 @@
 /* opportunity.c — the shared notice shape (see include/bidbroker/opportunity.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidbroker/lots.h"
 #include "bidbroker/opportunity.h"
 
 void
@@ -36,6 +38,7 @@ opportunity_done(struct opportunity *o)
         strv_done(&o->postcodes);
         strv_done(&o->lot_titles);
         strv_done(&o->item_descriptions);
+        opp_lots_clear(o);
         opportunity_init(o);
 }
 
@@ -96,4 +99,24 @@ opportunity_is_open(const struct opportunity *o, int64_t now)
         if (o->published != TIME_UNKNOWN && o->published > now)
                 return false;
         return o->deadline == TIME_UNKNOWN || o->deadline > now;
+}
+
+bool
+cpv_normalise(const char *id, char code[9])
+{
+        size_t n = 0;
+
+        while (isspace((unsigned char)*id))
+                id++;
+        while (n < 8 && isdigit((unsigned char)id[n]))
+                n++;
+        if (n != 8)
+                return false;
+        /* after the 8 digits: nothing, or the check digit "-D" */
+        if (id[8] != '\0' && !(id[8] == '-' && isdigit((unsigned char)id[9]) &&
+                               (id[10] == '\0' || isspace((unsigned char)id[10]))))
+                return false;
+        memcpy(code, id, 8);
+        code[8] = '\0';
+        return true;
 }

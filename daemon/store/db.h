@@ -65,6 +65,8 @@ enum stmt_id {
         ST_OUTBOX_FIND, ST_OUTBOX_ADD, ST_OUTBOX_CLAIM, ST_OUTBOX_MARK, ST_OUTBOX_RECOVER,
         ST_OUTBOX_REQUEUE, ST_OUTBOX_GET, ST_OUTBOX_EACH, ST_OUTBOX_DUE, ST_OUTBOX_COUNTS,
         ST_OUTBOX_STAMP,
+        /* notices.c: lots (migration 16) */
+        ST_PUT_LOTS, ST_DEL_LOTS,
         ST__N
 };
 

@@ -16,6 +16,8 @@
 
 #include "bidbroker/err.h"
 #include "bidbroker/hash.h"
+#include "bidbroker/json.h"
+#include "bidbroker/lots.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/store.h"
 #include "bidbroker/utf8.h"
@@ -24,6 +26,7 @@
 #include "db.h"
 #include "awards_int.h"
 #include "links_int.h"
+#include "schema.h"
 
 /* The columns loaded into a struct opportunity, in enum col order. */
 #define OPP_COLS \
@@ -32,12 +35,14 @@
         " value_gross, currency, cpv, regions, anywhere, postcodes, lot_titles," \
         " item_descriptions, published, updated, deadline, above_threshold," \
         " procurement_method, procurement_method_details, suitable_sme," \
-        " suitable_vcse, url, status, amended, framework, dps, term_days"
+        " suitable_vcse, url, status, amended, framework, dps, term_days, lots"
 
 /* opportunity with its side tables, for OPP_COLS (their column names are
  * unique, so OPP_COLS needs no qualifier) */
 #define OPP_FROM \
-        " FROM opportunity LEFT JOIN opportunity_scale ON opportunity_id = id"
+        " FROM opportunity LEFT JOIN opportunity_scale" \
+        "  ON opportunity_scale.opportunity_id = opportunity.id" \
+        " LEFT JOIN opportunity_lots ON opportunity_lots.opportunity_id = opportunity.id"
 
 enum col {
         C_ID, C_SOURCE, C_NOTICE_ID, C_OCID, C_RELEASE_ID, C_STAGE, C_NOTICE_TYPE,
@@ -46,7 +51,7 @@ enum col {
         C_ANYWHERE, C_POSTCODES, C_LOT_TITLES, C_ITEM_DESCRIPTIONS, C_PUBLISHED,
         C_UPDATED, C_DEADLINE, C_ABOVE_THRESHOLD, C_PROC_METHOD,
         C_PROC_METHOD_DETAILS, C_SUITABLE_SME, C_SUITABLE_VCSE, C_URL, C_STATUS,
-        C_AMENDED, C_FRAMEWORK, C_DPS, C_TERM_DAYS, C_RAW,
+        C_AMENDED, C_FRAMEWORK, C_DPS, C_TERM_DAYS, C_LOTS, C_RAW,
 };
 
 /* Parameters shared by ST_INSERT and ST_UPDATE (see bind_content()). */
@@ -131,6 +136,9 @@ static const char *const sql[ST__N] = {
         [ST_PUT_SCALE] =
                 "INSERT OR REPLACE INTO opportunity_scale (opportunity_id, framework, dps,"
                 " term_days) VALUES (?1, ?2, ?3, ?4)",
+        [ST_PUT_LOTS] =
+                "INSERT OR REPLACE INTO opportunity_lots (opportunity_id, lots) VALUES (?1, ?2)",
+        [ST_DEL_LOTS] = "DELETE FROM opportunity_lots WHERE opportunity_id = ?1",
         [ST_EACH] = EACH_SQL,
         [ST_COUNT] = "SELECT count(*) FROM opportunity",
 };
@@ -558,6 +566,59 @@ put_scale(struct store *s, const struct opportunity *o, int64_t rowid, struct er
         return db_run(s, &b, err, "store scale facts");
 }
 
+/* The lots of o (lots.h; derived from its raw record, so outside the
+ * content hash) for row rowid: a row when it has lots, none otherwise. */
+static int
+put_lots(struct store *s, const struct opportunity *o, int64_t rowid, struct err *err)
+{
+        json_t *j = opp_lots_to_json(o);
+        struct binder b;
+        char *text;
+        int r;
+
+        if ((r = start(s, j ? ST_PUT_LOTS : ST_DEL_LOTS, &b, err, "store lots")) < 0) {
+                json_decref(j);
+                return r;
+        }
+        bind_int(&b, 1, rowid);
+        if (j == NULL)
+                return db_run(s, &b, err, "store lots");
+        text = json_dumps(j, JSON_DUMP_FLAGS);
+        json_decref(j);
+        bind_str(&b, 2, text);
+        r = db_run(s, &b, err, "store lots");
+        free(text);
+        return r;
+}
+
+/* Migration 16: the lots of the OCDS notices already stored, read from their
+ * raw records as the parser reads them. */
+int
+notices_lots_fill(struct store *s, struct err *err)
+{
+        static const char op[] = "migration: lots of stored notices";
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+
+        rc = sqlite3_prepare_v2(s->db, "SELECT id, raw FROM opportunity WHERE source IN"
+                                " ('cf', 'fts') AND raw LIKE '%\"lots\"%'", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return db_err(s, rc, err, op);
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct opportunity o;
+                const char *raw = (const char *)sqlite3_column_text(st, 1);
+
+                opportunity_init(&o);
+                if (raw != NULL && opp_lots_parse_release(raw, strlen(raw), &o) == 0)
+                        r = put_lots(s, &o, sqlite3_column_int64(st, 0), err);
+                opportunity_done(&o);
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = db_err(s, rc, err, op);
+        sqlite3_finalize(st);
+        return r;
+}
+
 static int
 add_alias(struct store *s, const char *source, const char *notice_id, int64_t rowid,
           struct err *err)
@@ -818,7 +879,8 @@ put_locked(struct store *s, const struct opportunity *o, const char *hash,
                 written = true;
         }
 
-        if (written && *res != STORE_UNCHANGED && (e = put_scale(s, o, r.id, err)) < 0)
+        if (written && *res != STORE_UNCHANGED && ((e = put_scale(s, o, r.id, err)) < 0 ||
+                                                   (e = put_lots(s, o, r.id, err)) < 0))
                 goto out;
         if (written && o->ocid != NULL && (e = reclose(s, o->source, o->ocid, err)) < 0)
                 goto out;
@@ -964,6 +1026,10 @@ load_row(struct store *s, sqlite3_stmt *st, struct opportunity *o, struct err *e
         o->term_days = col_opt(st, C_TERM_DAYS);
         if (o->term_days == INT64_MIN)
                 o->term_days = TERM_NONE;
+        if ((t = sqlite3_column_text(st, C_LOTS)) != NULL
+            && opp_lots_from_json((const char *)t, o) < 0)
+                return err_set(err, -EIO, "store: opportunity %lld: malformed lots",
+                               (long long)o->id);
         o->raw = col_str(st, C_RAW);
         return 0;
 }

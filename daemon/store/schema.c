@@ -393,6 +393,13 @@ static const struct migration migrations[] = {
                  * opportunity, which digest_item_member's order cannot serve */
           "CREATE INDEX IF NOT EXISTS digest_item_opportunity ON digest_item"
           " (opportunity_id, member);" },
+        { 16,   /* the lots of a notice (notices.c, lots.h; docs/matching.md "Lots"),
+                 * filled from the raw records by notices_lots_fill() */
+          "CREATE TABLE IF NOT EXISTS opportunity_lots ("
+          " opportunity_id INTEGER PRIMARY KEY"
+          "  REFERENCES opportunity (id) ON DELETE CASCADE,"
+          " lots TEXT NOT NULL"                   /* JSON: lots.h opp_lots_to_json() */
+          ");" },
         /* append new migrations here; never edit a released one */
 };
 
@@ -407,6 +414,8 @@ static const struct {
         { 5, links_fill },
         /* the awards of the notices already stored (awards.c) */
         { 8, awards_fill },
+        /* the lots of the notices already stored (notices.c) */
+        { 16, notices_lots_fill },
 };
 
 static int

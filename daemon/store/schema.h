@@ -23,5 +23,7 @@ int schema_latest(void);
 int schema_check(struct store *s, int64_t *ret_version, struct err *err);
 /* Apply the missing migrations, each in its own BEGIN IMMEDIATE transaction. */
 int schema_migrate(struct store *s, struct err *err);
+/* Migration 16's fill (notices.c): the lots of the notices already stored. */
+int notices_lots_fill(struct store *s, struct err *err);
 
 #endif

@@ -9,7 +9,10 @@
  * above_threshold, suitable_sme, suitable_vcse, framework, dps (true/false/null),
  * term_days (the longest contract period in days, or null),
  * procurement_method, procurement_method_details; with full: description,
- * lot_titles, item_descriptions, release_id and raw (the record as received).
+ * lot_titles, item_descriptions, lots (lots.h: max_lots_bid, max_lots_awarded and
+ * each lot's id, title, description, status, active, value, cpv,
+ * item_descriptions; null when the notice has no lots), release_id and raw
+ * (the record as received).
  */
 #ifndef BIDBROKER_OPPJSON_H
 #define BIDBROKER_OPPJSON_H

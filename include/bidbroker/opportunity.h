@@ -39,6 +39,19 @@ enum opp_status {
 /* A tri-state for flags a notice may or may not state. */
 enum tristate { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 };
 
+/* One lot of a notice (OCDS tender.lots[]): what a supplier may bid for on
+ * its own.  Read by lots.h; its items are those whose relatedLot is its id. */
+struct opp_lot {
+        char    *id;                    /* tender.lots[].id; never NULL */
+        char    *title;                 /* plain text, or NULL */
+        char    *description;           /* plain text, or NULL */
+        char    *status;                /* as stated ("active", "cancelled", ...), or NULL */
+        bool     active;                /* not cancelled, unsuccessful or complete */
+        int64_t  value;                 /* pence ex VAT (else gross); VALUE_NONE */
+        struct strv cpv;                /* the lot's and its items' CPV codes */
+        struct strv item_descriptions;  /* its items' descriptions */
+};
+
 struct opportunity {
         int64_t  id;                    /* store row id; 0 until stored */
         char    *source;                /* "cf", "fts", "feed:NAME", "anchor:NAME" */
@@ -66,6 +79,10 @@ struct opportunity {
         struct strv postcodes;          /* as given, upper-cased */
         struct strv lot_titles;         /* plain text */
         struct strv item_descriptions;  /* plain text */
+        struct opp_lot *lots;           /* tender.lots[] in order (lots.h) */
+        size_t   nlots;
+        int      max_lots_bid;          /* lotDetails.maximumLotsBidPerSupplier; 0: not stated */
+        int      max_lots_awarded;      /* ...maximumLotsAwardedPerSupplier; 0: not stated */
 
         int64_t  published;             /* first published */
         int64_t  updated;               /* date of the release this came from */
@@ -99,5 +116,9 @@ int opp_status_parse(const char *s, enum opp_status *ret);
 /* Open: at tender stage, not cancelled/awarded/complete, published by now
  * (or date unknown), and the deadline is after now (or unknown). */
 bool opportunity_is_open(const struct opportunity *o, int64_t now);
+
+/* A CPV code as given ("90910000", "90910000-9", " 90910000") to its 8
+ * digits in code; false when it is not one. */
+bool cpv_normalise(const char *id, char code[9]);
 
 #endif
