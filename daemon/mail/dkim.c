@@ -86,51 +86,161 @@ dkim_canon_header(const char *field, size_t len, struct buf *out)
         }
 }
 
-/* One body line (no CRLF) canonicalised into out; returns its length. */
-static size_t
-canon_line(const char *s, size_t len, struct buf *out)
-{
-        size_t i, before = out->len;
-        bool space = false;
+/*
+ * The body is canonicalised in spans: a line with no tab, no run of spaces and
+ * no space at its end is already canonical, and so are the empty lines between
+ * two lines with text.  Canonical bytes go to a sink (a buffer, or the
+ * SHA-256 of bh=) and spans that follow each other in the body are passed on
+ * as one, so a plain body is one copy or one hash update, not a call per byte.
+ */
+struct canon_sink {
+        struct buf *out;        /* dkim_canon_body */
+        EVP_MD_CTX *md;         /* or the body hash */
+        const char *p;          /* body bytes not passed on yet */
+        size_t      n;
+        bool        failed;     /* EVP_DigestUpdate failed */
+};
 
-        for (i = 0; i < len; i++) {
-                if (is_wsp(s[i])) {
-                        space = true;
+static void
+sink_write(struct canon_sink *s, const char *p, size_t n)
+{
+        if (n == 0)
+                return;
+        if (s->out)
+                buf_add(s->out, p, n);
+        else if (EVP_DigestUpdate(s->md, p, n) != 1)
+                s->failed = true;
+}
+
+static void
+sink_flush(struct canon_sink *s)
+{
+        sink_write(s, s->p, s->n);
+        s->n = 0;
+}
+
+/* bytes of the body itself: joined to the pending span when they follow it */
+static void
+sink_body(struct canon_sink *s, const char *p, size_t n)
+{
+        if (s->n > 0 && s->p + s->n == p) {
+                s->n += n;
+                return;
+        }
+        sink_flush(s);
+        s->p = p;
+        s->n = n;
+}
+
+/* bytes that are not in the body (a space for a run, a CRLF it lacks) */
+static void
+sink_other(struct canon_sink *s, const char *p, size_t n)
+{
+        sink_flush(s);
+        sink_write(s, p, n);
+}
+
+/* The end of the line at p: its CR of a CRLF, or end. */
+static const char *
+line_end(const char *p, const char *end)
+{
+        while (p < end) {
+                const char *cr = memchr(p, '\r', (size_t)(end - p));
+
+                if (cr == NULL)
+                        break;
+                if (cr + 1 < end && cr[1] == '\n')
+                        return cr;
+                p = cr + 1;
+        }
+        return end;
+}
+
+/* No tab, no run of spaces, no space at its end, not empty: canonical as is. */
+static bool
+line_plain(const char *p, const char *eol)
+{
+        if (p == eol || eol[-1] == ' ')
+                return false;
+        for (const char *q = p; q < eol; q++)
+                if (*q == '\t' || (*q == ' ' && q[1] == ' '))
+                        return false;
+        return true;
+}
+
+/* A line with text (not only whitespace) [p, eol): runs of WSP as one space,
+ * the WSP at its end dropped. */
+static void
+canon_line(const char *p, const char *eol, struct canon_sink *s)
+{
+        while (p < eol) {
+                const char *w = p, *r;
+
+                while (w < eol && !is_wsp(*w))
+                        w++;
+                if (w > p)
+                        sink_body(s, p, (size_t)(w - p));
+                for (r = w; r < eol && is_wsp(*r); r++)
+                        ;
+                if (r == eol)
+                        break;
+                if (r - w == 1 && *w == ' ')
+                        sink_body(s, w, 1);
+                else if (r > w)
+                        sink_other(s, " ", 1);
+                p = r;
+        }
+}
+
+static void
+canon_body(const char *body, size_t len, struct canon_sink *s)
+{
+        const char *p = body, *end = body + len, *held = NULL;
+        size_t empty = 0;               /* empty lines held back from held on */
+        bool held_plain = true;         /* ... all of them bare CRLFs */
+
+        while (p < end) {
+                const char *eol = line_end(p, end);
+                const char *next = eol < end ? eol + 2 : end;
+                const char *q = p;
+
+                while (q < eol && is_wsp(*q))
+                        q++;
+                if (q == eol) {         /* empty: written only if text follows */
+                        if (empty++ == 0) {
+                                held = p;
+                                held_plain = true;
+                        }
+                        held_plain = held_plain && eol == p;
+                        p = next;
                         continue;
                 }
-                if (space)
-                        buf_addc(out, ' ');
-                space = false;
-                buf_addc(out, s[i]);
+                if (empty > 0 && held_plain) {
+                        sink_body(s, held, 2 * empty);
+                } else {
+                        for (size_t k = 0; k < empty; k++)
+                                sink_other(s, "\r\n", 2);
+                }
+                empty = 0;
+                if (line_plain(p, eol))
+                        sink_body(s, p, (size_t)(eol - p));
+                else
+                        canon_line(p, eol, s);
+                if (eol < end)
+                        sink_body(s, eol, 2);
+                else
+                        sink_other(s, "\r\n", 2);
+                p = next;
         }
-        return out->len - before;
+        sink_flush(s);
 }
 
 void
 dkim_canon_body(const char *body, size_t len, struct buf *out)
 {
-        size_t pos = 0, empty = 0;
+        struct canon_sink s = { .out = out };
 
-        while (pos < len) {
-                const char *crlf = memmem(body + pos, len - pos, "\r\n", 2);
-                size_t llen = crlf ? (size_t)(crlf - (body + pos)) : len - pos;
-                size_t mark = out->len;
-
-                /* write the pending empty lines first, take them back if this one
-                 * is empty too */
-                for (size_t k = 0; k < empty; k++)
-                        buf_add(out, "\r\n", 2);
-                if (canon_line(body + pos, llen, out) == 0) {
-                        out->len = mark;
-                        if (out->data)
-                                out->data[mark] = '\0';
-                        empty++;
-                } else {
-                        buf_add(out, "\r\n", 2);
-                        empty = 0;
-                }
-                pos += llen + (crlf ? 2 : 0);
-        }
+        canon_body(body, len, &s);
 }
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -477,19 +587,36 @@ struct signing {
         char         *bh64;
 };
 
-static void
-signing_init(struct signing *sg, const char *msg, size_t len)
+static int
+signing_init(struct signing *sg, const char *msg, size_t len, struct err *e)
 {
-        unsigned char bh[crypto_hash_sha256_BYTES];
-        struct buf canon;
+        unsigned char bh[EVP_MAX_MD_SIZE];
+        unsigned int bhlen = 0;
+        struct canon_sink s = { 0 };
         size_t body;
+        int r = 0;
 
-        buf_init(&canon);
+        sg->f = NULL;
+        sg->bh64 = NULL;
         body = split_header(msg, len, &sg->f, &sg->nf);
-        dkim_canon_body(msg + body, len - body, &canon);
-        crypto_hash_sha256(bh, (const unsigned char *)canon.data, canon.len);
-        sg->bh64 = b64(bh, sizeof bh);
-        buf_done(&canon);
+        /* OpenSSL's SHA-256 (SHA extensions, AVX2) over the canonical body as
+         * it is produced: no copy of the body */
+        s.md = EVP_MD_CTX_new();
+        if (s.md == NULL || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1) {
+                r = -ENOMEM;
+                goto out;
+        }
+        canon_body(msg + body, len - body, &s);
+        if (s.failed || EVP_DigestFinal_ex(s.md, bh, &bhlen) != 1 || bhlen != 32) {
+                r = -EIO;
+                goto out;
+        }
+        sg->bh64 = b64(bh, bhlen);
+out:
+        if (r < 0)
+                ossl_error(e, r, "DKIM: body hash");
+        EVP_MD_CTX_free(s.md);
+        return r;
 }
 
 static void
@@ -591,10 +718,11 @@ dkim_sign(const struct dkim_key *k, const char *msg, size_t len, int64_t t,
           char **ret, struct err *e)
 {
         struct signing sg;
-        int r;
+        int r = signing_init(&sg, msg, len, e);
 
-        signing_init(&sg, msg, len);
-        r = sign_one(k, &sg, t, ret, e);
+        *ret = NULL;
+        if (r == 0)
+                r = sign_one(k, &sg, t, ret, e);
         signing_done(&sg);
         return r;
 }
@@ -604,9 +732,8 @@ dkim_sign_all(struct dkim_key *const *keys, size_t n, const char *msg, size_t le
               int64_t t, struct buf *out, struct err *e)
 {
         struct signing sg;
-        int r = 0;
+        int r = signing_init(&sg, msg, len, e);
 
-        signing_init(&sg, msg, len);
         for (size_t i = 0; i < n && r == 0; i++) {
                 char *sig = NULL;
 

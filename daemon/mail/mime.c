@@ -320,43 +320,72 @@ mime_set_html(struct mime_msg *m, const char *html, struct err *e)
         return set_body(&m->html, "text/html", html, e);
 }
 
-/* one input line (no line end) as QP lines, soft breaks included */
+/* whether a byte may stand for itself in QP (a space or tab only before the
+ * line's last byte) */
+static bool
+qp_plain(unsigned char c)
+{
+        return (c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t';
+}
+
+static bool
+from_at(const unsigned char *s, size_t len, size_t i)
+{
+        return s[i] == 'F' && len - i >= 5 && memcmp(s + i, "From ", 5) == 0;
+}
+
+/* one input line (no line end) as QP lines, soft breaks included, and its
+ * CRLF; each output line is made in a local array and appended whole */
 static void
 qp_line(const unsigned char *s, size_t len, struct buf *out)
 {
+        static const char hex[] = "0123456789ABCDEF";
+        char line[QP_MAX_COLS + 8];
         size_t col = 0;
 
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = s[i];
                 bool last = i + 1 == len;
-                char tok[4];
-                size_t n;
+                size_t n, j, lim;
 
-                if ((c >= 33 && c <= 126 && c != '=') ||
-                    ((c == ' ' || c == '\t') && !last)) {
-                        tok[0] = (char)c;
-                        n = 1;
-                } else {
-                        snprintf(tok, sizeof tok, "=%02X", c);
-                        n = 3;
-                }
-                /* "From " at the start of an output line: mbox would quote it */
-                if (col == 0 && c == 'F' && len - i >= 5 && memcmp(s + i, "From ", 5) == 0) {
-                        memcpy(tok, "=46", 3);
-                        n = 3;
-                }
-                /* room for the soft-break '=' unless this is the line's end */
-                if (col + n > (last ? QP_MAX_COLS : QP_MAX_COLS - 1)) {
-                        buf_adds(out, "=\r\n");
-                        col = 0;
-                        if (c == 'F' && len - i >= 5 && memcmp(s + i, "From ", 5) == 0) {
-                                memcpy(tok, "=46", 3);
-                                n = 3;
+                /* a run of bytes that stand for themselves, up to the line's last
+                 * byte and the soft break's column: copied whole */
+                if (col > 0 || c != 'F') {
+                        lim = len - 1 - i < QP_MAX_COLS - 1 - col ? len - 1
+                                                                  : i + QP_MAX_COLS - 1 - col;
+                        for (j = i; j < lim && qp_plain(s[j]); j++)
+                                ;
+                        if (j > i) {
+                                memcpy(line + col, s + i, j - i);
+                                col += j - i;
+                                i = j - 1;
+                                continue;
                         }
                 }
-                buf_add(out, tok, n);
-                col += n;
+                n = qp_plain(c) && !(last && (c == ' ' || c == '\t')) ? 1 : 3;
+
+                /* "From " at the start of an output line: mbox would quote it */
+                if (col == 0 && from_at(s, len, i))
+                        n = 3;
+                /* room for the soft-break '=' unless this is the line's end */
+                if (col + n > (last ? QP_MAX_COLS : QP_MAX_COLS - 1)) {
+                        memcpy(line + col, "=\r\n", 3);
+                        buf_add(out, line, col + 3);
+                        col = 0;
+                        if (from_at(s, len, i))
+                                n = 3;
+                }
+                if (n == 1) {
+                        line[col++] = (char)c;
+                } else {                /* "From ": 'F' is =46 */
+                        line[col] = '=';
+                        line[col + 1] = hex[c >> 4];
+                        line[col + 2] = hex[c & 15];
+                        col += 3;
+                }
         }
+        memcpy(line + col, "\r\n", 2);
+        buf_add(out, line, col + 2);
 }
 
 void
@@ -372,7 +401,6 @@ mime_qp_encode(const char *text, size_t len, struct buf *out)
                 if (clen > 0 && text[pos + clen - 1] == '\r')
                         clen--;
                 qp_line((const unsigned char *)text + pos, clen, out);
-                buf_adds(out, "\r\n");
                 pos += llen + (nl ? 1 : 0);
         }
 }

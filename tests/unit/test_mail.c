@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "testutil.h"
 
 #include "bidbroker/dkim.h"
@@ -59,6 +61,83 @@ test_canon_body_edges(void **state)
         dkim_canon_body("a\r\n\r\nb  \r\n", 10, &b);    /* inner empty lines stay */
         assert_string_equal(b.data, "a\r\n\r\nb\r\n");
         buf_done(&b);
+}
+
+static char *
+temp_key(enum dkim_alg alg, unsigned mode)
+{
+        char *file, *p, path[] = "/tmp/test_mail_keyXXXXXX";
+        struct err e = { 0 };
+        int fd;
+
+        assert_int_equal(dkim_keygen(alg, &file, &p, &e), 0);
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+        free(file);
+        free(p);
+        return xstrdup(path);
+}
+
+/* the body is canonicalised in spans (plain lines passed on whole): the
+ * lines that are not plain, held-back empty lines and bare CRs around them */
+static void
+test_canon_body_spans(void **state)
+{
+        static const char body[] = "plain line\r\n  two  \t spaces\t\r\n\r\n \t\r\n"
+                                   "a\rb \r\r\nend \r\n \r\n\r\n";
+        struct buf b, in;
+
+        (void)state;
+        buf_init(&b);
+        buf_init(&in);
+        dkim_canon_body(body, sizeof body - 1, &b);
+        assert_string_equal(b.data, "plain line\r\n two spaces\r\n\r\n\r\n"
+                            "a\rb \r\r\nend\r\n");
+        /* a long body: plain lines around one that is not, none lost or doubled */
+        for (int i = 0; i < 300; i++)
+                buf_printf(&in, "line %d of the body%s\r\n", i, i == 150 ? "  " : "");
+        buf_reset(&b);
+        dkim_canon_body(in.data, in.len, &b);
+        assert_int_equal(b.len, in.len - 2);
+        assert_non_null(strstr(b.data, "\r\nline 149 of the body\r\nline 150 of the body\r\n"
+                               "line 151 of the body\r\n"));
+        buf_done(&in);
+        buf_done(&b);
+}
+
+/* bh= is the SHA-256 of what dkim_canon_body makes of the body */
+static void
+test_body_hash(void **state)
+{
+        static const char msg[] = "From: a@example.org\r\nSubject: hi\r\n\r\n"
+                                  "text  with\truns \r\n\r\nFrom here\r\n\r\n\r\n";
+        const char *body = strstr(msg, "\r\n\r\n") + 4;
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char b64[sodium_base64_ENCODED_LEN(sizeof h, sodium_base64_VARIANT_ORIGINAL)];
+        char *key = temp_key(DKIM_ED25519, 0600), *sig = NULL, *want;
+        struct dkim_key *k = NULL;
+        struct err e = { 0 };
+        struct buf canon;
+
+        (void)state;
+        buf_init(&canon);
+        dkim_canon_body(body, strlen(body), &canon);
+        assert_string_equal(canon.data, "text with runs\r\n\r\nFrom here\r\n");
+        crypto_hash_sha256(h, (const unsigned char *)canon.data, canon.len);
+        sodium_bin2base64(b64, sizeof b64, h, sizeof h, sodium_base64_VARIANT_ORIGINAL);
+        want = xasprintf(" bh=%s;", b64);
+        assert_int_equal(dkim_key_load(key, "example.org", "s1", &k, &e), 0);
+        assert_int_equal(dkim_sign(k, msg, sizeof msg - 1, 1, &sig, &e), 0);
+        assert_non_null(strstr(sig, want));
+        free(sig);
+        dkim_key_free(k);
+        unlink(key);
+        free(key);
+        free(want);
+        buf_done(&canon);
 }
 
 /* every line of a rendered message: at most max columns, CRLF ends */
@@ -123,6 +202,36 @@ test_qp_lines(void **state)
         buf_done(&out);
 }
 
+/* runs of plain bytes are copied whole: the soft break still comes at column
+ * 75, "From " after it is still =46rom, '=' at a line's end still fits 76 */
+static void
+test_qp_runs(void **state)
+{
+        struct buf in, out, want;
+
+        (void)state;
+        buf_init(&in);
+        buf_init(&out);
+        buf_init(&want);
+        for (int i = 0; i < 75; i++)
+                buf_addc(&in, 'a');
+        buf_adds(&want, in.data);
+        buf_adds(&in, "From x\n");
+        buf_adds(&want, "=\r\n=46rom x\r\n");
+        for (int i = 0; i < 72; i++) {
+                buf_addc(&in, 'b');
+                buf_addc(&want, 'b');
+        }
+        buf_adds(&in, "==\n");
+        buf_adds(&want, "=3D=\r\n=3D\r\n");
+        mime_qp_encode(in.data, in.len, &out);
+        assert_string_equal(out.data, want.data);
+        assert_lines(out.data, 76);
+        buf_done(&in);
+        buf_done(&out);
+        buf_done(&want);
+}
+
 static void
 test_header_injection_refused(void **state)
 {
@@ -177,24 +286,6 @@ test_render_sample(void **state)
         assert_null(strstr(strstr(b.data, "text/html"), "<script>"));
         assert_non_null(strstr(strstr(b.data, "text/html"), "&lt;script&gt;x&lt;/script&gt;"));
         buf_done(&b);
-}
-
-static char *
-temp_key(enum dkim_alg alg, unsigned mode)
-{
-        char *file, *p, path[] = "/tmp/test_mail_keyXXXXXX";
-        struct err e = { 0 };
-        int fd;
-
-        assert_int_equal(dkim_keygen(alg, &file, &p, &e), 0);
-        fd = mkstemp(path);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, file, strlen(file)), (ssize_t)strlen(file));
-        assert_int_equal(fchmod(fd, mode), 0);
-        close(fd);
-        free(file);
-        free(p);
-        return xstrdup(path);
 }
 
 static void
@@ -279,8 +370,11 @@ main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_canon_rfc6376_example),
                 cmocka_unit_test(test_canon_body_edges),
+                cmocka_unit_test(test_canon_body_spans),
+                cmocka_unit_test(test_body_hash),
                 cmocka_unit_test(test_rfc2047),
                 cmocka_unit_test(test_qp_lines),
+                cmocka_unit_test(test_qp_runs),
                 cmocka_unit_test(test_header_injection_refused),
                 cmocka_unit_test(test_html_escape),
                 cmocka_unit_test(test_render_sample),
