@@ -252,6 +252,84 @@ where_file(const struct rule *r, const char *fallback)
         return r->file ? r->file : fallback;
 }
 
+/* An "opening" rule, ^[^STOP]{0,N}?REST (STOP a few ASCII punctuation
+ * characters, REST with no top-level '|' and nothing that depends on where
+ * the search started): the REST after the prefix, with STOP and N filled
+ * in; else NULL.  Such a rule matches at the string's start when REST
+ * matches at a character position no further than N characters and before
+ * the first STOP, and its first match there is REST's leftmost one (the
+ * lazy prefix tries the positions in order, REST alone does the same). */
+static const char *
+lead_split(const char *t, char *stop, size_t stopcap, uint32_t *nmax)
+{
+        static const char *const unsafe[] = {
+                "\\G", "\\K", "\\g", "\\Q", "(*", "(?R", "(?0", "(?C", "(?(",
+        };
+        size_t i = 3, ns = 0;
+        unsigned long n = 0;
+        const char *rest;
+        int depth = 0;
+
+        if (strncmp(t, "^[^", 3) != 0)
+                return NULL;
+        for (; t[i] && t[i] != ']'; i++) {
+                unsigned char c = (unsigned char)t[i];
+
+                if (c <= 0x20 || c >= 0x7f || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+                    (c >= '0' && c <= '9') || strchr("\\]^-[", c) ||
+                    ns + 1 >= stopcap)
+                        return NULL;
+                stop[ns++] = (char)c;
+        }
+        stop[ns] = '\0';
+        if (ns == 0 || strncmp(t + i, "]{0,", 4) != 0)
+                return NULL;
+        for (i += 4; t[i] >= '0' && t[i] <= '9' && n <= 100000; i++)
+                n = n * 10 + (unsigned long)(t[i] - '0');
+        if (n == 0 || n > 100000 || t[i] != '}' || t[i + 1] != '?')
+                return NULL;
+        rest = t + i + 2;
+        if (*rest == '\0' || strchr("*+?{", *rest))
+                return NULL;
+        for (size_t k = 0; k < ARRAY_SIZE(unsafe); k++)
+                if (strstr(rest, unsafe[k]))
+                        return NULL;
+        for (const char *q = rest; *q; q++) {
+                if (*q == '\\') {
+                        if (*++q == '\0')
+                                return NULL;
+                } else if (*q == '[') {                 /* a class: skip it */
+                        q++;
+                        if (*q == '^')
+                                q++;
+                        if (*q == ']')
+                                q++;
+                        for (; *q && *q != ']'; q++) {
+                                if (*q == '\\' && q[1])
+                                        q++;
+                                else if (*q == '[' && q[1] == ':') {
+                                        const char *e = strstr(q, ":]");
+
+                                        if (e == NULL)
+                                                return NULL;
+                                        q = e + 1;
+                                }
+                        }
+                        if (*q == '\0')
+                                return NULL;
+                } else if (*q == '(') {
+                        depth++;
+                } else if (*q == ')') {
+                        if (--depth < 0)
+                                return NULL;
+                } else if (*q == '|' && depth == 0) {
+                        return NULL;
+                }
+        }
+        *nmax = (uint32_t)n;
+        return depth == 0 ? rest : NULL;
+}
+
 /* Compile one pattern; problems go to d with the first owner's place. */
 static void
 pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *term_cap,
@@ -330,6 +408,22 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
                                             PCRE2_USE_OFFSET_LIMIT, &ec, &eoff, NULL);
                 if (p->re_valid)
                         (void)pcre2_jit_compile(p->re_valid, PCRE2_JIT_COMPLETE);
+                /* an opening rule: its REST alone, searched up to the
+                 * opening's end (regex_lead) instead of a lazy loop over
+                 * up to N positions */
+                {
+                        const char *rest = lead_split(p->text, p->lead_stop,
+                                                      sizeof(p->lead_stop), &p->lead_max);
+
+                        if (rest && p->re_valid)
+                                p->re_lead = pcre2_compile((PCRE2_SPTR)rest,
+                                                           PCRE2_ZERO_TERMINATED,
+                                                           PCRE2_CASELESS | PCRE2_UTF |
+                                                           PCRE2_UCP | PCRE2_USE_OFFSET_LIMIT,
+                                                           &ec, &eoff, NULL);
+                        if (p->re_lead)
+                                (void)pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE);
+                }
         }
 }
 
@@ -711,6 +805,7 @@ engine_free(struct engine *e)
                 free(pa->words);
                 pcre2_code_free(pa->re);
                 pcre2_code_free(pa->re_valid);
+                pcre2_code_free(pa->re_lead);
                 rule_atoms_done(&pa->atoms);
         }
         free(e->pats);
@@ -1188,6 +1283,74 @@ regex_windows(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsign
         return false;
 }
 
+/* The end of string text's opening for an opening rule (lead_split): the
+ * bytes before its lead_max-th character or its first STOP character,
+ * whichever comes first.  The twelve opening rules of the shipped taxonomy
+ * share one (a cache of the last string). */
+static size_t
+lead_end(struct engine_scratch *s, const struct pat *pa, const char *text, size_t len)
+{
+        size_t i = 0, nch = 0, nstop = strlen(pa->lead_stop);
+
+        if (s->lead_epoch == s->epoch && s->lead_text == text &&
+            s->lead_max == pa->lead_max && strcmp(s->lead_stop, pa->lead_stop) == 0)
+                return s->lead_end;
+        while (i < len && nch < pa->lead_max) {
+                unsigned char c = (unsigned char)text[i];
+
+                if (c != 0 && c < 0x80 && memchr(pa->lead_stop, c, nstop))
+                        break;
+                i++;
+                while (i < len && ((unsigned char)text[i] & 0xC0) == 0x80)
+                        i++;
+                nch++;
+        }
+        s->lead_epoch = s->epoch;
+        s->lead_text = text;
+        s->lead_max = pa->lead_max;
+        memcpy(s->lead_stop, pa->lead_stop, sizeof(s->lead_stop));
+        s->lead_end = (uint32_t)i;
+        return i;
+}
+
+/* An opening rule (pa->re_lead): in each string of fields, REST searched
+ * from the start with the opening's end as the offset limit; the match
+ * runs from the string's start, as the whole pattern's would.  A string
+ * that is not valid UTF-8 runs the whole pattern.  Same first match as
+ * regex_first(). */
+static bool
+regex_lead(struct engine_scratch *s, const struct pat *pa, unsigned fields, struct hit *h)
+{
+        for (unsigned f = 0; f < NFIELDS; f++) {
+                if (!(fields & (1u << f)))
+                        continue;
+                for (size_t k = 0; k < s->nsegs[f]; k++) {
+                        const char *text = s->segs[f][k];
+                        size_t len = s->seglen[f][k];
+                        PCRE2_SIZE *ov;
+                        int rc;
+
+                        if (!s->segvalid[f][k]) {
+                                if (seg_match(s, pa, f, k, 0, h))
+                                        return true;
+                                continue;
+                        }
+                        pcre2_set_offset_limit(s->mctx_lim, lead_end(s, pa, text, len));
+                        rc = pcre2_match(pa->re_lead, (PCRE2_SPTR)text, len, 0,
+                                         PCRE2_NO_UTF_CHECK, s->md, s->mctx_lim);
+                        if (rc < 0)
+                                continue;
+                        ov = pcre2_get_ovector_pointer(s->md);
+                        h->field = (uint8_t)f;
+                        h->seg = (uint32_t)k;
+                        h->start = 0;
+                        h->end = (uint32_t)ov[1];
+                        return true;
+                }
+        }
+        return false;
+}
+
 /* ---- CPV --------------------------------------------------------------------- */
 
 static void
@@ -1561,7 +1724,9 @@ verify_one(struct engine_scratch *s, uint32_t p)
 
                 if (timed && !rule_budget_begin(&s->budget))
                         return;
-                if (pa->wconj >= 0)
+                if (pa->re_lead)
+                        ok = regex_lead(s, pa, pa->fields & s->ps[p].cfields, &h);
+                else if (pa->wconj >= 0)
                         ok = regex_windows(s, pa, p, pa->fields, &h);
                 else
                         ok = regex_hinted(s, pa, p, pa->fields & s->ps[p].cfields, &h);

@@ -44,6 +44,10 @@ struct pat {
         pcre2_code    *re;              /* regex (MATCH_INVALID_UTF: any subject) */
         pcre2_code    *re_valid;        /* the same without MATCH_INVALID_UTF, for
                                          * subjects known to be valid UTF-8 */
+        pcre2_code    *re_lead;         /* "^[^STOP]{0,N}?REST" (an opening rule):
+                                         * REST alone, for valid UTF-8, or NULL */
+        uint32_t       lead_max;        /* N */
+        char           lead_stop[8];    /* STOP, ASCII punctuation */
         struct rule_atoms atoms;        /* the prefilter's condition */
         bool           always;          /* no atom: checked on every notice */
         int            wconj;           /* regex: the condition whose lmax bounds
@@ -275,6 +279,12 @@ struct engine_scratch {
         pcre2_match_context *mctx;
         pcre2_match_context *mctx_lim;  /* with an offset limit per window */
         pcre2_jit_stack     *jit;
+
+        /* the opening of a string for "^[^STOP]{0,N}?" rules: bytes up to
+         * the N-th character or the first STOP, whichever is first */
+        const char *lead_text;
+        uint32_t  lead_epoch, lead_max, lead_end;
+        char      lead_stop[8];
 
         size_t verified, candidates;
         struct rule_budget budget;      /* this notice's member rules */

@@ -875,6 +875,96 @@ t_scores(void **state)
         engine_free(e);
 }
 
+/* "Opening of the description" rules (^[^.!?]{0,N}?\b(?:...)): the engine
+ * searches the alternation alone up to the opening's end (N characters or
+ * the first '.', '!' or '?'); the first match, its words (from the string's
+ * start) and everything else must be what the whole pattern gives. */
+static void
+t_opening_rules(void **state)
+{
+        static const struct {
+                const char *desc;
+                const char *matched;    /* NULL: no match */
+        } cases[] = {
+                { "Cleaning of offices.", "Cleaning" },
+                { "We want office cleaning now.", "We want office cleaning" },
+                /* 20 characters before the word: still the opening */
+                { "abcdefghijklmnopqrs cleaning", "abcdefghijklmnopqrs cleaning" },
+                /* 21: not */
+                { "abcdefghijklmnopqrst cleaning", NULL },
+                /* characters, not bytes: 19 two-byte letters and a space */
+                { "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                  "\xc3\xa9 washrooms",
+                  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                  "\xc3\xa9 washrooms" },
+                { "Offices. Cleaning", NULL },          /* after the first sentence */
+                { "Is it cleaning? Yes", "Is it cleaning" },
+                { "What? cleaning", NULL },
+                /* the word may run past the opening's end; the first
+                 * alternative that fits at the first place wins */
+                { "abcdefghijklmnopqrs wash rooms. cleaning", "abcdefghijklmnopqrs wash rooms" },
+                { "precleaning and cleaning", "precleaning and cleaning" },
+                { "x wash room cleaning", "x wash room" },
+                /* not valid UTF-8: the whole pattern runs (an invalid byte ends
+                 * the opening) */
+                { "bad \xff byte cleaning", NULL },
+                { "cleaning \xff", "cleaning" },
+                { "", NULL },
+        };
+        struct taxonomy *tx = fx_taxonomy();
+        struct member_register *reg = fx_register();
+        struct capability *c;
+        struct rule *ru;
+        struct engine *e;
+        struct match_result r, b;
+        struct engine_scratch *s;
+
+        (void)state;
+        c = fx_cap(tx, "cleaning", 1.0);
+        ru = fx_rule(&c->rules, &c->nrules, RULE_REGEX,
+                     "^[^.!?]{0,20}?\\b(?:cleaning|wash\\s+rooms?|washrooms)\\b",
+                     FIELD_DESCRIPTION, false, 1.0);
+        ru->strong = true;
+        fx_member(reg, "m1", "cleaning", NULL, VALUE_NONE, VALUE_NONE);
+        e = build_ok(tx, reg);
+        s = engine_scratch_new(e);
+        match_result_init(&r);
+        match_result_init(&b);
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct opportunity o;
+
+                fx_opp(&o, "Services", cases[i].desc, NULL, NULL, VALUE_NONE);
+                assert_int_equal(engine_match(e, s, &o, ENGINE_EXPLAIN, &r), 0);
+                assert_int_equal(engine_match_brute(e, s, &o, ENGINE_EXPLAIN, &b), 0);
+                if (cases[i].matched == NULL) {
+                        assert_int_equal(r.nrequires, 0);
+                        assert_int_equal(b.nrequires, 0);
+                        assert_int_equal(r.nmatches, 0);
+                } else {
+                        if (r.nrequires != 1 || strcmp(r.requires[0].reasons[0].matched,
+                                                       cases[i].matched) != 0)
+                                fprintf(stderr, "opening '%s': got '%s'\n", cases[i].desc,
+                                        r.nrequires ? r.requires[0].reasons[0].matched : "");
+                        assert_int_equal(r.nrequires, 1);
+                        assert_int_equal(b.nrequires, 1);
+                        assert_true(r.requires[0].required);
+                        assert_string_equal(r.requires[0].reasons[0].matched,
+                                            cases[i].matched);
+                        assert_string_equal(b.requires[0].reasons[0].matched,
+                                            cases[i].matched);
+                        assert_int_equal(r.nmatches, 1);
+                        assert_int_equal(b.nmatches, 1);
+                }
+                opportunity_done(&o);
+        }
+        match_result_done(&r);
+        match_result_done(&b);
+        engine_scratch_free(s);
+        engine_free(e);
+}
+
 static void
 t_empty_register(void **state)
 {
@@ -913,6 +1003,7 @@ main(void)
                 cmocka_unit_test(t_incidental),
                 cmocka_unit_test(t_on_site),
                 cmocka_unit_test(t_scores),
+                cmocka_unit_test(t_opening_rules),
                 cmocka_unit_test(t_empty_register),
         };
 
