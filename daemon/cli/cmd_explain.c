@@ -16,6 +16,7 @@
 
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
+#include "bidbroker/consortlots.h"
 #include "bidbroker/consortmatch.h"
 #include "bidbroker/consortstore.h"
 #include "bidbroker/cpvref.h"
@@ -36,6 +37,7 @@
 #include "bidbroker/util.h"
 
 #include "consortcli.h"
+#include "lotscli.h"
 #include "matchcli.h"
 #include "term.h"
 
@@ -43,8 +45,8 @@
 
 static json_t *
 explain_json(const struct config *cfg, const struct engine *e, const struct opportunity *o,
-             const struct match_result *res, const char *member, int64_t now,
-             enum link_verdict lv, const char *linkwhy)
+             const struct match_result *res, const struct lots_suggestion *ls,
+             const char *member, int64_t now, enum link_verdict lv, const char *linkwhy)
 {
         json_t *j = json_object(), *a;
         struct filter f;
@@ -86,6 +88,9 @@ explain_json(const struct config *cfg, const struct engine *e, const struct oppo
                 if (member == NULL || strcmp(res->matches[i].member->id, member) == 0)
                         json_array_append_new(a, member_match_json(&res->matches[i]));
         json_object_set_new(j, "matches", a);
+        /* separable lots: each matched on its own (consortlots.h) */
+        if (ls->n > 0)
+                json_object_set_new(j, "lots", lots_match_json(o, ls, member));
         a = json_array();
         for (size_t i = 0; i < res->nmisses; i++) {
                 const struct member_miss *mm = &res->misses[i];
@@ -274,7 +279,8 @@ got_stored(const struct stored_consortia *c, void *arg)
  * match pass stored one (with whether it is stale), else sg computed now. */
 static int
 consortia_keys(struct cli *cli, struct store *st, const struct engine *e,
-               const struct opportunity *o, const struct consort_suggestion *sg, json_t *j)
+               const struct opportunity *o, const struct consort_suggestion *sg,
+               const struct lots_suggestion *ls, json_t *j)
 {
         char hash[HASH_HEX_LEN], efp[HASH_HEX_LEN], cfp[HASH_HEX_LEN];
         struct consort_opts co;
@@ -292,12 +298,14 @@ consortia_keys(struct cli *cli, struct store *st, const struct engine *e,
                 json_decref(x.about);
                 return r;
         }
-        if (x.doc != NULL) {
-                json_object_update(j, x.doc);
-                json_decref(x.doc);
-        } else {
-                consortia_json(j, sg);
+        if (x.doc == NULL) {
+                x.doc = json_object();
+                consortia_json(x.doc, sg);
+                if (ls->n > 0)
+                        lots_consortia_json(x.doc, o, ls, sg);
         }
+        lots_merge(j, x.doc);
+        json_decref(x.doc);
         json_object_set_new(j, "consortia_stored", x.about ? x.about : json_null());
         return 0;
 }
@@ -310,7 +318,9 @@ explain_text(FILE *out, const json_t *j, const struct cpvref *ref)
                 fprintf(out, "  where     %s\n", jstr(j, "place"));
         requires_text(out, j, ref);
         matches_text(out, j, ref);
+        lots_text(out, j);
         consortia_text(out, j);
+        lots_consortia_text(out, j);
 }
 
 int
@@ -333,6 +343,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
         struct err err = { 0 };
         bool json = false, consortia = false;
         struct consort_suggestion sg = { 0 };
+        struct lots_suggestion ls = { 0 };
         struct consort_opts co;
         struct live_load ll = { 0 };
         struct consort_load load = { live_get, &ll };
@@ -364,13 +375,18 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                                "                  best minimal consortia (docs/consortium.md);\n"
                                "                  JSON adds \"verdict\", \"missing\", \"consortia\":\n"
                                "                  [{\"members\", \"lead\", \"covers\", \"score\",\n"
-                               "                  \"balance\", \"reasons\"}], \"consortium_search\"\n"
+                               "                  \"balance\", \"reasons\"}], \"consortium_search\";\n"
+                               "                  a notice of several lots: each lot's own,\n"
+                               "                  and \"lot_bundle\" (one set per lot)\n"
                                "  -j, --json      {\"opportunity\", \"filter\": {\"eligible\", \"reason\",\n"
                                "                  \"likely_over_cap\"}, \"requires\", \"excluded\",\n"
                                "                  \"matches\": [{\"member\", \"score\", \"reasons\"}],\n"
                                "                  \"misses\": [{\"member\", \"reason\"}],\n"
                                "                  \"rule_budget\": null or {\"member\", \"rule\",\n"
-                               "                  \"budget_ms\", \"rule_ms\", \"skipped\"}}\n");
+                               "                  \"budget_ms\", \"rule_ms\", \"skipped\"},\n"
+                               "                  \"lots\": [{\"id\", \"title\", \"value\", \"requires\",\n"
+                               "                  \"matches\"}] for a notice of two or more lots,\n"
+                               "                  each matched on its own}\n");
                         return 0;
                 default:
                         return EXIT_USAGE;
@@ -433,10 +449,17 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                           : "the search failed");
                 goto out;
         }
+        if ((r = lots_suggest(e, s, &o, 0, consortia ? &co : NULL, &load, &ls)) < 0) {
+                cli_error("explain", "lots: %s", r == -E2BIG
+                          ? "more required capabilities than the search takes (64)"
+                          : "the search failed");
+                goto out;
+        }
         {
-                json_t *j = explain_json(cli->cfg, e, &o, &res, member, cli->now, lv, linkwhy);
+                json_t *j = explain_json(cli->cfg, e, &o, &res, &ls, member, cli->now, lv,
+                                         linkwhy);
 
-                if (consortia && consortia_keys(cli, st, e, &o, &sg, j) < 0) {
+                if (consortia && consortia_keys(cli, st, e, &o, &sg, &ls, j) < 0) {
                         json_decref(j);
                         goto out;
                 }
@@ -457,6 +480,7 @@ out:
         free(ll.proposed);
         free(ll.open);
         consort_suggestion_done(&sg);
+        lots_suggestion_done(&ls);
         match_result_done(&res);
         opportunity_done(&o);
         engine_scratch_free(s);

@@ -1,5 +1,6 @@
 /* filter.c — open / low-value / region filter (see include/bidbroker/filter.h). */
 #include "bidbroker/filter.h"
+#include "bidbroker/lots.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/region.h"
 #include "bidbroker/scale.h"
@@ -25,7 +26,14 @@ filter_low_value(const struct filter *f, const struct opportunity *o)
 {
         if (!o->value_stated || o->value_max == VALUE_NONE)
                 return f->keep_value_not_stated && !dropped_as_over_cap(f, o);
-        return o->value_max <= f->max_value;
+        if (o->value_max <= f->max_value)
+                return true;
+        /* a lot within the cap may be bid for alone */
+        for (size_t i = 0; opp_lots_separable(o) && i < o->nlots; i++)
+                if (o->lots[i].active && o->lots[i].value != VALUE_NONE
+                    && o->lots[i].value <= f->max_value)
+                        return true;
+        return false;
 }
 
 bool

@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidbroker/consortlots.h"
 #include "bidbroker/consortmatch.h"
 #include "bidbroker/consortstore.h"
 #include "bidbroker/engine.h"
 #include "bidbroker/err.h"
 #include "bidbroker/filter.h"
+#include "bidbroker/lots.h"
 #include "bidbroker/json.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
@@ -410,6 +412,20 @@ suggest(struct run *r, const struct opportunity *o, struct verdict *v)
                                rc == -E2BIG ? "more required capabilities than the search "
                                "takes (64)" : strerror(-rc));
         v->consortia = consort_suggestion_json(&sg);
+        /* a notice of separable lots: each lot's own search and the bundle
+         * (consortlots.h); nothing more for one lot or none */
+        if (opp_lots_separable(o)) {
+                struct lots_suggestion ls;
+
+                rc = lots_suggest(r->e, r->scratch, o, 0, r->co, &load, &ls);
+                if (rc < 0) {
+                        consort_suggestion_done(&sg);
+                        return err_set(r->err, rc, "consortia of the lots of opportunity "
+                                       "%lld: %s", (long long)o->id, strerror(-rc));
+                }
+                lots_consortia_json(v->consortia, o, &ls, &sg);
+                lots_suggestion_done(&ls);
+        }
         /* the new first set (2+ members) joins the open counts; a first set
          * other than the old one is a new proposal for each of its members
          * (a single member too: rotation counts every proposal) */

@@ -11,6 +11,9 @@
  *             unless it is likely over the cap (scale.h: above threshold, a
  *             framework or DPS, capital works, a long term), which drops it
  *             unless keep_likely_over_cap.  A stated value always wins;
+ *             a notice of separable lots (lots.h) over max_value is low
+ *             value all the same when one of its active lots states a value
+ *             <= max_value (that lot may be bid for alone);
  *  region     no region filter, or the notice lies in one of the filter's
  *             entries (region_entry_holds(): anywhere notices always; UKG
  *             covers UKG31 and a notice for all of UKG is deliverable in

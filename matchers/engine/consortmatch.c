@@ -365,7 +365,8 @@ consort_fingerprint(const char *engine_fp, const struct consort_opts *opt,
 {
         struct hasher h;
 
-        hasher_init(&h, "bidbroker/consortium-config/v1");
+        /* v2: a notice of separable lots also stores its lots' suggestions */
+        hasher_init(&h, "bidbroker/consortium-config/v2");
         hasher_str(&h, engine_fp);
         hasher_int(&h, opt->k ? opt->k : CONSORT_DEFAULT_K);
         hasher_int(&h, (int64_t)(opt->top_n ? opt->top_n : CONSORT_DEFAULT_TOP));

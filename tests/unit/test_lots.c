@@ -3,6 +3,7 @@
  * releases for the edge cases, kept as JSON, and seen as opportunities of
  * their own. */
 #include "testutil.h"
+#include "engine_fixture.h"
 #include "ocds_fixture.h"
 
 #include <errno.h>
@@ -11,7 +12,13 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "bidbroker/consortlots.h"
+#include "bidbroker/consortium.h"
+#include "bidbroker/engine.h"
+#include "bidbroker/err.h"
+#include "bidbroker/taxonomy.h"
 #include "bidbroker/lots.h"
+#include "bidbroker/members.h"
 #include "bidbroker/ocds.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/store.h"
@@ -233,6 +240,218 @@ t_store(void **state)
         test_rmtree(dir);
 }
 
+/* ---- the lot bundle ---- */
+
+static struct member mX = { .id = (char *)"x" }, mY = { .id = (char *)"y" },
+                     mQ = { .id = (char *)"q" }, mZ = { .id = (char *)"z" };
+
+/* Lot i of l: members m[0..n-1] with masks over nreq requirements, searched. */
+static void
+lot_sets(struct lots_suggestion *l, size_t i, unsigned nreq, const struct member **m,
+         const uint64_t *mask, size_t n)
+{
+        struct consort_member cm[4];
+        /* y and q have worked together: named in a pair, neither is dropped
+         * as dominated by x (consortium.h), so y + q is a second set */
+        static const struct consort_pair yq = { 1, 2 };
+        struct consort_problem p = { .nreq = nreq, .members = cm, .nmembers = n, .value = -1,
+                                     .together = &yq, .ntogether = n == 3 };
+        struct lot_result *lr = &l->v[i];
+
+        for (size_t k = 0; k < n; k++)
+                cm[k] = (struct consort_member){ .mask = mask[k], .score = 1, .capacity = -1 };
+        lr->lot = i;
+        lr->sg.members = xreallocarray(NULL, n, sizeof(*m));
+        memcpy(lr->sg.members, m, n * sizeof(*m));
+        lr->sg.nmembers = n;
+        assert_int_equal(consort_search(&p, &lr->sg.res), 0);
+}
+
+static void
+bundle_free(struct lots_suggestion *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                consort_result_free(l->v[i].sg.res);
+                free(l->v[i].sg.members);
+        }
+        free(l->v);
+        free(l->pick);
+}
+
+/* Lot A: x alone (rank 0) or y + q (rank 1); lot B: x; lot C: z; lot D: x
+ * or nobody.  With no limit every lot takes its best; with one lot per
+ * supplier x goes to B (its only cover), A takes y + q, D is left out (x is
+ * taken; the first of two equal bundles is kept). */
+static void
+t_bundle(void **state)
+{
+        const struct member *a[] = { &mX, &mY, &mQ }, *b[] = { &mX }, *c[] = { &mZ };
+        const uint64_t am[] = { 3, 1, 2 }, one[] = { 1 };
+        struct lots_suggestion l = { 0 };
+        size_t n;
+
+        (void)state;
+        l.v = xcalloc(4, sizeof(*l.v));
+        l.n = 3;
+        lot_sets(&l, 0, 2, a, am, 3);
+        lot_sets(&l, 1, 1, b, one, 1);
+        lot_sets(&l, 2, 1, c, one, 1);
+        assert_int_equal(consort_count(l.v[0].sg.res), 2);
+        assert_int_equal(consort_set(l.v[0].sg.res, 1, &n)[0], 1);
+        assert_int_equal(n, 2);
+
+        lots_bundle(&l);                        /* no limit */
+        assert_int_equal(l.covered, 3);
+        assert_int_equal(l.pick[0], 0);
+        assert_int_equal(l.pick[1], 0);
+        assert_int_equal(l.pick[2], 0);
+        assert_false(l.approximate);
+
+        l.limit = 1;
+        lots_bundle(&l);
+        assert_int_equal(l.covered, 3);
+        assert_int_equal(l.pick[0], 1);         /* y + q */
+        assert_int_equal(l.pick[1], 0);         /* x */
+        assert_int_equal(l.pick[2], 0);         /* z */
+
+        l.n = 4;
+        lot_sets(&l, 3, 1, b, one, 1);          /* D: x only */
+        lots_bundle(&l);
+        assert_int_equal(l.covered, 3);
+        assert_int_equal(l.pick[0], 1);
+        assert_int_equal(l.pick[1], 0);
+        assert_int_equal(l.pick[2], 0);
+        assert_int_equal(l.pick[3], SIZE_MAX);
+
+        l.limit = 2;                            /* x may take B and D */
+        lots_bundle(&l);
+        assert_int_equal(l.covered, 4);
+        assert_int_equal(l.pick[0], 1);
+        assert_int_equal(l.pick[1], 0);
+        assert_int_equal(l.pick[3], 0);
+        bundle_free(&l);
+}
+
+/* ---- per lot: the engine on each lot of the fixture ---- */
+
+static struct engine *
+lots_engine(void)
+{
+        struct taxonomy *tx = fx_taxonomy();
+        struct member_register *reg = fx_register();
+        struct engine *e = NULL;
+        struct diag d;
+
+        fx_list(&fx_cap(tx, "cleaning", 1)->cpv, "909");
+        fx_list(&fx_cap(tx, "grounds", 1)->cpv, "773");
+        fx_list(&fx_cap(tx, "building-works", 1)->cpv, "45");
+        /* in id order; build's band stops at £70,000: lot 3 (£60,000) but not
+         * the whole notice (£130,000) */
+        fx_member(reg, "build", "building-works", "UKE", VALUE_NONE, 7000000)->consortium = true;
+        fx_member(reg, "clean", "cleaning", "UKE", VALUE_NONE, VALUE_NONE)->consortium = true;
+        fx_member(reg, "tidy", "cleaning;grounds", "UKE", VALUE_NONE, VALUE_NONE)->consortium = true;
+        diag_init(&d);
+        assert_int_equal(engine_build(tx, reg, &e, &d), 0);
+        diag_done(&d);
+        return e;
+}
+
+static const char *
+req_ids(const struct match_result *res, char *buf, size_t len)
+{
+        buf[0] = '\0';
+        for (size_t i = 0; i < res->nrequires; i++)
+                snprintf(buf + strlen(buf), len - strlen(buf), "%s%s%s", i ? "," : "",
+                         res->requires[i].cap->id, res->requires[i].required ? "" : "?");
+        return buf;
+}
+
+static const char *
+set_ids(const struct consort_suggestion *sg, size_t k, char *buf, size_t len)
+{
+        size_t n;
+        const uint32_t *m = consort_set(sg->res, k, &n);
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++)
+                snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", i ? "+" : "",
+                         sg->members[m[i]]->id);
+        return buf;
+}
+
+/* Each lot's requirements, matches and sets; the whole notice's verdict;
+ * the bundle; a notice of one lot left alone. */
+static void
+t_per_lot(void **state)
+{
+        struct engine *e = lots_engine();
+        struct engine_scratch *s = engine_scratch_new(e);
+        struct consort_opts co = { 0 };
+        struct lots_suggestion ls;
+        struct match_result whole;
+        struct consort_suggestion wsg;
+        struct ocds_page p, one;
+        static const char *const want_req[] = { "cleaning", "grounds", "building-works" };
+        static const char *const want_set[] = { "clean", "tidy", "build" };
+        char b[128];
+
+        (void)state;
+        ocds_fixture_load(LOTS_FIXTURE, &p);
+        match_result_init(&whole);
+        assert_int_equal(engine_match(e, s, &p.opps[0], 0, &whole), 0);
+        assert_string_equal(req_ids(&whole, b, sizeof(b)), "cleaning,grounds,building-works");
+        assert_int_equal(whole.nmatches, 2);            /* clean, tidy: build's band */
+        assert_int_equal(consort_suggest(&whole, &p.opps[0], &co, NULL, &wsg), 0);
+        assert_int_equal(consort_verdict(wsg.res), CONSORT_NO_COVER);
+
+        assert_int_equal(lots_suggest(e, s, &p.opps[0], 0, &co, NULL, &ls), 0);
+        assert_int_equal(ls.n, 3);
+        assert_int_equal(ls.limit, 2);
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(ls.v[i].lot, i);
+                assert_string_equal(req_ids(&ls.v[i].res, b, sizeof(b)), want_req[i]);
+                assert_int_equal(consort_verdict(ls.v[i].sg.res), CONSORT_SINGLE);
+                assert_int_equal(consort_count(ls.v[i].sg.res), 1);
+                assert_string_equal(set_ids(&ls.v[i].sg, 0, b, sizeof(b)), want_set[i]);
+                assert_int_equal(ls.pick[i], 0);
+        }
+        assert_int_equal(ls.v[2].sg.value, 6000000);    /* the lot's value */
+        assert_int_equal(ls.v[0].res.nmatches, 2);      /* clean, tidy */
+        assert_int_equal(ls.covered, 3);
+        {
+                json_t *j = json_object(), *mj = lots_match_json(&p.opps[0], &ls, "tidy");
+
+                lots_consortia_json(j, &p.opps[0], &ls, &wsg);
+                assert_int_equal(json_array_size(json_object_get(j, "lots")), 3);
+                assert_string_equal(json_string_value(json_array_get(json_object_get(
+                        json_object_get(j, "lot_bundle"), "members"), 2)), "build");
+                /* tidy matches lots 1 and 2, the whole of each */
+                assert_int_equal(json_array_size(json_object_get(json_array_get(mj, 0),
+                                                                 "matches")), 1);
+                assert_true(json_is_true(json_object_get(json_array_get(json_object_get(
+                        json_array_get(mj, 1), "matches"), 0), "whole")));
+                assert_int_equal(json_array_size(json_object_get(json_array_get(mj, 2),
+                                                                 "matches")), 0);
+                json_decref(j);
+                json_decref(mj);
+        }
+        lots_suggestion_done(&ls);
+
+        /* one lot: nothing per lot, no engine call */
+        ocds_fixture_load("fts-release-032703-2026-UK4-below-threshold.json", &one);
+        assert_int_equal(lots_suggest(e, s, &one.opps[0], 0, &co, NULL, &ls), 0);
+        assert_int_equal(ls.n, 0);
+        assert_null(ls.pick);
+        lots_suggestion_done(&ls);
+
+        consort_suggestion_done(&wsg);
+        match_result_done(&whole);
+        ocds_page_done(&one);
+        ocds_page_done(&p);
+        engine_scratch_free(s);
+        engine_free(e);
+}
+
 int
 main(void)
 {
@@ -243,6 +462,8 @@ main(void)
                 cmocka_unit_test(t_json_round_trip),
                 cmocka_unit_test(t_view),
                 cmocka_unit_test(t_store),
+                cmocka_unit_test(t_bundle),
+                cmocka_unit_test(t_per_lot),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
