@@ -778,6 +778,18 @@ static void
 html_escape(const char *text, bool one_line, struct buf *out)
 {
         for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+                const unsigned char *q = p;
+
+                /* a run of bytes that stay as they are: appended whole */
+                while (*q >= ' ' && *q != 127 && *q != '&' && *q != '<' && *q != '>' &&
+                       *q != '"' && *q != '\'')
+                        q++;
+                if (q > p) {
+                        buf_add(out, p, (size_t)(q - p));
+                        if (*q == '\0')
+                                break;
+                        p = q;
+                }
                 switch (*p) {
                 case '&': buf_adds(out, "&amp;"); break;
                 case '<': buf_adds(out, "&lt;"); break;

@@ -1,5 +1,7 @@
 /* utf8.c — the one UTF-8 decoder, validator and encoder (see utf8.h). */
 #include <assert.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
@@ -64,8 +66,14 @@ utf8_valid(const char *s, size_t len)
         uint32_t cp;
 
         for (size_t i = 0; i < len;) {
+                uint64_t w;
                 size_t n;
 
+                /* ASCII eight bytes at a time */
+                while (len - i >= 8 && (memcpy(&w, p + i, 8), (w & 0x8080808080808080u) == 0))
+                        i += 8;
+                if (i == len)
+                        break;
                 if (p[i] < 0x80) {
                         i++;
                         continue;

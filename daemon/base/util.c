@@ -134,13 +134,10 @@ buf_fits(const struct buf *b, size_t n)
 }
 
 static void
-buf_grow(struct buf *b, size_t need)
+buf_grow_slow(struct buf *b, size_t need)
 {
-        size_t cap;
+        size_t cap = b->cap ? b->cap : 64;
 
-        if (b->len + need + 1 <= b->cap)
-                return;
-        cap = b->cap ? b->cap : 64;
         while (cap < b->len + need + 1) {
                 if (cap > SIZE_MAX / 2)
                         oom(SIZE_MAX);
@@ -148,6 +145,14 @@ buf_grow(struct buf *b, size_t need)
         }
         b->data = xrealloc(b->data, cap);
         b->cap = cap;
+}
+
+/* room for need more bytes and the NUL; the check inline, the growing not */
+static inline void
+buf_grow(struct buf *b, size_t need)
+{
+        if (b->len + need + 1 > b->cap)
+                buf_grow_slow(b, need);
 }
 
 int
@@ -172,18 +177,39 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addc(struct buf *b, char c)
 {
-        return buf_add(b, &c, 1);
+        if (!buf_fits(b, 1))
+                return -EFBIG;
+        buf_grow(b, 1);
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return 0;
 }
 
+/* Printed once, straight into the buffer when it has room for most texts, or
+ * else into a local array first; only a longer text is printed again, after
+ * the buffer has grown for it. */
 static int
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
+        char local[256];
+        size_t room = b->cap - b->len;  /* the NUL's byte included */
+        bool direct = room >= sizeof(local);
+        char *dst = direct ? b->data + b->len : local;
+        size_t dlen = direct ? room : sizeof(local);
         va_list again;
         int n;
 
         va_copy(again, ap);
-        n = vsnprintf(NULL, 0, fmt, again);
+        n = vsnprintf(dst, dlen, fmt, again);
         va_end(again);
+        if (n >= 0 && (size_t)n < dlen && buf_fits(b, (size_t)n)) {
+                if (!direct)
+                        return buf_add(b, local, (size_t)n);
+                b->len += (size_t)n;
+                return 0;
+        }
+        if (direct)
+                b->data[b->len] = '\0';        /* what was printed is not kept */
         if (n < 0)
                 return -EINVAL;
         if (!buf_fits(b, (size_t)n))

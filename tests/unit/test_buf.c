@@ -1,5 +1,6 @@
 /* test_buf.c — struct buf and its size cap (daemon/base/util.c). */
 #include <errno.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -57,12 +58,50 @@ t_cap(void **state)
         assert_int_equal(b.max, 0);
 }
 
+/* buf_printf prints once into the buffer's room or a local array, and again
+ * only for a longer text: every path gives the same text, the cap holds */
+static void
+t_printf_paths(void **state)
+{
+        struct buf b;
+        char big[600];
+
+        (void)state;
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        buf_init(&b);
+        assert_int_equal(buf_printf(&b, "%s-%d", "short", 1), 0);     /* no memory yet */
+        assert_string_equal(b.data, "short-1");
+        assert_int_equal(buf_printf(&b, "<%s>", big), 0);              /* longer than the room */
+        assert_int_equal(b.len, 7 + 2 + 599);
+        assert_int_equal(b.data[7], '<');
+        assert_int_equal(b.data[b.len - 1], '>');
+        assert_int_equal(b.data[b.len], '\0');
+        buf_reset(&b);                                                  /* room now: printed in place */
+        assert_int_equal(buf_printf(&b, "%d %s", 42, "in place"), 0);
+        assert_string_equal(b.data, "42 in place");
+        buf_done(&b);
+
+        buf_init(&b);
+        assert_int_equal(buf_printf(&b, "%s", big), 0);                /* first print, long */
+        assert_int_equal(b.len, 599);
+        buf_reset(&b);
+        buf_set_max(&b, 8);                                             /* room, but a cap */
+        assert_int_equal(buf_printf(&b, "%s", "123456789"), -EFBIG);
+        assert_int_equal(b.len, 0);
+        assert_string_equal(b.data, "");
+        assert_int_equal(buf_printf(&b, "%s", "12345678"), 0);
+        assert_string_equal(b.data, "12345678");
+        buf_done(&b);
+}
+
 int
 main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(t_uncapped),
                 cmocka_unit_test(t_cap),
+                cmocka_unit_test(t_printf_paths),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

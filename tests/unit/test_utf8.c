@@ -92,6 +92,35 @@ t_truncated(void **state)
         assert_int_equal(cp, 0x20AC);
 }
 
+/* utf8_valid skips ASCII eight bytes at a time: a sequence is judged the same
+ * at every offset from an 8-byte boundary, at the end too */
+static void
+t_valid_offsets(void **state)
+{
+        static const char *const seqs[] = { "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                            "\xc0\xaf", "\xed\xa0\x80", "\x80", "\xff",
+                                            "\xe2\x82" };
+        static const bool ok[] = { true, true, true, false, false, false, false, false };
+        char s[64];
+
+        (void)state;
+        for (size_t i = 0; i < ARRAY_SIZE(seqs); i++) {
+                size_t n = strlen(seqs[i]);
+
+                for (size_t off = 0; off < 20; off++) {
+                        for (size_t tail = 0; tail < 12; tail += 11) {
+                                memset(s, 'a', sizeof(s));
+                                memcpy(s + off, seqs[i], n);
+                                assert_int_equal(utf8_valid(s, off + n + tail), ok[i]);
+                        }
+                }
+        }
+        memset(s, 'a', sizeof(s));
+        assert_true(utf8_valid(s, sizeof(s)));
+        s[63] = (char)0x80;
+        assert_false(utf8_valid(s, sizeof(s)));
+}
+
 static void
 t_put(void **state)
 {
@@ -142,6 +171,7 @@ main(void)
                 cmocka_unit_test(t_valid),
                 cmocka_unit_test(t_invalid),
                 cmocka_unit_test(t_truncated),
+                cmocka_unit_test(t_valid_offsets),
                 cmocka_unit_test(t_put),
                 cmocka_unit_test(t_cut),
         };
