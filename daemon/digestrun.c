@@ -480,7 +480,7 @@ add_consortium(struct digest_entry *it, struct store *st, const struct engine *e
                 struct consort_opts co;
 
                 match_result_init(&res);
-                matchconf_consort_opts(cfg, &co);
+                matchconf_consort_opts(cfg, eng, &co);
                 if (engine_match(eng, sc, o, 0, &res) == 0 &&
                     consort_suggest(&res, o, &co, NULL, &sg) == 0)
                         j = consort_suggestion_json(&sg);

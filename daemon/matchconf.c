@@ -156,7 +156,8 @@ matchconf_fingerprint(const struct engine *e, char out[HASH_HEX_LEN])
 }
 
 void
-matchconf_consort_opts(const struct config *cfg, struct consort_opts *out)
+matchconf_consort_opts(const struct config *cfg, const struct engine *e,
+                       struct consort_opts *out)
 {
         *out = (struct consort_opts){
                 .k = (unsigned)cfg->consortium_k,
@@ -164,5 +165,6 @@ matchconf_consort_opts(const struct config *cfg, struct consort_opts *out)
                 .node_budget = (size_t)cfg->consortium_node_budget,
                 .rotate = cfg->consortium_rotate,
                 .within = (double)cfg->consortium_rotate_within / 100.0,
+                .checks = e ? engine_taxonomy(e)->checker : NULL,
         };
 }

@@ -54,7 +54,7 @@ match_pass(struct matchsvc *m, const char *why)
         int r;
 
         filter_from_config(&f, m->env.cfg);
-        matchconf_consort_opts(m->env.cfg, &co);
+        matchconf_consort_opts(m->env.cfg, m->engine, &co);
         r = matchstore_run(m->env.store, m->engine, m->fingerprint, &co, &f, (int64_t)time(NULL),
                            TIME_UNKNOWN, &n, &e);
         if (r == -EBUSY) {

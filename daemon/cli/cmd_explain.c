@@ -288,7 +288,7 @@ consortia_keys(struct cli *cli, struct store *st, const struct engine *e,
         struct err err = { 0 };
         int r;
 
-        matchconf_consort_opts(cli->cfg, &co);
+        matchconf_consort_opts(cli->cfg, e, &co);
         match_content_hash(o, hash);
         matchconf_fingerprint(e, efp);
         consort_fingerprint(efp, &co, cfp);
@@ -375,9 +375,12 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                                "                  best minimal consortia (docs/consortium.md);\n"
                                "                  JSON adds \"verdict\", \"missing\", \"consortia\":\n"
                                "                  [{\"members\", \"lead\", \"covers\", \"score\",\n"
-                               "                  \"balance\", \"reasons\"}], \"consortium_search\";\n"
-                               "                  a notice of several lots: each lot's own,\n"
-                               "                  and \"lot_bundle\" (one set per lot)\n"
+                               "                  \"balance\", \"reasons\", \"readiness\": {\"ready\",\n"
+                               "                  \"held\", \"missing\", \"summary\"}}], \"asks\" (the\n"
+                               "                  checks, accreditations and insurance the notice\n"
+                               "                  asks for), \"consortium_search\"; a notice of\n"
+                               "                  several lots: each lot's own, and \"lot_bundle\"\n"
+                               "                  (one set per lot)\n"
                                "  -j, --json      {\"opportunity\", \"filter\": {\"eligible\", \"reason\",\n"
                                "                  \"likely_over_cap\"}, \"requires\", \"excluded\",\n"
                                "                  \"matches\": [{\"member\", \"score\", \"reasons\"}],\n"
@@ -431,7 +434,7 @@ cmd_explain(struct cli *cli, int argc, char **argv)
                 cli_error("explain", "matching failed");
                 goto out;
         }
-        matchconf_consort_opts(cli->cfg, &co);
+        matchconf_consort_opts(cli->cfg, e, &co);
         if (consortia) {
                 size_t n = engine_members(e)->n ? engine_members(e)->n : 1;
 

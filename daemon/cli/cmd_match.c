@@ -86,7 +86,7 @@ cmd_match(struct cli *cli, int argc, char **argv)
         }
         filter_from_config(&f, cli->cfg);
         matchconf_fingerprint(e, fp);
-        matchconf_consort_opts(cli->cfg, &co);
+        matchconf_consort_opts(cli->cfg, e, &co);
         if (matchstore_run(st, e, fp, &co, &f, cli->now, since, &n, &err) < 0) {
                 cli_error("match", "%s", err.msg);
                 goto out;

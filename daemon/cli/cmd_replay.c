@@ -422,7 +422,7 @@ cmd_replay(struct cli *cli, int argc, char **argv)
         rp.sc = engine_scratch_new(cand);
         rp.members = json_object();
         rp.consortia = json_array();
-        matchconf_consort_opts(cli->cfg, &rp.co);
+        matchconf_consort_opts(cli->cfg, live, &rp.co);
         rp.co.rotate = false;
         filter_from_config(&rp.f, cli->cfg);
         filter_from_config(&rp.fc, fcfg ? fcfg : cli->cfg);

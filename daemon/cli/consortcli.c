@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidbroker/checks.h"
 #include "bidbroker/consortmatch.h"
 #include "bidbroker/human.h"
 #include "bidbroker/json.h"
@@ -13,6 +14,7 @@
 #include "bidbroker/util.h"
 
 #include "consortcli.h"
+#include "term.h"
 
 void
 consortia_json(json_t *j, const struct consort_suggestion *sg)
@@ -21,6 +23,99 @@ consortia_json(json_t *j, const struct consort_suggestion *sg)
 
         json_object_update(j, c);
         json_decref(c);
+}
+
+static const char *
+jstr_or(const json_t *o, const char *key)
+{
+        const char *s = json_string_value(json_object_get(o, key));
+
+        return s ? s : "";
+}
+
+/* "Public liability insurance £5m": an ask's label and level (pounds). */
+static const char *
+level_label(const json_t *a, char *buf, size_t len)
+{
+        const json_t *lv = json_object_get(a, "level");
+        char t[32] = "";
+
+        if (json_is_number(lv))
+                check_level_text((int64_t)(json_number_value(lv) * 100 + 0.5), t, sizeof(t));
+        snprintf(buf, len, "%s%s%s", jstr_or(a, "label"), *t ? " " : "", t);
+        return buf;
+}
+
+/* s padded to cols columns (a '£' is one column, two bytes). */
+static void
+padded(FILE *out, const char *s, size_t cols)
+{
+        size_t w = term_columns(s);
+
+        fputs(s, out);
+        for (; w < cols; w++)
+                fputc(' ', out);
+        fputc(' ', out);
+}
+
+/* What the notice asks suppliers for (docs/consortium.md, readiness). */
+static void
+asks_text(FILE *out, const json_t *asks)
+{
+        const json_t *a;
+        char lb[160];
+        size_t i;
+
+        if (!json_is_array(asks))
+                return;                 /* stored before the checklist */
+        if (json_array_size(asks) == 0) {
+                fprintf(out, "  the notice asks for no accreditation, check or insurance "
+                        "the taxonomy knows\n");
+                return;
+        }
+        fprintf(out, "  the notice asks for:\n");
+        json_array_foreach(asks, i, a) {
+                fputs("    ", out);
+                padded(out, level_label(a, lb, sizeof(lb)), 36);
+                fprintf(out, "%s: \"%s\"\n", jstr_or(a, "field"), jstr_or(a, "text"));
+        }
+}
+
+/* One set's checklist: each ask held by whom, or what is missing. */
+static void
+readiness_text(FILE *out, const json_t *asks, const json_t *rd)
+{
+        const json_t *a, *m, *y;
+        char lb[160];
+        size_t i, k;
+
+        if (!json_is_object(rd) || json_array_size(asks) == 0)
+                return;
+        fputs("       readiness:\n", out);
+        json_array_foreach(asks, i, a) {
+                const char *id = json_string_value(json_object_get(a, "check"));
+                const json_t *by = json_object_get(json_object_get(rd, "held"), id ? id : "");
+                const json_t *miss = NULL;
+
+                json_array_foreach(json_object_get(rd, "missing"), k, m)
+                        if (id != NULL && strcmp(jstr_or(m, "check"), id) == 0)
+                                miss = m;
+                fprintf(out, "         [%c] ", miss ? ' ' : 'x');
+                padded(out, level_label(a, lb, sizeof(lb)), 36);
+                if (json_array_size(by) > 0) {
+                        fputs("held by ", out);
+                        json_array_foreach(by, k, y)
+                                fprintf(out, "%s%s", k ? ", " : "", json_string_value(y));
+                }
+                if (miss != NULL) {
+                        fputs(json_array_size(by) > 0 ? "; MISSING: " : "MISSING: ", out);
+                        fputs(jstr_or(miss, "why"), out);
+                }
+                fputc('\n', out);
+        }
+        if (json_is_string(json_object_get(rd, "summary"))) {
+                fprintf(out, "       %s\n", jstr_or(rd, "summary"));
+        }
 }
 
 void
@@ -72,6 +167,7 @@ consortia_text(FILE *out, const json_t *j)
                         fprintf(out, "%s %s", i ? "," : "", json_string_value(x));
                 fputc('\n', out);
         }
+        asks_text(out, json_object_get(j, "asks"));
         json_array_foreach(sets, i, x) {
                 fprintf(out, "  %zu. ", i + 1);
                 json_array_foreach(json_object_get(x, "members"), k, y) {
@@ -91,5 +187,6 @@ consortia_text(FILE *out, const json_t *j)
                         fputs(json_string_value(y), out);
                         fputc('\n', out);
                 }
+                readiness_text(out, json_object_get(j, "asks"), json_object_get(x, "readiness"));
         }
 }

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bidbroker/checks.h"
 #include "bidbroker/consortium.h"
 #include "bidbroker/hash.h"
 #include "bidbroker/util.h"
@@ -48,6 +49,8 @@ struct consort_suggestion {
         struct strv busy;                       /* left out: max_open_bids reached */
         size_t   near_equal;                    /* sets rotation chose among (0: off) */
         double   within;                        /* rotation's tolerance */
+        const struct checker *checks;           /* opt->checks */
+        struct check_asks asks;                 /* what the notice asks suppliers for */
 };
 
 /* [consortium] in bidbroker.conf; 0: the default. */
@@ -57,6 +60,8 @@ struct consort_opts {
         size_t   node_budget;
         bool     rotate;                /* fairness rotation among near-equal sets */
         double   within;                /* near-equal: score >= (1 - within) * best */
+        const struct checker *checks;   /* the taxonomy's [check ID]s (checks.h), for
+                                         * the readiness checklist; NULL: none */
 };
 
 /* What the store knows of the members' load (fairness, docs/consortium.md):
@@ -78,12 +83,13 @@ void consort_suggestion_done(struct consort_suggestion *s);   /* s reusable */
 /* The suggestion as one JSON object (a new reference): "verdict" ("single",
  * "consortium", "no cover" or null: nothing required), "missing",
  * "consortia": [{"members", "lead", "covers": {capability: member},
- * "score", "balance", "reasons", "contacts": {member: {"name", "emails"}}}],
- * "consortium_search" (docs/consortium.md). */
+ * "score", "balance", "reasons", "contacts": {member: {"name", "emails"}},
+ * "readiness" (readiness.h)}], "asks" (readiness_asks_json), "consortium_search"
+ * (docs/consortium.md). */
 json_t *consort_suggestion_json(const struct consort_suggestion *sg);
 
 /* The fingerprint of the suggestions' configuration: the engine's
- * (matchconf_fingerprint) and opt.  Stored with each suggestion, so a
+ * (matchconf_fingerprint) and opt (with its checks' definitions).  Stored with each suggestion, so a
  * changed register, taxonomy or [consortium] recomputes them. */
 void consort_fingerprint(const char *engine_fp, const struct consort_opts *opt,
                          char out[HASH_HEX_LEN]);

@@ -40,7 +40,9 @@ int matchconf_cpvref(const struct config *cfg, struct cpvref **ret, struct diag 
  * so that a changed configuration re-matches. */
 void matchconf_fingerprint(const struct engine *e, char out[HASH_HEX_LEN]);
 
-/* The consortium search's options from [consortium] (consortmatch.h). */
-void matchconf_consort_opts(const struct config *cfg, struct consort_opts *out);
+/* The consortium search's options from [consortium] (consortmatch.h), with
+ * e's taxonomy's checks for the readiness checklist (e NULL: none). */
+void matchconf_consort_opts(const struct config *cfg, const struct engine *e,
+                            struct consort_opts *out);
 
 #endif

@@ -12,6 +12,7 @@
 #include "bidbroker/json.h"
 #include "bidbroker/members.h"
 #include "bidbroker/opportunity.h"
+#include "bidbroker/readiness.h"
 #include "bidbroker/region.h"
 #include "bidbroker/taxonomy.h"
 #include "bidbroker/util.h"
@@ -121,6 +122,8 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
 
         memset(out, 0, sizeof(*out));
         strv_init(&out->busy);
+        check_asks_init(&out->asks);
+        out->checks = opt->checks;
         out->value = o->value_stated && o->value_max >= 0 ? o->value_max : -1;
         out->k = opt->k ? opt->k : CONSORT_DEFAULT_K;
         for (size_t i = 0; i < res->nrequires; i++)
@@ -135,6 +138,7 @@ consort_suggest(const struct match_result *res, const struct opportunity *o,
         for (size_t i = 0; i < res->nrequires; i++)
                 if (res->requires[i].required)
                         out->reqs[out->nreq++] = res->requires[i].cap;
+        checker_asks(opt->checks, o, &out->asks);
         full = out->nreq == 64 ? UINT64_MAX : (UINT64_C(1) << out->nreq) - 1;
         out->members = xreallocarray(NULL, res->nmatches ? res->nmatches : 1,
                                      sizeof(*out->members));
@@ -194,6 +198,7 @@ consort_suggestion_done(struct consort_suggestion *s)
 {
         consort_result_free(s->res);
         strv_done(&s->busy);
+        check_asks_done(&s->asks);
         free(s->reqs);
         free(s->members);
         memset(s, 0, sizeof(*s));
@@ -309,11 +314,43 @@ set_contacts(const struct consort_suggestion *sg, const uint32_t *m, size_t n)
         return c;
 }
 
+/* A set's readiness checklist; holds[m]: members[m]'s accreditations, read
+ * when the member is first met (a member without entries is read again:
+ * that costs nothing). */
+static json_t *
+set_readiness(const struct consort_suggestion *sg, const uint32_t *m, size_t n,
+              struct check_holds *holds)
+{
+        const struct member **mem = xreallocarray(NULL, n ? n : 1, sizeof(*mem));
+        struct check_holds *h = xreallocarray(NULL, n ? n : 1, sizeof(*h));
+        json_t *j;
+
+        for (size_t k = 0; k < n; k++) {
+                struct check_holds *x = &holds[m[k]];
+
+                if (x->entries.n == 0)
+                        checker_member(sg->checks, sg->members[m[k]]->accreditations, x, NULL);
+                mem[k] = sg->members[m[k]];
+                h[k] = *x;
+        }
+        j = readiness_json(&sg->asks, mem, h, n);
+        free(mem);
+        free(h);
+        return j;
+}
+
 json_t *
 consort_suggestion_json(const struct consort_suggestion *sg)
 {
         const struct consort_result *r = sg->res;
         json_t *j = json_object(), *miss = json_array(), *sets = json_array(), *req = json_array(), *search;
+        struct check_holds *holds = NULL;       /* per member, read when first needed */
+
+        if (sg->checks != NULL && sg->nmembers > 0) {
+                holds = xcalloc(sg->nmembers, sizeof(*holds));
+                for (size_t k = 0; k < sg->nmembers; k++)
+                        check_holds_init(&holds[k]);
+        }
 
         for (unsigned q = 0; q < sg->nreq; q++) {
                 json_array_append_new(req, json_string(sg->reqs[q]->id));
@@ -338,8 +375,15 @@ consort_suggestion_json(const struct consort_suggestion *sg)
                 json_object_set_new(o, "balance", json_real(consort_balance(r, i)));
                 json_object_set_new(o, "reasons", set_reasons(sg, i));
                 json_object_set_new(o, "contacts", set_contacts(sg, m, n));
+                if (holds != NULL)              /* checks and members */
+                        json_object_set_new(o, "readiness", set_readiness(sg, m, n, holds));
                 json_array_append_new(sets, o);
         }
+        if (sg->checks != NULL)
+                json_object_set_new(j, "asks", readiness_asks_json(&sg->asks));
+        for (size_t k = 0; holds && k < sg->nmembers; k++)
+                check_holds_done(&holds[k]);
+        free(holds);
         json_object_set_new(j, "verdict", r ? json_string(consort_verdict_name(consort_verdict(r)))
                                             : json_null());
         json_object_set_new(j, "missing", miss);
@@ -365,13 +409,15 @@ consort_fingerprint(const char *engine_fp, const struct consort_opts *opt,
 {
         struct hasher h;
 
-        /* v2: a notice of separable lots also stores its lots' suggestions */
-        hasher_init(&h, "bidbroker/consortium-config/v2");
+        /* v2: a notice of separable lots also stores its lots' suggestions;
+         * v3: the readiness checklist (the checks' definitions, below) */
+        hasher_init(&h, "bidbroker/consortium-config/v3");
         hasher_str(&h, engine_fp);
         hasher_int(&h, opt->k ? opt->k : CONSORT_DEFAULT_K);
         hasher_int(&h, (int64_t)(opt->top_n ? opt->top_n : CONSORT_DEFAULT_TOP));
         hasher_int(&h, (int64_t)(opt->node_budget ? opt->node_budget : CONSORT_DEFAULT_BUDGET));
         hasher_int(&h, opt->rotate);
         hasher_num(&h, opt->within);
+        checker_hash(opt->checks, &h);          /* v3 */
         hasher_hex(&h, out);
 }

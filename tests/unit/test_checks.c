@@ -12,6 +12,8 @@
 
 #include "bidbroker/checks.h"
 #include "bidbroker/err.h"
+#include "bidbroker/members.h"
+#include "bidbroker/readiness.h"
 #include "bidbroker/opportunity.h"
 #include "bidbroker/taxonomy.h"
 #include "bidbroker/util.h"
@@ -306,6 +308,104 @@ t_errors(void **state)
         test_rmtree(dir);
 }
 
+/* A set's checklist: held by whom, what is missing and why, the summary. */
+static json_t *
+checklist(const struct taxonomy *t, const char *desc, const char *const *acc, size_t n)
+{
+        struct opportunity o;
+        struct check_asks a;
+        struct member m[4];
+        const struct member *mp[4];
+        struct check_holds h[4];
+        json_t *j;
+        char id[8];
+
+        opportunity_init(&o);
+        o.title = xstrdup("Community events");
+        o.description = xstrdup(desc);
+        check_asks_init(&a);
+        checker_asks(t->checker, &o, &a);
+        for (size_t i = 0; i < n; i++) {
+                member_init(&m[i]);
+                snprintf(id, sizeof(id), "m%zu", i + 1);
+                m[i].id = xstrdup(id);
+                m[i].accreditations = xstrdup(acc[i]);
+                mp[i] = &m[i];
+                check_holds_init(&h[i]);
+                checker_member(t->checker, acc[i], &h[i], NULL);
+        }
+        j = readiness_json(&a, mp, h, n);
+        for (size_t i = 0; i < n; i++) {
+                check_holds_done(&h[i]);
+                member_done(&m[i]);
+        }
+        check_asks_done(&a);
+        opportunity_done(&o);
+        return j;
+}
+
+static void
+t_checklist(void **state)
+{
+        struct taxonomy *t = shipped();
+        const char *desc = "Stewards must be SIA licensed and hold an enhanced DBS check. "
+                           "Suppliers need public liability insurance of £10m, and CHAS "
+                           "or equivalent.";
+        const char *two[] = { "SIA licences for all stewards, public liability £10m",
+                              "Enhanced DBS; public liability £5m" };
+        const char *ready[] = { "SIA, public liability £10,000,000, CHAS",
+                                "enhanced DBS, Public Liability £10m" };
+        json_t *j, *miss;
+
+        (void)state;
+        j = checklist(t, desc, two, 2);
+        assert_false(json_is_true(json_object_get(j, "ready")));
+        /* scope any: one partner is enough */
+        assert_string_equal(json_string_value(json_array_get(json_object_get(
+                json_object_get(j, "held"), "sia"), 0)), "m1");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(
+                json_object_get(j, "held"), "dbs"), 0)), "m2");
+        /* scope each at a level: m2's £5m is below; nobody holds CHAS */
+        miss = json_object_get(j, "missing");
+        assert_int_equal(json_array_size(miss), 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(miss, 0),
+                                                              "check")), "chas");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(miss, 0),
+                                                              "why")), "no partner holds it");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(miss, 1),
+                                                              "check")), "public-liability");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(miss, 1), "level")),
+                         10000000);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(
+                json_array_get(miss, 1), "members"), 0)), "m2");
+        assert_string_equal(json_string_value(json_object_get(j, "summary")),
+                            "Still needed: CHAS; Public liability insurance £10m "
+                            "(m2 holds £5m)");
+        json_decref(j);
+
+        /* held by every partner at the level, CHAS by one: ready */
+        j = checklist(t, desc, ready, 2);
+        assert_true(json_is_true(json_object_get(j, "ready")));
+        assert_int_equal(json_array_size(json_object_get(j, "missing")), 0);
+        assert_string_equal(json_string_value(json_object_get(j, "summary")),
+                            "Ready: the partners hold all 4 checks the notice asks for");
+        json_decref(j);
+
+        /* a level asked, an entry without an amount: not held, and says so */
+        j = checklist(t, desc, (const char *[]){ "SIA, DBS, CHAS, public liability" }, 1);
+        assert_string_equal(json_string_value(json_object_get(j, "summary")),
+                            "Still needed: Public liability insurance £10m (m1: no amount "
+                            "stated)");
+        json_decref(j);
+
+        /* nothing asked: no summary */
+        j = checklist(t, "Grass cutting.", two, 2);
+        assert_true(json_is_null(json_object_get(j, "summary")));
+        assert_true(json_is_true(json_object_get(j, "ready")));
+        json_decref(j);
+        taxonomy_free(t);
+}
+
 int
 main(void)
 {
@@ -314,6 +414,7 @@ main(void)
                 cmocka_unit_test(t_fields),
                 cmocka_unit_test(t_member_accreditations),
                 cmocka_unit_test(t_levels),
+                cmocka_unit_test(t_checklist),
                 cmocka_unit_test(t_errors),
         };
 
