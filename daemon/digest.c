@@ -228,6 +228,7 @@ entry_done(struct digest_entry *it)
         free(it->change);
         free(it->lead);
         free(it->own_covers);
+        free(it->still_needed);
         for (size_t i = 0; i < it->npartners; i++) {
                 free(it->partners[i].id);
                 free(it->partners[i].name);
@@ -355,6 +356,11 @@ item_blocks(const struct digest_entry *it, bool html, struct buf *links, struct 
                         mime_html_escape(p->covers, cons);
                         buf_adds(cons, "</li>");
                 }
+                if (it->still_needed) {
+                        buf_adds(cons, "<li>");
+                        mime_html_escape(it->still_needed, cons);
+                        buf_adds(cons, "</li>");
+                }
                 buf_adds(cons, "</ul>");
         } else {
                 buf_printf(cons, "   Bid together (lead: %s):\n     - you cover %s", it->lead,
@@ -366,6 +372,8 @@ item_blocks(const struct digest_entry *it, bool html, struct buf *links, struct 
                                    p->email ? " (" : "", p->email ? p->email : "",
                                    p->email ? ")" : "", p->covers);
                 }
+                if (it->still_needed)
+                        buf_printf(cons, "\n     - %s", it->still_needed);
         }
 }
 

@@ -411,6 +411,13 @@ consortium_from_json(struct digest_entry *it, const json_t *doc, const struct me
 
                         it->lead = xstrdup(ln ? ln : lead ? lead : "?");
                 }
+                {
+                        const json_t *rd = json_object_get(set, "readiness");
+                        const char *sum = json_string_value(json_object_get(rd, "summary"));
+
+                        if (sum != NULL && json_is_false(json_object_get(rd, "ready")))
+                                it->still_needed = flat(sum);
+                }
                 it->partners = xcalloc(json_array_size(ids), sizeof(*it->partners));
                 json_array_foreach(ids, k, id) {
                         const char *mid = json_string_value(id);

@@ -56,6 +56,9 @@ struct digest_entry {
         char    *own_covers;            /* what this member covers in it */
         struct digest_partner *partners;
         size_t   npartners;
+        char    *still_needed;          /* the set's readiness summary when something the
+                                         * notice asks for is missing ("Still needed:
+                                         * CHAS; ..."), else NULL */
         char    *interested_url, *not_relevant_url;     /* signed links, or NULL */
 };
 

@@ -5,7 +5,8 @@ description, as buyers write it, asks for CHAS, NICEIC, SIA licences and
 insurance levels; a hand-built register whose accreditations are free text.
 explain --consortia (JSON and text) lists what the notice asks for, who holds
 each, and what is still missing with why; raising a member's cover makes the
-pair ready; check-config notes an accreditation no [check] recognises.
+pair ready; the digest's "Bid together" block says what is still needed;
+check-config notes an accreditation no [check] recognises.
 """
 import json
 import os
@@ -50,7 +51,11 @@ def explain(env, rid):
 
 
 def main():
-    env = mu.Env(members=None)
+    env = mu.Env(members=None, max_value=2000000)     # the notice: £1,560,000
+    with open(env.conf, "a") as f:
+        f.write("[http]\nlisten =\npublic_url = https://brokerage.example/\n"
+                "[mail]\nfrom = digest@brokerage.example\ntemplates = %s\n"
+                % os.path.join(mu.TOP, "conf", "digest"))
     try:
         member(env, "build-co", "building-works",
                "CHAS accredited, NICEIC, public liability £10m, employer's liability £10m")
@@ -88,6 +93,19 @@ def main():
         if rd["summary"] != "Still needed: Public liability insurance £10m (guard-co holds £5m)":
             mu.fail("summary: %r" % rd["summary"])
 
+        # stored by the match pass; the digest's consortium block says what is missing
+        env.run("match", now=mu.NOW_2022)
+        stored = explain(env, rid)
+        if stored["consortia_stored"] is None or \
+           stored["consortia"][0]["readiness"]["summary"] != rd["summary"]:
+            mu.fail("stored: %r" % stored["consortia_stored"])
+        mail = env.run("digest", "--member", "guard-co", "--preview", now=mu.NOW_2022).stdout
+        mail = " ".join(mail.replace("=\r\n", "").replace("=\n", "").split())
+        if "Bid together (lead: build-co)" not in mail or \
+           "- Still needed: Public liability insurance =C2=A3" not in mail and \
+           "- Still needed: Public liability insurance £10m (guard-co holds £5m)" not in mail:
+            mu.fail("digest:\n" + mail)
+
         out = env.run("explain", str(rid), "--consortia", now=mu.NOW_2022).stdout
         out = " ".join(out.split())             # as wrapped to the terminal
         for want in ("the notice asks for:", "[x] CHAS", "held by build-co",
@@ -100,6 +118,9 @@ def main():
         # the security firm raises its cover: the pair is ready
         member(env, "guard-co", "security",
                "SIA Approved Contractor Scheme; Public Liability £10m; Employers Liability £5m")
+        if explain(env, rid)["consortia_stored"]["stale"] is not True:
+            mu.fail("a member's accreditations changed: the stored suggestion is not stale")
+        env.run("match", now=mu.NOW_2022)
         rd = explain(env, rid)["consortia"][0]["readiness"]
         if rd["ready"] is not True or rd["missing"] != [] or \
            rd["summary"] != "Ready: the partners hold all 5 checks the notice asks for":
@@ -108,10 +129,18 @@ def main():
         # without the builder's CHAS and NICEIC nobody holds them
         member(env, "build-co", "building-works",
                "public liability £10m, employer's liability £10m, TrustMark")
+        env.run("match", now=mu.NOW_2022)
         rd = explain(env, rid)["consortia"][0]["readiness"]
         if [x["check"] for x in rd["missing"]] != ["chas", "niceic"] or \
            rd["missing"][0]["why"] != "no partner holds it" or rd["missing"][0]["members"] != []:
             mu.fail("no CHAS: %r" % rd["missing"])
+
+        # a new [check] in the taxonomy: the stored suggestion is stale (the
+        # checks are in the suggestions' fingerprint, not in the engine's)
+        with open(env.taxonomy, "a") as f:
+            f.write("\n[check bs7858]\nlabel = BS 7858 vetting\nregex = \\bBS\\s?7858\\b\n")
+        if explain(env, rid)["consortia_stored"]["stale"] is not True:
+            mu.fail("a new [check]: the stored suggestion is not stale")
 
         # check-config notes what no [check] recognises, keeps it, exits 0
         p = env.run("check-config")
