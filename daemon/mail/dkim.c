@@ -38,6 +38,8 @@ struct dkim_key {
         char          *domain, *selector;
         unsigned char  sk[crypto_sign_SECRETKEYBYTES];  /* Ed25519: seed || pk */
         EVP_PKEY      *pkey;                            /* RSA */
+        EVP_MD_CTX    *md;      /* RSA: signing set up once (EVP_DigestSignInit);
+                                 * each message signs with a copy of it */
 };
 
 /* the signed header fields, in h= order; the bottom-most instance of each */
@@ -53,6 +55,13 @@ is_wsp(char c)
 }
 
 /* ---- canonicalisation ------------------------------------------------------ */
+
+/* whitespace in a header field's value: WSP and the CRLF of a fold */
+static bool
+is_fold_space(char c)
+{
+        return is_wsp(c) || c == '\r' || c == '\n';
+}
 
 void
 dkim_canon_header(const char *field, size_t len, struct buf *out)
@@ -71,18 +80,22 @@ dkim_canon_header(const char *field, size_t len, struct buf *out)
                 buf_addc(out, (char)tolower((unsigned char)field[i]));
         buf_addc(out, ':');
         start = (size_t)(colon - field) + 1;
-        for (i = start; i < len; i++) {
-                char c = field[i];
+        /* the value in runs of non-whitespace, one space between them */
+        for (i = start; i < len; ) {
+                size_t j = i;
 
-                if (c == '\r' || c == '\n' || is_wsp(c)) {
-                        space = any;    /* leading whitespace dropped */
-                        continue;
+                while (j < len && !is_fold_space(field[j]))
+                        j++;
+                if (j > i) {
+                        if (space)
+                                buf_addc(out, ' ');
+                        buf_add(out, field + i, j - i);
+                        any = true;
                 }
-                if (space)
-                        buf_addc(out, ' ');
-                space = false;
-                any = true;
-                buf_addc(out, c);
+                while (j < len && is_fold_space(field[j]))
+                        j++;
+                space = any;    /* leading whitespace dropped */
+                i = j;
         }
 }
 
@@ -367,6 +380,13 @@ load_pem(struct dkim_key *k, const char *path, const unsigned char *data, size_t
                 k->alg = DKIM_RSA;
                 k->pkey = pkey;
                 pkey = NULL;
+                k->md = EVP_MD_CTX_new();
+                if (k->md == NULL ||
+                    EVP_DigestSignInit(k->md, NULL, EVP_sha256(), NULL, k->pkey) != 1) {
+                        ossl_error(e, -EIO, "DKIM: setting up RSA signing");
+                        r = -EIO;
+                        goto out;
+                }
                 break;
         default:
                 r = err_set(e, -EINVAL, "%s: neither an Ed25519 nor an RSA key", path);
@@ -428,6 +448,7 @@ dkim_key_free(struct dkim_key *k)
         if (!k)
                 return;
         sodium_memzero(k->sk, sizeof k->sk);
+        EVP_MD_CTX_free(k->md);
         EVP_PKEY_free(k->pkey);
         free(k->domain);
         free(k->selector);
@@ -684,8 +705,14 @@ sign_one(const struct dkim_key *k, const struct signing *sg, int64_t t, char **r
         } else {
                 siglen = sizeof sig;
                 md = EVP_MD_CTX_new();
-                if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
-                    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)hin.data,
+                if (md == NULL || EVP_MD_CTX_copy_ex(md, k->md) != 1) {
+                        ossl_error(e, -EIO, "DKIM: RSA signing");
+                        r = -EIO;
+                        goto out;
+                }
+                /* the copy is used once: its final step need not copy it again */
+                EVP_MD_CTX_set_flags(md, EVP_MD_CTX_FLAG_FINALISE);
+                if (EVP_DigestSign(md, sig, &siglen, (const unsigned char *)hin.data,
                                    hin.len) != 1) {
                         ossl_error(e, -EIO, "DKIM: RSA signing");
                         r = -EIO;
@@ -695,13 +722,17 @@ sign_one(const struct dkim_key *k, const struct signing *sg, int64_t t, char **r
         b64sig = b64(sig, siglen);
         /* b= folded inside its value: verifiers strip whitespace there */
         col = 3;
-        for (const char *p = b64sig; *p; p++) {
+        for (const char *p = b64sig, *end = p + strlen(p); p < end; ) {
+                size_t n;
+
                 if (col >= 76) {
                         buf_adds(&sigf, "\r\n ");
                         col = 1;
                 }
-                buf_addc(&sigf, *p);
-                col++;
+                n = (size_t)(end - p) < 76 - col ? (size_t)(end - p) : 76 - col;
+                buf_add(&sigf, p, n);
+                p += n;
+                col += n;
         }
         buf_adds(&sigf, "\r\n");
         *ret = buf_steal(&sigf);

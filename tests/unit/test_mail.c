@@ -81,6 +81,38 @@ temp_key(enum dkim_alg alg, unsigned mode)
         return xstrdup(path);
 }
 
+/* an RSA key sets up its signing once and signs each message with a copy:
+ * a message signed after others gets the signature a fresh key gives it */
+static void
+test_rsa_signing_reused(void **state)
+{
+        static const char m1[] = "From: a@example.org\r\nSubject: one\r\n\r\nfirst\r\n";
+        static const char m2[] = "From: a@example.org\r\nSubject: two\r\n\r\nsecond\r\n";
+        char *key = temp_key(DKIM_RSA, 0600), *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+        struct dkim_key *k = NULL, *fresh = NULL;
+        struct err e = { 0 };
+
+        (void)state;
+        assert_int_equal(dkim_key_load(key, "example.org", "s2", &k, &e), 0);
+        assert_int_equal(dkim_sign(k, m1, sizeof m1 - 1, 1, &a, &e), 0);
+        assert_int_equal(dkim_sign(k, m2, sizeof m2 - 1, 1, &b, &e), 0);
+        assert_int_equal(dkim_sign(k, m1, sizeof m1 - 1, 1, &c, &e), 0);
+        assert_int_equal(dkim_key_load(key, "example.org", "s2", &fresh, &e), 0);
+        assert_int_equal(dkim_sign(fresh, m1, sizeof m1 - 1, 1, &d, &e), 0);
+        assert_string_equal(a, c);              /* PKCS #1 v1.5: deterministic */
+        assert_string_equal(a, d);
+        assert_string_not_equal(a, b);
+        assert_non_null(strstr(a, "a=rsa-sha256"));
+        free(a);
+        free(b);
+        free(c);
+        free(d);
+        dkim_key_free(k);
+        dkim_key_free(fresh);
+        unlink(key);
+        free(key);
+}
+
 /* the body is canonicalised in spans (plain lines passed on whole): the
  * lines that are not plain, held-back empty lines and bare CRs around them */
 static void
@@ -372,6 +404,7 @@ main(void)
                 cmocka_unit_test(test_canon_body_edges),
                 cmocka_unit_test(test_canon_body_spans),
                 cmocka_unit_test(test_body_hash),
+                cmocka_unit_test(test_rsa_signing_reused),
                 cmocka_unit_test(test_rfc2047),
                 cmocka_unit_test(test_qp_lines),
                 cmocka_unit_test(test_qp_runs),
