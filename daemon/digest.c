@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,17 +161,32 @@ digest_env_keys(const struct digest_env *env)
         return env->nkeys;
 }
 
+/* Append the strings up to the NULL that ends the list: what buf_printf
+ * with only %s would make, without formatting (a digest makes hundreds). */
+static void __attribute__((sentinel))
+add_all(struct buf *out, ...)
+{
+        va_list ap;
+
+        va_start(ap, out);
+        for (const char *s; (s = va_arg(ap, const char *)) != NULL; )
+                buf_adds(out, s);
+        va_end(ap);
+}
+
 static int
 link_url(const struct digest_env *env, const char *member, int64_t opp, enum link_action a,
          int64_t expires, char **ret, struct err *e)
 {
         char *tok = NULL;
+        struct buf url;
         int r = linktoken_make(env->lk, member, opp, a, expires, &tok, e);
 
         if (r < 0)
                 return r;
-        *ret = xasprintf("%s/%s/%s", env->base, a == LINK_UNSUBSCRIBE ? "unsubscribe" : "l",
-                         tok);
+        buf_init(&url);
+        add_all(&url, env->base, a == LINK_UNSUBSCRIBE ? "/unsubscribe/" : "/l/", tok, NULL);
+        *ret = buf_steal(&url);
         free(tok);
         return 0;
 }
@@ -312,8 +328,8 @@ item_blocks(const struct digest_entry *it, bool html, struct buf *links, struct 
                         buf_adds(links, i ? " · " : "");
                         html_link(links, it->urls[i], it->url_labels[i]);
                 } else {
-                        buf_printf(links, "%s   %s: %s", i ? "\n" : "", it->url_labels[i],
-                                   it->urls[i]);
+                        add_all(links, i ? "\n" : "", "   ", it->url_labels[i], ": ",
+                                it->urls[i], NULL);
                 }
         }
         if (html && it->why.n)
@@ -324,7 +340,7 @@ item_blocks(const struct digest_entry *it, bool html, struct buf *links, struct 
                         mime_html_escape(it->why.v[i], why);
                         buf_adds(why, "</li>");
                 } else {
-                        buf_printf(why, "%s     - %s", i ? "\n" : "", it->why.v[i]);
+                        add_all(why, i ? "\n" : "", "     - ", it->why.v[i], NULL);
                 }
         }
         if (html && it->why.n)
@@ -387,15 +403,21 @@ digest_one_line(const char *s)
         if (s == NULL || *s == '\0')
                 return NULL;
         buf_init(&b);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f || *p == ' ') {
-                        space = b.len > 0;
-                        continue;
+        for (const unsigned char *p = (const unsigned char *)s; *p; ) {
+                const unsigned char *q = p;
+
+                /* a run of bytes kept as they are, then the spaces after it */
+                while (*q > ' ' && *q != 0x7f)
+                        q++;
+                if (q > p) {
+                        if (space)
+                                buf_addc(&b, ' ');
+                        buf_add(&b, p, (size_t)(q - p));
                 }
-                if (space)
-                        buf_addc(&b, ' ');
-                space = false;
-                buf_addc(&b, (char)*p);
+                while (*q != '\0' && (*q <= ' ' || *q == 0x7f))
+                        q++;
+                space = b.len > 0;
+                p = q;
         }
         if (b.len == 0) {
                 buf_done(&b);

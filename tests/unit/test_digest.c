@@ -226,6 +226,25 @@ has(const struct diag *d, const char *needle)
         return false;
 }
 
+/* a feed value on one line: controls and runs of spaces as one space, none
+ * at either end, UTF-8 kept; nothing left is NULL */
+static void
+t_one_line(void **state)
+{
+        char *s;
+
+        (void)state;
+        s = digest_one_line("  Grounds\r\n maintenance\t\x7f(Lot\x01 2) caf\xc3\xa9  ");
+        assert_string_equal(s, "Grounds maintenance (Lot 2) caf\xc3\xa9");
+        free(s);
+        s = digest_one_line("x");
+        assert_string_equal(s, "x");
+        free(s);
+        assert_null(digest_one_line(" \t\r\n\x7f "));
+        assert_null(digest_one_line(""));
+        assert_null(digest_one_line(NULL));
+}
+
 static void
 t_config(void **state)
 {
@@ -389,6 +408,7 @@ main(void)
                 cmocka_unit_test(t_working_days),
                 cmocka_unit_test(t_template),
                 cmocka_unit_test(t_change_text),
+                cmocka_unit_test(t_one_line),
                 cmocka_unit_test(t_config),
                 cmocka_unit_test(t_compose),
         };
