@@ -26,6 +26,12 @@ consortia_json(json_t *j, const struct consort_suggestion *sg)
 }
 
 static const char *
+jstr_or_s(const json_t *s)
+{
+        return json_is_string(s) ? json_string_value(s) : "";
+}
+
+static const char *
 jstr_or(const json_t *o, const char *key)
 {
         const char *s = json_string_value(json_object_get(o, key));
@@ -58,6 +64,43 @@ padded(FILE *out, const char *s, size_t cols)
         fputc(' ', out);
 }
 
+/* Is ask i an alternative named after an earlier ask ("or" of asks[j < i])? */
+static bool
+alternative(const json_t *asks, size_t i)
+{
+        const char *id = jstr_or(json_array_get(asks, i), "check");
+        const json_t *x;
+        size_t k;
+
+        for (size_t j = 0; j < i; j++)
+                json_array_foreach(json_object_get(json_array_get(asks, j), "or"), k, x)
+                        if (strcmp(jstr_or(json_array_get(asks, j), "check"), id) != 0 &&
+                            json_is_string(x) && strcmp(json_string_value(x), id) == 0)
+                                return true;
+        return false;
+}
+
+/* Ask a with its alternatives: "CHAS or SafeContractor", levels included. */
+static const char *
+group_label(const json_t *asks, const json_t *a, char *buf, size_t len)
+{
+        const json_t *x, *y;
+        size_t k, m;
+        char lb[160];
+        struct buf b;
+
+        buf_init(&b);
+        buf_adds(&b, level_label(a, lb, sizeof(lb)));
+        json_array_foreach(json_object_get(a, "or"), k, x)
+                json_array_foreach(asks, m, y)
+                        if (json_is_string(x) &&
+                            strcmp(jstr_or(y, "check"), json_string_value(x)) == 0)
+                                buf_printf(&b, " or %s", level_label(y, lb, sizeof(lb)));
+        snprintf(buf, len, "%s", b.data ? b.data : "");
+        buf_done(&b);
+        return buf;
+}
+
 /* What the notice asks suppliers for (docs/consortium.md, readiness). */
 static void
 asks_text(FILE *out, const json_t *asks)
@@ -75,8 +118,10 @@ asks_text(FILE *out, const json_t *asks)
         }
         fprintf(out, "  the notice asks for:\n");
         json_array_foreach(asks, i, a) {
+                if (alternative(asks, i))
+                        continue;
                 fputs("    ", out);
-                padded(out, level_label(a, lb, sizeof(lb)), 36);
+                padded(out, group_label(asks, a, lb, sizeof(lb)), 36);
                 fprintf(out, "%s: \"%s\"\n", jstr_or(a, "field"), jstr_or(a, "text"));
         }
 }
@@ -94,21 +139,27 @@ readiness_text(FILE *out, const json_t *asks, const json_t *rd)
         fputs("       readiness:\n", out);
         json_array_foreach(asks, i, a) {
                 const char *id = json_string_value(json_object_get(a, "check"));
-                const json_t *by = json_object_get(json_object_get(rd, "held"), id ? id : "");
-                const json_t *miss = NULL;
+                const json_t *held = json_object_get(rd, "held"), *miss = NULL, *alt;
+                size_t nby = 0;
 
+                if (id == NULL || alternative(asks, i))
+                        continue;
                 json_array_foreach(json_object_get(rd, "missing"), k, m)
-                        if (id != NULL && strcmp(jstr_or(m, "check"), id) == 0)
+                        if (strcmp(jstr_or(m, "check"), id) == 0)
                                 miss = m;
                 fprintf(out, "         [%c] ", miss ? ' ' : 'x');
-                padded(out, level_label(a, lb, sizeof(lb)), 36);
-                if (json_array_size(by) > 0) {
-                        fputs("held by ", out);
-                        json_array_foreach(by, k, y)
-                                fprintf(out, "%s%s", k ? ", " : "", json_string_value(y));
+                padded(out, group_label(asks, a, lb, sizeof(lb)), 36);
+                json_array_foreach(json_object_get(held, id), k, y)
+                        fprintf(out, "%s%s", nby++ ? ", " : "held by ", json_string_value(y));
+                json_array_foreach(json_object_get(a, "or"), k, alt) {
+                        size_t n2;
+
+                        json_array_foreach(json_object_get(held, jstr_or_s(alt)), n2, y)
+                                fprintf(out, "%s%s (%s)", nby++ ? ", " : "held by ",
+                                        json_string_value(y), jstr_or_s(alt));
                 }
                 if (miss != NULL) {
-                        fputs(json_array_size(by) > 0 ? "; MISSING: " : "MISSING: ", out);
+                        fputs(nby > 0 ? "; MISSING: " : "MISSING: ", out);
                         fputs(jstr_or(miss, "why"), out);
                 }
                 fputc('\n', out);

@@ -15,6 +15,12 @@
  *   up to ';', a sentence end or 100 bytes); the ask's level is the highest.
  *   Amounts: £ or GBP, digits with thousands commas or decimals, then
  *   k/thousand, m/mn/million, bn/billion.
+ * - Either-or: checks named one after the other in a field, joined by "or"
+ *   or "and/or" (with commas or '/' in a list, and words such as accreditation,
+ *   registered, scheme, equivalent, such as between them: "CHAS,
+ *   SafeContractor or Constructionline accreditation", "an SSIP scheme such
+ *   as CHAS or SafeContractor") are one ask: holding any of them is enough.
+ *   Never amount checks: "public / employer's liability" asks for both.
  * - A member's `accreditations` is split into entries at ',' (not between
  *   digits), ';' and line ends.  An entry holds a check when one of the
  *   check's rules (whatever their fields) or aliases matches it and no
@@ -56,6 +62,9 @@ struct check_ask {                      /* a check the notice asks for */
                                          * CHECK_LEVEL_NONE */
         unsigned field;                 /* FIELD_* of the match shown */
         char    *text;                  /* the words around it (owned) */
+        size_t   alt;                   /* either-or: the index (in the asks) of the
+                                         * first ask of its group ("CHAS or
+                                         * SafeContractor"); its own index: alone */
 };
 
 struct check_asks {

@@ -46,17 +46,47 @@ held(const struct check_ask *a, const struct check_holds *h, int64_t *level)
         return x->level >= a->level ? HELD : HELD_BELOW;
 }
 
-/* "CHAS", "Public liability insurance £10m" */
+/* "CHAS", "Public liability insurance £10m" (with level), "CHAS or
+ * SafeContractor": ask i and its alternatives. */
 static void
-ask_name(const struct check_ask *a, struct buf *b)
+ask_name(const struct check_asks *a, size_t i, bool level, struct buf *b)
 {
-        buf_adds(b, a->def->label);
-        if (a->level != CHECK_LEVEL_NONE) {
-                char lv[32];
+        bool first = true;
 
-                check_level_text(a->level, lv, sizeof(lv));
-                buf_printf(b, " %s", lv);
+        for (size_t j = i; j < a->n; j++) {
+                if (a->v[j].alt != i)
+                        continue;
+                buf_printf(b, "%s%s", first ? "" : " or ", a->v[j].def->label);
+                first = false;
+                if (level && a->v[j].level != CHECK_LEVEL_NONE) {
+                        char lv[32];
+
+                        check_level_text(a->v[j].level, lv, sizeof(lv));
+                        buf_printf(b, " %s", lv);
+                }
         }
+}
+
+/* Does member k hold ask i or one of its alternatives? */
+static bool
+holds_group(const struct check_asks *a, size_t i, const struct check_holds *h)
+{
+        int64_t lv;
+
+        for (size_t j = i; j < a->n; j++)
+                if (a->v[j].alt == i && held(&a->v[j], h, &lv) == HELD)
+                        return true;
+        return false;
+}
+
+static size_t
+group_size(const struct check_asks *a, size_t i)
+{
+        size_t n = 0;
+
+        for (size_t j = i; j < a->n; j++)
+                n += a->v[j].alt == i;
+        return n;
 }
 
 json_t *
@@ -67,12 +97,18 @@ readiness_asks_json(const struct check_asks *a)
         for (size_t i = 0; i < a->n; i++) {
                 const struct check_ask *x = &a->v[i];
 
+                json_t *alt = json_array();
+
+                for (size_t j = 0; j < a->n; j++)
+                        if (j != i && a->v[j].alt == x->alt)
+                                json_array_append_new(alt, json_string(a->v[j].def->id));
                 json_array_append_new(arr, json_pack(
-                        "{s:s,s:s,s:o,s:s,s:s,s:s}", "check", x->def->id,
+                        "{s:s,s:s,s:o,s:s,s:s,s:s,s:o}", "check", x->def->id,
                         "label", x->def->label,
                         "level", json_money(x->level == CHECK_LEVEL_NONE ? INT64_MIN : x->level),
                         "scope", x->def->scope == CHECK_SCOPE_EACH ? "each" : "any",
-                        "field", field_name(x->field), "text", x->text ? x->text : ""));
+                        "field", field_name(x->field), "text", x->text ? x->text : "",
+                        "or", alt));
         }
         return arr;
 }
@@ -124,21 +160,26 @@ readiness_json(const struct check_asks *a, const struct member *const *members,
 
         buf_init(&sum);
         buf_init(&why);
-        for (size_t i = 0; i < a->n; i++) {
-                const struct check_ask *x = &a->v[i];
-                bool each = x->def->scope == CHECK_SCOPE_EACH;
+        for (size_t i = 0; i < a->n; i++) {                    /* who holds each */
                 json_t *by = json_array();
-                size_t nheld = 0;
 
                 for (size_t k = 0; k < n; k++) {
                         int64_t lv;
 
-                        if (held(x, &holds[k], &lv) == HELD) {
+                        if (held(&a->v[i], &holds[k], &lv) == HELD)
                                 json_array_append_new(by, json_string(members[k]->id));
-                                nheld++;
-                        }
                 }
-                json_object_set_new(hj, x->def->id, by);
+                json_object_set_new(hj, a->v[i].def->id, by);
+        }
+        for (size_t i = 0; i < a->n; i++) {             /* each ask or either-or group */
+                const struct check_ask *x = &a->v[i];
+                bool each = x->def->scope == CHECK_SCOPE_EACH, alone = group_size(a, i) == 1;
+                size_t nheld = 0;
+
+                if (x->alt != i)
+                        continue;
+                for (size_t k = 0; k < n; k++)
+                        nheld += holds_group(a, i, &holds[k]);
                 if (each ? nheld == n : nheld > 0)
                         continue;
                 ready = false;
@@ -146,16 +187,37 @@ readiness_json(const struct check_asks *a, const struct member *const *members,
                         json_t *who = json_array();
                         bool detail;
 
+                        json_t *alt = json_array();
+                        struct buf label;
+
+                        buf_init(&label);
                         buf_reset(&why);
-                        detail = lacking_why(x, members, holds, n, each, &why, who);
+                        if (alone) {
+                                detail = lacking_why(x, members, holds, n, each, &why, who);
+                        } else {                /* none of the alternatives held */
+                                for (size_t k = 0; each && k < n; k++)
+                                        if (!holds_group(a, i, &holds[k]))
+                                                json_array_append_new(who, json_string(members[k]->id));
+                                if (n == 1)
+                                        buf_printf(&why, "none of them in %s's accreditations",
+                                                   members[0]->id);
+                                else
+                                        buf_adds(&why, "no partner holds any of them");
+                                detail = false;
+                        }
+                        for (size_t g = i + 1; g < a->n; g++)
+                                if (a->v[g].alt == i)
+                                        json_array_append_new(alt, json_string(a->v[g].def->id));
+                        ask_name(a, i, false, &label);
                         json_array_append_new(miss, json_pack(
-                                "{s:s,s:s,s:o,s:o,s:s}", "check", x->def->id,
-                                "label", x->def->label,
+                                "{s:s,s:o,s:s,s:o,s:o,s:s}", "check", x->def->id, "or", alt,
+                                "label", label.data,
                                 "level", json_money(x->level == CHECK_LEVEL_NONE
                                                     ? INT64_MIN : x->level),
                                 "members", who, "why", why.data));
                         buf_adds(&sum, sum.len ? "; " : "Still needed: ");
-                        ask_name(x, &sum);
+                        ask_name(a, i, true, &sum);
+                        buf_done(&label);
                         if (detail && n > 0)
                                 buf_printf(&sum, " (%s)", why.data);
                 }

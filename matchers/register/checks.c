@@ -403,9 +403,26 @@ fires(const struct crule *r, const char *s, size_t len, size_t from, pcre2_match
 }
 
 /* Does check cc fire on the notice's fields (and at what level)? */
+struct span {                           /* where an asked check was named */
+        size_t ask, field, start, end;  /* field: index into the notice's fields */
+};
+
+struct spans {
+        struct span *v;
+        size_t n;
+};
+
+static void
+span_add(struct spans *sp, size_t ask, size_t field, size_t start, size_t end)
+{
+        if (sp->n % 64 == 0)
+                sp->v = xreallocarray(sp->v, sp->n + 64, sizeof(*sp->v));
+        sp->v[sp->n++] = (struct span){ ask, field, start, end };
+}
+
 static bool
 ask_one(const struct ccheck *cc, const struct field_text *f, size_t nf, pcre2_match_data *md,
-        struct check_ask *out)
+        size_t ask, struct spans *sp, struct check_ask *out)
 {
         bool any = false;
 
@@ -432,8 +449,7 @@ ask_one(const struct ccheck *cc, const struct field_text *f, size_t nf, pcre2_ma
                                         out->level = any && out->level > lv ? out->level : lv;
                                 }
                                 any = true;
-                                if (!cc->def->amount)
-                                        break;
+                                span_add(sp, ask, k, ms, me);
                                 from = me;
                         }
                 }
@@ -441,10 +457,118 @@ ask_one(const struct ccheck *cc, const struct field_text *f, size_t nf, pcre2_ma
         return any;
 }
 
+static int
+span_cmp(const void *x, const void *y)
+{
+        const struct span *a = x, *b = y;
+
+        if (a->field != b->field)
+                return a->field < b->field ? -1 : 1;
+        if (a->start != b->start)
+                return a->start < b->start ? -1 : 1;
+        return a->end < b->end ? -1 : a->end > b->end;
+}
+
+/* The words that may stand between alternatives besides "or". */
+static bool
+link_word(const char *w, size_t n)
+{
+        static const char *const ok[] = {
+                "accreditation", "accreditations", "accredited", "registration", "registered",
+                "certification", "certificate", "certified", "scheme", "schemes", "member",
+                "membership", "equivalent", "either", "a", "an", "the", "such", "as", "e",
+                "g", "eg", "including", "level", "approved", "standard",
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
+                if (strlen(ok[i]) == n && strncasecmp(ok[i], w, n) == 0)
+                        return true;
+        return false;
+}
+
+/* The text between two named checks: 0 not a link, 1 a list link (commas,
+ * "/": "ISO 9001/14001" is both), 2 either-or ("or", "and/or"). */
+static int
+link_kind(const char *s, size_t from, size_t to)
+{
+        int kind = 1;
+
+        if (to < from || to - from > 80)
+                return 0;
+        for (size_t i = from; i < to;) {
+                if (isalnum((unsigned char)s[i])) {
+                        size_t j = i;
+
+                        while (j < to && isalnum((unsigned char)s[j]))
+                                j++;
+                        if ((j - i == 2 && strncasecmp(s + i, "or", 2) == 0))
+                                kind = 2;
+                        else if (j - i == 3 && strncasecmp(s + i, "and", 3) == 0 &&
+                                 j + 3 <= to && strncasecmp(s + j, "/or", 3) == 0)
+                                kind = 2;
+                        else if (!link_word(s + i, j - i))
+                                return 0;
+                        i = j;
+                } else if (s[i] == ',' || s[i] == '/' || s[i] == '(' || s[i] == ')' || s[i] == '-' ||
+                           s[i] == '.' || isspace((unsigned char)s[i])) {
+                        if (s[i] == '.' && (i + 1 == to || isspace((unsigned char)s[i + 1])))
+                                return 0;               /* a sentence end */
+                        i++;
+                } else {
+                        return 0;
+                }
+        }
+        return kind;
+}
+
+static size_t
+alt_root(struct check_asks *a, size_t i)
+{
+        while (a->v[i].alt != i)
+                i = a->v[i].alt;
+        return i;
+}
+
+/* Group the asks named as alternatives of each other (checks.h). */
+static void
+either_or(struct check_asks *a, const struct field_text *f, struct spans *sp)
+{
+        size_t run = 0;                 /* where the current run of linked spans starts */
+        bool either = false;
+
+        if (sp->n < 2)
+                return;
+        qsort(sp->v, sp->n, sizeof(*sp->v), span_cmp);
+        for (size_t i = 1; i <= sp->n; i++) {
+                int k = 0;
+
+                if (i < sp->n && sp->v[i].field == sp->v[i - 1].field &&
+                    sp->v[i].ask != sp->v[i - 1].ask)
+                        k = link_kind(f[sp->v[i].field].s, sp->v[i - 1].end, sp->v[i].start);
+                if (k > 0) {
+                        either = either || k == 2;
+                        continue;
+                }
+                if (either)                     /* spans run .. i-1 are alternatives */
+                        for (size_t j = run + 1; j < i; j++) {
+                                size_t x = alt_root(a, sp->v[run].ask), y = alt_root(a, sp->v[j].ask);
+
+                                /* insurance named together is all of it */
+                                if (x != y && !a->v[x].def->amount && !a->v[y].def->amount)
+                                        a->v[x > y ? x : y].alt = x < y ? x : y;
+                        }
+                run = i;
+                either = false;
+        }
+        for (size_t i = 0; i < a->n; i++)
+                a->v[i].alt = alt_root(a, i);
+}
+
 void
 checker_asks(const struct checker *c, const struct opportunity *o, struct check_asks *a)
 {
         struct field_text *f = NULL;
+        struct spans sp = { NULL, 0 };
         size_t nf;
         pcre2_match_data *md;
 
@@ -456,15 +580,21 @@ checker_asks(const struct checker *c, const struct opportunity *o, struct check_
         a->v = xcalloc(c->n, sizeof(*a->v));
         for (size_t i = 0; i < c->n; i++) {
                 struct check_ask *x = &a->v[a->n];
+                size_t before = sp.n;
 
                 memset(x, 0, sizeof(*x));
                 x->def = c->v[i].def;
                 x->level = CHECK_LEVEL_NONE;
-                if (ask_one(&c->v[i], f, nf, md, x))
+                x->alt = a->n;
+                if (ask_one(&c->v[i], f, nf, md, a->n, &sp, x)) {
                         a->n++;
-                else
+                } else {
                         free(x->text);
+                        sp.n = before;          /* an exclusion fired */
+                }
         }
+        either_or(a, f, &sp);
+        free(sp.v);
         pcre2_match_data_free(md);
         free(f);
 }

@@ -1,8 +1,8 @@
 """The readiness checklist of consortium suggestions (issue #10 item 7), driving
 the real binary: a real notice (CF "Ref 235 - RBKC Council Housing - Door Entry,
 CCTV, Gates and Barriers ...", building-works and security, £1,560,000) whose
-description, as buyers write it, asks for CHAS, NICEIC, SIA licences and
-insurance levels; a hand-built register whose accreditations are free text.
+description, as buyers write it, asks for CHAS or SafeContractor, NICEIC, SIA
+licences and insurance levels; a hand-built register whose accreditations are free text.
 explain --consortia (JSON and text) lists what the notice asks for, who holds
 each, and what is still missing with why; raising a member's cover makes the
 pair ready; the digest's "Bid together" block says what is still needed;
@@ -16,7 +16,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import matchutil as mu  # noqa: E402
 
 NOTICE = "fe45eee8-d6d7-4e08-a878-bc73131baf52"
-ASKS = ("Contractors must be CHAS accredited and NICEIC registered, and staff monitoring "
+ASKS = ("Contractors must be CHAS or SafeContractor accredited and NICEIC registered, and "
+        "staff monitoring "
         "CCTV must hold SIA licences. Public Liability insurance of £10,000,000 and "
         "Employer's Liability insurance of £5m are required. Bidders will sign a "
         "non-disclosure agreement.")
@@ -67,11 +68,15 @@ def main():
 
         j = explain(env, rid)
         asks = {a["check"]: a for a in j["asks"]}
-        if sorted(asks) != ["chas", "employers-liability", "niceic", "public-liability", "sia"]:
+        if sorted(asks) != ["chas", "employers-liability", "niceic", "public-liability",
+                            "safecontractor", "sia"]:
             mu.fail("asks: %r" % sorted(asks))
         if asks["public-liability"]["level"] != 10000000 or \
            asks["employers-liability"]["level"] != 5000000 or asks["chas"]["level"] is not None:
             mu.fail("levels: %r" % asks)
+        if asks["chas"]["or"] != ["safecontractor"] or asks["safecontractor"]["or"] != ["chas"] \
+           or asks["niceic"]["or"] != []:
+            mu.fail("either-or: %r" % asks)
         if asks["public-liability"]["scope"] != "each" or asks["sia"]["scope"] != "any" \
            or asks["sia"]["field"] != "description" or "SIA licences" not in asks["sia"]["text"]:
             mu.fail("ask details: %r" % asks["sia"])
@@ -79,7 +84,8 @@ def main():
         if j["verdict"] != "consortium" or c[0]["members"] != ["build-co", "guard-co"]:
             mu.fail("consortium: %r %r" % (j["verdict"], c))
         rd = c[0]["readiness"]
-        want_held = {"chas": ["build-co"], "niceic": ["build-co"], "sia": ["guard-co"],
+        want_held = {"chas": ["build-co"], "safecontractor": [], "niceic": ["build-co"],
+                     "sia": ["guard-co"],
                      "public-liability": ["build-co"],
                      "employers-liability": ["build-co", "guard-co"]}
         if rd["held"] != want_held:
@@ -108,7 +114,7 @@ def main():
 
         out = env.run("explain", str(rid), "--consortia", now=mu.NOW_2022).stdout
         out = " ".join(out.split())             # as wrapped to the terminal
-        for want in ("the notice asks for:", "[x] CHAS", "held by build-co",
+        for want in ("the notice asks for:", "[x] CHAS or SafeContractor held by build-co",
                      "[ ] Public liability insurance £10m",
                      "MISSING: guard-co holds £5m",
                      "Still needed: Public liability insurance £10m (guard-co holds £5m)"):
@@ -123,7 +129,7 @@ def main():
         env.run("match", now=mu.NOW_2022)
         rd = explain(env, rid)["consortia"][0]["readiness"]
         if rd["ready"] is not True or rd["missing"] != [] or \
-           rd["summary"] != "Ready: the partners hold all 5 checks the notice asks for":
+           rd["summary"] != "Ready: the partners hold all 6 checks the notice asks for":
             mu.fail("ready: %r" % rd)
 
         # without the builder's CHAS and NICEIC nobody holds them
@@ -132,7 +138,9 @@ def main():
         env.run("match", now=mu.NOW_2022)
         rd = explain(env, rid)["consortia"][0]["readiness"]
         if [x["check"] for x in rd["missing"]] != ["chas", "niceic"] or \
-           rd["missing"][0]["why"] != "no partner holds it" or rd["missing"][0]["members"] != []:
+           rd["missing"][0]["why"] != "no partner holds any of them" or \
+           rd["missing"][0]["label"] != "CHAS or SafeContractor" or \
+           rd["missing"][1]["why"] != "no partner holds it" or rd["missing"][0]["members"] != []:
             mu.fail("no CHAS: %r" % rd["missing"])
 
         # a new [check] in the taxonomy: the stored suggestion is stale (the

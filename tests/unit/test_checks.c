@@ -35,7 +35,7 @@ shipped(void)
 }
 
 /* The checks a description asks for, as "id[=level] id ..." (levels in
- * pounds). */
+ * pounds; "a|b": either-or). */
 static char *
 asks(const struct taxonomy *t, const char *title, const char *desc)
 {
@@ -51,7 +51,9 @@ asks(const struct taxonomy *t, const char *title, const char *desc)
         buf_init(&b);
         buf_adds(&b, "");
         for (size_t i = 0; i < a.n; i++) {
-                buf_printf(&b, "%s%s", i ? " " : "", a.v[i].def->id);
+                /* "a|b": b is an alternative of a */
+                buf_printf(&b, "%s%s", i == 0 ? "" : a.v[i].alt != i ? "|" : " ",
+                           a.v[i].def->id);
                 if (a.v[i].level != CHECK_LEVEL_NONE)
                         buf_printf(&b, "=%lld", (long long)(a.v[i].level / 100));
                 assert_non_null(a.v[i].text);
@@ -89,7 +91,18 @@ t_notice_wording(void **state)
         /* SSIP schemes; not "purchase", not the name Chas */
         assert_asks(t, "Roof repairs", "Contractors must be CHAS accredited.", "chas");
         assert_asks(t, "Roof repairs", "SafeContractor or Constructionline Gold required.",
-                    "safecontractor constructionline");
+                    "safecontractor|constructionline");
+        /* either-or: any one of them will do; "and", "/" and sentences keep them apart */
+        assert_asks(t, "Roof repairs", "Contractors must hold CHAS, SafeContractor or "
+                    "Constructionline accreditation.", "chas|safecontractor|constructionline");
+        assert_asks(t, "Roof repairs", "Hold an SSIP scheme such as CHAS and/or "
+                    "SafeContractor.", "ssip|chas|safecontractor");
+        assert_asks(t, "Roof repairs", "Hold CHAS and be Gas Safe registered.", "chas gas-safe");
+        assert_asks(t, "IT support", "Hold CHAS accreditation. Cyber Essentials or "
+                    "ISO 27001 is needed.", "chas iso-27001|cyber-essentials");
+        assert_asks(t, "Roof repairs", "Hold CHAS/SafeContractor.", "chas safecontractor");
+        assert_asks(t, "Events", "Public liability / employer's liability insurance of £5m.",
+                    "public-liability=5000000 employers-liability=5000000");
         assert_asks(t, "Roof repairs", "An SSIP accreditation is essential.", "ssip");
         assert_asks(t, "Stationery", "The purchase of chairs; contact Chas Smith.", "");
         /* food hygiene rating */
@@ -396,6 +409,22 @@ t_checklist(void **state)
         assert_string_equal(json_string_value(json_object_get(j, "summary")),
                             "Still needed: Public liability insurance £10m (m1: no amount "
                             "stated)");
+        json_decref(j);
+
+        /* either-or: one alternative held is enough */
+        j = checklist(t, "CHAS or SafeContractor accreditation.",
+                      (const char *[]){ "SafeContractor" }, 1);
+        assert_true(json_is_true(json_object_get(j, "ready")));
+        json_decref(j);
+        j = checklist(t, "CHAS or SafeContractor accreditation.", two, 2);
+        miss = json_object_get(j, "missing");
+        assert_int_equal(json_array_size(miss), 1);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(miss, 0),
+                                                              "label")), "CHAS or SafeContractor");
+        assert_string_equal(json_string_value(json_array_get(json_object_get(
+                json_array_get(miss, 0), "or"), 0)), "safecontractor");
+        assert_string_equal(json_string_value(json_object_get(j, "summary")),
+                            "Still needed: CHAS or SafeContractor");
         json_decref(j);
 
         /* nothing asked: no summary */
