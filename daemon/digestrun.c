@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bidbroker/config.h"
+#include "bidbroker/consortlots.h"
 #include "bidbroker/consortmatch.h"
 #include "bidbroker/consortstore.h"
 #include "bidbroker/digest.h"
@@ -21,6 +22,7 @@
 #include "bidbroker/feedback.h"
 #include "bidbroker/human.h"
 #include "bidbroker/links.h"
+#include "bidbroker/lots.h"
 #include "bidbroker/matchconf.h"
 #include "bidbroker/matchstore.h"
 #include "bidbroker/members.h"
@@ -453,6 +455,60 @@ consortium_from_json(struct digest_entry *it, const json_t *doc, const struct me
         }
 }
 
+/* A notice of several lots (consortlots.h): which lots the member could bid
+ * for alone, and which it covers part of, one sentence each (at most 3, then
+ * how many more), first among the reasons. */
+static void
+add_lots(struct digest_entry *it, const struct engine *eng, struct engine_scratch *sc,
+         const struct member *m, const struct opportunity *o)
+{
+        struct lots_suggestion ls;
+        size_t said = 0, more = 0;
+
+        if (eng == NULL || !opp_lots_separable(o)
+            || lots_suggest(eng, sc, o, 0, NULL, NULL, &ls) < 0)
+                return;
+        for (size_t i = 0; i < ls.n; i++) {
+                const struct opp_lot *lot = &o->lots[ls.v[i].lot];
+                const struct match_result *res = &ls.v[i].res;
+                char money[HUMAN_MONEY_MAX], *title = flat(lot->title);
+                bool whole = true, in = false;
+
+                for (size_t k = 0; k < res->nmatches; k++)
+                        in = in || res->matches[k].member == m;
+                for (size_t k = 0; in && k < res->nrequires; k++)
+                        if (res->requires[k].required
+                            && !strv_contains(&m->capabilities, res->requires[k].cap->id))
+                                whole = false;
+                if (in && said == 3) {
+                        more++;
+                } else if (in) {
+                        struct buf b;
+
+                        buf_init(&b);
+                        buf_printf(&b, "%s lot %s%s", whole ? "You could bid for"
+                                   : "You cover part of", lot->id, whole ? " alone" : "");
+                        if (lot->value != VALUE_NONE)
+                                buf_printf(&b, " (%s%s%s)", human_money(lot->value, "GBP",
+                                           money, sizeof(money)), title ? ", " : "",
+                                           title ? title : "");
+                        else if (title != NULL)
+                                buf_printf(&b, " (%s)", title);
+                        strv_take(&it->why, buf_steal(&b));
+                        buf_done(&b);
+                        said++;
+                }
+                free(title);
+        }
+        if (more > 0) {
+                char *s = xasprintf("and %zu more lot%s of this notice", more, more > 1 ? "s" : "");
+
+                strv_add(&it->why, s);
+                free(s);
+        }
+        lots_suggestion_done(&ls);
+}
+
 static int
 copy_doc(const struct stored_consortia *c, void *arg)
 {
@@ -617,6 +673,7 @@ select_items(struct digest_env *env, const struct config *cfg, struct store *st,
                 it->change = p->change ? xstrdup(p->change) : NULL;
                 v->changed += it->change != NULL;
                 v->closing += it->closing_soon;
+                add_lots(it, eng, sc, m, &o);
                 add_reasons(it, sel.c.v[p->cand].reasons, tx);
                 if ((r = add_links(st, it, &o, e)) < 0)
                         goto out;

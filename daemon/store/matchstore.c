@@ -277,9 +277,50 @@ put_match(struct run *r, int64_t opp, const char *hash, const struct member_matc
         return rc;
 }
 
-/* Bring the rows of one evaluated opportunity in line with res. */
+static bool
+in_result(const struct match_result *res, const struct member *m)
+{
+        for (size_t i = 0; i < res->nmatches; i++)
+                if (res->matches[i].member == m)
+                        return true;
+        return false;
+}
+
+/* A member who matches a lot but not the whole notice (its value band fits
+ * the lot's value, not the notice's): matched with its best lot's match,
+ * once (consortlots.h). */
 static int
-sync_rows(struct run *r, int64_t opp, const char *hash, const struct match_result *res)
+put_lot_matches(struct run *r, int64_t opp, const char *hash, const struct match_result *res,
+                const struct lots_suggestion *ls, struct old_row *rows, size_t nrows)
+{
+        int rc = 0;
+
+        for (size_t i = 0; rc == 0 && i < ls->n; i++)
+                for (size_t k = 0; rc == 0 && k < ls->v[i].res.nmatches; k++) {
+                        const struct member_match *best = &ls->v[i].res.matches[k];
+                        bool earlier = false;
+
+                        if (in_result(res, best->member))
+                                continue;
+                        for (size_t j = 0; j < i; j++)
+                                earlier = earlier || in_result(&ls->v[j].res, best->member);
+                        if (earlier)
+                                continue;       /* put with the lot it was first in */
+                        for (size_t j = i + 1; j < ls->n; j++)
+                                for (size_t q = 0; q < ls->v[j].res.nmatches; q++)
+                                        if (ls->v[j].res.matches[q].member == best->member
+                                            && ls->v[j].res.matches[q].score > best->score)
+                                                best = &ls->v[j].res.matches[q];
+                        rc = put_match(r, opp, hash, best, rows, nrows);
+                }
+        return rc;
+}
+
+/* Bring the rows of one evaluated opportunity in line with res (and the
+ * lot-only matches of ls). */
+static int
+sync_rows(struct run *r, int64_t opp, const char *hash, const struct match_result *res,
+          const struct lots_suggestion *ls)
 {
         struct old_row *rows = NULL;
         size_t nrows = 0;
@@ -288,6 +329,8 @@ sync_rows(struct run *r, int64_t opp, const char *hash, const struct match_resul
         rc = load_rows(r, opp, &rows, &nrows);
         for (size_t i = 0; rc == 0 && i < res->nmatches; i++)
                 rc = put_match(r, opp, hash, &res->matches[i], rows, nrows);
+        if (rc == 0)
+                rc = put_lot_matches(r, opp, hash, res, ls, rows, nrows);
         for (size_t j = 0; rc == 0 && j < nrows; j++) {
                 if (rows[j].seen || !rows[j].active)
                         continue;
@@ -362,6 +405,7 @@ struct verdict {
         char                hash[HASH_HEX_LEN];
         char               *why;                /* owned; NULL: eligible */
         struct match_result res;                /* eligible: what it matches */
+        struct lots_suggestion ls;              /* eligible, separable lots: each lot's */
         json_t             *consortia;          /* eligible: the suggestion, or NULL */
 };
 
@@ -371,6 +415,7 @@ verdicts_free(struct run *r)
         for (size_t i = 0; i < r->nv; i++) {
                 free(r->v[i].why);
                 match_result_done(&r->v[i].res);
+                lots_suggestion_done(&r->v[i].ls);
                 json_decref(r->v[i].consortia);
         }
         free(r->v);
@@ -412,20 +457,9 @@ suggest(struct run *r, const struct opportunity *o, struct verdict *v)
                                rc == -E2BIG ? "more required capabilities than the search "
                                "takes (64)" : strerror(-rc));
         v->consortia = consort_suggestion_json(&sg);
-        /* a notice of separable lots: each lot's own search and the bundle
-         * (consortlots.h); nothing more for one lot or none */
-        if (opp_lots_separable(o)) {
-                struct lots_suggestion ls;
-
-                rc = lots_suggest(r->e, r->scratch, o, 0, r->co, &load, &ls);
-                if (rc < 0) {
-                        consort_suggestion_done(&sg);
-                        return err_set(r->err, rc, "consortia of the lots of opportunity "
-                                       "%lld: %s", (long long)o->id, strerror(-rc));
-                }
-                lots_consortia_json(v->consortia, o, &ls, &sg);
-                lots_suggestion_done(&ls);
-        }
+        /* a notice of separable lots: each lot's own search and the bundle */
+        if (v->ls.n > 0)
+                lots_consortia_json(v->consortia, o, &v->ls, &sg);
         /* the new first set (2+ members) joins the open counts; a first set
          * other than the old one is a new proposal for each of its members
          * (a single member too: rotation counts every proposal) */
@@ -492,6 +526,7 @@ each_opp(const struct opportunity *o, void *arg)
         v->why = xstrdup(why);
         v->consortia = NULL;
         match_result_init(&v->res);
+        memset(&v->ls, 0, sizeof(v->ls));
         if (why != NULL)
                 return 0;
         r->c->evaluated++;
@@ -499,6 +534,17 @@ each_opp(const struct opportunity *o, void *arg)
         if (rc < 0)
                 return err_set(r->err, rc, "matching opportunity %lld failed: %s",
                                (long long)o->id, strerror(-rc));
+        /* a notice of separable lots: each lot matched (and searched) on its
+         * own (consortlots.h); nothing for one lot or none */
+        if (opp_lots_separable(o)) {
+                struct consort_load load = { load_get, r };
+
+                rc = lots_suggest(r->e, r->scratch, o, 0, r->co, r->co ? &load : NULL, &v->ls);
+                if (rc < 0)
+                        return err_set(r->err, rc, "matching the lots of opportunity %lld: %s",
+                                       (long long)o->id, rc == -E2BIG ? "more required "
+                                       "capabilities than the search takes (64)" : strerror(-rc));
+        }
         return r->co ? suggest(r, o, v) : 0;
 }
 
@@ -514,7 +560,7 @@ write_verdicts(struct run *r)
                 if (v->why != NULL)
                         rc = withdraw_all(r, v->id, v->why);
                 else
-                        rc = sync_rows(r, v->id, v->hash, &v->res);
+                        rc = sync_rows(r, v->id, v->hash, &v->res, &v->ls);
                 if (rc == 0 && r->co != NULL && v->why != NULL)
                         rc = consortstore_withdraw(r->st, v->id, v->why, r->now, r->err);
                 if (rc == 0 && v->consortia != NULL) {

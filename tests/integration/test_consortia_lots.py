@@ -11,12 +11,16 @@ cleaner matches lot 1, the gardener lot 2, a builder whose max_value is
 lots 1 and 2.  The whole notice has no cover (building-works: the builder's
 band is below £130,000); per lot, each has a single member; the bundle puts
 one per lot.  Stored with the suggestion by `bidbroker match`, recomputed
-when the register changes.  A notice of one lot is unchanged: no lot keys.
+when the register changes; the builder's lot-only match is stored with the
+others, and the digests say which lots each member could bid for alone.  A
+notice of one lot is unchanged: no lot keys.
 """
+import email
 import json
 import os
 import sqlite3
 import sys
+from email import policy
 
 sys.path.insert(0, os.path.dirname(__file__))
 import matchutil as mu  # noqa: E402
@@ -44,9 +48,22 @@ def sets(lot):
     return [c["members"] for c in lot["consortia"]]
 
 
+def digest_text(env, mid):
+    """The text part of member mid's digest preview."""
+    p = env.run("digest", "--member", mid, "--preview", now=NOW)
+    msg = email.message_from_string(p.stdout, policy=policy.default)
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_content()
+    mu.fail("no text part in the digest of %s:\n%s" % (mid, p.stdout))
+
+
 def main():
     env = mu.Env(members=None, max_value=100000)
     try:
+        with open(env.conf, "a") as f:
+            f.write("[mail]\nfrom = digest@example.org\ntemplates = %s\n"
+                    % os.path.join(mu.TOP, "conf", "digest"))
         member(env, "clean-co", "cleaning")
         member(env, "green-co", "grounds")
         member(env, "tidy-co", "cleaning, grounds")
@@ -129,6 +146,23 @@ def main():
         doc = json.loads(db.execute("SELECT doc FROM consortium WHERE opportunity_id = ?",
                                     (rid,)).fetchone()[0])
         db.close()
+        # stored matches: build-co matches lot 3, not the whole notice: stored all
+        # the same (with its lot's reasons), so its digest carries the notice
+        stored = {m["member"] for m in env.json_lines("matches", "--json")
+                  if m["opportunity"] == rid}
+        if stored != {"clean-co", "green-co", "tidy-co", "build-co"}:
+            mu.fail("stored matches: %r" % stored)
+        txt = digest_text(env, "build-co")
+        if "You could bid for lot 3 alone (£60,000, Lot 3: Building repairs)" not in txt:
+            mu.fail("build-co's digest:\n" + txt)
+        txt = digest_text(env, "tidy-co")
+        for want_d in ("You could bid for lot 1 alone (£40,000, Lot 1: Cleaning of council "
+                       "buildings)", "You could bid for lot 2 alone (£30,000, Lot 2: Grounds "
+                       "maintenance)"):
+            if want_d not in txt:
+                mu.fail("tidy-co's digest lacks %r:\n%s" % (want_d, txt))
+        if "lot 3" in txt:
+            mu.fail("tidy-co's digest names lot 3:\n" + txt)
         if [x["id"] for x in doc["lots"]] != ["1", "2", "3"] \
            or doc["lot_bundle"]["members"] != ["clean-co", "green-co", "build-co"]:
             mu.fail("stored doc: %r" % doc.get("lot_bundle"))
@@ -148,6 +182,10 @@ def main():
            or b["uncovered"] != ["3"] or "tidy-co bids for lots 1 and 2 (one supplier may " \
            "win at most 2)" not in b["reasons"]:
             mu.fail("recomputed: %r %r" % (lots["3"], b))
+        stored = {m["member"] for m in env.json_lines("matches", "--json")
+                  if m["opportunity"] == rid}
+        if stored != {"tidy-co"}:
+            mu.fail("stored matches after the change: %r" % stored)
 
         # a notice of one lot: as before, no lot keys
         one = env.row_id("032703-2026")
