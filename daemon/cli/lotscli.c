@@ -131,6 +131,9 @@ lots_consortia_text(FILE *out, const json_t *j)
                         fputc(')', out);
                 }
                 fputc('\n', out);
+                x = json_object_get(json_object_get(best, "readiness"), "summary");
+                if (json_is_string(x))          /* the checklist (docs/consortium.md) */
+                        fprintf(out, "      %s\n", json_string_value(x));
         }
         if (!json_is_object(b))
                 return;

@@ -162,7 +162,40 @@ def main():
             mu.fail("accreditations not kept as written: %r" % shown["accreditations"])
     finally:
         env.cleanup()
+    lots()
     print("ok")
+
+
+def lots():
+    """Per lot: the lot's own asks and its best set's summary in the text."""
+    env = mu.Env(members=None, max_value=100000)
+    try:
+        with open(os.path.join(mu.FIXTURES, "lots", "fts-lots-3-facilities-edited.json"),
+                  encoding="utf-8") as f:
+            pkg = json.load(f)
+        lot3 = pkg["releases"][0]["tender"]["lots"][2]
+        lot3["description"] += " Contractors must be Constructionline registered."
+        path = os.path.join(env.dir, "lots.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(pkg, f)
+        for mid, caps, acc in (("clean-co", "cleaning", "CHAS"),
+                               ("build-co", "building-works", "Gas Safe")):
+            with open(os.path.join(env.members, mid + ".conf"), "w") as f:
+                f.write("[member]\nid = %s\nname = %s\nemail = b@%s.example\nregions = UKE\n"
+                        "capabilities = %s\nconsortium = yes\naccreditations = %s\n"
+                        % (mid, mid, mid, caps, acc))
+        now = "2026-04-20T12:00:00Z"            # as test_consortia_lots.py
+        env.run("ingest", path, now=now)
+        rid = env.row_id("051234-2026")
+        j = json.loads(env.run("explain", str(rid), "--consortia", "--json", now=now).stdout)
+        lots = {lot["id"]: lot for lot in j["lots"]}
+        if [a["check"] for a in lots["3"]["asks"]] != ["constructionline"] or lots["1"]["asks"]:
+            mu.fail("lot asks: %r" % [(k, v["asks"]) for k, v in lots.items()])
+        out = " ".join(env.run("explain", str(rid), "--consortia", now=now).stdout.split())
+        if "single: build-co Still needed: Constructionline" not in out:
+            mu.fail("lot text:\n" + out)
+    finally:
+        env.cleanup()
 
 
 if __name__ == "__main__":
