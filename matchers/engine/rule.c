@@ -316,6 +316,16 @@ rule_keyword_atoms(const struct strv *words, struct rule_atoms *out)
 
 enum { IT_S = -1, IT_B = -2, IT_START = -3, IT_END = -4, IT_X = -5, IT_XU = -6, IT_X0 = -7 };
 
+/* An optional W or S item ("s?", "-?", "[- ]?"): OPT(x).  Everything but
+ * runs_req() sees an unknown item (negative, not an edge); runs_req()
+ * works out the condition with and without it (at most OPT_EXPAND of them
+ * per branch; further ones stay unknown). */
+#define IT_OPT_BASE     (-1000)
+#define OPT(x)          (IT_OPT_BASE - ((x) + 8))
+#define IS_OPT(v)       ((v) <= IT_OPT_BASE)
+#define OPT_ITEM(v)     (IT_OPT_BASE - (v) - 8)
+#define OPT_EXPAND      3
+
 #define UNION_MAX 64            /* more alternatives than this: no condition */
 
 /* Items, each with the most bytes of subject it can consume (-1: no bound):
@@ -748,9 +758,10 @@ parse_quant(struct rxp *p, long *min, long *max)
         return 1;
 }
 
-/* Requirements of one branch's items: every run of W items is one. */
+/* Requirements of one branch's items without optional ones: every run of
+ * W items is one. */
 static void
-runs_req(const struct items *it, struct rule_atoms *out)
+runs_req_plain(const struct items *it, struct rule_atoms *out)
 {
         char buf[256];
 
@@ -805,6 +816,169 @@ runs_req(const struct items *it, struct rule_atoms *out)
                 conj_add(out, &one);
                 i = j;
         }
+}
+
+/* Does every token that meets atom a also meet atom b? */
+static bool
+atom_implies(const struct atom *a, const struct atom *b)
+{
+        size_t la = strlen(a->text), lb = strlen(b->text);
+
+        if (lb > la)
+                return false;
+        switch (b->kind) {
+        case ATOM_INFIX:
+                return strstr(a->text, b->text) != NULL;
+        case ATOM_PREFIX:
+                return (a->kind == ATOM_WORD || a->kind == ATOM_PREFIX) &&
+                       memcmp(a->text, b->text, lb) == 0;
+        case ATOM_SUFFIX:
+                return (a->kind == ATOM_WORD || a->kind == ATOM_SUFFIX) &&
+                       memcmp(a->text + la - lb, b->text, lb) == 0;
+        case ATOM_WORD:
+                return a->kind == ATOM_WORD && la == lb && memcmp(a->text, b->text, lb) == 0;
+        }
+        return false;
+}
+
+/* An OR set without the atoms another one of it already covers
+ * ("INFIX:meal|INFIX:meals" is "INFIX:meal"). */
+static void
+set_reduce(struct atom_set *s)
+{
+        bool drop[UNION_MAX + 1] = { false };
+        size_t w = 0;
+
+        if (s->n > UNION_MAX)
+                return;
+        /* the atoms are distinct, so "implies" is a strict order: what is
+         * dropped is covered by an atom that stays */
+        for (size_t i = 0; i < s->n; i++)
+                for (size_t j = 0; j < s->n && !drop[i]; j++)
+                        if (j != i && atom_implies(&s->v[i], &s->v[j]))
+                                drop[i] = true;
+        for (size_t i = 0; i < s->n; i++) {
+                if (drop[i])
+                        free(s->v[i].text);
+                else
+                        s->v[w++] = s->v[i];
+        }
+        s->n = w;
+}
+
+static int
+lmax_max(int a, int b)
+{
+        return a < 0 || b < 0 ? -1 : a > b ? a : b;
+}
+
+/* Requirements of one branch's items.  With optional items, each way of
+ * taking or leaving the first OPT_EXPAND of them is a text the branch can
+ * match, so the branch needs: every condition all the ways need, and one
+ * of each way's cheapest condition (an OR set); as an alternation does
+ * (node_full). */
+static void
+runs_req(const struct items *it, struct rule_atoms *out)
+{
+        struct rule_atoms ra[1u << OPT_EXPAND];
+        struct atom_set u, ub;
+        size_t nopt = 0, nways;
+        bool any_empty = false, any_unbounded = false;
+
+        for (size_t i = 0; i < it->n; i++)
+                if (IS_OPT(it->v[i]))
+                        nopt++;
+        if (nopt == 0) {
+                runs_req_plain(it, out);
+                return;
+        }
+        if (nopt > OPT_EXPAND)
+                nopt = OPT_EXPAND;
+        nways = (size_t)1 << nopt;
+        for (size_t m = 0; m < nways; m++) {
+                struct items x = { 0 };
+                size_t k = 0;
+
+                for (size_t i = 0; i < it->n; i++) {
+                        if (!IS_OPT(it->v[i])) {
+                                items_pushw(&x, it->v[i], it->w[i]);
+                        } else if (k >= nopt) {
+                                items_pushw(&x, IT_X, it->w[i]);        /* not expanded */
+                        } else if (m & ((size_t)1 << k++)) {
+                                items_pushw(&x, OPT_ITEM(it->v[i]), it->w[i]);
+                        }                                               /* else: left out */
+                }
+                rule_atoms_init(&ra[m]);
+                runs_req_plain(&x, &ra[m]);
+                items_done(&x);
+        }
+        /* the conditions every way needs */
+        for (size_t c = 0; c < ra[0].n; c++) {
+                struct atom_set one;
+                int lmax = ra[0].conj[c].lmax;
+                bool all = true;
+
+                for (size_t m = 1; all && m < nways; m++) {
+                        size_t d;
+
+                        for (d = 0; d < ra[m].n && !set_equal(&ra[0].conj[c], &ra[m].conj[d]);
+                             d++)
+                                ;
+                        if (d == ra[m].n)
+                                all = false;
+                        else
+                                lmax = lmax_max(lmax, ra[m].conj[d].lmax);
+                }
+                if (!all)
+                        continue;
+                atom_set_init(&one);
+                for (size_t k = 0; k < ra[0].conj[c].n; k++)
+                        atom_set_add(&one, ra[0].conj[c].v[k].kind, ra[0].conj[c].v[k].text,
+                                     strlen(ra[0].conj[c].v[k].text));
+                one.lmax = lmax;
+                conj_add(out, &one);
+        }
+        /* one of each way's cheapest condition; and of its cheapest bounded
+         * one, for the match windows */
+        atom_set_init(&u);
+        atom_set_init(&ub);
+        ub.lmax = 0;
+        for (size_t m = 0; m < nways; m++) {
+                size_t c;
+
+                if (ra[m].n == 0) {
+                        any_empty = true;
+                        break;
+                }
+                for (size_t k = 0; k < ra[m].conj[0].n; k++)
+                        atom_set_add(&u, ra[m].conj[0].v[k].kind, ra[m].conj[0].v[k].text,
+                                     strlen(ra[m].conj[0].v[k].text));
+                u.lmax = m == 0 ? ra[m].conj[0].lmax : lmax_max(u.lmax, ra[m].conj[0].lmax);
+                for (c = 0; c < ra[m].n && ra[m].conj[c].lmax < 0; c++)
+                        ;
+                if (c == ra[m].n) {
+                        any_unbounded = true;
+                } else if (!any_unbounded) {
+                        for (size_t k = 0; k < ra[m].conj[c].n; k++)
+                                atom_set_add(&ub, ra[m].conj[c].v[k].kind, ra[m].conj[c].v[k].text,
+                                             strlen(ra[m].conj[c].v[k].text));
+                        ub.lmax = lmax_max(ub.lmax, ra[m].conj[c].lmax);
+                }
+        }
+        if (!any_empty && u.n <= UNION_MAX) {
+                bool bounded = u.lmax >= 0;
+
+                set_reduce(&u);
+                conj_add(out, &u);
+                if (!bounded && !any_unbounded && ub.n <= UNION_MAX) {
+                        set_reduce(&ub);
+                        conj_add(out, &ub);
+                }
+        }
+        atom_set_done(&u);
+        atom_set_done(&ub);
+        for (size_t m = 0; m < nways; m++)
+                rule_atoms_done(&ra[m]);
 }
 
 static void
@@ -1026,6 +1200,10 @@ apply_item(struct items *it, int item, int quant, long min, long max, bool *fail
         }
         if (item == IT_B || item == IT_START || item == IT_END) {
                 *fail = true;
+                return;
+        }
+        if (min == 0 && max == 1 && (item >= 0 || item == IT_S)) {
+                items_pushw(it, OPT(item), w);
                 return;
         }
         if (min == 0 || item == IT_X || item == IT_XU || item == IT_X0) {

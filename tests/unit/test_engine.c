@@ -102,7 +102,15 @@ t_regex_atoms(void **state)
         static const struct {
                 const char *pattern, *atoms;
         } cases[] = {
-                { "\\bcleaners?\\b", "PREFIX:cleaner" },
+                { "\\bcleaners?\\b", "WORD:cleaner|WORD:cleaners" },
+                /* optional letters and separators: with and without them */
+                { "\\bwi-?fi\\b", "WORD:wifi|WORD:wi" },
+                { "\\bfit[- ]?out\\b", "WORD:fitout|WORD:fit" },
+                { "\\bclean\\s?rooms?\\b", "WORD:cleanroom|WORD:clean|WORD:cleanrooms" },
+                { "\\bcleaners?\\s+wanted\\b", "WORD:wanted & WORD:cleaner|WORD:cleaners" },
+                { "\\b(?:broadband|wi-?fi)\\s+support\\b",
+                  "WORD:support & WORD:broadband|WORD:wifi|WORD:wi" },
+                { "e-?learning", "INFIX:elearning|PREFIX:learning" },
                 { "clean(ing|ers)", "INFIX:clean & INFIX:ing|INFIX:ers" },
                 { "\\bwindow\\s+cleaning\\b", "WORD:cleaning & WORD:window" },
                 { "\\b(grass|verge) cutting", "PREFIX:cutting & WORD:grass|WORD:verge" },
@@ -965,6 +973,60 @@ t_opening_rules(void **state)
         engine_free(e);
 }
 
+/* Optional letters and separators (wi-?fi, fit[- ]?out, rooms?): the
+ * prefilter's atoms cover every way of writing them, so the engine finds
+ * what brute force finds. */
+static void
+t_optional_items(void **state)
+{
+        static const struct {
+                const char *title;
+                bool match;
+        } cases[] = {
+                { "WiFi support", true },
+                { "Wi-Fi support", true },
+                { "wi fi support", false },
+                { "Broadband support", true },
+                { "Cleanroom", true },
+                { "Clean rooms", true },
+                { "Cleanrooms", true },
+                { "clean room", true },
+                { "Office fit-out", true },
+                { "Office fitout", true },
+                { "Office fit out", true },
+                { "Office fittings", false },
+        };
+        struct taxonomy *tx = fx_taxonomy();
+        struct member_register *reg = fx_register();
+        struct capability *c;
+        struct engine *e;
+        struct match_result r;
+
+        (void)state;
+        c = fx_cap(tx, "it", 1.0);
+        fx_rule(&c->rules, &c->nrules, RULE_REGEX, "\\b(?:broadband|wi-?fi)\\s+support\\b",
+                FIELD_TEXT, false, 1.0);
+        fx_rule(&c->rules, &c->nrules, RULE_REGEX, "\\bclean\\s?rooms?\\b", FIELD_TEXT, false,
+                1.0);
+        fx_rule(&c->rules, &c->nrules, RULE_REGEX, "\\bfit[- ]?out\\b", FIELD_TEXT, false, 1.0);
+        fx_member(reg, "m1", "it", NULL, VALUE_NONE, VALUE_NONE);
+        e = build_ok(tx, reg);
+        match_result_init(&r);
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                struct opportunity o;
+
+                fx_opp(&o, cases[i].title, "", NULL, NULL, VALUE_NONE);
+                run(e, &o, 0, &r);
+                if ((r.nmatches == 1) != cases[i].match)
+                        fprintf(stderr, "optional items: '%s' matched %zu\n", cases[i].title,
+                                r.nmatches);
+                assert_int_equal(r.nmatches, cases[i].match ? 1 : 0);
+                opportunity_done(&o);
+        }
+        match_result_done(&r);
+        engine_free(e);
+}
+
 static void
 t_empty_register(void **state)
 {
@@ -1004,6 +1066,7 @@ main(void)
                 cmocka_unit_test(t_on_site),
                 cmocka_unit_test(t_scores),
                 cmocka_unit_test(t_opening_rules),
+                cmocka_unit_test(t_optional_items),
                 cmocka_unit_test(t_empty_register),
         };
 
