@@ -423,6 +423,24 @@ pat_compile(struct engine *e, struct pat *p, const struct eref *owner, size_t *t
                                                            &ec, &eoff, NULL);
                         if (p->re_lead)
                                 (void)pcre2_jit_compile(p->re_lead, PCRE2_JIT_COMPLETE);
+                        p->lead_lmax = -1;
+                        if (p->re_lead && p->wconj >= 0) {
+                                /* REST's bound for the window condition's atoms */
+                                struct rule_atoms ra;
+                                char *want = atom_set_format(&p->atoms.conj[p->wconj]);
+
+                                rule_atoms_init(&ra);
+                                rule_regex_atoms(rest, &ra);
+                                for (size_t c = 0; c < ra.n && p->lead_lmax < 0; c++) {
+                                        char *one = atom_set_format(&ra.conj[c]);
+
+                                        if (ra.conj[c].lmax >= 0 && strcmp(one, want) == 0)
+                                                p->lead_lmax = ra.conj[c].lmax;
+                                        free(one);
+                                }
+                                free(want);
+                                rule_atoms_done(&ra);
+                        }
                 }
         }
 }
@@ -911,6 +929,7 @@ engine_scratch_new(const struct engine *e)
         s->cap_req = xcalloc(nc, sizeof(int32_t));
         s->cap_excl = xcalloc(nc, sizeof(int32_t));
         s->cap_inc = xcalloc(nc, sizeof(int32_t));
+        s->rq_wsum = xcalloc(nc, sizeof(double));
         s->rk_epoch = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_epoch));
         s->rk_place = xcalloc(e->nregkeys ? e->nregkeys : 1, sizeof(*s->rk_place));
         s->tc_mask = (1u << 12) - 1;
@@ -985,6 +1004,7 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->cap_req);
         free(s->cap_excl);
         free(s->cap_inc);
+        free(s->rq_wsum);
         free(s->rk_epoch);
         free(s->rk_place);
         free(s->mm);
@@ -1313,20 +1333,35 @@ lead_end(struct engine_scratch *s, const struct pat *pa, const char *text, size_
         return i;
 }
 
+/* Does a token meeting candidate p's window condition begin in string k of
+ * field f no later than byte lim? */
+static bool
+lead_token(const struct engine_scratch *s, uint32_t p, unsigned f, uint32_t k, size_t lim)
+{
+        for (uint32_t w = s->ps[p].whead; w != NONE32; w = s->wocc[w].next)
+                for (uint32_t t = s->tc_ent[s->wocc[w].ent].ohead; t != NONE32;
+                     t = s->occ2_next[t])
+                        if (s->tok_field[t] == f && s->tn.tok[t].seg == k &&
+                            s->tn.tok[t].src <= lim)
+                                return true;
+        return false;
+}
+
 /* An opening rule (pa->re_lead): in each string of fields, REST searched
  * from the start with the opening's end as the offset limit; the match
  * runs from the string's start, as the whole pattern's would.  A string
  * that is not valid UTF-8 runs the whole pattern.  Same first match as
  * regex_first(). */
 static bool
-regex_lead(struct engine_scratch *s, const struct pat *pa, unsigned fields, struct hit *h)
+regex_lead(struct engine_scratch *s, const struct pat *pa, uint32_t p, unsigned fields,
+           struct hit *h)
 {
         for (unsigned f = 0; f < NFIELDS; f++) {
                 if (!(fields & (1u << f)))
                         continue;
                 for (size_t k = 0; k < s->nsegs[f]; k++) {
                         const char *text = s->segs[f][k];
-                        size_t len = s->seglen[f][k];
+                        size_t len = s->seglen[f][k], end;
                         PCRE2_SIZE *ov;
                         int rc;
 
@@ -1335,7 +1370,11 @@ regex_lead(struct engine_scratch *s, const struct pat *pa, unsigned fields, stru
                                         return true;
                                 continue;
                         }
-                        pcre2_set_offset_limit(s->mctx_lim, lead_end(s, pa, text, len));
+                        end = lead_end(s, pa, text, len);
+                        if (pa->lead_lmax >= 0 &&
+                            !lead_token(s, p, f, (uint32_t)k, end + (size_t)pa->lead_lmax))
+                                continue;       /* no atom where a match could have it */
+                        pcre2_set_offset_limit(s->mctx_lim, end);
                         rc = pcre2_match(pa->re_lead, (PCRE2_SPTR)text, len, 0,
                                          PCRE2_NO_UTF_CHECK, s->md, s->mctx_lim);
                         if (rc < 0)
@@ -1725,7 +1764,7 @@ verify_one(struct engine_scratch *s, uint32_t p)
                 if (timed && !rule_budget_begin(&s->budget))
                         return;
                 if (pa->re_lead)
-                        ok = regex_lead(s, pa, pa->fields & s->ps[p].cfields, &h);
+                        ok = regex_lead(s, pa, p, pa->fields & s->ps[p].cfields, &h);
                 else if (pa->wconj >= 0)
                         ok = regex_windows(s, pa, p, pa->fields, &h);
                 else

@@ -47,6 +47,9 @@ struct pat {
         pcre2_code    *re_lead;         /* "^[^STOP]{0,N}?REST" (an opening rule):
                                          * REST alone, for valid UTF-8, or NULL */
         uint32_t       lead_max;        /* N */
+        int            lead_lmax;       /* in REST's matches a token meeting the window
+                                         * condition begins at most this many bytes
+                                         * after the start (-1: unknown) */
         char           lead_stop[8];    /* STOP, ASCII punctuation */
         struct rule_atoms atoms;        /* the prefilter's condition */
         bool           always;          /* no atom: checked on every notice */
@@ -255,6 +258,8 @@ struct engine_scratch {
         uint8_t  *cap_any;              /* capability -> one of its rules fired */
         int32_t  *cap_req;              /* capability -> index in requires, or -1 */
         int32_t  *cap_excl;             /* capability -> index in excluded, or -1 */
+        double   *rq_wsum;              /* requirement -> its reasons' weights summed in
+                                         * order from 0 */
         int32_t  *cap_inc;              /* capability -> index in requires when it is
                                          * incidental (cap_req is -1 then), or -1 */
         struct member_match *mm;

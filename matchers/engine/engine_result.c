@@ -133,6 +133,8 @@ reason_kind_name(enum reason_kind k)
         return "unknown";
 }
 
+#define MEM_REQ_MAX     16      /* a member's requirements kept while checking it */
+
 /* ---- helpers ---------------------------------------------------------------- */
 
 static inline struct hit *
@@ -645,7 +647,8 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
             size_t *nmiss)
 {
         const struct member *m = &e->reg->members[mi];
-        size_t ncov_reasons = 0, nown = 0, n = 0;
+        size_t ncov_reasons = 0, nown = 0, n = 0, nq = 0;
+        int32_t qs[MEM_REQ_MAX];        /* its requirements, in its capabilities' order */
         bool covered = false;
         const struct hit *veto_hit = NULL;
         uint32_t veto_ref = 0;
@@ -672,6 +675,9 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
                 if (q >= 0) {
                         covered = true;
                         ncov_reasons += out->requires[q].nreasons;
+                        if (nq < MEM_REQ_MAX)
+                                qs[nq] = q;
+                        nq++;
                 }
         }
         own = s->mem_fired[mi] == s->epoch;    /* any rule of its own fired? */
@@ -715,17 +721,33 @@ member_eval(const struct engine *e, struct engine_scratch *s, const struct oppor
 
         /* A match: reasons, then the score as their sum. */
         rs = result_alloc(out, (ncov_reasons + nown + 4) * sizeof(*rs));
-        for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
-                int32_t q = s->cap_req[e->mem_caps[k]];
-                const struct requirement *rq;
+        if (nq <= MEM_REQ_MAX) {
+                for (size_t i = 0; i < nq; i++) {
+                        const struct requirement *rq = &out->requires[qs[i]];
 
-                if (q < 0)
-                        continue;
-                rq = &out->requires[q];
-                memcpy(rs + n, rq->reasons, rq->nreasons * sizeof(*rs));
-                for (size_t j = 0; j < rq->nreasons; j++)      /* in reason order */
-                        base += rq->reasons[j].weight;
-                n += rq->nreasons;
+                        memcpy(rs + n, rq->reasons, rq->nreasons * sizeof(*rs));
+                        if (i == 0) {
+                                /* 0 + w0 + w1 + ...: the sum worked out once */
+                                base = s->rq_wsum[qs[i]];
+                        } else {
+                                for (size_t j = 0; j < rq->nreasons; j++)  /* in order */
+                                        base += rq->reasons[j].weight;
+                        }
+                        n += rq->nreasons;
+                }
+        } else {
+                for (uint32_t k = e->mem_caps_off[mi]; k < e->mem_caps_off[mi + 1]; k++) {
+                        int32_t q = s->cap_req[e->mem_caps[k]];
+                        const struct requirement *rq;
+
+                        if (q < 0)
+                                continue;
+                        rq = &out->requires[q];
+                        memcpy(rs + n, rq->reasons, rq->nreasons * sizeof(*rs));
+                        for (size_t j = 0; j < rq->nreasons; j++)      /* in reason order */
+                                base += rq->reasons[j].weight;
+                        n += rq->nreasons;
+                }
         }
         for (uint32_t r = e->mem_ref[mi]; nown && r < e->mem_ref[mi + 1]; r++) {
                 struct hit *ht = ref_hit(e, s, r);
@@ -958,6 +980,15 @@ engine_finish_caps(const struct engine *e, struct engine_scratch *s,
         notice_band(s, o);
         capabilities(e, s, o, out);
         place_rule(s, o, out);
+        /* each requirement's reason weights summed in order from 0, as a
+         * match's score starts (member_eval) */
+        for (size_t q = 0; q < out->nrequires; q++) {
+                double w = 0;
+
+                for (size_t j = 0; j < out->requires[q].nreasons; j++)
+                        w += out->requires[q].reasons[j].weight;
+                s->rq_wsum[q] = w;
+        }
 }
 
 void
