@@ -482,6 +482,8 @@ build_members(struct engine *e, struct diag *d)
                                 keys[u++] = keys[i];
                 nkeys = u;
         }
+        for (size_t i = 0; i < nkeys; i++)
+                keys[i].keylen = strlen(keys[i].key);
         e->regkeys = keys;
         e->nregkeys = nkeys;
         nbits = (e->tx->ncaps + 1 + nkeys) * e->nwords;
@@ -1004,6 +1006,9 @@ engine_scratch_free(struct engine_scratch *s)
         free(s->cap_req);
         free(s->cap_excl);
         free(s->cap_inc);
+        free(s->reg_len);
+        free(s->pc_itl1);
+        free(s->pc_itl1_len);
         free(s->rq_wsum);
         free(s->rk_epoch);
         free(s->rk_place);

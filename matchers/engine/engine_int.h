@@ -96,6 +96,7 @@ struct term {
 
 struct regkey {                         /* a region members name, and who */
         const char *key;                /* "UKG31", "PC:B" */
+        size_t      keylen;             /* strlen(key) */
         const char *itl1;               /* PC keys: the area's ITL1 region */
         bool        is_pc;              /* "PC:X" */
         uint32_t    bits;               /* offset of its member bitset */
@@ -278,6 +279,9 @@ struct engine_scratch {
         uint32_t *rk_epoch;             /* per regkey: evaluated for this notice */
         const char **rk_place;          /* per regkey: where the notice fits, or NULL */
         char    **reg_c, **pc_c;        /* its regions/postcodes, in the result */
+        size_t   *reg_len;              /* strlen of each of its regions */
+        const char **pc_itl1;           /* each postcode's ITL1 region, or NULL */
+        size_t   *pc_itl1_len;
         size_t    reg_c_cap, pc_c_cap;
 
         pcre2_match_data    *md;

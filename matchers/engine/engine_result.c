@@ -204,6 +204,14 @@ pc_area_eq(const char *pc, const char *area)
         return postcode_area(pc, a) == 0 && strcmp(a, area) == 0;
 }
 
+/* region_overlaps(a, b) for strings of lengths na and nb: both non-empty
+ * and one a prefix of the other. */
+static inline bool
+prefix_overlap(const char *a, size_t na, const char *b, size_t nb)
+{
+        return na && nb && memcmp(a, b, na < nb ? na : nb) == 0;
+}
+
 /* Where a notice lies within one member region entry (regkey k: "UKG31",
  * "PC:B"): the notice region or postcode (its copy in the result) that
  * fits, or NULL. */
@@ -228,13 +236,15 @@ region_place(const struct engine *e, const struct engine_scratch *s, uint32_t k,
                 }
                 return NULL;
         }
+        /* region_overlaps() with the lengths worked out once per notice
+         * (engine_finish_caps) and per key (build) */
         for (size_t j = 0; j < o->regions.n; j++)
-                if (region_overlaps(mr, o->regions.v[j]))
+                if (prefix_overlap(mr, e->regkeys[k].keylen, o->regions.v[j], s->reg_len[j]))
                         return s->reg_c[j];
         for (size_t j = 0; j < o->postcodes.n; j++) {
-                const char *itl1 = postcode_region(o->postcodes.v[j]);
+                const char *itl1 = s->pc_itl1[j];
 
-                if (itl1 && region_overlaps(mr, itl1))
+                if (itl1 && prefix_overlap(mr, e->regkeys[k].keylen, itl1, s->pc_itl1_len[j]))
                         return s->pc_c[j];
         }
         return NULL;
@@ -967,15 +977,24 @@ engine_finish_caps(const struct engine *e, struct engine_scratch *s,
         if (o->regions.n > s->reg_c_cap) {
                 s->reg_c_cap = o->regions.n;
                 s->reg_c = xreallocarray(s->reg_c, s->reg_c_cap, sizeof(*s->reg_c));
+                s->reg_len = xreallocarray(s->reg_len, s->reg_c_cap, sizeof(*s->reg_len));
         }
         if (o->postcodes.n > s->pc_c_cap) {
                 s->pc_c_cap = o->postcodes.n;
                 s->pc_c = xreallocarray(s->pc_c, s->pc_c_cap, sizeof(*s->pc_c));
+                s->pc_itl1 = xreallocarray(s->pc_itl1, s->pc_c_cap, sizeof(*s->pc_itl1));
+                s->pc_itl1_len = xreallocarray(s->pc_itl1_len, s->pc_c_cap,
+                                               sizeof(*s->pc_itl1_len));
         }
-        for (size_t i = 0; i < o->regions.n; i++)
-                s->reg_c[i] = result_strndup(out, o->regions.v[i], strlen(o->regions.v[i]));
-        for (size_t i = 0; i < o->postcodes.n; i++)
+        for (size_t i = 0; i < o->regions.n; i++) {
+                s->reg_len[i] = strlen(o->regions.v[i]);
+                s->reg_c[i] = result_strndup(out, o->regions.v[i], s->reg_len[i]);
+        }
+        for (size_t i = 0; i < o->postcodes.n; i++) {
                 s->pc_c[i] = result_strndup(out, o->postcodes.v[i], strlen(o->postcodes.v[i]));
+                s->pc_itl1[i] = postcode_region(o->postcodes.v[i]);
+                s->pc_itl1_len[i] = s->pc_itl1[i] ? strlen(s->pc_itl1[i]) : 0;
+        }
         s->val_text = value_text(out, o);
         notice_band(s, o);
         capabilities(e, s, o, out);
