@@ -430,6 +430,38 @@ tri(enum tristate t)
         return t == TRI_YES ? "yes" : t == TRI_NO ? "no" : "not stated";
 }
 
+/* One line per lot (lots.h): id, title, value, CPV codes, status when not
+ * open; then how many lots one supplier may bid for or win. */
+static void
+show_lots(FILE *out, const struct opportunity *o)
+{
+        char money[HUMAN_MONEY_MAX];
+
+        for (size_t i = 0; i < o->nlots; i++) {
+                const struct opp_lot *lot = &o->lots[i];
+
+                fprintf(out, "%-14s %s: %s, %s", i ? "" : "lots", lot->id,
+                        lot->title ? lot->title : "(untitled)", lot->value == VALUE_NONE
+                        ? "value not stated" : human_money(lot->value, o->currency[0]
+                                                           ? o->currency : "GBP", money,
+                                                           sizeof(money)));
+                for (size_t k = 0; k < lot->cpv.n; k++)
+                        fprintf(out, "%s%s", k ? ", " : ", CPV ", lot->cpv.v[k]);
+                if (!lot->active)
+                        fprintf(out, " (%s)", lot->status ? lot->status : "closed");
+                fputc('\n', out);
+        }
+        if (o->max_lots_bid > 0 || o->max_lots_awarded > 0) {
+                fprintf(out, "%-14s", "lot limits");
+                if (o->max_lots_bid > 0)
+                        fprintf(out, " a supplier may bid for %d", o->max_lots_bid);
+                if (o->max_lots_awarded > 0)
+                        fprintf(out, "%s may win %d", o->max_lots_bid > 0 ? "," : " a supplier",
+                                o->max_lots_awarded);
+                fputc('\n', out);
+        }
+}
+
 static void
 show_text(FILE *out, const struct opportunity *o, const struct filter *f,
           const struct store_link *l, int linked)
@@ -475,7 +507,9 @@ show_text(FILE *out, const struct opportunity *o, const struct filter *f,
                o->procurement_method_details ? o->procurement_method_details : "");
         fprintf(out, "%-14s SME %s, VCSE %s\n", "suitable", tri(o->suitable_sme), tri(o->suitable_vcse));
         fprintf(out, "%-14s %s\n", "url", o->url ? o->url : "-");
-        if (o->lot_titles.n)
+        if (o->nlots > 1)               /* one lot is the notice itself */
+                show_lots(out, o);
+        else if (o->lot_titles.n)
                 show_list(out, "lots", &o->lot_titles);
         fprintf(out, "\n%s\n", o->description ? o->description : "");
 }

@@ -81,6 +81,14 @@ def main():
            or shown["lots"]["max_lots_awarded"] != 2:
             mu.fail("show lots: %r" % shown["lots"])
 
+        text = env.run("show", str(rid)).stdout
+        for want_line in ("lots           1: Lot 1: Cleaning of council buildings, £40,000, "
+                          "CPV 90910000",
+                          "               3: Lot 3: Building repairs, £60,000, CPV 45453000",
+                          "lot limits     a supplier may bid for 3, may win 2"):
+            if want_line not in text:
+                mu.fail("show lacks %r:\n%s" % (want_line, text))
+
         # matching per lot
         j = explain(env, rid)
         if not j["filter"]["eligible"]:
