@@ -596,6 +596,8 @@ static const struct mcol consortium_cols[] = {
         { "members", MCOL_TEXT, "the set proposed first, space-separated" },
         { "lead", MCOL_TEXT, "its proposed lead" },
         { "missing", MCOL_TEXT, "capabilities no member covers (no cover), space-separated" },
+        { "still_needed", MCOL_TEXT, "what the notice asks for (accreditations, checks, "
+          "insurance) that the first set's partners do not hold: its readiness checklist" },
 };
 static const struct mcol member_cols[] = {
         { "member", MCOL_TEXT, "member id (its file's name)" },
@@ -760,6 +762,7 @@ add_consortium(const struct impact_consortium *c, void *arg)
         row[7].s = xstrdup(c->members);
         row[8].s = xstrdup(c->lead);
         row[9].s = xstrdup(c->missing);
+        row[10].s = xstrdup(c->still_needed);
         return 0;
 }
 

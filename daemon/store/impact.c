@@ -829,6 +829,7 @@ get_consortium(sqlite3_stmt *st, void *arg)
                 .members = (const char *)sqlite3_column_text(st, 7),
                 .lead = (const char *)sqlite3_column_text(st, 8),
                 .missing = (const char *)sqlite3_column_text(st, 9),
+                .still_needed = (const char *)sqlite3_column_text(st, 10),
         };
 
         return ((impact_consortium_fn)e->fn)(&c, e->arg);
@@ -853,7 +854,9 @@ impact_consortia_each(struct store *s, const struct impact_query *q, impact_cons
                         " (SELECT group_concat(value, ' ') FROM"
                         "  json_each(cs.doc, '$.consortia[0].members')),"
                         " json_extract(cs.doc, '$.consortia[0].lead'),"
-                        " (SELECT group_concat(value, ' ') FROM json_each(cs.doc, '$.missing'))"
+                        " (SELECT group_concat(value, ' ') FROM json_each(cs.doc, '$.missing')),"
+                        " CASE WHEN json_extract(cs.doc, '$.consortia[0].readiness.ready') = 0"
+                        "  THEN json_extract(cs.doc, '$.consortia[0].readiness.summary') END"
                         " FROM consortium cs JOIN opportunity o ON o.id = cs.opportunity_id"
                         " WHERE cs.status = 'active' AND cs.verdict IN ('consortium', 'no cover')"
                         " AND json_valid(cs.doc) AND "

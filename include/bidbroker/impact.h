@@ -171,6 +171,9 @@ struct impact_consortium {
         const char *members;            /* the first set, space-separated; or NULL */
         const char *lead;               /* its proposed lead, or NULL */
         const char *missing;            /* capabilities no member covers, space-separated */
+        const char *still_needed;       /* the first set's readiness summary when its
+                                         * partners lack something the notice asks for
+                                         * ("Still needed: CHAS; ..."), or NULL */
 };
 typedef int (*impact_consortium_fn)(const struct impact_consortium *c, void *arg);
 int impact_consortia_each(struct store *s, const struct impact_query *q,

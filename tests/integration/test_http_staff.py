@@ -16,7 +16,8 @@ Mondays), never with the daemon's SQL, then checked against:
     them), formula cells (= + - @) prefixed with ' in the CSV;
   - every <svg> parses with xml.etree, has <title>, <desc> and a viewBox;
   - consortium suggestions: two more postings (cleaning and catering in
-    Birmingham, minibus transport in Newcastle) are listed as consortium
+    Birmingham, asking for ISO 45001 that no partner holds: its still_needed;
+    minibus transport in Newcastle) are listed as consortium
     (the set proposed first, its lead) and no cover (what is missing), as
     the consortium table stores them;
   - access: loopback without a staff token; a proxied request (X-Forwarded-For)
@@ -128,6 +129,12 @@ def human(p):
 
 def guard(s):
     return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+
+
+def still_needed(sets):
+    """The first set's readiness summary when something asked is missing."""
+    rd = sets[0].get("readiness") if sets else None
+    return rd["summary"] if rd and rd.get("ready") is False else ""
 
 
 class Store:
@@ -264,7 +271,8 @@ class Store:
                 money(op["value"]) if op["value"] is not None else "",
                 ukdate(dl) if dl is not None else "", verdict, str(len(sets)),
                 " ".join(sets[0]["members"]) if sets else "",
-                sets[0]["lead"] if sets else "", " ".join(doc.get("missing") or [])]))
+                sets[0]["lead"] if sets else "", " ".join(doc.get("missing") or []),
+                guard(still_needed(sets))]))
         return [r for _, r in sorted(rows)]
 
     def gaps(self, period):
@@ -488,7 +496,7 @@ def run():
         for title, desc, pc in (
                 ("Community centre cleaning and catering",
                  "Daily cleaning of the community centre, and catering for its lunch club: "
-                 "hot meals and buffets.", "B5 5SE"),
+                 "hot meals and buffets. Suppliers must hold ISO 45001.", "B5 5SE"),
                 ("Minibus transport for day centre users",
                  "Door-to-door minibus transport for older people to a day centre.",
                  "NE1 4ST")):
@@ -528,6 +536,10 @@ def run():
         now_period = datetime.datetime.now(UK).strftime("%Y-%m")
         check({r[5] for r in store.consortia_rows(now_period)} == {"consortium", "no cover"},
               "the dataset should have consortium and no-cover suggestions: %r"
+              % store.consortia_rows(now_period))
+        check(any(r[10].startswith("Still needed: ISO 45001") for r in
+                  store.consortia_rows(now_period)),
+              "the cleaning-and-catering set lacks the ISO 45001 it asks for: %r"
               % store.consortia_rows(now_period))
 
         # --- loopback, no staff token ----------------------------------------
