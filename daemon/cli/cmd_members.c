@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bidbroker/checks.h"
 #include "bidbroker/cli.h"
 #include "bidbroker/config.h"
 #include "bidbroker/cpvref.h"
@@ -100,6 +101,40 @@ print_list(FILE *out, const char *label, const struct strv *v)
         fprintf(out, "%s\n", v->n ? "" : "-");
 }
 
+/* The checks its accreditations hold, as the readiness checklist reads
+ * them (checks.h), and the entries no [check] recognises. */
+static void
+checks_text(FILE *out, const struct member *m, const struct taxonomy *tx)
+{
+        struct check_holds h;
+        struct strv unknown;
+
+        if (tx == NULL || tx->checker == NULL)
+                return;
+        check_holds_init(&h);
+        strv_init(&unknown);
+        checker_member(tx->checker, m->accreditations, &h, &unknown);
+        fprintf(out, "  %-15s ", "checks held");
+        for (size_t i = 0; i < h.n; i++) {
+                char lv[32] = "";
+
+                if (h.v[i].level != CHECK_LEVEL_NONE) {
+                        lv[0] = ' ';
+                        check_level_text(h.v[i].level, lv + 1, sizeof(lv) - 1);
+                }
+                fprintf(out, "%s%s%s", i ? ", " : "", h.v[i].def->label, lv);
+        }
+        fprintf(out, "%s\n", h.n ? "" : "none the taxonomy's [check]s recognise");
+        if (unknown.n > 0) {
+                fprintf(out, "  %-15s ", "free text");
+                for (size_t i = 0; i < unknown.n; i++)
+                        fprintf(out, "%s%s", i ? ", " : "", unknown.v[i]);
+                fputc('\n', out);
+        }
+        strv_done(&unknown);
+        check_holds_done(&h);
+}
+
 static void
 member_text(FILE *out, const struct member *m, const struct taxonomy *tx)
 {
@@ -130,8 +165,10 @@ member_text(FILE *out, const struct member *m, const struct taxonomy *tx)
         fprintf(out, "  %-15s %s\n", "consortium", m->consortium ? "yes" : "no");
         if (m->lead)
                 fprintf(out, "  %-15s %s\n", "lead", "yes");
-        if (m->accreditations)
+        if (m->accreditations) {
                 fprintf(out, "  %-15s %s\n", "accreditations", m->accreditations);
+                checks_text(out, m, tx);
+        }
         fprintf(out, "  %-15s %d\n", "max_open_bids", m->max_open_bids);
         if (m->works_with.n)
                 print_list(out, "works_with", &m->works_with);

@@ -160,6 +160,10 @@ def main():
         shown = json.loads(env.run("members", "show", "build-co", "--json").stdout)
         if "TrustMark" not in shown["accreditations"]:
             mu.fail("accreditations not kept as written: %r" % shown["accreditations"])
+        text = " ".join(env.run("members", "show", "build-co").stdout.split())
+        if "checks held Public liability insurance £10m, Employer's liability insurance " \
+           "£10m free text TrustMark" not in text:
+            mu.fail("members show:\n" + text)
     finally:
         env.cleanup()
     lots()
