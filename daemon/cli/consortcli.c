@@ -206,8 +206,19 @@ consortia_text(FILE *out, const json_t *j)
         else if (x != NULL)
                 fprintf(out, "  computed now: not stored (the match pass stores them for open "
                         "low-value notices)\n");
+        x = json_object_get(s, "why");
+        if (json_is_string(x) && strcmp(json_string_value(x), "capacity") == 0) {
+                char money[HUMAN_MONEY_MAX];
+
+                fprintf(out, "  every capability is covered, but no set of at most %lld "
+                        "members has the capacity (the register's capacity, together) for "
+                        "its value, %s\n",
+                        (long long)json_integer_value(json_object_get(s, "k")),
+                        human_money((int64_t)(json_number_value(json_object_get(s, "value")) *
+                                              100.0 + 0.5), "GBP", money, sizeof(money)));
+        }
         if (json_array_size(json_object_get(j, "missing")) > 0) {
-                fprintf(out, "  no member delivers:");
+                fprintf(out, "  no member delivers, in its region and value range:");
                 json_array_foreach(json_object_get(j, "missing"), i, x)
                         fprintf(out, "%s %s", i ? "," : "", json_string_value(x));
                 fputc('\n', out);
