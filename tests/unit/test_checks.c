@@ -331,7 +331,7 @@ checklist(const struct taxonomy *t, const char *desc, const char *const *acc, si
         const struct member *mp[4];
         struct check_holds h[4];
         json_t *j;
-        char id[8];
+        char id[24];                    /* "m" and any size_t */
 
         opportunity_init(&o);
         o.title = xstrdup("Community events");
