@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "bidbroker/json.h"
+#include "bidbroker/text.h"
 #include "bidbroker/timeutil.h"
 #include "bidbroker/util.h"
 
@@ -57,4 +58,21 @@ json_print(FILE *f, const json_t *j, size_t flags)
                 fputc('\n', f);
                 free(s);
         }
+}
+
+char *
+json_id_text(const json_t *v, size_t max)
+{
+        char *s;
+
+        if (json_is_integer(v))
+                return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        if (!json_is_string(v))
+                return NULL;
+        s = text_clean(json_string_value(v), json_string_length(v), max, TEXT_SINGLE_LINE);
+        if (s[0] == '\0') {
+                free(s);
+                return NULL;
+        }
+        return s;
 }

@@ -391,20 +391,7 @@ field_str(struct rctx *c, const json_t *obj, const char *key, const char *path)
 static char *
 field_id(struct rctx *c, const json_t *obj, const char *key, const char *path)
 {
-        json_t *v = field(c, obj, key, W_ID, path);
-        char *s;
-
-        if (v == NULL)
-                return NULL;
-        if (json_is_integer(v))
-                return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        s = text_clean(json_string_value(v), json_string_length(v), OCDS_ID_MAX,
-                       TEXT_SINGLE_LINE);
-        if (s[0] == '\0') {
-                free(s);
-                return NULL;
-        }
-        return s;
+        return json_id_text(field(c, obj, key, W_ID, path), OCDS_ID_MAX);
 }
 
 /* Cleaned text of a string field, or NULL when absent or empty. */

@@ -28,20 +28,7 @@ get(const json_t *obj, const char *key, json_type t)
 static char *
 id_of(const json_t *obj, const char *key)
 {
-        const json_t *v = obj ? json_object_get(obj, key) : NULL;
-        char *s;
-
-        if (json_is_integer(v))
-                return xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        if (!json_is_string(v))
-                return NULL;
-        s = text_clean(json_string_value(v), json_string_length(v), LOT_ID_MAX,
-                       TEXT_SINGLE_LINE);
-        if (s[0] == '\0') {
-                free(s);
-                return NULL;
-        }
-        return s;
+        return json_id_text(obj ? json_object_get(obj, key) : NULL, LOT_ID_MAX);
 }
 
 static char *

@@ -33,6 +33,10 @@ json_t *json_tri(int t);
 json_t *json_strv(const struct strv *v);
 /* s, or null for NULL. */
 json_t *json_str_or_null(const char *s);
+/* An identifier as feeds write it, a string or an integer, as a new string:
+ * the integer in decimal, the string cleaned to one line of at most max
+ * bytes (text_clean); NULL when v is neither, or the text is empty. */
+char *json_id_text(const json_t *v, size_t max);
 
 /* Write j to f with flags (JSON_DUMP_FLAGS or JSON_DUMP_INDENTED) and a
  * newline.  j stays the caller's. */
