@@ -15,21 +15,18 @@
  *   POST /post/withdraw        withdraw posting id (a page asks first)
  *   POST /post/logout          sign out
  *
- * Sessions: the cookie holds 256 random bits; the store keeps only their
- * hash (anchor_session, with the token's hash: revoking the token ends the
- * session), for SESSION_S.  Cookie: HttpOnly, SameSite=Strict, Path=/post,
- * Secure when [http] public_url is https (X-Forwarded-Proto is not
- * trusted).  Every POST but the sign-in carries the session's CSRF token
- * (a hash of the cookie's value, so nothing more is stored) in a hidden
- * field: missing or wrong is 403.  Failed sign-ins are limited to
- * LOGIN_RATE a minute per client address (429 with Retry-After).  A form
- * sent after its session ended is kept: the sign-in page carries it and
+ * Sessions (websession.c, shared with /staff): a cookie of 256 random
+ * bits, only its hash stored with the token's (revoking the token ends the
+ * session), for SESSION_S; HttpOnly, SameSite=Strict, Path=/post, Secure
+ * behind https.  Every POST but the sign-in carries the session's CSRF
+ * token in a hidden field: missing or wrong is 403.  Failed sign-ins are
+ * limited to LOGIN_RATE a minute per client address (429 with
+ * Retry-After).  A form sent after its session ended is kept: the sign-in
+ * page carries it and
  * shows it again once signed in.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +47,6 @@
 #include "bidbroker/store.h"
 #include "bidbroker/text.h"
 #include "bidbroker/timeutil.h"
-#include "bidbroker/utf8.h"
 #include "bidbroker/util.h"
 
 #include "route.h"
