@@ -141,7 +141,9 @@ t_splice(void **state)
 
                 memcpy(m, a, la);
                 memcpy(m, b, cut);
-                if (memcmp(m, a, la) == 0)
+                /* a itself, or b whole (a's last MAC bytes equal to b's: it
+                 * happens with a random key, 1 in 256 for the last byte) */
+                if (memcmp(m, a, la) == 0 || memcmp(m, b, la) == 0)
                         continue;
                 sodium_bin2base64(mixed, sizeof(mixed), m, la,
                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING);
